@@ -1,2 +1,7 @@
-// Placeholder entry point; the command tree is built in the CLI work.
-return 0;
+using System.CommandLine;
+using Lacuna.Cli.Commands;
+
+var root = new RootCommand("Lacuna: a sparse neural-network engine for .NET (pruned and ReLU-sparse CNNs on CPUs).");
+root.Subcommands.Add(BenchCommand.Build());
+root.Subcommands.Add(InfoCommand.Build());
+return root.Parse(args).Invoke();

@@ -4,6 +4,8 @@ namespace Lacuna.Kernels;
 // packed/register-blocked kernels are written. Replaced by the GEMM kernel work.
 public static partial class Gemm
 {
+    private static string DescribeCore() => "naive reference loops (temporary)";
+
     private static void ComputeCore(
         int m, int n, int k,
         ReadOnlySpan<float> a, int lda, bool transA,

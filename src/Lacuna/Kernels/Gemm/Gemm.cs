@@ -28,6 +28,9 @@ public static partial class Gemm
         ComputeCore(m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta, bias, biasAxis, activation, t);
     }
 
+    /// <summary>The microkernel and tier the dispatcher picked, e.g. for benchmark headers.</summary>
+    public static string Describe() => DescribeCore();
+
     /// <summary>Convenience: C[M×N] = A[M×K] · B[K×N], contiguous, no transposes.</summary>
     public static void Multiply(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int threads = 0) =>
         Compute(m, n, k, a, k, false, b, n, false, c, n, threads: threads);

@@ -1,0 +1,34 @@
+using System.CommandLine;
+
+namespace Lacuna.Cli.Commands;
+
+/// <summary>Options every benchmark shares, so they are spelled and defaulted the same everywhere.</summary>
+public static class CommonOptions
+{
+    public static Option<int> Threads() => new("--threads", "-t")
+    {
+        Description = "Threads for Lacuna and the baseline alike.",
+        DefaultValueFactory = _ => 1,
+    };
+
+    public static Option<int> Repeat(int defaultValue = 7) => new("--repeat", "-r")
+    {
+        Description = "Timed repetitions per contender (the median is reported).",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    public static Option<int> Warmup(int defaultValue = 2) => new("--warmup")
+    {
+        Description = "Untimed warm-up runs per contender.",
+        DefaultValueFactory = _ => defaultValue,
+    };
+
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "Print one JSON document instead of a table.",
+    };
+
+    /// <summary>Validates a thread count from the command line; returns an error message or null.</summary>
+    public static string? CheckThreads(int threads) =>
+        threads < 1 ? $"--threads must be at least 1 (got {threads})." : null;
+}

@@ -1,0 +1,56 @@
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.DirectConv;
+
+/// <summary>Convolutions lowered to <see cref="Gemm.Compute"/>: bias (Row) and activation fused in its epilogue.</summary>
+internal static unsafe class GemmConvDriver
+{
+    /// <summary>1x1 stride 1 unpadded: Y[n, g] [Mg × HW] = W_g [Mg × Cg] · X[n, g] [Cg × HW], no copy.</summary>
+    public static void RunPointwise(ConvGeometry g, float* weight, float* bias, Activation act, float* input, float* output, int batch, int threads)
+    {
+        int hw = g.OutputPixels;
+        for (int n = 0; n < batch; n++)
+            for (int gr = 0; gr < g.G; gr++)
+            {
+                var w = new ReadOnlySpan<float>(weight + (long)gr * g.Mg * g.Cg, g.Mg * g.Cg);
+                var x = new ReadOnlySpan<float>(input + ((long)n * g.C + gr * g.Cg) * hw, g.Cg * hw);
+                var y = new Span<float>(output + ((long)n * g.M + gr * g.Mg) * hw, g.Mg * hw);
+                Gemm.Compute(g.Mg, hw, g.Cg, w, g.Cg, false, x, hw, false, y, hw,
+                    bias: BiasOf(g, bias, gr), biasAxis: bias == null ? BiasAxis.None : BiasAxis.Row,
+                    activation: act, threads: threads);
+            }
+    }
+
+    /// <summary>Any geometry: im2col of one image and group into a reused per-thread buffer, then one GEMM.</summary>
+    public static void RunIm2Col(ConvGeometry g, float* weight, float* bias, Activation act, float* input, float* output, int batch, int threads)
+    {
+        int k = g.K, hw = g.OutputPixels;
+        float[] col = ConvScratch.Get(ConvScratch.Columns, (long)k * hw);
+        fixed (float* pc = col)
+        {
+            nint pcol = (nint)pc;
+            // Splitting im2col rows across threads pays only when a part copies a fair amount.
+            int parts = Math.Max(1, Math.Min(threads, (int)Math.Min(k, (long)k * hw / 16384)));
+            for (int n = 0; n < batch; n++)
+                for (int gr = 0; gr < g.G; gr++)
+                {
+                    nint image = (nint)(input + ((long)n * g.C + gr * g.Cg) * g.H * g.W);
+                    if (parts == 1) Im2Col.Fill(g, (float*)image, pc, 0, k);
+                    else
+                        WorkerPool.Shared.Run(parts, part =>
+                        {
+                            var (s, e) = WorkerPool.Range(k, parts, part);
+                            Im2Col.Fill(g, (float*)image, (float*)pcol, s, e);
+                        });
+                    var w = new ReadOnlySpan<float>(weight + (long)gr * g.Mg * k, g.Mg * k);
+                    var y = new Span<float>(output + ((long)n * g.M + gr * g.Mg) * hw, g.Mg * hw);
+                    Gemm.Compute(g.Mg, hw, k, w, k, false, new ReadOnlySpan<float>(pc, k * hw), hw, false, y, hw,
+                        bias: BiasOf(g, bias, gr), biasAxis: bias == null ? BiasAxis.None : BiasAxis.Row,
+                        activation: act, threads: threads);
+                }
+        }
+    }
+
+    private static ReadOnlySpan<float> BiasOf(ConvGeometry g, float* bias, int group) =>
+        bias == null ? default : new ReadOnlySpan<float>(bias + (long)group * g.Mg, g.Mg);
+}

@@ -1,0 +1,108 @@
+using Lacuna.Kernels;
+using Lacuna.Kernels.DirectConv;
+using Lacuna.Tests.TestUtil;
+
+namespace Lacuna.Tests.Kernels.DirectConv;
+
+/// <summary>Every lowering, every direct register tile of every supported tier, the plan and the one-off form vs the reference.</summary>
+public class DenseConv2dTests
+{
+
+    private static float[] RunPlan(ConvCase cc, float[] x, float[] w, float[] b, ConvAlgorithm? alg, DirectConvKernel? kernel, int threads)
+    {
+        var plan = DenseConv2dPlan.Create(w, cc.WeightShape, b, cc.P, cc.H, cc.W, cc.Act, alg, kernel);
+        var y = TestData.Poisoned(cc.OutputLength);
+        plan.Run(x, y, cc.N, threads);
+        return y;
+    }
+
+    [Fact]
+    public void DirectTiles_MatchReference_OnEveryTier()
+    {
+        int tiles = 0;
+        foreach (var k in DirectConvKernels.Supported)
+        {
+            tiles++;
+            foreach (var cc in ConvCase.All())
+            {
+                var (x, w, b) = cc.Data();
+                var y = RunPlan(cc, x, w, b, ConvAlgorithm.Direct, k, 1);
+                KernelAssert.Close(cc.Expected(x, w, b), y, cc.Reduction, $"{k} {cc}");
+            }
+        }
+        Assert.True(tiles >= 2, "every tier has a multi-channel and a one-channel tile");
+        Assert.Contains(DirectConvKernels.Supported, k => k.Tier == IsaTiers.Best);
+    }
+
+    [Fact]
+    public void Im2ColGemm_MatchesReference()
+    {
+        foreach (var cc in ConvCase.All())
+        {
+            var (x, w, b) = cc.Data();
+            var y = RunPlan(cc, x, w, b, ConvAlgorithm.Im2ColGemm, null, 1);
+            KernelAssert.Close(cc.Expected(x, w, b), y, cc.Reduction, $"im2col {cc}");
+        }
+    }
+
+    [Fact]
+    public void Pointwise_MatchesReference()
+    {
+        int n = 0;
+        foreach (var cc in ConvCase.All().Where(c => c.P.KernelH == 1 && c.P.KernelW == 1 && c.P.StrideH == 1 && c.P.StrideW == 1 && c.P.PadTop + c.P.PadLeft + c.P.PadBottom + c.P.PadRight == 0))
+        {
+            var (x, w, b) = cc.Data();
+            var y = RunPlan(cc, x, w, b, ConvAlgorithm.Pointwise, null, 1);
+            KernelAssert.Close(cc.Expected(x, w, b), y, cc.Reduction, $"pointwise {cc}");
+            n++;
+        }
+        Assert.True(n >= 2);
+    }
+
+    [Fact]
+    public void PlanChoice_AndOneOffCompute_MatchReference()
+    {
+        foreach (var cc in ConvCase.All())
+        {
+            var (x, w, b) = cc.Data();
+            var expected = cc.Expected(x, w, b);
+            KernelAssert.Close(expected, RunPlan(cc, x, w, b, null, null, 0), cc.Reduction, $"plan {cc}");
+            var y = TestData.Poisoned(cc.OutputLength);
+            DenseConv2d.Compute(x, cc.InputShape, w, cc.WeightShape, b, y, cc.P, cc.Act);
+            KernelAssert.Close(expected, y, cc.Reduction, $"compute {cc}");
+        }
+    }
+
+    [Fact]
+    public void OneAndTwoThreads_GiveIdenticalResults()
+    {
+        foreach (var cc in ConvCase.All().Where((_, i) => i % 3 == 0))
+        {
+            var (x, w, b) = cc.Data();
+            foreach (var alg in new ConvAlgorithm?[] { ConvAlgorithm.Direct, ConvAlgorithm.Im2ColGemm, null })
+            {
+                var one = RunPlan(cc, x, w, b, alg, null, 1);
+                var two = RunPlan(cc, x, w, b, alg, null, 2);
+                KernelAssert.Exact(one, two, $"{alg} {cc}");
+            }
+        }
+    }
+
+    [Fact]
+    public void PlanIsReusable_AcrossBatchSizesAndCalls()
+    {
+        var cc = new ConvCase("reuse", 3, 4, 9, 13, 8, Conv2dParams.Square(3, stride: 2, pad: 1), Activation.Relu, true);
+        var (x, w, b) = cc.Data();
+        var expected = cc.Expected(x, w, b);
+        var plan = DenseConv2dPlan.Create(w, cc.WeightShape, b, cc.P, cc.H, cc.W, cc.Act);
+        Assert.Equal(new[] { 3, 8, 5, 7 }, plan.OutputShape(3));
+        int per = expected.Length / 3;
+        var y1 = TestData.Poisoned(per);
+        plan.Run(x.AsSpan(0, 4 * 9 * 13), y1, 1);
+        KernelAssert.Close(expected.AsSpan(0, per), y1, cc.Reduction, "batch 1");
+        var y3 = TestData.Poisoned(expected.Length);
+        plan.Run(x, y3, 3);
+        plan.Run(x, y3, 3);
+        KernelAssert.Close(expected, y3, cc.Reduction, "batch 3 twice");
+    }
+}

@@ -45,9 +45,25 @@ public sealed unsafe class DenseConv2dPlan
     /// C = weightShape[1]·groups and the given H, W. <paramref name="algorithm"/> forces a lowering (benchmarks);
     /// null lets the plan choose.
     /// </summary>
+    /// <param name="directTile">For <see cref="ConvAlgorithm.Direct"/>: a register tile of the best tier by name
+    /// (see <see cref="DirectTiles"/>, e.g. "4x24"); null lets the plan choose.</param>
     public static DenseConv2dPlan Create(ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape, ReadOnlySpan<float> bias,
-        Conv2dParams p, int inputHeight, int inputWidth, Activation activation = default, ConvAlgorithm? algorithm = null) =>
-        Create(weight, weightShape, bias, p, inputHeight, inputWidth, activation, algorithm, null);
+        Conv2dParams p, int inputHeight, int inputWidth, Activation activation = default, ConvAlgorithm? algorithm = null,
+        string? directTile = null)
+    {
+        DirectConvKernel? kernel = null;
+        if (directTile is not null)
+        {
+            kernel = DirectConvKernels.Supported.Where(k => k.Tier == IsaTiers.Best).FirstOrDefault(k => $"{k.Rows}x{k.Width}" == directTile);
+            if (kernel is null)
+                ThrowHelper.Argument(nameof(directTile), $"No direct tile '{directTile}' on tier {IsaTiers.Best}; there are: {string.Join(", ", DirectTiles)}.");
+        }
+        return Create(weight, weightShape, bias, p, inputHeight, inputWidth, activation, algorithm, kernel);
+    }
+
+    /// <summary>Names ("RowsxWidth") of the direct register tiles of the best tier this process runs.</summary>
+    public static IReadOnlyList<string> DirectTiles =>
+        DirectConvKernels.Supported.Where(k => k.Tier == IsaTiers.Best).Select(k => $"{k.Rows}x{k.Width}").ToArray();
 
     internal static DenseConv2dPlan Create(ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape, ReadOnlySpan<float> bias,
         Conv2dParams p, int inputHeight, int inputWidth, Activation activation, ConvAlgorithm? algorithm, DirectConvKernel? kernel)
@@ -101,13 +117,18 @@ public sealed unsafe class DenseConv2dPlan
     }
 
     /// <summary>
-    /// The lowering for a layer shape. Pointwise convs never copy. Depthwise convs (one channel per group)
-    /// are direct: as GEMMs they are Mg=1 matrix-vector products. Others: see the measurements below.
+    /// The lowering for a layer shape: Direct for every shape measured. From `lacuna bench dense-conv --json`
+    /// (1 thread, Zen 3, Gemm = the temporary naive placeholder), direct_ms vs openblas_im2col_ms (im2col +
+    /// OpenBLAS sgemm, the bound a packed GEMM can reach): 3x3 64@56 2.85 vs 6.34, 3x3 256@14 2.74 vs 3.51,
+    /// 3x3 512@7 3.48 vs 3.87, 7x7/2 conv1 2.70 vs 6.89, 3x3/2 512@14 3.68 vs 3.79, and even 1x1 256->64@56
+    /// 1.44 vs 2.83, 1x1 1024->256@14 1.56 vs 1.42, 1x1 2048->512@7 1.64 vs 1.52; im2col_gemm_ms and the Pointwise
+    /// GEMM were 35-80x slower with the placeholder GEMM. Depthwise (Mg = 1) is a matrix-vector product as a GEMM,
+    /// so direct regardless. Re-run the benchmark when Gemm gets its packed kernels: Pointwise may then win the
+    /// 1x1 layers at 14x14 and 7x7 (OpenBLAS did, by about 8%).
     /// </summary>
     internal static ConvAlgorithm ChooseAlgorithm(ConvGeometry g)
     {
-        if (g.IsPointwise) return ConvAlgorithm.Pointwise;
-        if (g.Mg < 4) return ConvAlgorithm.Direct;
+        _ = g;
         return ConvAlgorithm.Direct;
     }
 }

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Lacuna.Kernels.DirectConv;
 
-// AVX2 + FMA tiles: 8 lanes. 4x24 keeps 12 accumulators (4 channels × 3 vectors) so each tap costs
+// AVX2 + FMA tiles: 8 lanes. 6x16 (12 accumulators, 2 loads + 6 broadcasts per 12 FMAs) is FMA-bound; 4x24 keeps 12 accumulators (4 channels × 3 vectors) so each tap costs
 // 3 loads + 4 broadcasts per 12 FMAs; 8x8 suits narrow outputs (7, 14 columns); 1x32 is the depthwise tile
 // (4 independent FMA chains hide the FMA latency).
 internal static unsafe partial class DirectConv
@@ -59,6 +59,58 @@ internal static unsafe partial class DirectConv
         c20.Store(o); c21.Store(o + 8); c22.Store(o + 16); o += os;
         c30.Store(o); c31.Store(o + 8); c32.Store(o + 16);
         if (!full) StorePartial(tile, 24, a);
+    }
+
+    [SkipLocalsInit]
+    public static void Avx2Tile6x16(DirectConvArgs* a)
+    {
+        float* bias = a->Bias;
+        Vector256<float> c00 = Vector256.Create(bias[0]), c01 = c00, c10 = Vector256.Create(bias[1]), c11 = c10;
+        Vector256<float> c20 = Vector256.Create(bias[2]), c21 = c20, c30 = Vector256.Create(bias[3]), c31 = c30;
+        Vector256<float> c40 = Vector256.Create(bias[4]), c41 = c40, c50 = Vector256.Create(bias[5]), c51 = c50;
+        float* x = a->Input, w = a->Weights;
+        int* offs = a->TapOffsets;
+        int taps = a->Taps;
+        nint cs = a->ChannelStride;
+        for (int c = a->Channels; c > 0; c--, x += cs)
+        {
+            for (int t = 0; t < taps; t++, w += 6)
+            {
+                float* xp = x + offs[t];
+                var x0 = Avx.LoadVector256(xp);
+                var x1 = Avx.LoadVector256(xp + 8);
+                var b = Avx.BroadcastScalarToVector256(w);
+                c00 = Fma.MultiplyAdd(x0, b, c00); c01 = Fma.MultiplyAdd(x1, b, c01);
+                b = Avx.BroadcastScalarToVector256(w + 1);
+                c10 = Fma.MultiplyAdd(x0, b, c10); c11 = Fma.MultiplyAdd(x1, b, c11);
+                b = Avx.BroadcastScalarToVector256(w + 2);
+                c20 = Fma.MultiplyAdd(x0, b, c20); c21 = Fma.MultiplyAdd(x1, b, c21);
+                b = Avx.BroadcastScalarToVector256(w + 3);
+                c30 = Fma.MultiplyAdd(x0, b, c30); c31 = Fma.MultiplyAdd(x1, b, c31);
+                b = Avx.BroadcastScalarToVector256(w + 4);
+                c40 = Fma.MultiplyAdd(x0, b, c40); c41 = Fma.MultiplyAdd(x1, b, c41);
+                b = Avx.BroadcastScalarToVector256(w + 5);
+                c50 = Fma.MultiplyAdd(x0, b, c50); c51 = Fma.MultiplyAdd(x1, b, c51);
+            }
+        }
+        if (a->Activation != ActivationKind.None)
+        {
+            var lo = Vector256.Create(a->Min); var hi = Vector256.Create(a->Max);
+            c00 = Clamp(c00, lo, hi); c01 = Clamp(c01, lo, hi); c10 = Clamp(c10, lo, hi); c11 = Clamp(c11, lo, hi);
+            c20 = Clamp(c20, lo, hi); c21 = Clamp(c21, lo, hi); c30 = Clamp(c30, lo, hi); c31 = Clamp(c31, lo, hi);
+            c40 = Clamp(c40, lo, hi); c41 = Clamp(c41, lo, hi); c50 = Clamp(c50, lo, hi); c51 = Clamp(c51, lo, hi);
+        }
+        bool full = a->ValidRows == 6 && a->ValidWidth == 16;
+        float* tile = stackalloc float[6 * 16];
+        float* o = full ? a->Output : tile;
+        nint os = full ? a->OutputChannelStride : 16;
+        c00.Store(o); c01.Store(o + 8); o += os;
+        c10.Store(o); c11.Store(o + 8); o += os;
+        c20.Store(o); c21.Store(o + 8); o += os;
+        c30.Store(o); c31.Store(o + 8); o += os;
+        c40.Store(o); c41.Store(o + 8); o += os;
+        c50.Store(o); c51.Store(o + 8);
+        if (!full) StorePartial(tile, 16, a);
     }
 
     [SkipLocalsInit]

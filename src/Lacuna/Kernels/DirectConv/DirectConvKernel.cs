@@ -53,6 +53,7 @@ internal static unsafe class DirectConvKernels
 {
     public static readonly DirectConvKernel[] All =
     {
+        new(IsaTier.Avx2Fma, 6, 16, &DirectConv.Avx2Tile6x16),
         new(IsaTier.Avx2Fma, 4, 24, &DirectConv.Avx2Tile4x24),
         new(IsaTier.Avx2Fma, 8, 8, &DirectConv.Avx2Tile8x8),
         new(IsaTier.Avx2Fma, 1, 32, &DirectConv.Avx2Tile1x32),
@@ -67,8 +68,8 @@ internal static unsafe class DirectConvKernels
 
     /// <summary>
     /// The best tier's entry for a layer: one-channel tiles when a group has fewer output channels than the
-    /// smallest multi-channel tile (depthwise); otherwise the tile that wastes least of the
-    /// Mg × OW grid (a tile computes full Rows × Width even at the edges), ties to the earlier entry.
+    /// smallest multi-channel tile (depthwise); otherwise the tile with the highest
+    /// utilization(Mg) · utilization(OW) · <see cref="RelativeSpeed"/> (a tile computes full Rows × Width even at edges).
     /// </summary>
     public static DirectConvKernel Choose(ConvGeometry g)
     {
@@ -77,14 +78,33 @@ internal static unsafe class DirectConvKernels
         var multi = entries.Where(k => k.Rows > 1 && k.Rows <= g.Mg).ToArray();
         if (multi.Length == 0) return entries.First(k => k.Rows == 1);
         DirectConvKernel best = multi[0];
-        double bestUse = -1;
+        double bestScore = -1;
         foreach (var k in multi)
         {
-            double use = Utilization(g.Mg, k.Rows) * Utilization(g.OW, k.Width);
-            if (use > bestUse + 1e-9) { best = k; bestUse = use; }
+            double score = Utilization(g.Mg, k.Rows) * Utilization(g.OW, k.Width) * RelativeSpeed(k, g.Taps);
+            if (score > bestScore + 1e-9) { best = k; bestScore = score; }
         }
         return best;
     }
+
+    /// <summary>
+    /// Throughput of a tile at full utilization relative to the best one. Set from
+    /// `lacuna bench dense-conv --set rn50 --json` (1 thread, Zen 3, direct_tiles_ms), e.g. ms 6x16 / 8x8 / 4x24:
+    /// 3x3 128@28 2.86 / 3.08 / 4.07, 3x3 256@14 2.74 / 3.15 / 3.92, conv1 7x7/2 2.70 / 2.83 / 2.58 (OW 112),
+    /// 3x3 64@56 2.99 / 2.83 / 3.19 (OW 56: 6x16 wastes 1/8); 1x1 256->64@56 2.10 / 1.44 / 2.47,
+    /// 1x1 512->128@28 1.90 / 1.57 / 3.08. So with several taps 6x16 is fastest and 8x8, 4x24 are about 0.9 of it;
+    /// with one tap (1x1) 8x8 is fastest by far (one input vector per channel plane per tile).
+    /// Other tiers have a single multi-channel tile.
+    /// </summary>
+    public static double RelativeSpeed(DirectConvKernel k, int taps) => (k.Tier, k.Rows, k.Width, taps > 1) switch
+    {
+        (IsaTier.Avx2Fma, 6, 16, true) => 1.0,
+        (IsaTier.Avx2Fma, 6, 16, false) => 0.75,
+        (IsaTier.Avx2Fma, 4, 24, false) => 0.6,
+        (IsaTier.Avx2Fma, 8, 8, false) => 1.0,
+        (IsaTier.Avx2Fma, _, _, _) => 0.9,
+        _ => 1.0,
+    };
 
     /// <summary>Fraction of computed lanes that are real: n / (ceil(n / tile) · tile).</summary>
     public static double Utilization(int n, int tile) => (double)n / ((n + tile - 1) / tile * tile);

@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Lacuna.Kernels;
+
+// AVX2 + FMA tile 6x16: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of 16 registers. Per k step
+// 2 loads + 6 broadcasts feed 12 FMAs, so the two FMA pipes, not the load ports, are the bound.
+public static unsafe partial class Gemm
+{
+    [SkipLocalsInit]
+    internal static void Avx2Tile6x16(GemmTileArgs* t)
+    {
+        Vector256<float> c00 = Vector256<float>.Zero, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        Vector256<float> c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        float* a = t->A, b = t->B;
+        int k = t->Kc;
+        for (; k >= 2; k -= 2, a += 12, b += 32)
+        {
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 8);
+            var s = Avx.BroadcastScalarToVector256(a);
+            c00 = Fma.MultiplyAdd(b0, s, c00); c01 = Fma.MultiplyAdd(b1, s, c01);
+            s = Avx.BroadcastScalarToVector256(a + 1);
+            c10 = Fma.MultiplyAdd(b0, s, c10); c11 = Fma.MultiplyAdd(b1, s, c11);
+            s = Avx.BroadcastScalarToVector256(a + 2);
+            c20 = Fma.MultiplyAdd(b0, s, c20); c21 = Fma.MultiplyAdd(b1, s, c21);
+            s = Avx.BroadcastScalarToVector256(a + 3);
+            c30 = Fma.MultiplyAdd(b0, s, c30); c31 = Fma.MultiplyAdd(b1, s, c31);
+            s = Avx.BroadcastScalarToVector256(a + 4);
+            c40 = Fma.MultiplyAdd(b0, s, c40); c41 = Fma.MultiplyAdd(b1, s, c41);
+            s = Avx.BroadcastScalarToVector256(a + 5);
+            c50 = Fma.MultiplyAdd(b0, s, c50); c51 = Fma.MultiplyAdd(b1, s, c51);
+
+            b0 = Avx.LoadVector256(b + 16);
+            b1 = Avx.LoadVector256(b + 24);
+            s = Avx.BroadcastScalarToVector256(a + 6);
+            c00 = Fma.MultiplyAdd(b0, s, c00); c01 = Fma.MultiplyAdd(b1, s, c01);
+            s = Avx.BroadcastScalarToVector256(a + 7);
+            c10 = Fma.MultiplyAdd(b0, s, c10); c11 = Fma.MultiplyAdd(b1, s, c11);
+            s = Avx.BroadcastScalarToVector256(a + 8);
+            c20 = Fma.MultiplyAdd(b0, s, c20); c21 = Fma.MultiplyAdd(b1, s, c21);
+            s = Avx.BroadcastScalarToVector256(a + 9);
+            c30 = Fma.MultiplyAdd(b0, s, c30); c31 = Fma.MultiplyAdd(b1, s, c31);
+            s = Avx.BroadcastScalarToVector256(a + 10);
+            c40 = Fma.MultiplyAdd(b0, s, c40); c41 = Fma.MultiplyAdd(b1, s, c41);
+            s = Avx.BroadcastScalarToVector256(a + 11);
+            c50 = Fma.MultiplyAdd(b0, s, c50); c51 = Fma.MultiplyAdd(b1, s, c51);
+        }
+        if (k > 0)
+        {
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 8);
+            var s = Avx.BroadcastScalarToVector256(a);
+            c00 = Fma.MultiplyAdd(b0, s, c00); c01 = Fma.MultiplyAdd(b1, s, c01);
+            s = Avx.BroadcastScalarToVector256(a + 1);
+            c10 = Fma.MultiplyAdd(b0, s, c10); c11 = Fma.MultiplyAdd(b1, s, c11);
+            s = Avx.BroadcastScalarToVector256(a + 2);
+            c20 = Fma.MultiplyAdd(b0, s, c20); c21 = Fma.MultiplyAdd(b1, s, c21);
+            s = Avx.BroadcastScalarToVector256(a + 3);
+            c30 = Fma.MultiplyAdd(b0, s, c30); c31 = Fma.MultiplyAdd(b1, s, c31);
+            s = Avx.BroadcastScalarToVector256(a + 4);
+            c40 = Fma.MultiplyAdd(b0, s, c40); c41 = Fma.MultiplyAdd(b1, s, c41);
+            s = Avx.BroadcastScalarToVector256(a + 5);
+            c50 = Fma.MultiplyAdd(b0, s, c50); c51 = Fma.MultiplyAdd(b1, s, c51);
+        }
+        if (t->IsFullTile(6, 16))
+        {
+            Avx2FinishRow(t, 0, c00, c01); Avx2FinishRow(t, 1, c10, c11); Avx2FinishRow(t, 2, c20, c21);
+            Avx2FinishRow(t, 3, c30, c31); Avx2FinishRow(t, 4, c40, c41); Avx2FinishRow(t, 5, c50, c51);
+            return;
+        }
+        // Edge tail: raw accumulators to a stack tile, the scalar epilogue stores the valid part.
+        float* tile = stackalloc float[6 * 16];
+        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+        StoreEdgeTile(tile, 16, t);
+    }
+
+    /// <summary>Epilogue of one full 16-wide row r: alpha, beta·C, bias, activation, store.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Avx2FinishRow(GemmTileArgs* t, int r, Vector256<float> v0, Vector256<float> v1)
+    {
+        float* c = t->C + r * t->RowStride;
+        var alpha = Vector256.Create(t->Alpha);
+        v0 = Avx.Multiply(v0, alpha);
+        v1 = Avx.Multiply(v1, alpha);
+        if (t->Beta != 0f)
+        {
+            var beta = Vector256.Create(t->Beta);
+            v0 = Fma.MultiplyAdd(Avx.LoadVector256(c), beta, v0);
+            v1 = Fma.MultiplyAdd(Avx.LoadVector256(c + 8), beta, v1);
+        }
+        if (t->BiasAxis == BiasAxis.Row)
+        {
+            var rb = Vector256.Create(t->Bias[r]);
+            v0 = Avx.Add(v0, rb);
+            v1 = Avx.Add(v1, rb);
+        }
+        else if (t->BiasAxis == BiasAxis.Column)
+        {
+            v0 = Avx.Add(v0, Avx.LoadVector256(t->Bias));
+            v1 = Avx.Add(v1, Avx.LoadVector256(t->Bias + 8));
+        }
+        if (t->Activation != ActivationKind.None)
+        {
+            // max first: Relu of NaN is 0 as in Activation.Apply (maxps returns the second operand on NaN).
+            var lo = Vector256.Create(t->Min);
+            var hi = Vector256.Create(t->Max);
+            v0 = Avx.Min(Avx.Max(v0, lo), hi);
+            v1 = Avx.Min(Avx.Max(v1, lo), hi);
+        }
+        Avx.Store(c, v0);
+        Avx.Store(c + 8, v1);
+    }
+}

@@ -1,0 +1,65 @@
+namespace Lacuna.Kernels;
+
+/// <summary>
+/// Arguments of one GEMM register tile (MR rows × NR columns of C, one KC block of the reduction):
+/// acc[i, j] = Σ_{p &lt; Kc} A[p·MR + i] · B[p·NR + j], then the epilogue
+/// out = alpha · acc + beta · C (C not read when beta is 0) + bias, act(out) — bias and act only in the last KC block
+/// (the driver passes Bias = null and ActivationKind.None before it, and beta = 1 after the first block).
+/// </summary>
+internal unsafe struct GemmTileArgs
+{
+    /// <summary>[Kc × MR]: packed A micro-panel, zero rows beyond the valid ones.</summary>
+    public float* A;
+    /// <summary>[Kc × NR]: packed B micro-panel, zero columns beyond the valid ones.</summary>
+    public float* B;
+    public int Kc;
+    /// <summary>C element (i, j) of this tile is C[i·RowStride + j·ColStride].</summary>
+    public float* C;
+    public nint RowStride;
+    /// <summary>1 normally; ldc when the driver computes Cᵀ (small N), so the tile is stored transposed.</summary>
+    public nint ColStride;
+    /// <summary>Valid rows (≤ MR) and columns (≤ NR); the rest is computed and dropped.</summary>
+    public int ValidRows, ValidCols;
+    public float Alpha, Beta;
+    /// <summary>Bias at this tile's origin: Bias[i] for <see cref="BiasAxis.Row"/>, Bias[j] for Column; null with None.</summary>
+    public float* Bias;
+    public BiasAxis BiasAxis;
+    public ActivationKind Activation;
+    public float Min, Max;
+
+    /// <summary>Whether the tile is complete and contiguous along j, so the kernel may store vectors straight into C.</summary>
+    public readonly bool IsFullTile(int mr, int nr) => ValidRows == mr && ValidCols == nr && ColStride == 1;
+}
+
+/// <summary>One registry entry: a tier, a register tile (MR rows × NR columns of C) and its function.</summary>
+internal sealed unsafe class GemmKernel
+{
+    public GemmKernel(IsaTier tier, int mr, int nr, delegate*<GemmTileArgs*, void> function)
+    {
+        Tier = tier; MR = mr; NR = nr; Function = function;
+    }
+
+    public IsaTier Tier { get; }
+    public int MR { get; }
+    public int NR { get; }
+    public delegate*<GemmTileArgs*, void> Function { get; }
+    public string Name => $"{Tier} {MR}x{NR}";
+    public override string ToString() => Name;
+}
+
+/// <summary>The GEMM registry: the one list the dispatcher, the tests and the benchmarks read.</summary>
+internal static unsafe class GemmKernels
+{
+    public static readonly GemmKernel[] All =
+    {
+        new(IsaTier.Avx2Fma, 6, 16, &Gemm.Avx2Tile6x16),
+        new(IsaTier.Vector128, 4, 8, &Gemm.Vector128Tile4x8),
+        new(IsaTier.Scalar, 4, 4, &Gemm.ScalarTile4x4),
+    };
+
+    /// <summary>Entries this process can run (tier supported and not above <see cref="IsaTiers.Best"/>).</summary>
+    public static IEnumerable<GemmKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
+
+    /// <summary>The dispatcher's pick, once per process: the first entry of the best supported tier.</summary>
+    public static GemmKernel Best { get; } = Supported.OrderByDescending(k => k.Tier).First();
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+
+namespace Lacuna.Kernels;
+
+/// <summary>
+/// Packing into micro-panels, the one place transposes and leading dimensions are absorbed. A source
+/// matrix is seen as lines × k: X(l, p) = src[l·lineStride + p·kStride] (lines are rows of op(A), or
+/// columns of op(B)). A panel of <c>width</c> lines is stored k-major: dst[p·width + i] = X(l0 + i, p),
+/// zero for lines past the end, so a register tile never reads garbage.
+/// </summary>
+internal static unsafe class GemmPack
+{
+    /// <summary>
+    /// Packs lines [0, lines) × p ∈ [0, kc) into ceil(lines / width) panels of kc·width floats each,
+    /// panel q at dst + q·panelStride (panelStride ≥ kc·width).
+    /// </summary>
+    public static void Panels(float* src, nint lineStride, nint kStride, int lines, int kc, int width, float* dst, nint panelStride)
+    {
+        Debug.Assert(panelStride >= (nint)kc * width);
+        for (int l0 = 0; l0 < lines; l0 += width, dst += panelStride)
+        {
+            int valid = Math.Min(width, lines - l0);
+            float* s = src + l0 * lineStride;
+            if (lineStride == 1 && valid == width && (width & 3) == 0) ContiguousLines(s, kStride, kc, width, dst);
+            else if (kStride == 1) ContiguousK(s, lineStride, kc, width, valid, dst);
+            else General(s, lineStride, kStride, kc, width, valid, dst);
+        }
+    }
+
+    /// <summary>The width lines of a panel are adjacent in memory at each p (e.g. B not transposed): row copies.</summary>
+    private static void ContiguousLines(float* s, nint kStride, int kc, int width, float* dst)
+    {
+        for (int p = 0; p < kc; p++, s += kStride, dst += width)
+            for (int i = 0; i < width; i += 4)
+                Vector128.Store(Vector128.Load(s + i), dst + i);
+    }
+
+    /// <summary>Each line is contiguous along k (e.g. A not transposed): a transposing gather, line by line.</summary>
+    private static void ContiguousK(float* s, nint lineStride, int kc, int width, int valid, float* dst)
+    {
+        for (int i = 0; i < valid; i++)
+        {
+            float* line = s + i * lineStride;
+            float* d = dst + i;
+            for (int p = 0; p < kc; p++) d[p * width] = line[p];
+        }
+        for (int i = valid; i < width; i++)
+            for (int p = 0; p < kc; p++) dst[p * width + i] = 0f;
+    }
+
+    private static void General(float* s, nint lineStride, nint kStride, int kc, int width, int valid, float* dst)
+    {
+        for (int p = 0; p < kc; p++, dst += width)
+        {
+            int i = 0;
+            for (; i < valid; i++) dst[i] = s[i * lineStride + p * kStride];
+            for (; i < width; i++) dst[i] = 0f;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using Lacuna.Kernels;
+using Lacuna.Tests.TestUtil;
+using G = Lacuna.Kernels.Gemm;
+
+namespace Lacuna.Tests.Kernels.Gemm;
+
+/// <summary>Every register tile of every supported tier, both orientations, the public API and the pre-packed form vs the reference.</summary>
+public class GemmTests
+{
+    private static readonly bool[] Orientations = { false, true };
+
+    [Fact]
+    public void EveryKernel_BothOrientations_MatchReference_AtEdgeSizes()
+    {
+        int kernels = 0;
+        foreach (var kernel in GemmKernels.Supported)
+        {
+            kernels++;
+            foreach (bool transposed in Orientations)
+                foreach (var gc in GemmCase.EdgeCases(kernel.MR, kernel.NR))
+                    gc.Check((a, b, c, bias) => G.ComputeWith(kernel, transposed, gc.M, gc.N, gc.K, a, gc.Lda, gc.TransA, b, gc.Ldb, gc.TransB,
+                        c, gc.Ldc, gc.Alpha, gc.Beta, bias, gc.BiasAxis, gc.Activation, 1), $"{kernel} transposed={transposed}");
+        }
+        Assert.True(kernels >= 1);
+        Assert.Contains(GemmKernels.Supported, k => k.Tier == IsaTiers.Best);
+        Assert.Equal(IsaTiers.Best, GemmKernels.Best.Tier);
+    }
+
+    [Fact]
+    public void PublicApi_AllTransposes_LeadingDimensions_Epilogues_MatchReference()
+    {
+        foreach (bool ta in Orientations)
+            foreach (bool tb in Orientations)
+                foreach (var (m, n, k) in new[] { (13, 49, 147), (64, 20, 64), (7, 200, 33), (40, 3, 300) })
+                    foreach (var (alpha, beta, axis, act) in new[]
+                    {
+                        (1f, 0f, BiasAxis.None, Activation.None), (2f, 0.5f, BiasAxis.Row, Activation.Relu),
+                        (-1f, 1f, BiasAxis.Column, Activation.Clip(-1f, 1f)),
+                    })
+                    {
+                        var gc = new GemmCase(m, n, k, ta, tb, 3, 2, 5, alpha, beta, axis, act);
+                        gc.Check((a, b, c, bias) => G.Compute(m, n, k, a, gc.Lda, ta, b, gc.Ldb, tb, c, gc.Ldc, alpha, beta, bias, axis, act, threads: 1), "public");
+                    }
+    }
+
+    [Fact]
+    public void BetaZero_IgnoresNaNInC_AndEmptyShapesWriteNothing()
+    {
+        var gc = new GemmCase(9, 33, 20, Beta: 0f, BiasAxis: BiasAxis.Row, Activation: Activation.Relu);
+        gc.Check((a, b, c, bias) => G.Compute(9, 33, 20, a, gc.Lda, false, b, gc.Ldb, false, c, gc.Ldc, 1f, 0f, bias, BiasAxis.Row, Activation.Relu), "beta=0 over NaN");
+
+        var untouched = TestData.Poisoned(4);
+        G.Compute(0, 4, 3, Array.Empty<float>(), 3, false, new float[12], 4, false, Array.Empty<float>(), 4);
+        G.Compute(2, 0, 3, new float[6], 3, false, Array.Empty<float>(), 1, false, untouched, 1);
+        Assert.All(untouched, v => Assert.True(float.IsNaN(v)));
+
+        // K = 0: C = act(beta·C + bias), no products.
+        new GemmCase(5, 17, 0, Beta: 0.5f, BiasAxis: BiasAxis.Column).Check((a, b, c, bias) =>
+            G.Compute(5, 17, 0, a, 1, false, b, 17, false, c, 17, 1f, 0.5f, bias, BiasAxis.Column), "k=0");
+    }
+
+    [Fact]
+    public void TwoThreads_MatchOneThread_Exactly_SplittingNAndM()
+    {
+        if (Lacuna.Threading.WorkerPool.Shared.MaxThreads < 2) return; // Resolve caps at the pool size; nothing to compare
+        foreach (var (m, n, k) in new[] { (70, 300, 150), (500, 49, 200), (1000, 9, 300) })
+            foreach (bool transposed in Orientations)
+            {
+                var gc = new GemmCase(m, n, k, Beta: 0.5f, BiasAxis: BiasAxis.Row, Activation: Activation.Relu);
+                var (a, b, c1, bias) = gc.Data();
+                var c2 = (float[])c1.Clone();
+                G.ComputeWith(GemmKernels.Best, transposed, m, n, k, a, gc.Lda, false, b, gc.Ldb, false, c1, gc.Ldc, 1f, 0.5f, bias, BiasAxis.Row, Activation.Relu, 1);
+                G.ComputeWith(GemmKernels.Best, transposed, m, n, k, a, gc.Lda, false, b, gc.Ldb, false, c2, gc.Ldc, 1f, 0.5f, bias, BiasAxis.Row, Activation.Relu, 2);
+                KernelAssert.Exact(c1, c2, $"{m}x{n}x{k} transposed={transposed}");
+                KernelAssert.Close(gc.Expected(a, b, gc.Data().C, bias), c2, k, "2 threads vs reference");
+            }
+    }
+
+    [Fact]
+    public void PackedA_BothOrientations_MatchReference()
+    {
+        foreach (var (m, n, k, transA) in new[] { (1, 1, 1, false), (7, 17, 5, true), (37, 97, 300, false), (64, 49, 147, true), (100, 9, 260, false), (3, 40, 0, false) })
+            foreach (var (axis, act) in new[] { (BiasAxis.None, Activation.None), (BiasAxis.Row, Activation.Relu), (BiasAxis.Column, Activation.Clip(-0.25f, 0.5f)) })
+            {
+                var gc = new GemmCase(m, n, k, TransA: transA, PadA: 1, PadB: 2, PadC: 3, BiasAxis: axis, Activation: act);
+                var (a0, _, _, _) = gc.Data();
+                using var packed = G.PackA(m, k, a0, gc.Lda, transA);
+                foreach (bool? transposed in new bool?[] { false, true, null })
+                    gc.Check((a, b, c, bias) =>
+                    {
+                        if (transposed is bool t) G.ComputePackedWith(packed, t, n, b, gc.Ldb, c, gc.Ldc, bias, axis, act, 1);
+                        else G.Compute(packed, n, b, gc.Ldb, c, gc.Ldc, bias, axis, act, threads: 2);
+                    }, $"packed transposed={transposed}");
+            }
+    }
+
+    [Fact]
+    public void Registry_HasATileForEveryTier_AndDescribeNamesThePick()
+    {
+        foreach (var tier in new[] { IsaTier.Avx2Fma, IsaTier.Vector128, IsaTier.Scalar })
+            Assert.Contains(GemmKernels.All, k => k.Tier == tier && k.MR > 0 && k.NR > 0);
+        Assert.Contains(GemmKernels.Best.Name, G.Describe());
+    }
+}

@@ -8,7 +8,7 @@ namespace Lacuna.Kernels;
 // 2 loads + 6 broadcasts feed 12 FMAs, so the two FMA pipes, not the load ports, are the bound.
 public static unsafe partial class Gemm
 {
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Avx2Tile6x16(GemmTileArgs* t)
     {
         Vector256<float> c00 = Vector256<float>.Zero, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -79,7 +79,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Epilogue of one full 16-wide row r: alpha, beta·C, bias, activation, store.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Avx2FinishRow(GemmTileArgs* t, int r, Vector256<float> v0, Vector256<float> v1)
     {
         float* c = t->C + r * t->RowStride;

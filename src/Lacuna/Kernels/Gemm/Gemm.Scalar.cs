@@ -7,7 +7,7 @@ namespace Lacuna.Kernels;
 // statement of what the vector tiles compute.
 public static unsafe partial class Gemm
 {
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ScalarTile4x4(GemmTileArgs* t)
     {
         float* acc = stackalloc float[16];
@@ -29,6 +29,7 @@ public static unsafe partial class Gemm
     /// The epilogue for a tile held in memory (tile[i·nr + j], raw accumulators): applied to the valid
     /// ValidRows × ValidCols part with C's general strides. Used by edge tiles, transposed stores and the scalar tier.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreEdgeTile(float* tile, int nr, GemmTileArgs* t)
     {
         Debug.Assert(t->ValidCols <= nr);

@@ -7,7 +7,7 @@ namespace Lacuna.Kernels;
 // leave room on Arm64). Multiply + add, not fused: this tier also runs where FMA is disabled.
 public static unsafe partial class Gemm
 {
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Vector128Tile4x8(GemmTileArgs* t)
     {
         Vector128<float> c00 = Vector128<float>.Zero, c01 = c00, c10 = c00, c11 = c00;
@@ -40,7 +40,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Epilogue of one full 8-wide row r: alpha, beta·C, bias, activation, store.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Vector128FinishRow(GemmTileArgs* t, int r, Vector128<float> v0, Vector128<float> v1)
     {
         float* c = t->C + r * t->RowStride;

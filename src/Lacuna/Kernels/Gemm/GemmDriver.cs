@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using Lacuna.Threading;
 
@@ -113,11 +114,14 @@ internal static unsafe class GemmDriver
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
 
     /// <summary>Tile rows [m0, m1) × columns [n0, n1) of the problem; m0, n0 on tile boundaries.</summary>
+    // Tiering would run the first calls in unoptimized code for a few hundred ms; the loop nest is hot from the first call.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunPart(GemmKernel kernel, in GemmProblem p, int m0, int m1, int n0, int n1)
     {
         int mr = kernel.MR, nr = kernel.NR;
         Debug.Assert(m0 % mr == 0 && n0 % nr == 0);
         var fn = kernel.Function;
+        bool avx2 = kernel.Tier == IsaTier.Avx2Fma;
         int K = p.K;
         int kBlocks = Math.Max(1, CeilDiv(K, KcMax));
         int kcStep = CeilDiv(K, kBlocks);
@@ -147,7 +151,7 @@ internal static unsafe class GemmDriver
                 else
                 {
                     bps = (nint)kc * nr;
-                    GemmPack.Panels(p.B.Src + jc * p.B.LineStride + pc * p.B.KStride, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps);
+                    GemmPack.Panels(p.B.Src + jc * p.B.LineStride + pc * p.B.KStride, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps, avx2);
                     bp = bBuf;
                 }
                 bool last = pc + kc >= K;
@@ -170,7 +174,7 @@ internal static unsafe class GemmDriver
                     else
                     {
                         aps = (nint)kc * mr;
-                        GemmPack.Panels(p.A.Src + ic * p.A.LineStride + pc * p.A.KStride, p.A.LineStride, p.A.KStride, mcur, kc, mr, aBuf, aps);
+                        GemmPack.Panels(p.A.Src + ic * p.A.LineStride + pc * p.A.KStride, p.A.LineStride, p.A.KStride, mcur, kc, mr, aBuf, aps, avx2);
                         ap = aBuf;
                     }
                     for (int jr = 0; jr < ncur; jr += nr)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 
@@ -9,13 +10,15 @@ namespace Lacuna.Kernels;
 /// columns of op(B)). A panel of <c>width</c> lines is stored k-major: dst[p·width + i] = X(l0 + i, p),
 /// zero for lines past the end, so a register tile never reads garbage.
 /// </summary>
-internal static unsafe class GemmPack
+internal static unsafe partial class GemmPack
 {
     /// <summary>
     /// Packs lines [0, lines) × p ∈ [0, kc) into ceil(lines / width) panels of kc·width floats each,
-    /// panel q at dst + q·panelStride (panelStride ≥ kc·width).
+    /// panel q at dst + q·panelStride (panelStride ≥ kc·width). <paramref name="avx2"/>: the tile is the AVX2 tier's, so
+    /// its transposing pack may be used (widths that are 8, 16 or 6).
     /// </summary>
-    public static void Panels(float* src, nint lineStride, nint kStride, int lines, int kc, int width, float* dst, nint panelStride)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Panels(float* src, nint lineStride, nint kStride, int lines, int kc, int width, float* dst, nint panelStride, bool avx2)
     {
         Debug.Assert(panelStride >= (nint)kc * width);
         for (int l0 = 0; l0 < lines; l0 += width, dst += panelStride)
@@ -23,12 +26,14 @@ internal static unsafe class GemmPack
             int valid = Math.Min(width, lines - l0);
             float* s = src + l0 * lineStride;
             if (lineStride == 1 && valid == width && (width & 3) == 0) ContiguousLines(s, kStride, kc, width, dst);
+            else if (kStride == 1 && avx2 && (width % 8 == 0 || width == 6)) ContiguousKAvx2(s, lineStride, kc, width, valid, dst);
             else if (kStride == 1) ContiguousK(s, lineStride, kc, width, valid, dst);
             else General(s, lineStride, kStride, kc, width, valid, dst);
         }
     }
 
     /// <summary>The width lines of a panel are adjacent in memory at each p (e.g. B not transposed): row copies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ContiguousLines(float* s, nint kStride, int kc, int width, float* dst)
     {
         for (int p = 0; p < kc; p++, s += kStride, dst += width)
@@ -37,6 +42,7 @@ internal static unsafe class GemmPack
     }
 
     /// <summary>Each line is contiguous along k (e.g. A not transposed): a transposing gather, line by line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ContiguousK(float* s, nint lineStride, int kc, int width, int valid, float* dst)
     {
         for (int i = 0; i < valid; i++)
@@ -49,6 +55,7 @@ internal static unsafe class GemmPack
             for (int p = 0; p < kc; p++) dst[p * width + i] = 0f;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void General(float* s, nint lineStride, nint kStride, int kc, int width, int valid, float* dst)
     {
         for (int p = 0; p < kc; p++, dst += width)

@@ -6,6 +6,7 @@ namespace Lacuna.Kernels;
 
 // AVX2 + FMA tile 6x16: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of 16 registers. Per k step
 // 2 loads + 6 broadcasts feed 12 FMAs, so the two FMA pipes, not the load ports, are the bound.
+// 6x8 is the edge tile for a last column panel of at most 8 columns (1 load + 6 broadcasts per 6 FMAs).
 public static unsafe partial class Gemm
 {
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -78,40 +79,55 @@ public static unsafe partial class Gemm
         StoreEdgeTile(tile, 16, t);
     }
 
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Avx2Tile6x8(GemmTileArgs* t)
+    {
+        Vector256<float> c0 = Vector256<float>.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        float* a = t->A, b = t->B;
+        for (int k = t->Kc; k > 0; k--, a += 6, b += 8)
+        {
+            var b0 = Avx.LoadVector256(b);
+            c0 = Fma.MultiplyAdd(b0, Avx.BroadcastScalarToVector256(a), c0);
+            c1 = Fma.MultiplyAdd(b0, Avx.BroadcastScalarToVector256(a + 1), c1);
+            c2 = Fma.MultiplyAdd(b0, Avx.BroadcastScalarToVector256(a + 2), c2);
+            c3 = Fma.MultiplyAdd(b0, Avx.BroadcastScalarToVector256(a + 3), c3);
+            c4 = Fma.MultiplyAdd(b0, Avx.BroadcastScalarToVector256(a + 4), c4);
+            c5 = Fma.MultiplyAdd(b0, Avx.BroadcastScalarToVector256(a + 5), c5);
+        }
+        if (t->IsFullTile(6, 8))
+        {
+            Avx2FinishRow8(t, 0, c0); Avx2FinishRow8(t, 1, c1); Avx2FinishRow8(t, 2, c2);
+            Avx2FinishRow8(t, 3, c3); Avx2FinishRow8(t, 4, c4); Avx2FinishRow8(t, 5, c5);
+            return;
+        }
+        // Edge tail: raw accumulators to a stack tile, the scalar epilogue stores the valid part.
+        float* tile = stackalloc float[6 * 8];
+        c0.Store(tile); c1.Store(tile + 8); c2.Store(tile + 16); c3.Store(tile + 24); c4.Store(tile + 32); c5.Store(tile + 40);
+        StoreEdgeTile(tile, 8, t);
+    }
+
     /// <summary>Epilogue of one full 16-wide row r: alpha, beta·C, bias, activation, store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Avx2FinishRow(GemmTileArgs* t, int r, Vector256<float> v0, Vector256<float> v1)
     {
-        float* c = t->C + r * t->RowStride;
-        var alpha = Vector256.Create(t->Alpha);
-        v0 = Avx.Multiply(v0, alpha);
-        v1 = Avx.Multiply(v1, alpha);
-        if (t->Beta != 0f)
-        {
-            var beta = Vector256.Create(t->Beta);
-            v0 = Fma.MultiplyAdd(Avx.LoadVector256(c), beta, v0);
-            v1 = Fma.MultiplyAdd(Avx.LoadVector256(c + 8), beta, v1);
-        }
-        if (t->BiasAxis == BiasAxis.Row)
-        {
-            var rb = Vector256.Create(t->Bias[r]);
-            v0 = Avx.Add(v0, rb);
-            v1 = Avx.Add(v1, rb);
-        }
-        else if (t->BiasAxis == BiasAxis.Column)
-        {
-            v0 = Avx.Add(v0, Avx.LoadVector256(t->Bias));
-            v1 = Avx.Add(v1, Avx.LoadVector256(t->Bias + 8));
-        }
-        if (t->Activation != ActivationKind.None)
-        {
-            // max first: Relu of NaN is 0 as in Activation.Apply (maxps returns the second operand on NaN).
-            var lo = Vector256.Create(t->Min);
-            var hi = Vector256.Create(t->Max);
-            v0 = Avx.Min(Avx.Max(v0, lo), hi);
-            v1 = Avx.Min(Avx.Max(v1, lo), hi);
-        }
-        Avx.Store(c, v0);
-        Avx.Store(c + 8, v1);
+        Avx2Finish(t, r, 0, v0);
+        Avx2Finish(t, r, 8, v1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Avx2FinishRow8(GemmTileArgs* t, int r, Vector256<float> v) => Avx2Finish(t, r, 0, v);
+
+    /// <summary>Epilogue of 8 columns j0..j0+7 of full row r: alpha, beta·C, bias, activation, store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Avx2Finish(GemmTileArgs* t, int r, int j0, Vector256<float> v)
+    {
+        float* c = t->C + r * t->RowStride + j0;
+        v = Avx.Multiply(v, Vector256.Create(t->Alpha));
+        if (t->Beta != 0f) v = Fma.MultiplyAdd(Avx.LoadVector256(c), Vector256.Create(t->Beta), v);
+        if (t->BiasAxis == BiasAxis.Row) v = Avx.Add(v, Vector256.Create(t->Bias[r]));
+        else if (t->BiasAxis == BiasAxis.Column) v = Avx.Add(v, Avx.LoadVector256(t->Bias + j0));
+        // max first: Relu of NaN is 0 as in Activation.Apply (maxps returns the second operand on NaN).
+        if (t->Activation != ActivationKind.None) v = Avx.Min(Avx.Max(v, Vector256.Create(t->Min)), Vector256.Create(t->Max));
+        Avx.Store(c, v);
     }
 }

@@ -27,7 +27,7 @@ public static unsafe partial class Gemm
 
     /// <summary>
     /// The epilogue for a tile held in memory (tile[i·nr + j], raw accumulators): applied to the valid
-    /// ValidRows × ValidCols part with C's general strides. Used by edge tiles, transposed stores and the scalar tier.
+    /// ValidRows × ValidCols part. Used by edge tiles and the scalar tier.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreEdgeTile(float* tile, int nr, GemmTileArgs* t)
@@ -35,7 +35,7 @@ public static unsafe partial class Gemm
         Debug.Assert(t->ValidCols <= nr);
         float alpha = t->Alpha, beta = t->Beta;
         var act = new Activation(t->Activation, t->Min, t->Max);
-        nint rs = t->RowStride, cs = t->ColStride;
+        nint rs = t->RowStride;
         for (int i = 0; i < t->ValidRows; i++)
         {
             float* c = t->C + i * rs;
@@ -43,10 +43,10 @@ public static unsafe partial class Gemm
             for (int j = 0; j < t->ValidCols; j++)
             {
                 float v = alpha * tile[i * nr + j];
-                if (beta != 0f) v += beta * c[j * cs];
+                if (beta != 0f) v += beta * c[j];
                 if (t->BiasAxis == BiasAxis.Column) v += t->Bias[j];
                 else v += rowBias;
-                c[j * cs] = act.Apply(v);
+                c[j] = act.Apply(v);
             }
         }
     }

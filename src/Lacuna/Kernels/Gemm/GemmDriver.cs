@@ -1,13 +1,14 @@
-using System.Runtime.CompilerServices;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels;
 
 /// <summary>
-/// One GEMM operand in tile orientation, seen as lines × k (lines are the tile rows for the A role, the tile
-/// columns for the B role). Either packed per call from X(l, p) = Src[l·LineStride + p·KStride], or already
-/// packed over the full K: panel q at Packed + q·PanelStride, its KC block starting at p0 at + p0·width.
+/// C[M×N] = act(alpha · A'·B'ᵀ + beta · C + bias) in tile terms: A' is op(A) seen as M lines × K, B' is op(B)ᵀ
+/// seen as N lines × K, each line X(l, p) = Src[l·LineStride + p·KStride] (transposes and leading dimensions are
+/// only strides here). A may instead be packed already over the full K (<see cref="GemmPackedA"/>): panel q
+/// at Packed + q·PanelStride, its KC block starting at p0 at + p0·MR.
 /// </summary>
 internal unsafe struct GemmOperand
 {
@@ -17,18 +18,15 @@ internal unsafe struct GemmOperand
     public nint PanelStride;
 }
 
-/// <summary>
-/// A GEMM in the orientation the register tile computes: C'(i, j) = Σ_p A'(i, p) · B'(j, p) for i &lt; M, j &lt; N,
-/// C' element (i, j) at C[i·RowStride + j·ColStride] (the driver may compute Cᵀ = op(B)ᵀ·op(A)ᵀ; then
-/// M and N, the operands, the strides and the bias axis are swapped by the caller).
-/// </summary>
 internal unsafe struct GemmProblem
 {
     public int M, N, K;
     public GemmOperand A, B;
+    /// <summary>[M × RowStride]: C element (i, j) at C[i·RowStride + j].</summary>
     public float* C;
-    public nint RowStride, ColStride;
+    public nint RowStride;
     public float Alpha, Beta;
+    /// <summary>[M] for <see cref="BiasAxis.Row"/>, [N] for Column, null for None.</summary>
     public float* Bias;
     public BiasAxis BiasAxis;
     public Activation Activation;
@@ -52,21 +50,6 @@ internal static unsafe class GemmDriver
     private const double MinFlopsPerExtraThread = 4e6;
 
     public static string Describe(GemmKernel k) => $"{k.Name} register tile, packed A/B, KC={KcMax} MC={McMax} NC={NcMax}";
-
-    /// <summary>
-    /// Whether computing Cᵀ = op(B)ᵀ·op(A)ᵀ wastes fewer tile lanes than C = op(A)·op(B): small N (49, 196 in
-    /// ResNet-50's late layers) fills NR-wide vectors badly, while M (channels) is a multiple of 16.
-    /// Transposed tiles store through the scalar epilogue, hence the 5% handicap.
-    /// </summary>
-    public static bool PreferTransposed(GemmKernel k, int m, int n)
-    {
-        double normal = Utilization(m, k.MR) * Utilization(n, k.NR);
-        double transposed = Utilization(n, k.MR) * Utilization(m, k.NR) * 0.95;
-        return transposed > normal;
-    }
-
-    /// <summary>Fraction of computed lanes that are real: n / (ceil(n / tile) · tile).</summary>
-    public static double Utilization(int n, int tile) => n == 0 ? 1 : (double)n / ((n + tile - 1) / tile * tile);
 
     public static void Run(GemmKernel kernel, in GemmProblem p, int threads)
     {
@@ -95,7 +78,7 @@ internal static unsafe class GemmDriver
     /// <summary>
     /// At most <paramref name="threads"/> parts on tile boundaries, along N or M, whichever finishes first:
     /// the slowest part's tiles (a tile-k-step costs MR·NR·2 / 32 cycles at the FMA peak) plus the operand
-    /// every part packs in full (A when splitting N, B when splitting M; about a cycle per float).
+    /// every part packs in full (A when splitting N, B when splitting M; taken as a cycle per float).
     /// </summary>
     private static (int Parts, bool SplitN) Partition(GemmKernel k, in GemmProblem p, int threads)
     {
@@ -105,7 +88,7 @@ internal static unsafe class GemmDriver
         long mTiles = (p.M + k.MR - 1) / k.MR, nTiles = (p.N + k.NR - 1) / k.NR;
         double tile = (double)p.K * k.MR * k.NR / 16;
         double packA = p.A.Packed != null ? 0 : (double)p.M * p.K;
-        double packB = p.B.Packed != null ? 0 : (double)p.N * p.K;
+        double packB = (double)p.N * p.K;
         double costN = (nTiles + parts - 1) / parts * mTiles * tile + packA + packB / parts;
         double costM = (mTiles + parts - 1) / parts * nTiles * tile + packB + packA / parts;
         return (parts, costN <= costM);
@@ -129,30 +112,28 @@ internal static unsafe class GemmDriver
         int mc = CeilDiv(CeilDiv(rows, CeilDiv(rows, McMax)), mr) * mr;
         int nc = CeilDiv(CeilDiv(cols, CeilDiv(cols, NcMax)), nr) * nr;
         float* aBuf = p.A.Packed == null ? GemmScratch.Get(GemmScratch.APanels, (long)mc * kcStep) : null;
-        float* bBuf = p.B.Packed == null ? GemmScratch.Get(GemmScratch.BPanels, (long)nc * kcStep) : null;
+        float* bBuf = GemmScratch.Get(GemmScratch.BPanels, (long)nc * kcStep);
 
         GemmTileArgs t = default;
         t.RowStride = p.RowStride;
-        t.ColStride = p.ColStride;
         t.Alpha = p.Alpha;
         for (int jc = n0; jc < n1; jc += nc)
         {
             int ncur = Math.Min(nc, n1 - jc);
+            // Edge tail: a last panel narrow enough for the edge tile is packed at its width and computed by it.
+            int fullCols = (ncur - 1) / nr * nr, lastCols = ncur - fullCols;
+            var edge = kernel.Edge is { } e && lastCols <= e.NR ? e : null;
             for (int pc = 0; ;)
             {
                 int kc = Math.Min(kcStep, K - pc);
-                float* bp;
-                nint bps;
-                if (p.B.Packed != null)
-                {
-                    bp = p.B.Packed + jc / nr * p.B.PanelStride + (nint)pc * nr;
-                    bps = p.B.PanelStride;
-                }
+                nint bps = (nint)kc * nr;
+                float* bSrc = p.B.Src + jc * p.B.LineStride + pc * p.B.KStride;
+                if (edge is null) GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps, avx2);
                 else
                 {
-                    bps = (nint)kc * nr;
-                    GemmPack.Panels(p.B.Src + jc * p.B.LineStride + pc * p.B.KStride, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps, avx2);
-                    bp = bBuf;
+                    GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, fullCols, kc, nr, bBuf, bps, avx2);
+                    GemmPack.Panels(bSrc + fullCols * p.B.LineStride, p.B.LineStride, p.B.KStride, lastCols, kc, edge.NR,
+                        bBuf + fullCols / nr * bps, (nint)kc * edge.NR, avx2);
                 }
                 bool last = pc + kc >= K;
                 t.Kc = kc;
@@ -179,18 +160,18 @@ internal static unsafe class GemmDriver
                     }
                     for (int jr = 0; jr < ncur; jr += nr)
                     {
-                        t.B = bp + jr / nr * bps;
+                        t.B = bBuf + jr / nr * bps;
                         t.ValidCols = Math.Min(nr, ncur - jr);
+                        var tile = edge is not null && jr == fullCols ? edge.Function : fn;
                         int j = jc + jr;
-                        float* cCol = p.C + j * p.ColStride;
                         for (int ir = 0; ir < mcur; ir += mr)
                         {
                             int i = ic + ir;
                             t.A = ap + ir / mr * aps;
                             t.ValidRows = Math.Min(mr, mcur - ir);
-                            t.C = cCol + i * p.RowStride;
+                            t.C = p.C + i * p.RowStride + j;
                             t.Bias = t.BiasAxis == BiasAxis.Row ? p.Bias + i : t.BiasAxis == BiasAxis.Column ? p.Bias + j : null;
-                            fn(&t);
+                            tile(&t);
                         }
                     }
                 }

@@ -13,11 +13,9 @@ internal unsafe struct GemmTileArgs
     /// <summary>[Kc × NR]: packed B micro-panel, zero columns beyond the valid ones.</summary>
     public float* B;
     public int Kc;
-    /// <summary>C element (i, j) of this tile is C[i·RowStride + j·ColStride].</summary>
+    /// <summary>C element (i, j) of this tile is C[i·RowStride + j].</summary>
     public float* C;
     public nint RowStride;
-    /// <summary>1 normally; ldc when the driver computes Cᵀ (small N), so the tile is stored transposed.</summary>
-    public nint ColStride;
     /// <summary>Valid rows (≤ MR) and columns (≤ NR); the rest is computed and dropped.</summary>
     public int ValidRows, ValidCols;
     public float Alpha, Beta;
@@ -27,32 +25,41 @@ internal unsafe struct GemmTileArgs
     public ActivationKind Activation;
     public float Min, Max;
 
-    /// <summary>Whether the tile is complete and contiguous along j, so the kernel may store vectors straight into C.</summary>
-    public readonly bool IsFullTile(int mr, int nr) => ValidRows == mr && ValidCols == nr && ColStride == 1;
+    /// <summary>Whether the tile is complete, so the kernel may store vectors straight into C.</summary>
+    public readonly bool IsFullTile(int mr, int nr) => ValidRows == mr && ValidCols == nr;
 }
 
 /// <summary>One registry entry: a tier, a register tile (MR rows × NR columns of C) and its function.</summary>
 internal sealed unsafe class GemmKernel
 {
-    public GemmKernel(IsaTier tier, int mr, int nr, delegate*<GemmTileArgs*, void> function)
+    public GemmKernel(IsaTier tier, int mr, int nr, delegate*<GemmTileArgs*, void> function, GemmKernel? edge = null)
     {
-        Tier = tier; MR = mr; NR = nr; Function = function;
+        Tier = tier; MR = mr; NR = nr; Function = function; Edge = edge;
     }
 
     public IsaTier Tier { get; }
     public int MR { get; }
     public int NR { get; }
     public delegate*<GemmTileArgs*, void> Function { get; }
-    public string Name => $"{Tier} {MR}x{NR}";
+
+    /// <summary>
+    /// A narrower tile (same MR) for the last column panel when it has at most Edge.NR valid columns: N = 49 is
+    /// 3·16 + 1, and a 6x8 tile computes that 1 column at half the cost of a 6x16 one.
+    /// </summary>
+    public GemmKernel? Edge { get; }
+    public string Name => Edge is null ? $"{Tier} {MR}x{NR}" : $"{Tier} {MR}x{NR} (edge {Edge.MR}x{Edge.NR})";
     public override string ToString() => Name;
 }
 
 /// <summary>The GEMM registry: the one list the dispatcher, the tests and the benchmarks read.</summary>
 internal static unsafe class GemmKernels
 {
+    private static readonly GemmKernel s_avx2Edge = new(IsaTier.Avx2Fma, 6, 8, &Gemm.Avx2Tile6x8);
+
     public static readonly GemmKernel[] All =
     {
-        new(IsaTier.Avx2Fma, 6, 16, &Gemm.Avx2Tile6x16),
+        new(IsaTier.Avx2Fma, 6, 16, &Gemm.Avx2Tile6x16, s_avx2Edge),
+        s_avx2Edge,
         new(IsaTier.Vector128, 4, 8, &Gemm.Vector128Tile4x8),
         new(IsaTier.Scalar, 4, 4, &Gemm.ScalarTile4x4),
     };

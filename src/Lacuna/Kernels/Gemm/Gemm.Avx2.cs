@@ -110,24 +110,49 @@ public static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Avx2FinishRow(GemmTileArgs* t, int r, Vector256<float> v0, Vector256<float> v1)
     {
-        Avx2Finish(t, r, 0, v0);
-        Avx2Finish(t, r, 8, v1);
+        var e = new Avx2Epilogue(t, r);
+        e.Finish(0, v0);
+        e.Finish(8, v1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Avx2FinishRow8(GemmTileArgs* t, int r, Vector256<float> v) => Avx2Finish(t, r, 0, v);
+    private static void Avx2FinishRow8(GemmTileArgs* t, int r, Vector256<float> v) => new Avx2Epilogue(t, r).Finish(0, v);
 
-    /// <summary>Epilogue of 8 columns j0..j0+7 of full row r: alpha, beta·C, bias, activation, store.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Avx2Finish(GemmTileArgs* t, int r, int j0, Vector256<float> v)
+    /// <summary>
+    /// One row's epilogue with the tile arguments read once into locals (stores to C could alias the
+    /// arguments, so reading them per vector would reload every field after every store).
+    /// </summary>
+    private readonly ref struct Avx2Epilogue
     {
-        float* c = t->C + r * t->RowStride + j0;
-        v = Avx.Multiply(v, Vector256.Create(t->Alpha));
-        if (t->Beta != 0f) v = Fma.MultiplyAdd(Avx.LoadVector256(c), Vector256.Create(t->Beta), v);
-        if (t->BiasAxis == BiasAxis.Row) v = Avx.Add(v, Vector256.Create(t->Bias[r]));
-        else if (t->BiasAxis == BiasAxis.Column) v = Avx.Add(v, Avx.LoadVector256(t->Bias + j0));
-        // max first: Relu of NaN is 0 as in Activation.Apply (maxps returns the second operand on NaN).
-        if (t->Activation != ActivationKind.None) v = Avx.Min(Avx.Max(v, Vector256.Create(t->Min)), Vector256.Create(t->Max));
-        Avx.Store(c, v);
+        private readonly float* _c, _colBias;
+        private readonly float _alpha, _beta, _rowBias, _min, _max;
+        private readonly bool _plain, _act;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Avx2Epilogue(GemmTileArgs* t, int r)
+        {
+            _c = t->C + r * t->RowStride;
+            _alpha = t->Alpha; _beta = t->Beta; _min = t->Min; _max = t->Max;
+            _act = t->Activation != ActivationKind.None;
+            _rowBias = t->BiasAxis == BiasAxis.Row ? t->Bias[r] : 0f;
+            _colBias = t->BiasAxis == BiasAxis.Column ? t->Bias : null;
+            _plain = _alpha == 1f && _beta == 0f && t->BiasAxis == BiasAxis.None && !_act;
+        }
+
+        /// <summary>Columns j0..j0+7: alpha, beta·C, bias, activation, store.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Finish(int j0, Vector256<float> v)
+        {
+            float* c = _c + j0;
+            if (!_plain)
+            {
+                v = Avx.Multiply(v, Vector256.Create(_alpha));
+                if (_beta != 0f) v = Fma.MultiplyAdd(Avx.LoadVector256(c), Vector256.Create(_beta), v);
+                v = Avx.Add(v, _colBias != null ? Avx.LoadVector256(_colBias + j0) : Vector256.Create(_rowBias));
+                // max first: Relu of NaN is 0 as in Activation.Apply (maxps returns the second operand on NaN).
+                if (_act) v = Avx.Min(Avx.Max(v, Vector256.Create(_min)), Vector256.Create(_max));
+            }
+            Avx.Store(c, v);
+        }
     }
 }

@@ -55,4 +55,22 @@ internal static unsafe partial class GemmPack
         Sse.Store(d, v.GetLower());
         Sse.StoreLow(d + 4, v.GetUpper());
     }
+
+    /// <summary>16 adjacent lines per p (B not transposed into 16-wide panels): two 32-byte copies per p, two p per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ContiguousLines16Avx(float* s, nint kStride, int kc, float* dst)
+    {
+        int p = 0;
+        for (; p + 1 < kc; p += 2, s += 2 * kStride, dst += 32)
+        {
+            var x0 = Avx.LoadVector256(s); var x1 = Avx.LoadVector256(s + 8);
+            var y0 = Avx.LoadVector256(s + kStride); var y1 = Avx.LoadVector256(s + kStride + 8);
+            Avx.Store(dst, x0); Avx.Store(dst + 8, x1); Avx.Store(dst + 16, y0); Avx.Store(dst + 24, y1);
+        }
+        if (p < kc)
+        {
+            Avx.Store(dst, Avx.LoadVector256(s));
+            Avx.Store(dst + 8, Avx.LoadVector256(s + 8));
+        }
+    }
 }

@@ -25,7 +25,8 @@ internal static unsafe partial class GemmPack
         {
             int valid = Math.Min(width, lines - l0);
             float* s = src + l0 * lineStride;
-            if (lineStride == 1 && valid == width && (width & 3) == 0) ContiguousLines(s, kStride, kc, width, dst);
+            if (lineStride == 1 && valid == width && width == 16 && avx2) ContiguousLines16Avx(s, kStride, kc, dst);
+            else if (lineStride == 1 && valid == width && (width & 3) == 0) ContiguousLines(s, kStride, kc, width, dst);
             else if (kStride == 1 && avx2 && (width % 8 == 0 || width == 6)) ContiguousKAvx2(s, lineStride, kc, width, valid, dst);
             else if (kStride == 1) ContiguousK(s, lineStride, kc, width, valid, dst);
             else General(s, lineStride, kStride, kc, width, valid, dst);

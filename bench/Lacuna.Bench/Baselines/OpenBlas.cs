@@ -22,8 +22,16 @@ public static unsafe class OpenBlas
         public delegate* unmanaged<nint> GetConfig;
     }
 
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
     private static Api? Load()
     {
+        // OpenBLAS's idle pthreads busy-wait ~2^28 cycles after each call. On this 2-core machine that spinning
+        // steals the second core from whichever contender runs next in Measure.Interleaved (it halved Lacuna's
+        // 2-thread GEMM); 2^4 cycles makes them sleep at once, as Lacuna's pool does. Read by OpenBLAS at load,
+        // so it goes into the native environment (Environment.SetEnvironmentVariable does not); a user's value wins.
+        if (OperatingSystem.IsLinux()) SetEnv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
         foreach (string name in new[] { "libopenblas.so.0", "libopenblas.so", "/usr/lib/x86_64-linux-gnu/libopenblas.so.0" })
         {
             if (!NativeLibrary.TryLoad(name, out nint h)) continue;

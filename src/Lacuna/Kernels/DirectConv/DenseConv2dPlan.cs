@@ -117,18 +117,22 @@ public sealed unsafe class DenseConv2dPlan
     }
 
     /// <summary>
-    /// The lowering for a layer shape: Direct for every shape measured. From `lacuna bench dense-conv --json`
-    /// (1 thread, Zen 3, Gemm = the temporary naive placeholder), direct_ms vs openblas_im2col_ms (im2col +
-    /// OpenBLAS sgemm, the bound a packed GEMM can reach): 3x3 64@56 2.85 vs 6.34, 3x3 256@14 2.74 vs 3.51,
-    /// 3x3 512@7 3.48 vs 3.87, 7x7/2 conv1 2.70 vs 6.89, 3x3/2 512@14 3.68 vs 3.79, and even 1x1 256->64@56
-    /// 1.44 vs 2.83, 1x1 1024->256@14 1.56 vs 1.42, 1x1 2048->512@7 1.64 vs 1.52; im2col_gemm_ms and the Pointwise
-    /// GEMM were 35-80x slower with the placeholder GEMM. Depthwise (Mg = 1) is a matrix-vector product as a GEMM,
-    /// so direct regardless. Re-run the benchmark when Gemm gets its packed kernels: Pointwise may then win the
-    /// 1x1 layers at 14x14 and 7x7 (OpenBLAS did, by about 8%).
+    /// The lowering for a layer shape, from `lacuna bench dense-conv --json` (1 thread, Zen 3, packed Gemm,
+    /// median of 3; ms as direct vs im2col+GEMM):
+    /// direct wins where the image is large relative to the channels — conv1 7x7/2 2.75 vs 6.47, 3x3 64@56
+    /// 2.98 vs 3.77, VGG 64@224 44.0 vs 59.4, 128@112 40.5 vs 45.4, 1x1 256->64@56 1.38 vs 1.44, 3x3 512@7
+    /// 3.47 vs 3.72; GEMM wins where the reduction is long and there are enough pixels to fill its tiles —
+    /// VGG 256@56 43.1 vs 39.9, 512@28 44.5 vs 37.0, 512@14 10.6 vs 10.3, and 1x1 512->128@28 1.55 vs 1.19,
+    /// 1024->256@14 1.54 vs 1.20, 2048->512@7 1.75 vs 1.65 (Pointwise is that GEMM without the im2col copy).
+    /// Strided 3x3 and 3x3 128@28 / 256@14 were within 3% either way; they stay Direct.
+    /// Depthwise (Mg = 1) is a matrix-vector product as a GEMM, so direct regardless.
     /// </summary>
     internal static ConvAlgorithm ChooseAlgorithm(ConvGeometry g)
     {
-        _ = g;
+        if (g.Mg == 1) return ConvAlgorithm.Direct;
+        if (g.IsPointwise) return g.Cg >= 512 ? ConvAlgorithm.Pointwise : ConvAlgorithm.Direct;
+        bool unitStride = g.SH == 1 && g.SW == 1;
+        if (unitStride && g.K >= 2304 && g.OutputPixels >= 196) return ConvAlgorithm.Im2ColGemm;
         return ConvAlgorithm.Direct;
     }
 }

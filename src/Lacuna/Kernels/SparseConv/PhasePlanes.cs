@@ -1,0 +1,66 @@
+namespace Lacuna.Kernels.SparseConv;
+
+/// <summary>
+/// The zero-padded input of one image, split into stride phases so every tap of every output pixel is a
+/// contiguous read. Padded input row r = sh·i + qh, column s = sw·j + qw goes to plane (c, qh, qw) at [i, j];
+/// a plane is [Hq × Wq] with Hq = ceil(Hp/sh), Wq = ceil(Wp/sw). Output pixel (oy, ox) and tap (kh, kw) read
+/// plane (c, (kh·dh) mod sh, (kw·dw) mod sw) at [oy + kh·dh div sh, ox + kw·dw div sw], so over the flattened
+/// output grid g = oy·Wq + ox the read address is g + (a per-tap constant): the kernels' column offsets.
+/// Grid points with ox ≥ OW are computed and dropped. Length: C·sh·sw·Hq·Wq + <see cref="Slack"/>.
+/// </summary>
+internal sealed class PhasePlanes
+{
+    /// <summary>Floats after the last plane that vector reads of dropped grid points may touch (kept zero).</summary>
+    public readonly int Slack;
+
+    public readonly int C, H, W, SH, SW, PT, PL, Hq, Wq;
+
+    public PhasePlanes(int c, int h, int w, Conv2dParams p, int outputH)
+    {
+        C = c; H = h; W = w; SH = p.StrideH; SW = p.StrideW; PT = p.PadTop; PL = p.PadLeft;
+        int hp = h + p.PadTop + p.PadBottom, wp = w + p.PadLeft + p.PadRight;
+        Hq = (hp + SH - 1) / SH;
+        Wq = (wp + SW - 1) / SW;
+        // Make sure the deepest tap of the last output row stays inside its plane (Hq can be short when
+        // the bottom pad is asymmetric), then allow one row plus a full register tile of overrun.
+        int maxA = (p.KernelH - 1) * p.DilationH / SH;
+        Hq = Math.Max(Hq, outputH + maxA);
+        Slack = Wq + 64;
+    }
+
+    public int PlaneSize => Hq * Wq;
+    public long Length => (long)C * SH * SW * PlaneSize + Slack;
+
+    /// <summary>Offset of tap (c, kh, kw) relative to grid point 0.</summary>
+    public int TapOffset(int c, int kh, int kw, int dh, int dw)
+    {
+        int rh = kh * dh, rw = kw * dw;
+        int plane = (c * SH + rh % SH) * SW + rw % SW;
+        return plane * PlaneSize + rh / SH * Wq + rw / SW;
+    }
+
+    /// <summary>Fills <paramref name="dst"/> (length ≥ <see cref="Length"/>) from one image [C, H, W].</summary>
+    public unsafe void Fill(float* image, float* dst)
+    {
+        new Span<float>(dst, checked((int)Length)).Clear();
+        for (int c = 0; c < C; c++)
+            for (int y = 0; y < H; y++)
+            {
+                int r = y + PT;
+                int qh = r % SH, i = r / SH;
+                float* src = image + ((long)c * H + y) * W;
+                for (int qw = 0; qw < SW; qw++)
+                {
+                    // Input column x lands at padded column x + PL; it belongs to phase qw when (x + PL) % SW == qw.
+                    int x0 = ((qw - PL) % SW + SW) % SW;
+                    float* plane = dst + ((long)(c * SH + qh) * SW + qw) * PlaneSize + (long)i * Wq;
+                    if (SW == 1)
+                    {
+                        new ReadOnlySpan<float>(src, W).CopyTo(new Span<float>(plane + PL, W));
+                        continue;
+                    }
+                    for (int x = x0; x < W; x += SW) plane[(x + PL) / SW] = src[x];
+                }
+            }
+    }
+}

@@ -1,0 +1,172 @@
+using Lacuna.Formats;
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.SparseConv;
+
+/// <summary>
+/// Direct sparse convolution (Park et al., ICLR'17): no im2col. Each output channel m keeps its non-zero
+/// weights w[m, c, kh, kw] as a CSR row whose column indices are pre-converted to offsets into the phase-split,
+/// zero-padded input (<see cref="PhasePlanes"/>), so
+/// y[n, m, oy, ox] = act(bias[m] + Σ_nz value · planes[offset + oy·Wq + ox]) is a broadcast-FMA over a
+/// contiguous run of the flattened output grid. Work is proportional to the non-zeros, so it beats the dense
+/// conv once sparsity outweighs the lost register reuse (see <c>lacuna bench conv --sweep</c>).
+/// Groups must be 1. Plans are immutable; concurrent Run calls are safe (scratch is per thread).
+/// </summary>
+public sealed unsafe class SparseConv2dPlan
+{
+    private readonly int _m, _c, _h, _w, _oh, _ow;
+    private readonly PhasePlanes _planes;
+    private readonly int[] _rowOffsets;      // [M + 1] into _values/_offsets
+    private readonly float[] _values;        // [nnz], pinned
+    private readonly int[] _offsets;         // [nnz], pinned: offsets into the planes
+    private readonly float[] _bias;          // [M]
+    private readonly int[] _channelParts;    // output channels split by non-zero count, for 1..MaxThreads parts
+    private readonly SparseConvKernel _kernel;
+
+    private SparseConv2dPlan(int m, int c, int h, int w, int oh, int ow, PhasePlanes planes, CsrMatrix csr, int[] offsets,
+        float[] bias, Activation activation, SparseConvKernel kernel, long weightCount)
+    {
+        _m = m; _c = c; _h = h; _w = w; _oh = oh; _ow = ow; _planes = planes;
+        _rowOffsets = csr.RowOffsets;
+        _values = GC.AllocateUninitializedArray<float>(Math.Max(1, csr.Nnz), pinned: true);
+        csr.Values.CopyTo(_values, 0);
+        _offsets = GC.AllocateUninitializedArray<int>(Math.Max(1, offsets.Length), pinned: true);
+        offsets.CopyTo(_offsets, 0);
+        _bias = bias;
+        Activation = activation;
+        _kernel = kernel;
+        Nnz = csr.Nnz;
+        Sparsity = weightCount == 0 ? 1.0 : 1.0 - (double)csr.Nnz / weightCount;
+        _channelParts = csr.PartitionRowsByNnz(Math.Max(1, WorkerPool.Shared.MaxThreads));
+        Weights = csr;
+    }
+
+    /// <summary>
+    /// Builds the plan for inputs [N, C, inputH, inputW] from weight [M, C, KH, KW] (its zeros define the sparsity),
+    /// bias [M] or empty. <paramref name="kernel"/> forces a registry entry (tests, benchmarks).
+    /// </summary>
+    public static SparseConv2dPlan Create(ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape, ReadOnlySpan<float> bias,
+        Conv2dParams p, int inputH, int inputW, Activation activation = default) =>
+        Create(weight, weightShape, bias, p, inputH, inputW, activation, null);
+
+    internal static SparseConv2dPlan Create(ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape, ReadOnlySpan<float> bias,
+        Conv2dParams p, int inputH, int inputW, Activation activation, SparseConvKernel? kernel)
+    {
+        if (p is null) ThrowHelper.ArgumentNull(nameof(p));
+        if (weightShape.Length != 4)
+            ThrowHelper.Shape(nameof(weightShape), $"Conv2d weight must be rank 4 (M, C, KH, KW); got rank {weightShape.Length}.");
+        if (p.Groups != 1)
+            ThrowHelper.NotSupported($"Sparse convolution supports groups = 1 only (got groups = {p.Groups}); use the dense conv.");
+        ThrowHelper.IfNegative(inputH, nameof(inputH));
+        ThrowHelper.IfNegative(inputW, nameof(inputW));
+        int m = weightShape[0], c = weightShape[1], kh = weightShape[2], kw = weightShape[3];
+        int[] os = p.OutputShape(new[] { 1, c, inputH, inputW }, weightShape);
+        long k = (long)c * kh * kw;
+        ThrowHelper.IfTooShort(weight.Length, m * k, nameof(weight), $"weight [{m}, {c}, {kh}, {kw}]");
+        if (!bias.IsEmpty && bias.Length != m)
+            ThrowHelper.Shape(nameof(bias), $"Bias has {bias.Length} elements but the conv has {m} output channels.");
+        for (long i = 0; i < m * k; i++)
+            if (!float.IsFinite(weight[(int)i]))
+                ThrowHelper.Argument(nameof(weight), $"Weight element {i} is {weight[(int)i]}; sparse plans need finite weights.");
+
+        var csr = CsrMatrix.FromDense(weight[..(int)(m * k)], m, (int)k);
+        var planes = new PhasePlanes(c, inputH, inputW, p, os[2]);
+        var offsets = new int[csr.Nnz];
+        for (int i = 0; i < csr.Nnz; i++)
+        {
+            int col = csr.ColumnIndices[i];
+            int ci = col / (kh * kw), t = col % (kh * kw);
+            offsets[i] = planes.TapOffset(ci, t / kw, t % kw, p.DilationH, p.DilationW);
+        }
+        var b = bias.IsEmpty ? new float[m] : bias.ToArray();
+        return new SparseConv2dPlan(m, c, inputH, inputW, os[2], os[3], planes, csr, offsets, b, activation,
+            kernel ?? SparseConvKernels.Best, m * k);
+    }
+
+    public Activation Activation { get; }
+    public int Nnz { get; }
+    /// <summary>Fraction of zero weights.</summary>
+    public double Sparsity { get; }
+    /// <summary>The non-zero weights as CSR [M × C·KH·KW].</summary>
+    public CsrMatrix Weights { get; }
+
+    public string Describe() => $"SparseDirect {_kernel.Name}, sparsity {Sparsity:P1}";
+
+    public int[] OutputShape(int batch) => new[] { batch, _m, _oh, _ow };
+
+    /// <param name="input">[batch, C, H, W]</param>
+    /// <param name="output">[batch, M, OH, OW], fully overwritten</param>
+    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, int threads = 0)
+    {
+        ThrowHelper.IfNegative(batch, nameof(batch));
+        ThrowHelper.IfTooShort(input.Length, (long)batch * _c * _h * _w, nameof(input), $"input [{batch}, {_c}, {_h}, {_w}]");
+        ThrowHelper.IfTooShort(output.Length, (long)batch * _m * _oh * _ow, nameof(output), $"output [{batch}, {_m}, {_oh}, {_ow}]");
+        int t = WorkerPool.Resolve(threads);
+        if (batch == 0 || _m == 0) return;
+        float[] planes = SparseConvScratch.Planes(_planes.Length);
+        fixed (float* px = input, py = output, pp = planes, pv = _values, pb = _bias)
+        fixed (int* po = _offsets)
+        {
+            float* inputPtr = px, outputPtr = py, planesPtr = pp, valsPtr = pv, biasPtr = pb;
+            int* offsPtr = po;
+            int parts = Math.Min(t, _m);
+            int[] bounds = parts == _channelParts.Length - 1 ? _channelParts : Weights.PartitionRowsByNnz(parts);
+            for (int n = 0; n < batch; n++)
+            {
+                _planes.Fill(inputPtr + (long)n * _c * _h * _w, planesPtr);
+                float* yImage = outputPtr + (long)n * _m * _oh * _ow;
+                if (parts == 1) RunChannels(0, _m, planesPtr, valsPtr, offsPtr, biasPtr, yImage);
+                else WorkerPool.Shared.Run(parts, part =>
+                    RunChannels(bounds[part], bounds[part + 1], planesPtr, valsPtr, offsPtr, biasPtr, yImage));
+            }
+        }
+    }
+
+    private void RunChannels(int m0, int m1, float* planes, float* vals, int* offs, float* bias, float* y)
+    {
+        int wq = _planes.Wq;
+        int gridLength = (_oh - 1) * wq + _ow; // last valid grid point + 1
+        float* grid = SparseConvScratch.Grid(gridLength + 64);
+        SparseConvArgs a;
+        a.Planes = planes; a.Grid = grid; a.Start = 0; a.End = gridLength;
+        a.Activation = Activation.Kind; a.Min = Activation.Min; a.Max = Activation.Max;
+        for (int m = m0; m < m1; m++)
+        {
+            int start = _rowOffsets[m];
+            a.Values = vals + start; a.Offsets = offs + start; a.Count = _rowOffsets[m + 1] - start;
+            a.Bias = bias[m];
+            _kernel.Function(&a);
+            // Compact the grid (rows of Wq) into the output (rows of OW).
+            float* dst = y + (long)m * _oh * _ow;
+            for (int oy = 0; oy < _oh; oy++)
+                new ReadOnlySpan<float>(grid + (long)oy * wq, _ow).CopyTo(new Span<float>(dst + (long)oy * _ow, _ow));
+        }
+    }
+}
+
+/// <summary>Per-thread pinned scratch for <see cref="SparseConv2dPlan"/>: the caller's planes, each worker's grid.</summary>
+internal static unsafe class SparseConvScratch
+{
+    [ThreadStatic] private static float[]? t_planes;
+    [ThreadStatic] private static float[]? t_grid;
+
+    public static float[] Planes(long length) => Ensure(ref t_planes, length);
+
+    public static float* Grid(long length)
+    {
+        var a = Ensure(ref t_grid, length);
+        // Pinned arrays never move, so the pointer stays valid for the array's lifetime (this thread keeps it alive).
+        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref a[0]);
+    }
+
+    private static float[] Ensure(ref float[]? slot, long length)
+    {
+        if (slot is null || slot.Length < length)
+        {
+            if (length > Array.MaxLength) ThrowHelper.NotSupported($"Sparse conv scratch of {length} floats exceeds the largest array.");
+            slot = null;
+            slot = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 16), pinned: true);
+        }
+        return slot;
+    }
+}

@@ -1,0 +1,49 @@
+namespace Lacuna.Kernels.SparseConv;
+
+/// <summary>
+/// Arguments of one sparse-conv row kernel call: one output channel over grid points [Start, End).
+/// grid[g] = act(Bias + Σ_i Values[i] · Planes[Offsets[i] + g]) for g in [Start, End). Grid is written for
+/// exactly those points; reads of Planes may run up to one register tile past End (covered by the slack).
+/// </summary>
+internal unsafe struct SparseConvArgs
+{
+    public float* Planes;
+    public float* Values;
+    public int* Offsets;
+    public int Count;
+    public float Bias;
+    public float* Grid;
+    public int Start, End;
+    public ActivationKind Activation;
+    public float Min, Max;
+}
+
+/// <summary>One registry entry: tier, register tile width (grid points per pass) and function.</summary>
+internal sealed unsafe class SparseConvKernel
+{
+    public SparseConvKernel(IsaTier tier, int width, delegate*<SparseConvArgs*, void> function)
+    {
+        Tier = tier; Width = width; Function = function;
+    }
+
+    public IsaTier Tier { get; }
+    public int Width { get; }
+    public delegate*<SparseConvArgs*, void> Function { get; }
+    public string Name => $"{Tier} 1x{Width}";
+    public override string ToString() => Name;
+}
+
+/// <summary>The sparse-conv registry, read by the plan, the tests and the benchmark.</summary>
+internal static unsafe class SparseConvKernels
+{
+    public static readonly SparseConvKernel[] All =
+    {
+        new(IsaTier.Avx2Fma, 32, &SparseConv.Avx2Row32),
+        new(IsaTier.Vector128, 16, &SparseConv.Vector128Row16),
+        new(IsaTier.Scalar, 4, &SparseConv.ScalarRow4),
+    };
+
+    public static IEnumerable<SparseConvKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
+
+    public static SparseConvKernel Best => Supported.OrderByDescending(k => k.Tier).First();
+}

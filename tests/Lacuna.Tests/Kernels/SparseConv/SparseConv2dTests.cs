@@ -1,0 +1,115 @@
+using Lacuna.Kernels;
+using Lacuna.Kernels.Reference;
+using Lacuna.Kernels.SparseConv;
+using Lacuna.Pruning;
+using Lacuna.Tests.TestUtil;
+
+namespace Lacuna.Tests.Kernels.SparseConv;
+
+public class SparseConv2dTests
+{
+    public record Case(int C, int M, int H, int W, int K, int Stride, int PadTop, int PadLeft, int PadBottom, int PadRight, int Dilation = 1)
+    {
+        public Conv2dParams Params => new(K, K, Stride, Stride, PadTop, PadLeft, PadBottom, PadRight, Dilation, Dilation);
+        public override string ToString() => $"C{C} M{M} {H}x{W} k{K} s{Stride} p{PadTop},{PadLeft},{PadBottom},{PadRight} d{Dilation}";
+    }
+
+    public static TheoryData<Case> Cases()
+    {
+        var d = new TheoryData<Case>();
+        // Output widths around the vector widths and the 32-point tile (stride 1, pad 1 keeps OW = W).
+        foreach (int w in new[] { 1, 7, 8, 9, 15, 16, 17, 31, 33 }) d.Add(new Case(3, 5, 4, w, 3, 1, 1, 1, 1, 1));
+        d.Add(new Case(4, 6, 9, 11, 3, 2, 1, 1, 1, 1));      // 3x3 stride 2
+        d.Add(new Case(3, 4, 19, 17, 7, 2, 3, 3, 3, 3));     // 7x7 stride 2 (conv1-like)
+        d.Add(new Case(5, 3, 8, 10, 3, 1, 0, 2, 1, 0));      // asymmetric pads
+        d.Add(new Case(2, 3, 9, 9, 3, 1, 2, 2, 2, 2, 2));    // dilation 2
+        d.Add(new Case(6, 7, 14, 14, 1, 1, 0, 0, 0, 0));     // 1x1
+        d.Add(new Case(4, 5, 10, 13, 3, 3, 1, 0, 2, 1));     // stride 3, odd pads
+        return d;
+    }
+
+    private static float[] Run(SparseConv2dPlan plan, float[] x, int batch, int outLen, int threads = 1)
+    {
+        var y = TestData.Poisoned(outLen);
+        plan.Run(x, y, batch, threads);
+        return y;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Every_kernel_matches_reference_at_several_sparsities(Case c)
+    {
+        int[] ws = { c.M, c.C, c.K, c.K };
+        foreach (double sparsity in new[] { 0.5, 0.9, 0.99 })
+        foreach (int batch in new[] { 1, 2 })
+        {
+            var w = TestData.Random(c.M * c.C * c.K * c.K, 11);
+            Pruner.Random(w, sparsity, 12);
+            var bias = TestData.Random(c.M, 13);
+            var x = TestData.Random(batch * c.C * c.H * c.W, 14);
+            var act = sparsity == 0.9 ? Activation.Relu : sparsity == 0.5 ? Activation.Clip(-0.5f, 0.5f) : Activation.None;
+            int[] os = c.Params.OutputShape(new[] { batch, c.C, c.H, c.W }, ws);
+            int outLen = os[0] * os[1] * os[2] * os[3];
+            var expected = new float[outLen];
+            ReferenceConv2d.Compute(x, new[] { batch, c.C, c.H, c.W }, w, ws, bias, expected, c.Params, act);
+            foreach (var kernel in SparseConvKernels.Supported)
+            {
+                var plan = SparseConv2dPlan.Create(w, ws, bias, c.Params, c.H, c.W, act, kernel);
+                KernelAssert.Close(expected, Run(plan, x, batch, outLen), c.C * c.K * c.K, $"{kernel} {c} sparsity {sparsity} batch {batch}");
+            }
+        }
+    }
+
+    [Fact]
+    public void All_zero_weights_give_the_bias_and_a_single_nonzero_is_exact()
+    {
+        var c = new Case(3, 4, 6, 9, 3, 1, 1, 1, 1, 1);
+        int[] ws = { 4, 3, 3, 3 };
+        var zero = new float[4 * 27];
+        var bias = new[] { 0.5f, -1f, 2f, 0f };
+        var x = TestData.Random(3 * 54, 3);
+        var plan = SparseConv2dPlan.Create(zero, ws, bias, c.Params, 6, 9, Activation.Relu);
+        Assert.Equal(1.0, plan.Sparsity);
+        var y = Run(plan, x, 1, 4 * 54);
+        for (int m = 0; m < 4; m++)
+            for (int i = 0; i < 54; i++) Assert.Equal(Math.Max(0f, bias[m]), y[m * 54 + i]);
+
+        var one = new float[4 * 27];
+        one[1 * 27 + 2 * 9 + 1 * 3 + 1] = 2f; // m=1, c=2, centre tap: y[1] = 2·x[c=2]
+        var single = SparseConv2dPlan.Create(one, ws, default, c.Params, 6, 9);
+        var ys = Run(single, x, 1, 4 * 54);
+        for (int i = 0; i < 54; i++) Assert.Equal(2f * x[2 * 54 + i], ys[54 + i]);
+        for (int i = 0; i < 54; i++) Assert.Equal(0f, ys[i]);
+    }
+
+    [Fact]
+    public void Two_threads_match_one_thread_exactly()
+    {
+        int[] ws = { 24, 8, 3, 3 };
+        var w = TestData.Random(24 * 72, 21);
+        Pruner.Magnitude(w, 0.8);
+        var x = TestData.Random(2 * 8 * 15 * 15, 22);
+        var p = Conv2dParams.Square(3, 1, 1);
+        var plan = SparseConv2dPlan.Create(w, ws, TestData.Random(24, 23), p, 15, 15, Activation.Relu);
+        var one = Run(plan, x, 2, 2 * 24 * 225, threads: 1);
+        var two = Run(plan, x, 2, 2 * 24 * 225, threads: 2);
+        KernelAssert.Exact(one, two);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_named()
+    {
+        var p = Conv2dParams.Square(3, 1, 1);
+        var w = TestData.Random(2 * 3 * 9, 1);
+        Assert.Equal("weightShape", Assert.Throws<ShapeMismatchException>(() => SparseConv2dPlan.Create(w, new[] { 2, 3, 9 }, default, p, 5, 5)).ParamName);
+        Assert.Equal("bias", Assert.Throws<ShapeMismatchException>(() => SparseConv2dPlan.Create(w, new[] { 2, 3, 3, 3 }, new float[3], p, 5, 5)).ParamName);
+        Assert.Throws<NotSupportedException>(() => SparseConv2dPlan.Create(w, new[] { 2, 3, 3, 3 }, default, Conv2dParams.Square(3, 1, 1, groups: 3), 5, 5));
+        var nan = (float[])w.Clone(); nan[4] = float.NaN;
+        Assert.Contains("element 4", Assert.Throws<ArgumentException>(() => SparseConv2dPlan.Create(nan, new[] { 2, 3, 3, 3 }, default, p, 5, 5)).Message);
+        var plan = SparseConv2dPlan.Create(w, new[] { 2, 3, 3, 3 }, default, p, 5, 5);
+        var e = Assert.Throws<ShapeMismatchException>(() => plan.Run(new float[10], new float[50], 1));
+        Assert.Equal("input", e.ParamName);
+        Assert.Contains("[1, 3, 5, 5]", e.Message);
+        Assert.Equal("output", Assert.Throws<ShapeMismatchException>(() => plan.Run(new float[75], new float[49], 1)).ParamName);
+    }
+}

@@ -11,6 +11,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Benchmarks: Lacuna vs baselines, measured side by side in one process (median of repeats after warm-up).");
         // One line per benchmark; each lives in Commands/Bench/<Name>Command.cs.
         bench.Subcommands.Add(BenchGemmCommand.Build());
+        bench.Subcommands.Add(BenchSparseConvCommand.Build());
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
         return bench;
     }

@@ -158,7 +158,7 @@ public static class BenchDenseConvCommand
     }
 
     /// <summary>The baseline a C# user would write: im2col in C#, cblas_sgemm, then bias + ReLU in one pass.</summary>
-    private static unsafe void OpenBlasConv(float* x, int c, int h, int w, float* wt, float* bias, int m, int k, int s, int pad,
+    internal static unsafe void OpenBlasConv(float* x, int c, int h, int w, float* wt, float* bias, int m, int k, int s, int pad,
         int oh, int ow, float* col, float* y)
     {
         int hw = oh * ow;
@@ -187,7 +187,7 @@ public static class BenchDenseConvCommand
         }
     }
 
-    private static double MaxRelDiff(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    internal static double MaxRelDiff(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         double maxAbs = 1e-30, maxDiff = 0;
         for (int i = 0; i < x.Length; i++)

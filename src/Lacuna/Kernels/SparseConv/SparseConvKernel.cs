@@ -38,7 +38,7 @@ internal static unsafe class SparseConvKernels
 {
     public static readonly SparseConvKernel[] All =
     {
-        new(IsaTier.Avx2Fma, 32, &SparseConv.Avx2Row32),
+        new(IsaTier.Avx2Fma, 64, &SparseConv.Avx2Row64),
         new(IsaTier.Vector128, 16, &SparseConv.Vector128Row16),
         new(IsaTier.Scalar, 4, &SparseConv.ScalarRow4),
     };

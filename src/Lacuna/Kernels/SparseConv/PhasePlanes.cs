@@ -59,7 +59,10 @@ internal sealed class PhasePlanes
                         new ReadOnlySpan<float>(src, W).CopyTo(new Span<float>(plane + PL, W));
                         continue;
                     }
-                    for (int x = x0; x < W; x += SW) plane[(x + PL) / SW] = src[x];
+                    // Consecutive elements of a phase are SW apart in the input and adjacent in the plane
+                    // (no division per element: it cost more than the whole sparse conv on stride-2 layers).
+                    float* d = plane + (x0 + PL) / SW;
+                    for (int x = x0; x < W; x += SW) *d++ = src[x];
                 }
             }
     }

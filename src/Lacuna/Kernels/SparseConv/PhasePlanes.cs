@@ -15,6 +15,9 @@ internal sealed class PhasePlanes
 
     public readonly int C, H, W, SH, SW, PT, PL, Hq, Wq;
 
+    /// <summary>Plane rows a block of output rows reads beyond its own count (the kernel's height in plane rows).</summary>
+    public readonly int ExtraRows;
+
     public PhasePlanes(int c, int h, int w, Conv2dParams p, int outputH)
     {
         C = c; H = h; W = w; SH = p.StrideH; SW = p.StrideW; PT = p.PadTop; PL = p.PadLeft;
@@ -24,6 +27,7 @@ internal sealed class PhasePlanes
         // Make sure the deepest tap of the last output row stays inside its plane (Hq can be short when
         // the bottom pad is asymmetric), then allow one row plus a full register tile of overrun.
         int maxA = (p.KernelH - 1) * p.DilationH / SH;
+        ExtraRows = maxA;
         Hq = Math.Max(Hq, outputH + maxA);
         Slack = Wq + 64;
     }

@@ -25,6 +25,7 @@ public class SparseConv2dTests
         d.Add(new Case(2, 3, 9, 9, 3, 1, 2, 2, 2, 2, 2));    // dilation 2
         d.Add(new Case(6, 7, 14, 14, 1, 1, 0, 0, 0, 0));     // 1x1
         d.Add(new Case(4, 5, 10, 13, 3, 3, 1, 0, 2, 1));     // stride 3, odd pads
+        d.Add(new Case(96, 2, 45, 45, 3, 1, 1, 1, 1, 1));    // planes larger than one L2 block: several row blocks
         return d;
     }
 

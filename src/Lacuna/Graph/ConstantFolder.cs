@@ -14,7 +14,7 @@ public static class ConstantFolder
 {
     public const long BatchMarker = long.MinValue + 1;
 
-    private static readonly HashSet<string> LoadTimeOps = ["Constant", "ConstantOfShape", "Shape", "Gather", "Unsqueeze"];
+    private static readonly HashSet<string> LoadTimeOps = ["Constant", "ConstantOfShape", "Shape"];
 
     /// <summary>Folds in place; returns the number of nodes folded away.</summary>
     public static int Fold(ModelGraph g)
@@ -106,13 +106,8 @@ public static class ConstantFolder
             case "Unsqueeze":
             {
                 var x = Need(0);
-                long[] axes = n.Opset < 13 ? n.Ints("axes") ?? [] : Need(1).AsInt64s();
-                int rank = x.Dims.Length + axes.Length;
-                var norm = axes.Select(a => (int)(a < 0 ? a + rank : a)).ToHashSet();
-                var dims = new List<int>();
-                int src = 0;
-                for (int i = 0; i < rank; i++) dims.Add(norm.Contains(i) ? 1 : x.Dims[src++]);
-                return [x.Floats is not null ? new GraphTensor("", [.. dims], x.Floats) : new GraphTensor("", [.. dims], x.Int64s!)];
+                int[] dims = UnsqueezeShape(n, x.Dims, Need);
+                return [x.Floats is not null ? new GraphTensor("", dims, x.Floats) : new GraphTensor("", dims, x.Int64s!)];
             }
         }
         var ins = Enumerable.Range(0, n.Inputs.Count).Select(i => n.Inputs[i].Length == 0 ? null : c(i)).ToArray();
@@ -169,24 +164,43 @@ public static class ConstantFolder
         throw UnsupportedOperatorException.For(n, "int64 tensors are supported only in constant shape computations.");
     }
 
-    private static GraphTensor Gather(GraphNode n, GraphTensor data, GraphTensor indices)
+    /// <summary>Unsqueeze's output shape: axes (attribute before opset 13, constant input after) are positions in the output.</summary>
+    internal static int[] UnsqueezeShape(GraphNode n, int[] input, Func<int, GraphTensor> constant)
     {
-        int rank = data.Dims.Length;
+        long[] axes = n.Opset < 13 ? n.Ints("axes") ?? [] : constant(1).AsInt64s();
+        int rank = input.Length + axes.Length;
+        var norm = axes.Select(a => (int)(a < 0 ? a + rank : a)).ToHashSet();
+        if (norm.Count != axes.Length || norm.Any(a => a < 0 || a >= rank))
+            throw new LacunaFormatException(n.Describe(), $"axes [{string.Join(", ", axes)}] are invalid for output rank {rank}.");
+        var dims = new int[rank];
+        int src = 0;
+        for (int i = 0; i < rank; i++) dims[i] = norm.Contains(i) ? 1 : input[src++];
+        return dims;
+    }
+
+    /// <summary>For each output element of Gather(data, indices, axis), the data element it copies.</summary>
+    internal static int[] GatherSources(GraphNode n, int[] dataDims, int[] indexDims, long[] idx, out int[] dims)
+    {
+        int rank = dataDims.Length;
         int axis = (int)n.Int("axis", 0);
         if (axis < 0) axis += rank;
         if (axis < 0 || axis >= rank) throw UnsupportedOperatorException.For(n, $"axis {n.Int("axis", 0)} is out of range for rank {rank}.");
-        int outer = data.Dims[..axis].Aggregate(1, (a, b) => a * b);
-        int inner = data.Dims[(axis + 1)..].Aggregate(1, (a, b) => a * b);
-        int size = data.Dims[axis];
-        long[] idx = indices.AsInt64s();
-        int[] dims = [.. data.Dims[..axis], .. indices.Dims, .. data.Dims[(axis + 1)..]];
-        var src = Enumerable.Range(0, outer * idx.Length * inner).Select(i =>
+        int outer = dataDims[..axis].Aggregate(1, (a, b) => a * b);
+        int inner = dataDims[(axis + 1)..].Aggregate(1, (a, b) => a * b);
+        int size = dataDims[axis];
+        dims = [.. dataDims[..axis], .. indexDims, .. dataDims[(axis + 1)..]];
+        return Enumerable.Range(0, outer * idx.Length * inner).Select(i =>
         {
             int o = i / (idx.Length * inner), j = i / inner % idx.Length, r = i % inner;
             long at = idx[j] < 0 ? idx[j] + size : idx[j];
             if (at < 0 || at >= size) throw new LacunaFormatException(n.Describe(), $"index {idx[j]} is out of range for axis size {size}.");
             return (o * size + (int)at) * inner + r;
         }).ToArray();
+    }
+
+    private static GraphTensor Gather(GraphNode n, GraphTensor data, GraphTensor indices)
+    {
+        var src = GatherSources(n, data.Dims, indices.Dims, indices.AsInt64s(), out var dims);
         return data.Floats is not null
             ? new GraphTensor("", dims, src.Select(i => data.Floats[i]).ToArray())
             : new GraphTensor("", dims, src.Select(i => data.Int64s![i]).ToArray());

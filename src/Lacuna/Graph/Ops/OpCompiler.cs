@@ -18,6 +18,7 @@ internal static class OpCompiler
     [
         "Conv", "Gemm", "MatMul", "Relu", "Clip", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool",
         "Add", "Mul", "Sum", "Concat", "Flatten", "Reshape", "Softmax", "Identity", "Dropout", "Pad", "Transpose", "LRN",
+        "Unsqueeze", "Gather",
     ];
 
     /// <summary>Conv plans, keyed by node (weights packed once per session, reused by every batch size).</summary>
@@ -92,6 +93,21 @@ internal static class OpCompiler
                 bool allowZero = n.Int("allowzero", 0) != 0;
                 return K([ReferenceShapeOps.ReshapeShape(x, ResolveBatchMarkers(shape, allowZero), allowZero)], (k, f) => k.Input(f, 0).CopyTo(k.Output(f)), "copy");
             }
+            case "Unsqueeze":
+            {
+                GraphTensor Need(int i) => constant(i) ?? throw UnsupportedOperatorException.For(n, "axes must be a constant.");
+                return K([ConstantFolder.UnsqueezeShape(n, x, Need)], (k, f) => k.Input(f, 0).CopyTo(k.Output(f)), "copy");
+            }
+            case "Gather":
+            {
+                var indices = constant(1) ?? throw UnsupportedOperatorException.For(n, "indices must be a constant.");
+                int[] src = ConstantFolder.GatherSources(n, x, indices.Dims, indices.AsInt64s(), out int[] dims);
+                return K([dims], (k, f) =>
+                {
+                    var data = k.Input(f, 0); var y = k.Output(f);
+                    for (int i = 0; i < src.Length; i++) y[i] = data[src[i]];
+                }, "gather");
+            }
             case "Transpose":
             {
                 int[] perm = n.Ints("perm")?.Select(v => (int)v).ToArray() ?? [];
@@ -164,8 +180,14 @@ internal static class OpCompiler
             pads = constant(1)?.AsInt64s();
             if (n.Inputs.Count > 3 && n.Inputs[3].Length > 0) throw UnsupportedOperatorException.For(n, "the axes input is not supported.");
             var v = n.Inputs.Count > 2 && n.Inputs[2].Length > 0 ? constant(2) : null;
-            if (n.Inputs.Count > 2 && n.Inputs[2].Length > 0 && v is null) throw UnsupportedOperatorException.For(n, "constant_value must be a constant.");
             value = v?.AsFloats()[0] ?? 0f;
+            if (n.Inputs.Count > 2 && n.Inputs[2].Length > 0 && v is null)
+            {
+                // constant_value computed at run time: read the scalar on every call.
+                if (pads is null) throw UnsupportedOperatorException.For(n, "pads must be a constant.");
+                int[] pp = pads.Select(x => (int)x).ToArray();
+                return make([ReferenceShapeOps.PadShape(s[0], pp)], (k, f) => ReferenceShapeOps.Pad(k.Input(f, 0), k.InShapes[0], pp, k.Output(f), mode, k.Input(f, 2)[0]), "reference");
+            }
         }
         if (pads is null) throw UnsupportedOperatorException.For(n, "pads must be a constant.");
         int[] p = pads.Select(v => (int)v).ToArray();

@@ -5,4 +5,6 @@ var root = new RootCommand("Lacuna: a sparse neural-network engine for .NET (pru
 root.Subcommands.Add(BenchCommand.Build());
 root.Subcommands.Add(InfoCommand.Build());
 root.Subcommands.Add(ConformanceCommand.Build());
+root.Subcommands.Add(RunCommand.Build());
+root.Subcommands.Add(InspectCommand.Build());
 return root.Parse(args).Invoke();

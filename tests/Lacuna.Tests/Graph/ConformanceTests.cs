@@ -21,6 +21,19 @@ public class ConformanceTests
         Assert.True(r.Passed + r.Unsupported > 500, "the data folder looks incomplete");
     }
 
+    /// <summary>The whole-module cases exported from PyTorch (conv, pooling, linear, activations).</summary>
+    [Theory]
+    [InlineData("pytorch-converted", 33)]
+    [InlineData("pytorch-operator", 9)]
+    public void PyTorchCasesPassOrAreUnsupported(string folder, int minimumPassed)
+    {
+        string dir = Path.Combine(Path.GetDirectoryName(Root)!, folder);
+        Assert.True(Directory.Exists(dir), $"{dir} is missing: install libonnx-testdata.");
+        var r = ConformanceRunner.RunAll(dir);
+        Assert.True(r.Failed == 0, $"{r.Failed} failed:\n{string.Join("\n", r.Failures)}");
+        Assert.True(r.Passed >= minimumPassed, $"only {r.Passed} passed (expected at least {minimumPassed}).");
+    }
+
     [Theory]
     [InlineData("test_conv_with_autopad_same")]
     [InlineData("test_maxpool_2d_same_upper")]

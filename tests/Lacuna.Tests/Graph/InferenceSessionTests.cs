@@ -24,6 +24,11 @@ public class InferenceSessionTests
         Assert.DoesNotContain(optimized.Graph.Nodes, n => n.OpType is "BatchNormalization" or "Relu" or "Dropout");
         Assert.Contains(optimized.Graph.Nodes, n => n.OpType == "Conv" && n.FusedActivation.Kind == Lacuna.Kernels.ActivationKind.Relu);
         Assert.Contains(plain.Graph.Nodes, n => n.OpType == "BatchNormalization");
+        // Conv and Gemm run on the fast kernels, not the reference.
+        var kernels = optimized.PlanFor(2).Steps.ToDictionary(s => s.Node.OpType + ":" + s.Node.Name, s => s.Kernel);
+        Assert.StartsWith("DenseConv2d", kernels["Conv:conv1"]);
+        Assert.StartsWith("DenseConv2d", kernels["Conv:conv2"]);
+        Assert.StartsWith("Gemm", kernels["Gemm:fc"]);
 
         var x = Input(2, 5);
         float[] expected = SmallCnn.Reference(x.ToArray(), 2);

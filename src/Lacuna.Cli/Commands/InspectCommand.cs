@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Lacuna.Graph;
+using Lacuna.Onnx.Import;
+
+namespace Lacuna.Cli.Commands;
+
+/// <summary><c>lacuna inspect model.onnx</c>: per layer op, shapes, weight sparsity and chosen kernel, plus peak activation memory.</summary>
+public static class InspectCommand
+{
+    public static Command Build()
+    {
+        var model = new Argument<string>("model") { Description = "The .onnx file." };
+        var batch = new Option<int>("--batch", "-b") { Description = "Batch size to plan for (symbolic batch only).", DefaultValueFactory = _ => 1 };
+        var json = CommonOptions.Json();
+        var cmd = new Command("inspect", "Show each layer's op, shapes, weight sparsity and kernel, and the peak activation memory.") { model, batch, json };
+        cmd.SetAction(parse =>
+        {
+            try
+            {
+                var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!));
+                int b = session.RuntimeInputs.Any(i => i.Shape is { Length: > 0 } s && s[0] == GraphValue.Symbolic) ? parse.GetValue(batch) : session.DefaultBatch;
+                var plan = session.PlanFor(b);
+                var layers = new JsonArray();
+                foreach (var (node, kernel, ins, outs) in plan.Steps)
+                {
+                    var weight = node.Inputs.Skip(1).Select(i => session.Graph.Initializers.GetValueOrDefault(i)).FirstOrDefault(t => t is { Floats: not null });
+                    double? sparsity = weight is null ? null : weight.Floats!.Count(v => v == 0f) / (double)Math.Max(1, weight.Length);
+                    layers.Add(new JsonObject
+                    {
+                        ["name"] = node.Name, ["op"] = node.OpType,
+                        ["fused"] = node.FusedActivation.Kind == Lacuna.Kernels.ActivationKind.None ? null : node.FusedActivation.ToString(),
+                        ["inputs"] = string.Join(" ", ins.Select(Fmt)), ["outputs"] = string.Join(" ", outs.Select(Fmt)),
+                        ["weight_sparsity"] = sparsity, ["kernel"] = kernel,
+                    });
+                }
+                if (parse.GetValue(json))
+                {
+                    Console.WriteLine(new JsonObject
+                    {
+                        ["model"] = parse.GetValue(model), ["batch"] = b, ["layers"] = layers,
+                        ["peak_activation_bytes"] = plan.Memory.PeakActivationBytes, ["unplanned_activation_bytes"] = plan.Memory.NaiveFloats * 4,
+                    }.ToJsonString());
+                    return 0;
+                }
+                Console.WriteLine($"{"layer",-24} {"op",-18} {"inputs",-36} {"outputs",-18} {"sparsity",8}  kernel");
+                foreach (var l in layers)
+                {
+                    string op = l!["op"]!.ToString() + (l["fused"] is null ? "" : "+" + l["fused"]);
+                    string sp = l["weight_sparsity"] is null ? "-" : $"{(double)l["weight_sparsity"]!:P1}";
+                    Console.WriteLine($"{l["name"],-24} {op,-18} {l["inputs"],-36} {l["outputs"],-18} {sp,8}  {l["kernel"]}");
+                }
+                Console.WriteLine($"batch {b}: peak activation memory {plan.Memory.PeakActivationBytes:N0} bytes (without reuse {plan.Memory.NaiveFloats * 4:N0})");
+                return 0;
+            }
+            catch (Exception e) when (e is NotSupportedException or FormatException or ArgumentException or IOException)
+            {
+                Console.Error.WriteLine($"inspect: {e.Message}");
+                return 1;
+            }
+        });
+        return cmd;
+    }
+
+    private static string Fmt(int[] s) => "[" + string.Join(",", s) + "]";
+}

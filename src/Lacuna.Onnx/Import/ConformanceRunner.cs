@@ -1,0 +1,116 @@
+using Lacuna.Graph;
+using Lacuna.Tensors;
+
+namespace Lacuna.Onnx.Import;
+
+/// <summary>The outcome of running ONNX backend test cases.</summary>
+public sealed record ConformanceResult(int Passed, int Failed, int Unsupported, IReadOnlyList<string> Failures, IReadOnlyList<string> UnsupportedCases);
+
+/// <summary>
+/// Runs ONNX backend test cases (<c>&lt;case&gt;/model.onnx</c> + <c>test_data_set_*/input_k.pb, output_k.pb</c>)
+/// through <see cref="InferenceSession"/> and compares like ONNX's backend runner: |actual − expected| ≤ atol + rtol·|expected|
+/// with rtol 1e-3, atol 1e-7, NaN matching NaN. Non-float inputs (shapes, pads, axes) are bound as constants of the
+/// case, as a model exporter would have stored them. Unsupported operators or data types are counted, never thrown.
+/// </summary>
+public static class ConformanceRunner
+{
+    public const double RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7;
+
+    public static ConformanceResult RunAll(string root)
+    {
+        int passed = 0, failed = 0, unsupported = 0;
+        var failures = new List<string>();
+        var skipped = new List<string>();
+        foreach (var dir in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        {
+            if (!File.Exists(Path.Combine(dir, "model.onnx"))) continue;
+            string name = Path.GetFileName(dir);
+            var (outcome, message) = RunCase(dir);
+            switch (outcome)
+            {
+                case Outcome.Passed: passed++; break;
+                case Outcome.Unsupported: unsupported++; skipped.Add($"{name}: {message}"); break;
+                default: failed++; failures.Add($"{name}: {message}"); break;
+            }
+        }
+        return new ConformanceResult(passed, failed, unsupported, failures, skipped);
+    }
+
+    public enum Outcome { Passed, Failed, Unsupported }
+
+    public static (Outcome, string) RunCase(string dir)
+    {
+        try
+        {
+            var sets = Directory.GetDirectories(dir, "test_data_set_*").Order(StringComparer.Ordinal).ToArray();
+            if (sets.Length == 0) return (Outcome.Unsupported, "no test_data_set folders");
+            foreach (var set in sets)
+            {
+                string? problem = RunDataSet(dir, set);
+                if (problem is not null) return (Outcome.Failed, $"{Path.GetFileName(set)}: {problem}");
+            }
+            return (Outcome.Passed, "");
+        }
+        catch (NotSupportedException e) { return (Outcome.Unsupported, e.Message); }
+        catch (Exception e) { return (Outcome.Failed, $"{e.GetType().Name}: {e.Message}"); }
+    }
+
+    private static string? RunDataSet(string dir, string set)
+    {
+        var model = OnnxModel.Load(Path.Combine(dir, "model.onnx"));
+        var proto = model.Graph;
+        var initialized = proto.Initializer.Select(t => t.Name).ToHashSet();
+        var inputs = proto.Input.Where(v => !initialized.Contains(v.Name)).ToList();
+        if (proto.Input.Concat(proto.Output).FirstOrDefault(v => v.Type is { TensorType: null }) is { } nonTensor)
+            throw new NotSupportedException($"'{nonTensor.Name}' is not a tensor (sequence, map or optional type).");
+        var feeds = new Dictionary<string, Tensor>();
+        for (int k = 0; k < inputs.Count; k++)
+        {
+            string file = Path.Combine(set, $"input_{k}.pb");
+            if (!File.Exists(file)) continue; // an omitted optional input
+            var t = OnnxSerializer.LoadTensor(file);
+            var type = inputs[k].Type?.TensorType?.ElemType ?? t.DataType;
+            if (type != TensorDataType.Float)
+            {
+                t.Name = inputs[k].Name;
+                proto.Initializer.Add(t);
+                continue;
+            }
+            if (t.DataType != TensorDataType.Float) throw new NotSupportedException($"input {k} has data type {t.DataType}.");
+            feeds[inputs[k].Name] = Tensor.FromArray(t.ToFloatArray(), t.Dims.Select(d => (int)d).ToArray());
+        }
+        var graph = OnnxGraphImporter.ToGraph(model);
+        // The case's data decides the shapes (some models declare none).
+        for (int i = 0; i < graph.Inputs.Count; i++)
+            if (feeds.TryGetValue(graph.Inputs[i].Name, out var fed))
+                graph.Inputs[i] = graph.Inputs[i] with { Shape = fed.Shape.AsSpan().ToArray(), BatchParam = null };
+        graph.Inputs.RemoveAll(v => !feeds.ContainsKey(v.Name) && !graph.Initializers.ContainsKey(v.Name) && graph.Nodes.All(n => !n.Inputs.Contains(v.Name)));
+        var session = InferenceSession.Create(graph);
+        var outputs = session.Run(feeds);
+        for (int k = 0; k < proto.Output.Count; k++)
+        {
+            var expected = OnnxSerializer.LoadTensor(Path.Combine(set, $"output_{k}.pb"));
+            if (expected.DataType is not (TensorDataType.Float or TensorDataType.Int64 or TensorDataType.Int32))
+                throw new NotSupportedException($"output {k} has data type {expected.DataType}.");
+            var actual = outputs[proto.Output[k].Name];
+            int[] shape = expected.Dims.Select(d => (int)d).ToArray();
+            if (!actual.Shape.AsSpan().SequenceEqual(shape))
+                return $"output {k} shape {actual.Shape} != expected [{string.Join(", ", shape)}]";
+            if (Compare(actual.Span, expected.ToFloatArray()) is string diff) return $"output {k}: {diff}";
+        }
+        return null;
+    }
+
+    /// <summary>Null when every element is within tolerance, else the first offending element.</summary>
+    public static string? Compare(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        if (actual.Length != expected.Length) return $"{actual.Length} elements, expected {expected.Length}";
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double a = actual[i], e = expected[i];
+            if (double.IsNaN(e) ? double.IsNaN(a) : Math.Abs(a - e) <= AbsoluteTolerance + RelativeTolerance * Math.Abs(e) || a == e) continue;
+            return $"element {i}: {a} vs expected {e}";
+        }
+        return null;
+    }
+}

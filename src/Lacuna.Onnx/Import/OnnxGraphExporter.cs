@@ -1,0 +1,68 @@
+using Lacuna.Graph;
+using Lacuna.Kernels;
+
+namespace Lacuna.Onnx.Import;
+
+/// <summary>
+/// Writes a <see cref="ModelGraph"/> as a standard ONNX model (float initializers as raw little-endian bytes).
+/// A fused epilogue is written back as its own Relu/Clip node so any ONNX runtime can read the result.
+/// </summary>
+public static class OnnxGraphExporter
+{
+    public static OnnxModel ToModel(ModelGraph g, string producer = "lacuna")
+    {
+        if (g is null) throw new ArgumentNullException(nameof(g));
+        var graph = new GraphProto { Name = g.Name };
+        foreach (var v in g.Inputs) graph.Input.Add(ToValueInfo(v));
+        foreach (var v in g.Outputs) graph.Output.Add(ToValueInfo(v));
+        foreach (var t in g.Initializers.Values) graph.Initializer.Add(ToProto(t));
+        foreach (var n in g.Nodes)
+        {
+            var attributes = n.Attributes.Select(ToProto).ToArray();
+            if (n.FusedActivation.Kind == ActivationKind.None)
+            {
+                graph.Node.Add(new NodeProto(n.OpType, n.Name, [.. n.Inputs], [.. n.Outputs], attributes));
+                continue;
+            }
+            string pre = n.Outputs[0] + "_prefused";
+            graph.Node.Add(new NodeProto(n.OpType, n.Name, [.. n.Inputs], [pre, .. n.Outputs.Skip(1)], attributes));
+            var a = n.FusedActivation;
+            if (a.Kind == ActivationKind.Relu)
+                graph.Node.Add(new NodeProto("Relu", n.Name + "_relu", [pre], [n.Outputs[0]]));
+            else
+            {
+                string min = n.Name + "_clip_min", max = n.Name + "_clip_max";
+                graph.Initializer.Add(TensorProto.FromFloats(min, [], [a.Min]));
+                graph.Initializer.Add(TensorProto.FromFloats(max, [], [a.Max]));
+                graph.Node.Add(new NodeProto("Clip", n.Name + "_clip", [pre, min, max], [n.Outputs[0]]));
+            }
+        }
+        var model = new ModelProto { IrVersion = 8, ProducerName = producer, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto("", g.Opset));
+        return new OnnxModel(model);
+    }
+
+    private static ValueInfoProto ToValueInfo(GraphValue v)
+    {
+        if (v.Shape is null)
+            return new ValueInfoProto { Name = v.Name, Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = TensorDataType.Float } } };
+        return ValueInfoProto.Tensor(v.Name, TensorDataType.Float,
+            v.Shape.Select(d => d == GraphValue.Symbolic ? (object)(v.BatchParam ?? "N") : d).ToArray());
+    }
+
+    public static TensorProto ToProto(GraphTensor t)
+    {
+        long[] dims = t.Dims.Select(d => (long)d).ToArray();
+        return t.Floats is not null ? TensorProto.FromFloats(t.Name, dims, t.Floats) : TensorProto.FromInt64s(t.Name, dims, t.Int64s!);
+    }
+
+    private static AttributeProto ToProto(GraphAttribute a) => a.Kind switch
+    {
+        GraphAttributeKind.Int => AttributeProto.Int(a.Name, a.Int),
+        GraphAttributeKind.Float => AttributeProto.Float(a.Name, a.Float),
+        GraphAttributeKind.String => AttributeProto.String(a.Name, a.String),
+        GraphAttributeKind.Ints => AttributeProto.IntList(a.Name, a.Ints!),
+        GraphAttributeKind.Floats => AttributeProto.FloatList(a.Name, a.Floats!),
+        _ => AttributeProto.Tensor(a.Name, ToProto(a.Tensor!)),
+    };
+}

@@ -1,0 +1,116 @@
+using Lacuna.Graph;
+
+namespace Lacuna.Onnx.Import;
+
+/// <summary>
+/// Converts an <see cref="OnnxModel"/> into the engine's <see cref="ModelGraph"/>. Only float activations are
+/// supported (int64 constants for shapes and indices); dimension 0 of an input may be symbolic (the batch).
+/// An operator, attribute or data type the engine does not implement fails here, naming the node, op and opset.
+/// </summary>
+public static class OnnxGraphImporter
+{
+    /// <summary>Attributes each supported operator understands; anything else is rejected at load.</summary>
+    private static readonly Dictionary<string, string[]> KnownAttributes = new()
+    {
+        ["Conv"] = ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
+        ["Gemm"] = ["alpha", "beta", "transA", "transB", "broadcast"],
+        ["MatMul"] = [],
+        ["Relu"] = ["consumed_inputs"],
+        ["Clip"] = ["min", "max", "consumed_inputs"],
+        ["BatchNormalization"] = ["epsilon", "momentum", "spatial", "is_test", "training_mode", "consumed_inputs"],
+        ["MaxPool"] = ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"],
+        ["AveragePool"] = ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"],
+        ["GlobalAveragePool"] = [],
+        ["Add"] = [], ["Mul"] = [], ["Sum"] = [],
+        ["Concat"] = ["axis"],
+        ["Flatten"] = ["axis"],
+        ["Reshape"] = ["allowzero", "shape"],
+        ["Softmax"] = ["axis"],
+        ["Identity"] = [],
+        ["Dropout"] = ["ratio", "seed", "is_test"],
+        ["Constant"] = ["value", "value_float", "value_floats", "value_int", "value_ints"],
+        ["ConstantOfShape"] = ["value"],
+        ["Shape"] = ["start", "end"],
+        ["Gather"] = ["axis"],
+        ["Unsqueeze"] = ["axes"],
+        ["Pad"] = ["mode", "pads", "value"],
+        ["Transpose"] = ["perm"],
+        ["LRN"] = ["alpha", "beta", "bias", "size"],
+    };
+
+    public static ModelGraph ToGraph(OnnxModel model)
+    {
+        if (model is null) throw new ArgumentNullException(nameof(model));
+        var proto = model.Graph;
+        long opset = model.Proto.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
+        var g = new ModelGraph { Name = proto.Name, Opset = opset };
+        foreach (var t in proto.Initializer) g.AddInitializer(ToTensor(t, model.BaseDirectory));
+        foreach (var v in proto.Input)
+            if (!g.Initializers.ContainsKey(v.Name)) g.Inputs.Add(ToValue(v, isInput: true));
+        foreach (var v in proto.Output) g.Outputs.Add(ToValue(v, isInput: false));
+        int index = 0;
+        foreach (var n in proto.Node)
+        {
+            string name = n.Name.Length > 0 ? n.Name : $"{n.OpType}_{index}";
+            index++;
+            if (n.Domain is not ("" or "ai.onnx"))
+                throw new UnsupportedOperatorException(name, n.OpType, opset, $"domain '{n.Domain}' is not supported.");
+            if (!KnownAttributes.TryGetValue(n.OpType, out var known))
+                throw new UnsupportedOperatorException(name, n.OpType, opset, "operator is not supported.");
+            var attributes = new List<GraphAttribute>();
+            foreach (var a in n.Attribute)
+            {
+                if (!known.Contains(a.Name))
+                    throw new UnsupportedOperatorException(name, n.OpType, opset, $"attribute '{a.Name}' is not supported.");
+                attributes.Add(ToAttribute(a, name, n.OpType, opset, model.BaseDirectory));
+            }
+            g.Nodes.Add(new GraphNode(name, n.OpType, n.Input, n.Output, attributes, opset));
+        }
+        return g;
+    }
+
+    public static ModelGraph Load(string path) => ToGraph(OnnxModel.Load(path));
+
+    /// <summary>FLOAT stays float; INT64/INT32 become int64; other data types are not supported.</summary>
+    public static GraphTensor ToTensor(TensorProto t, string? directory)
+    {
+        int[] dims = t.Dims.Select(d => checked((int)d)).ToArray();
+        return t.DataType switch
+        {
+            TensorDataType.Float => new GraphTensor(t.Name, dims, t.ToFloatArray(directory)),
+            TensorDataType.Int64 or TensorDataType.Int32 => new GraphTensor(t.Name, dims, t.ToInt64Array(directory)),
+            _ => throw new NotSupportedException($"tensor '{t.Name}': data type {t.DataType} is not supported (FLOAT and INT64/INT32 only)."),
+        };
+    }
+
+    private static GraphValue ToValue(ValueInfoProto v, bool isInput)
+    {
+        var tt = v.Type?.TensorType;
+        if (isInput && tt is not null && tt.ElemType != TensorDataType.Float)
+            throw new NotSupportedException($"graph input '{v.Name}': data type {tt.ElemType} is not supported (FLOAT only).");
+        if (tt?.Shape is null) return new GraphValue(v.Name, null);
+        var dims = new int[tt.Shape.Dims.Count];
+        string? param = null;
+        for (int d = 0; d < dims.Length; d++)
+        {
+            var dim = tt.Shape.Dims[d];
+            if (dim.Value is long value) { dims[d] = checked((int)value); continue; }
+            if (!isInput) return new GraphValue(v.Name, null); // output shapes are inferred, not needed
+            if (d != 0) throw new NotSupportedException($"graph input '{v.Name}': dimension {d} is symbolic; only the batch (dimension 0) may be.");
+            dims[d] = GraphValue.Symbolic;
+            param = dim.Param ?? "N";
+        }
+        return new GraphValue(v.Name, dims, param);
+    }
+
+    private static GraphAttribute ToAttribute(AttributeProto a, string node, string op, long opset, string? dir) => a.Type switch
+    {
+        AttributeType.Int => GraphAttribute.Of(a.Name, a.I),
+        AttributeType.Float => GraphAttribute.Of(a.Name, a.F),
+        AttributeType.String => GraphAttribute.Of(a.Name, a.StringValue),
+        AttributeType.Ints => GraphAttribute.Of(a.Name, a.Ints.ToArray()),
+        AttributeType.Floats => GraphAttribute.Of(a.Name, a.Floats.ToArray()),
+        AttributeType.Tensor when a.T is not null => GraphAttribute.Of(a.Name, ToTensor(a.T, dir)),
+        _ => throw new UnsupportedOperatorException(node, op, opset, $"attribute '{a.Name}' of type {a.Type} is not supported."),
+    };
+}

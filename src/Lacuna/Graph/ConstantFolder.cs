@@ -1,0 +1,208 @@
+using Lacuna.Graph.Ops;
+using Lacuna.Tensors;
+
+namespace Lacuna.Graph;
+
+/// <summary>
+/// Load-time pass: resolves auto_pad to explicit pads, evaluates every node whose inputs are all constants
+/// (including the Shape → Gather → Unsqueeze → Concat chains CNN exporters emit before a Reshape), and checks
+/// that every remaining node is a supported run-time operator with consistent shapes.
+/// A symbolic batch is tracked by inferring shapes for two probe batch sizes: a dimension that differs between
+/// them is the batch, and a folded Shape records it as <see cref="BatchMarker"/> (Reshape copies it as 0).
+/// </summary>
+public static class ConstantFolder
+{
+    public const long BatchMarker = long.MinValue + 1;
+
+    private static readonly HashSet<string> LoadTimeOps = ["Constant", "ConstantOfShape", "Shape"];
+
+    /// <summary>Folds in place; returns the number of nodes folded away.</summary>
+    public static int Fold(ModelGraph g)
+    {
+        var order = g.TopologicalOrder();
+        bool symbolic = g.Inputs.Any(i => i.Shape is null || i.Shape.Contains(GraphValue.Symbolic));
+        int[] probes = symbolic ? [2, 3] : [1];
+        var shapes = probes.Select(b => InputShapes(g, b)).ToArray();
+        int folded = 0;
+        foreach (var n in order)
+        {
+            GraphTensor? Const(int i) => i < n.Inputs.Count && g.Initializers.TryGetValue(n.Inputs[i], out var t) ? t : null;
+            int[] ShapeOf(int probe, string name) => g.Initializers.TryGetValue(name, out var t) ? t.Dims
+                : shapes[probe].TryGetValue(name, out var s) ? s
+                : throw new LacunaFormatException(n.Describe(), $"input '{name}' has an unknown shape.");
+            if (n.OpType is "Conv" or "MaxPool" or "AveragePool" && n.Find("auto_pad") is not null)
+                OpAttributes.ResolveAutoPad(n, ShapeOf(0, n.Inputs[0]), n.OpType == "Conv" ? ShapeOf(0, n.Inputs[1]) : null);
+
+            bool allConst = n.Inputs.All(i => i.Length == 0 || g.Initializers.ContainsKey(i));
+            if (LoadTimeOps.Contains(n.OpType) || (allConst && n.Inputs.Any(i => i.Length > 0)))
+            {
+                var values = Evaluate(n, Const, name => probes.Select((_, p) => ShapeOf(p, name)).ToArray());
+                for (int o = 0; o < values.Length; o++) g.AddInitializer(values[o].Rename(n.Outputs[o]));
+                g.Nodes.Remove(n);
+                folded++;
+                continue;
+            }
+            for (int p = 0; p < probes.Length; p++)
+            {
+                var ins = n.Inputs.Select(i => i.Length == 0 ? [] : ShapeOf(p, i)).ToArray();
+                var k = OpCompiler.Compile(n, ins, Const, null);
+                for (int o = 0; o < k.OutShapes.Length && o < n.Outputs.Count; o++) shapes[p][n.Outputs[o]] = k.OutShapes[o];
+            }
+        }
+        return folded;
+    }
+
+    /// <summary>Graph input shapes with the symbolic batch replaced by <paramref name="batch"/>.</summary>
+    public static Dictionary<string, int[]> InputShapes(ModelGraph g, int batch)
+    {
+        var d = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var i in g.Inputs)
+        {
+            if (g.Initializers.ContainsKey(i.Name)) continue;
+            if (i.Shape is null) throw new LacunaFormatException($"graph input '{i.Name}'", "has no shape; Lacuna needs static shapes except the batch.");
+            d[i.Name] = i.Shape.Select(x => x == GraphValue.Symbolic ? batch : x).ToArray();
+        }
+        return d;
+    }
+
+    private static GraphTensor[] Evaluate(GraphNode n, Func<int, GraphTensor?> c, Func<string, int[][]> probeShapes)
+    {
+        GraphTensor Need(int i) => c(i) ?? throw UnsupportedOperatorException.For(n, $"input {i} ('{n.Inputs[i]}') must be a constant (data-dependent {n.OpType} is not supported).");
+        switch (n.OpType)
+        {
+            case "Constant":
+            {
+                if (n.Find("value") is { Tensor: { } t }) return [t];
+                if (n.Find("value_float") is { } vf) return [new GraphTensor("", [], [vf.Float])];
+                if (n.Find("value_floats") is { Floats: { } fs }) return [new GraphTensor("", [fs.Length], fs)];
+                if (n.Find("value_int") is { } vi) return [new GraphTensor("", [], [vi.Int])];
+                if (n.Find("value_ints") is { Ints: { } ls }) return [new GraphTensor("", [ls.Length], ls)];
+                throw UnsupportedOperatorException.For(n, "only tensor, float(s) and int(s) values are supported.");
+            }
+            case "ConstantOfShape":
+            {
+                long[] dims = Need(0).AsInt64s();
+                if (dims.Any(d => d < 0)) throw UnsupportedOperatorException.For(n, "the shape depends on the run-time batch.");
+                int[] shape = dims.Select(d => (int)d).ToArray();
+                int count = Broadcast.ElementCount(shape);
+                var v = n.Find("value")?.Tensor;
+                if (v is { ElementType: GraphElementType.Int64 }) return [new GraphTensor("", shape, Enumerable.Repeat(v.Int64s![0], count).ToArray())];
+                return [new GraphTensor("", shape, Enumerable.Repeat(v?.Floats![0] ?? 0f, count).ToArray())];
+            }
+            case "Shape":
+            {
+                var probes = probeShapes(n.Inputs[0]);
+                int rank = probes[0].Length;
+                int start = (int)n.Int("start", 0), end = (int)n.Int("end", rank);
+                start = Math.Clamp(start < 0 ? start + rank : start, 0, rank);
+                end = Math.Clamp(end < 0 ? end + rank : end, 0, rank);
+                var dims = new long[Math.Max(0, end - start)];
+                for (int i = 0; i < dims.Length; i++)
+                    dims[i] = probes.All(p => p[start + i] == probes[0][start + i]) ? probes[0][start + i] : BatchMarker;
+                return [new GraphTensor("", [dims.Length], dims)];
+            }
+            case "Gather":
+                return [Gather(n, Need(0), Need(1))];
+            case "Unsqueeze":
+            {
+                var x = Need(0);
+                int[] dims = UnsqueezeShape(n, x.Dims, Need);
+                return [x.Floats is not null ? new GraphTensor("", dims, x.Floats) : new GraphTensor("", dims, x.Int64s!)];
+            }
+        }
+        var ins = Enumerable.Range(0, n.Inputs.Count).Select(i => n.Inputs[i].Length == 0 ? null : c(i)).ToArray();
+        if (ins.Any(t => t is { ElementType: GraphElementType.Int64 }))
+            return [EvaluateInt64(n, ins)];
+        return EvaluateFloat(n, ins);
+    }
+
+    /// <summary>Runs a float node on constant inputs through the same kernels the session uses.</summary>
+    private static GraphTensor[] EvaluateFloat(GraphNode n, GraphTensor?[] ins)
+    {
+        var shapes = ins.Select(t => t?.Dims ?? []).ToArray();
+        var k = OpCompiler.Compile(n, shapes, i => i < ins.Length ? ins[i] : null, null);
+        var slots = new List<Slot>();
+        k.InSlots = ins.Select(t => { if (t is null) return -1; slots.Add(new Slot(0, t.Length, t.AsFloats())); return slots.Count - 1; }).ToArray();
+        int offset = 0;
+        var outSlots = new int[k.OutShapes.Length];
+        for (int o = 0; o < outSlots.Length; o++)
+        {
+            int len = Broadcast.ElementCount(k.OutShapes[o]);
+            slots.Add(new Slot(offset, len, null));
+            outSlots[o] = slots.Count - 1;
+            offset += len;
+        }
+        k.OutSlots = outSlots;
+        var arena = new float[offset];
+        k.Run(new Frame(arena, [.. slots]));
+        return k.OutShapes.Select((s, o) => new GraphTensor("", s, arena.AsSpan(slots[outSlots[o]].Offset, slots[outSlots[o]].Length).ToArray())).ToArray();
+    }
+
+    /// <summary>The int64 shape arithmetic exporters emit: Concat, Reshape/Identity/Flatten of shape vectors.</summary>
+    private static GraphTensor EvaluateInt64(GraphNode n, GraphTensor?[] ins)
+    {
+        switch (n.OpType)
+        {
+            case "Concat":
+            {
+                if (ins.Any(t => t is null || t.Dims.Length != 1)) throw UnsupportedOperatorException.For(n, "int64 Concat is supported for 1-D shape vectors only.");
+                var all = ins.SelectMany(t => t!.AsInt64s()).ToArray();
+                return new GraphTensor("", [all.Length], all);
+            }
+            case "Identity" or "Reshape" or "Flatten" or "Dropout":
+            {
+                var x = ins[0]!;
+                int[] dims = n.OpType switch
+                {
+                    "Reshape" => Kernels.Reference.ReferenceShapeOps.ReshapeShape(x.Dims, ins[1]!.AsInt64s(), n.Int("allowzero", 0) != 0),
+                    "Flatten" => Kernels.Reference.ReferenceShapeOps.FlattenShape(x.Dims, (int)n.Int("axis", 1)),
+                    _ => x.Dims,
+                };
+                return new GraphTensor("", dims, x.AsInt64s());
+            }
+        }
+        throw UnsupportedOperatorException.For(n, "int64 tensors are supported only in constant shape computations.");
+    }
+
+    /// <summary>Unsqueeze's output shape: axes (attribute before opset 13, constant input after) are positions in the output.</summary>
+    internal static int[] UnsqueezeShape(GraphNode n, int[] input, Func<int, GraphTensor> constant)
+    {
+        long[] axes = n.Opset < 13 ? n.Ints("axes") ?? [] : constant(1).AsInt64s();
+        int rank = input.Length + axes.Length;
+        var norm = axes.Select(a => (int)(a < 0 ? a + rank : a)).ToHashSet();
+        if (norm.Count != axes.Length || norm.Any(a => a < 0 || a >= rank))
+            throw new LacunaFormatException(n.Describe(), $"axes [{string.Join(", ", axes)}] are invalid for output rank {rank}.");
+        var dims = new int[rank];
+        int src = 0;
+        for (int i = 0; i < rank; i++) dims[i] = norm.Contains(i) ? 1 : input[src++];
+        return dims;
+    }
+
+    /// <summary>For each output element of Gather(data, indices, axis), the data element it copies.</summary>
+    internal static int[] GatherSources(GraphNode n, int[] dataDims, int[] indexDims, long[] idx, out int[] dims)
+    {
+        int rank = dataDims.Length;
+        int axis = (int)n.Int("axis", 0);
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis >= rank) throw UnsupportedOperatorException.For(n, $"axis {n.Int("axis", 0)} is out of range for rank {rank}.");
+        int outer = dataDims[..axis].Aggregate(1, (a, b) => a * b);
+        int inner = dataDims[(axis + 1)..].Aggregate(1, (a, b) => a * b);
+        int size = dataDims[axis];
+        dims = [.. dataDims[..axis], .. indexDims, .. dataDims[(axis + 1)..]];
+        return Enumerable.Range(0, outer * idx.Length * inner).Select(i =>
+        {
+            int o = i / (idx.Length * inner), j = i / inner % idx.Length, r = i % inner;
+            long at = idx[j] < 0 ? idx[j] + size : idx[j];
+            if (at < 0 || at >= size) throw new LacunaFormatException(n.Describe(), $"index {idx[j]} is out of range for axis size {size}.");
+            return (o * size + (int)at) * inner + r;
+        }).ToArray();
+    }
+
+    private static GraphTensor Gather(GraphNode n, GraphTensor data, GraphTensor indices)
+    {
+        var src = GatherSources(n, data.Dims, indices.Dims, indices.AsInt64s(), out var dims);
+        return data.Floats is not null
+            ? new GraphTensor("", dims, src.Select(i => data.Floats[i]).ToArray())
+            : new GraphTensor("", dims, src.Select(i => data.Int64s![i]).ToArray());
+    }
+}

@@ -1,0 +1,133 @@
+using Lacuna.Kernels;
+
+namespace Lacuna.Graph;
+
+/// <summary>Which optimizations <see cref="GraphPasses.Optimize"/> applies (all on by default; tests switch them off to compare).</summary>
+public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations = true, bool RemoveIdentities = true)
+{
+    public static PassOptions None => new(false, false, false);
+}
+
+/// <summary>Graph rewrites that keep the computed function (up to float rounding).</summary>
+public static class GraphPasses
+{
+    public static void Optimize(ModelGraph g, PassOptions options)
+    {
+        if (options.RemoveIdentities) RemoveIdentities(g);
+        if (options.FoldBatchNorm) FoldBatchNorm(g);
+        if (options.FuseActivations) FuseActivations(g);
+    }
+
+    /// <summary>Identity and inference-mode Dropout forward their input: readers are rewired to it.</summary>
+    public static int RemoveIdentities(ModelGraph g)
+    {
+        int removed = 0;
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        foreach (var n in g.Nodes.ToList())
+        {
+            if (n.OpType is not ("Identity" or "Dropout")) continue;
+            if (n.Outputs.Skip(1).Any(o => o.Length > 0) || outputs.Contains(n.Outputs[0])) continue; // keep graph output names
+            Rewire(g, n.Outputs[0], n.Inputs[0]);
+            g.Nodes.Remove(n);
+            removed++;
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Conv → BatchNormalization with constant parameters becomes one Conv:
+    /// s = scale/√(var+ε); W'[m] = W[m]·s[m]; b'[m] = (b[m] − mean[m])·s[m] + B[m]. Computed in double.
+    /// </summary>
+    public static int FoldBatchNorm(ModelGraph g)
+    {
+        int folded = 0;
+        var consumers = g.Consumers();
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        foreach (var bn in g.Nodes.ToList())
+        {
+            if (bn.OpType != "BatchNormalization" || bn.Outputs.Skip(1).Any(o => o.Length > 0)) continue;
+            var conv = g.Nodes.Find(c => c.OpType == "Conv" && c.Outputs[0] == bn.Inputs[0]);
+            if (conv is null || consumers[conv.Outputs[0]].Count != 1 || outputs.Contains(conv.Outputs[0])) continue;
+            if (conv.FusedActivation.Kind != ActivationKind.None) continue;
+            if (!g.Initializers.TryGetValue(conv.Inputs[1], out var w)) continue;
+            var p = new GraphTensor?[4];
+            for (int i = 0; i < 4; i++) p[i] = g.Initializers.GetValueOrDefault(bn.Inputs[i + 1]);
+            if (p.Any(t => t is null)) continue;
+            float[] scale = p[0]!.AsFloats(), shift = p[1]!.AsFloats(), mean = p[2]!.AsFloats(), variance = p[3]!.AsFloats();
+            double eps = bn.Float("epsilon", 1e-5f);
+            int m = w.Dims[0], per = w.Length / Math.Max(1, m);
+            float[] oldBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 ? g.Initializers[conv.Inputs[2]].AsFloats() : new float[m];
+            float[] wv = w.AsFloats(), nw = new float[wv.Length], nb = new float[m];
+            for (int o = 0; o < m; o++)
+            {
+                double s = scale[o] / Math.Sqrt(variance[o] + eps);
+                for (int i = 0; i < per; i++) nw[o * per + i] = (float)(wv[o * per + i] * s);
+                nb[o] = (float)((oldBias[o] - mean[o]) * s + shift[o]);
+            }
+            string wName = Unique(g, conv.Name + "_bnfold_W"), bName = Unique(g, conv.Name + "_bnfold_B");
+            g.AddInitializer(new GraphTensor(wName, w.Dims, nw));
+            g.AddInitializer(new GraphTensor(bName, [m], nb));
+            conv.Inputs[1] = wName;
+            if (conv.Inputs.Count > 2) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
+            conv.Outputs[0] = bn.Outputs[0];
+            g.Nodes.Remove(bn);
+            folded++;
+        }
+        RemoveUnusedInitializers(g);
+        return folded;
+    }
+
+    /// <summary>Relu, or Clip with constant bounds, after a Conv/Gemm that feeds only it becomes that node's epilogue.</summary>
+    public static int FuseActivations(ModelGraph g)
+    {
+        int fused = 0;
+        var consumers = g.Consumers();
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        foreach (var act in g.Nodes.ToList())
+        {
+            Activation a;
+            if (act.OpType == "Relu") a = Activation.Relu;
+            else if (act.OpType == "Clip" && ClipBounds(g, act) is { } b) a = Activation.Clip(b.Min, b.Max);
+            else continue;
+            var producer = g.Nodes.Find(p => p.OpType is "Conv" or "Gemm" && p.Outputs[0] == act.Inputs[0]);
+            if (producer is null || producer.FusedActivation.Kind != ActivationKind.None) continue;
+            if (consumers[producer.Outputs[0]].Count != 1 || outputs.Contains(producer.Outputs[0])) continue;
+            producer.FusedActivation = a;
+            producer.Outputs[0] = act.Outputs[0];
+            g.Nodes.Remove(act);
+            fused++;
+        }
+        return fused;
+    }
+
+    private static (float Min, float Max)? ClipBounds(ModelGraph g, GraphNode clip)
+    {
+        if (clip.Opset < 11) return (clip.Float("min", float.NegativeInfinity), clip.Float("max", float.PositiveInfinity));
+        float? Bound(int i) => i >= clip.Inputs.Count || clip.Inputs[i].Length == 0 ? null
+            : g.Initializers.TryGetValue(clip.Inputs[i], out var t) ? t.AsFloats()[0] : float.NaN;
+        float? min = Bound(1), max = Bound(2);
+        if (min is float.NaN || max is float.NaN) return null; // a run-time bound cannot be fused
+        return (min ?? float.NegativeInfinity, max ?? float.PositiveInfinity);
+    }
+
+    private static void Rewire(ModelGraph g, string from, string to)
+    {
+        foreach (var n in g.Nodes)
+            for (int i = 0; i < n.Inputs.Count; i++)
+                if (n.Inputs[i] == from) n.Inputs[i] = to;
+    }
+
+    public static void RemoveUnusedInitializers(ModelGraph g)
+    {
+        var used = g.Nodes.SelectMany(n => n.Inputs).Concat(g.Outputs.Select(o => o.Name)).ToHashSet();
+        foreach (var name in g.Initializers.Keys.ToList())
+            if (!used.Contains(name)) g.Initializers.Remove(name);
+    }
+
+    private static string Unique(ModelGraph g, string name)
+    {
+        string n = name;
+        for (int i = 1; g.Initializers.ContainsKey(n); i++) n = $"{name}_{i}";
+        return n;
+    }
+}

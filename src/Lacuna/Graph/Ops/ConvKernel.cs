@@ -1,0 +1,47 @@
+using Lacuna.Kernels;
+using Lacuna.Kernels.DirectConv;
+using Lacuna.Kernels.Reference;
+
+namespace Lacuna.Graph.Ops;
+
+/// <summary>
+/// Conv [N,C,H,W] * W[M,C/g,KH,KW] + B[M] → [N,M,OH,OW] with the fused epilogue. Constant weights run through a
+/// <see cref="DenseConv2dPlan"/> (packed once per input H×W, shared by all batch sizes and callers); a weight that
+/// is itself computed at run time falls back to the reference convolution.
+/// </summary>
+internal sealed class ConvKernel : NodeKernel
+{
+    private DenseConv2dPlan? _plan;
+    private Conv2dParams _p = null!;
+
+    public override string KernelName => _plan is null ? "ReferenceConv2d" : $"DenseConv2d {_plan.Describe()}";
+
+    public static ConvKernel Create(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache)
+    {
+        if (s[0].Length != 4) throw UnsupportedOperatorException.For(n, $"only 2-D convolution (rank-4 input) is supported; input is rank {s[0].Length}.");
+        var p = OpAttributes.Conv(n, s[1]);
+        int[] os = p.OutputShape(s[0], s[1]);
+        var k = new ConvKernel { Node = n, InShapes = s, OutShapes = [os], _p = p };
+        var w = constant(1);
+        bool hasBias = n.Inputs.Count > 2 && n.Inputs[2].Length > 0;
+        var b = hasBias ? constant(2) : null;
+        if (cache is not null && w is not null && (!hasBias || b is not null))
+        {
+            int h = s[0][2], wd = s[0][3];
+            k._plan = cache.Conv.GetOrAdd((n, h, wd), _ =>
+                DenseConv2dPlan.Create(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation));
+        }
+        return k;
+    }
+
+    public override void Run(Frame f)
+    {
+        int batch = InShapes[0][0];
+        if (_plan is not null)
+        {
+            _plan.Run(In(f, 0), Out(f), batch);
+            return;
+        }
+        ReferenceConv2d.Compute(In(f, 0), InShapes[0], In(f, 1), InShapes[1], HasInput(2) ? In(f, 2) : default, Out(f), _p, Node.FusedActivation);
+    }
+}

@@ -1,0 +1,96 @@
+using Lacuna.Kernels;
+using Lacuna.Kernels.Reference;
+using Lacuna.Tensors;
+
+namespace Lacuna.Graph.Ops;
+
+/// <summary>
+/// ONNX Gemm: Y[M×N] = act(alpha·op(A)·op(B) + beta·C), C broadcast to [M×N]; and MatMul over row-major stacks.
+/// Both run on <see cref="Gemm.Compute(int,int,int,ReadOnlySpan{float},int,bool,ReadOnlySpan{float},int,bool,Span{float},int,float,float,ReadOnlySpan{float},BiasAxis,Activation,int)"/>.
+/// A constant C of shape [N] or [1,N] becomes a column bias (pre-scaled by beta); any other C is broadcast into Y
+/// first and accumulated with beta.
+/// </summary>
+internal sealed class GemmKernel : NodeKernel
+{
+    private int _m, _n, _k;
+    private bool _transA, _transB, _matMulReference;
+    private float _alpha = 1f, _beta;
+    private float[]? _bias;
+    private BiasAxis _biasAxis;
+    private int[]? _cShape;
+
+    public override string KernelName => _matMulReference ? "ReferenceMatMul" : $"Gemm ({Gemm.Describe()})";
+
+    public static GemmKernel CreateGemm(GraphNode n, int[][] s, Func<int, GraphTensor?> constant)
+    {
+        if (s[0].Length != 2 || s[1].Length != 2)
+            throw new ShapeMismatchException("A", $"{n.Describe()}: A and B must be 2-D; got {Broadcast.Format(s[0])} and {Broadcast.Format(s[1])}.");
+        bool ta = n.Int("transA", 0) != 0, tb = n.Int("transB", 0) != 0;
+        int m = ta ? s[0][1] : s[0][0], k = ta ? s[0][0] : s[0][1];
+        int kb = tb ? s[1][1] : s[1][0], nn = tb ? s[1][0] : s[1][1];
+        if (k != kb)
+            throw new ShapeMismatchException("B", $"{n.Describe()}: inner dimensions differ: A {Broadcast.Format(s[0])} (transA={ta}), B {Broadcast.Format(s[1])} (transB={tb}).");
+        var g = new GemmKernel
+        {
+            Node = n, InShapes = s, OutShapes = [[m, nn]], _m = m, _n = nn, _k = k, _transA = ta, _transB = tb,
+            _alpha = n.Float("alpha", 1f), _beta = n.Float("beta", 1f),
+        };
+        if (n.Inputs.Count > 2 && n.Inputs[2].Length > 0 && g._beta != 0f)
+        {
+            int[] c = s[2];
+            Broadcast.Shape([m, nn], c, "Gemm", "C"); // validates broadcastability to [M, N]
+            var cv = constant(2);
+            if (cv is not null && (c.SequenceEqual(new[] { nn }) || c.SequenceEqual(new[] { 1, nn })))
+            {
+                g._bias = cv.AsFloats().Select(v => v * g._beta).ToArray();
+                g._biasAxis = BiasAxis.Column;
+            }
+            else g._cShape = c;
+        }
+        return g;
+    }
+
+    public static GemmKernel CreateMatMul(GraphNode n, int[][] s)
+    {
+        int[] os = ReferenceMatMul.OutputShape(s[0], s[1]);
+        var g = new GemmKernel { Node = n, InShapes = s, OutShapes = [os] };
+        if (s[0].Length >= 2 && s[1].Length == 2)
+        {
+            // A stack of row-major [.., K] rows times one [K, N] matrix is one GEMM with M = all rows.
+            g._k = s[0][^1];
+            g._n = s[1][1];
+            g._m = Broadcast.ElementCount(s[0]) / Math.Max(1, g._k);
+            if (g._k == 0) g._m = Broadcast.ElementCount(os) / Math.Max(1, g._n);
+        }
+        else g._matMulReference = true;
+        return g;
+    }
+
+    public override void Run(Frame f)
+    {
+        if (_matMulReference)
+        {
+            ReferenceMatMul.Compute(In(f, 0), InShapes[0], In(f, 1), InShapes[1], Out(f));
+            return;
+        }
+        var y = Out(f);
+        float beta = 0f;
+        if (_cShape is not null)
+        {
+            var c = In(f, 2);
+            int[] strides = Broadcast.Strides(_cShape, [_m, _n]);
+            for (int i = 0; i < _m * _n; i++) y[i] = c[Broadcast.SourceIndex(i, [_m, _n], strides)];
+            beta = _beta;
+        }
+        var act = Node.OpType == "Gemm" ? Node.FusedActivation : Activation.None;
+        if (_k == 0 && _cShape is null)
+        {
+            // An empty reduction: Y = act(bias).
+            for (int i = 0; i < _m; i++)
+                for (int j = 0; j < _n; j++) y[i * _n + j] = act.Apply(_bias is null ? 0f : _bias[j]);
+            return;
+        }
+        Gemm.Compute(_m, _n, _k, In(f, 0), _transA ? _m : _k, _transA, In(f, 1), _transB ? _k : _n, _transB,
+            y, _n, _alpha, beta, _bias, _bias is null ? BiasAxis.None : _biasAxis, act);
+    }
+}

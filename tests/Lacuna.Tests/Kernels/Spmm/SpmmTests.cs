@@ -1,0 +1,97 @@
+using Lacuna.Formats;
+using Lacuna.Kernels;
+using Lacuna.Kernels.Reference;
+using Lacuna.Kernels.Spmm;
+using Lacuna.Pruning;
+using Lacuna.Tests.TestUtil;
+
+namespace Lacuna.Tests.Kernels.Spmm;
+
+public class SpmmTests
+{
+    private static CsrMatrix RandomCsr(int m, int k, double sparsity, ulong seed)
+    {
+        var w = TestData.Random(m * k, seed);
+        Pruner.Random(w, sparsity, seed + 1);
+        return CsrMatrix.FromDense(w, m, k);
+    }
+
+    private static void Check(CsrMatrix w, int n, Activation act, bool bias, int threads, string context)
+    {
+        var x = TestData.Random(w.Cols * n, 77);
+        var b = bias ? TestData.Random(w.Rows, 78) : Array.Empty<float>();
+        var expected = new float[w.Rows * n];
+        ReferenceSpmm.Compute(w, x, n, expected, b, act);
+        foreach (var kernel in SpmmKernels.Supported)
+        {
+            var plan = SpmmPlan.Create(w, b, act, kernel);
+            var y = TestData.Poisoned(w.Rows * n);
+            plan.Run(x, n, y, threads);
+            KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{kernel} {context} n={n} {act}");
+        }
+    }
+
+    public static TheoryData<int> Widths() => new() { 0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 49, 63, 64, 65, 127, 129, 196 };
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Every_kernel_matches_reference_around_vector_and_tile_widths(int n)
+    {
+        Check(RandomCsr(13, 37, 0.7, 3), n, Activation.Relu, bias: true, threads: 1, "13x37@0.7");
+        Check(RandomCsr(5, 20, 0.5, 4), n, Activation.Clip(-0.2f, 0.3f), bias: false, threads: 2, "5x20@0.5");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 0.0)]
+    [InlineData(7, 300, 0.9)]
+    [InlineData(16, 1000, 0.99)]
+    [InlineData(33, 64, 0.95)]
+    public void Every_kernel_matches_reference_across_sparsities(int m, int k, double sparsity)
+    {
+        foreach (int n in new[] { 1, 24, 100 })
+            Check(RandomCsr(m, k, sparsity, 9), n, Activation.None, bias: true, threads: 2, $"{m}x{k}@{sparsity}");
+    }
+
+    [Fact]
+    public void Empty_rows_all_empty_matrix_single_nonzero_and_long_rows()
+    {
+        // Rows 0, 2 and 5 empty; row 3 longer than any tile's worth of work.
+        var dense = TestData.Random(6 * 200, 5);
+        foreach (int r in new[] { 0, 2, 5 }) Array.Clear(dense, r * 200, 200);
+        Check(CsrMatrix.FromDense(dense, 6, 200), 70, Activation.Relu, true, 2, "empty rows");
+        Check(CsrMatrix.FromDense(new float[4 * 9], 4, 9), 19, Activation.None, true, 1, "all empty");
+        var one = new float[3 * 8]; one[13] = -1.5f;
+        Check(CsrMatrix.FromDense(one, 3, 8), 67, Activation.None, false, 1, "single nonzero");
+    }
+
+    [Fact]
+    public void Two_threads_match_one_thread_exactly_and_chunks_cover_wide_n()
+    {
+        // K large enough that the column chunk is smaller than N: several chunks per row.
+        var w = RandomCsr(40, 2100, 0.9, 12);
+        var x = TestData.Random(2100 * 200, 13);
+        var plan = SpmmPlan.Create(w, TestData.Random(40, 14), Activation.Relu);
+        var one = TestData.Poisoned(40 * 200);
+        var two = TestData.Poisoned(40 * 200);
+        plan.Run(x, 200, one, 1);
+        plan.Run(x, 200, two, 2);
+        KernelAssert.Exact(one, two);
+        var expected = new float[40 * 200];
+        ReferenceSpmm.Compute(w, x, 200, expected, TestData.Random(40, 14), Activation.Relu);
+        KernelAssert.Close(expected, one, 2100);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_named()
+    {
+        var w = RandomCsr(4, 6, 0.5, 1);
+        Assert.Equal("bias", Assert.Throws<ShapeMismatchException>(() => SpmmPlan.Create(w, new float[3])).ParamName);
+        Assert.Throws<ArgumentNullException>(() => SpmmPlan.Create(null!));
+        var plan = SpmmPlan.Create(w);
+        var e = Assert.Throws<ShapeMismatchException>(() => plan.Run(new float[6 * 5 - 1], 5, new float[20]));
+        Assert.Equal("x", e.ParamName);
+        Assert.Contains("[6×5]", e.Message);
+        Assert.Equal("y", Assert.Throws<ShapeMismatchException>(() => plan.Run(new float[30], 5, new float[19])).ParamName);
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => plan.Run(new float[30], -1, new float[20])).ParamName);
+    }
+}

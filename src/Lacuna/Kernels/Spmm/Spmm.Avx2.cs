@@ -6,6 +6,8 @@ namespace Lacuna.Kernels.Spmm;
 
 internal static unsafe partial class Spmm
 {
+    private const int PrefetchDistance = 8;
+
     /// <summary>
     /// AVX2+FMA: 64 columns (8 ymm accumulators) per pass. Eight independent FMA chains hide the 4-cycle FMA
     /// latency at two FMAs per cycle; per non-zero: one broadcast, eight load+FMA pairs (bound by two 256-bit
@@ -21,8 +23,16 @@ internal static unsafe partial class Spmm
         int count = a->Count;
         var bias = Vector256.Create(a->Bias);
         Vector256<float> s0 = bias, s1 = bias, s2 = bias, s3 = bias, s4 = bias, s5 = bias, s6 = bias, s7 = bias;
+        // Prefetch the X row of the non-zero PrefetchDistance ahead: rows are random, so hardware prefetchers
+        // can't guess them, and a pass spans four cache lines per row.
+        int pfEnd = count - PrefetchDistance;
         for (int i = 0; i < count; i++)
         {
+            if (i < pfEnd)
+            {
+                float* q = x + cols[i + PrefetchDistance] * stride;
+                Sse.Prefetch0(q); Sse.Prefetch0(q + 16); Sse.Prefetch0(q + 32); Sse.Prefetch0(q + 48);
+            }
             var v = Vector256.Create(vals[i]);
             float* p = x + cols[i] * stride;
             s0 = Fma.MultiplyAdd(v, Avx.LoadVector256(p), s0);

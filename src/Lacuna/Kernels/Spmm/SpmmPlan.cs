@@ -69,6 +69,23 @@ public sealed unsafe class SpmmPlan
         ThrowHelper.IfTooShort(y.Length, (long)M * n, nameof(y), $"Y [{M}×{n}]");
         int t = WorkerPool.Resolve(threads);
         if (n == 0 || M == 0) return;
+        if (n == 1)
+        {
+            fixed (float* px1 = x, py1 = y, pv1 = _values, pb1 = _bias)
+            fixed (int* pc1 = _cols)
+            {
+                float* xs = px1, ys = py1, vs = pv1, bs = pb1;
+                int* cs = pc1;
+                int[] offs = _rowOffsets;
+                var act = Activation;
+                var tier = _kernel.Tier;
+                int p1 = Math.Min(t, M);
+                int[] b1 = p1 == _defaultParts.Length - 1 ? _defaultParts : Weights.PartitionRowsByNnz(p1);
+                if (p1 == 1) Spmv.Rows(0, M, offs, cs, vs, bs, xs, ys, act, tier);
+                else WorkerPool.Shared.Run(p1, p => Spmv.Rows(b1[p], b1[p + 1], offs, cs, vs, bs, xs, ys, act, tier));
+            }
+            return;
+        }
         int width = _kernel.Width;
         int nMain = n / width * width, tail = n - nMain;
         float[]? padded = null;

@@ -13,6 +13,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchGemmCommand.Build());
         bench.Subcommands.Add(BenchSparseConvCommand.Build());
         bench.Subcommands.Add(BenchSpmmCommand.Build());
+        bench.Subcommands.Add(BenchSweepCommand.Build());
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
         return bench;
     }

@@ -1,0 +1,31 @@
+using System.Xml.Linq;
+using Lacuna.Bench.Harness;
+
+namespace Lacuna.Tests.Bench;
+
+public class HarnessTests
+{
+    [Fact]
+    public void Svg_chart_is_well_formed_with_one_marker_per_point_and_the_dense_line()
+    {
+        var svg = SvgChart.Line("a < b & c", "sparsity", "speedup", new[] { (0.5, 0.8), (0.9, 3.0), (0.98, 10.5) });
+        var doc = XDocument.Parse(svg);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        Assert.Equal(3, doc.Descendants(ns + "circle").Count());
+        Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "dense = 1");
+        Assert.Contains(doc.Descendants(ns + "text"), t => t.Value == "a < b & c");
+    }
+
+    [Fact]
+    public void Medians_and_geometric_means()
+    {
+        Assert.Equal(2.0, Measure.Median(new[] { 1.0, 2.0, 9.0 }));
+        Assert.Equal(2.5, Measure.Median(new[] { 1.0, 2.0, 3.0, 9.0 }));
+        Assert.Equal(4.0, Measure.GeometricMean(new[] { 2.0, 8.0 }), 12);
+        int a = 0, b = 0;
+        var t = Measure.Interleaved(1, 3, new (string, Action)[] { ("a", () => a++), ("b", () => b++) }, minSampleMs: 0.01);
+        Assert.Equal(new[] { "a", "b" }, t.Select(x => x.Name));
+        Assert.All(t, x => Assert.True(x.MinMs <= x.MedianMs && x.MedianMs <= x.MaxMs));
+        Assert.True(a >= 4 && b >= 4);
+    }
+}

@@ -4,4 +4,5 @@ using Lacuna.Cli.Commands;
 var root = new RootCommand("Lacuna: a sparse neural-network engine for .NET (pruned and ReLU-sparse CNNs on CPUs).");
 root.Subcommands.Add(BenchCommand.Build());
 root.Subcommands.Add(InfoCommand.Build());
+root.Subcommands.Add(ZooCommand.Build());
 return root.Parse(args).Invoke();

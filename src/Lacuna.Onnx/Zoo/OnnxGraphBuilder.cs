@@ -13,8 +13,10 @@ namespace Lacuna.Onnx.Zoo;
 /// x = b.Relu(b.BatchNorm(b.Conv(x, "conv1", 16, 3, 1, 1), "bn1"));
 /// var model = b.Finish(b.Gemm(b.Flatten(b.GlobalAveragePool(x, "pool"), "flatten"), "fc", 10), "logits");
 /// </code>
-/// With <c>withWeights: false</c> initializers carry dims and type but no data (shape-only models for
-/// tests, planning and counting); the random stream is not consumed.
+/// With <c>withWeights: false</c> the model is shape-only (for tests, planning and counting): every
+/// initializer is an external-data reference into <c>{graph}.shape-only.bin</c>, a file that is never
+/// written, so the model parses and round-trips but reading a weight fails naming that file; the random
+/// stream is not consumed.
 /// </summary>
 public sealed class OnnxGraphBuilder
 {
@@ -28,6 +30,7 @@ public sealed class OnnxGraphBuilder
     private readonly List<object> _initializers = []; // TensorProto, or ZooLayer whose weight is materialized at Finish
     private readonly List<ZooLayer> _layers = [];
     private long _parameters;
+    private long _externalOffset;
 
     public OnnxGraphBuilder(string graphName, ulong seed, bool withWeights = true)
     {
@@ -213,11 +216,16 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
-    private static TensorProto Tensor(string name, long[] dims, float[]? values)
+    private TensorProto Tensor(string name, long[] dims, float[]? values)
     {
         if (values is not null) return TensorProto.FromFloats(name, dims, values);
-        var t = new TensorProto { Name = name, DataType = TensorDataType.Float };
+        var t = new TensorProto { Name = name, DataType = TensorDataType.Float, DataLocation = TensorDataLocation.External };
         t.Dims.AddRange(dims);
+        long length = t.GetElementCount() * sizeof(float);
+        t.ExternalData.Add(new StringStringEntryProto("location", _graph.Name + ".shape-only.bin"));
+        t.ExternalData.Add(new StringStringEntryProto("offset", _externalOffset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        t.ExternalData.Add(new StringStringEntryProto("length", length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        _externalOffset += length;
         return t;
     }
 }

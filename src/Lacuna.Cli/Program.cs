@@ -7,4 +7,5 @@ root.Subcommands.Add(InfoCommand.Build());
 root.Subcommands.Add(ConformanceCommand.Build());
 root.Subcommands.Add(RunCommand.Build());
 root.Subcommands.Add(InspectCommand.Build());
+root.Subcommands.Add(ZooCommand.Build());
 return root.Parse(args).Invoke();

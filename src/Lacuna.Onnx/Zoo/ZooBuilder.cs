@@ -1,0 +1,88 @@
+using Lacuna.Pruning;
+
+namespace Lacuna.Onnx.Zoo;
+
+/// <summary>How a zoo model is built.</summary>
+/// <param name="Seed">Seed of the weight stream (He-normal conv/Gemm, BN statistics, biases).</param>
+/// <param name="Sparsity">Magnitude-prune every conv and Gemm weight to this fraction of zeros (0 = dense).</param>
+/// <param name="PruneFirstConv">Also prune the first conv (usually left dense: 3 input channels, little compute saved).</param>
+/// <param name="DlmcDirectory">A DLMC folder of one method and sparsity (ResNet-50 family only) whose patterns replace the weights.</param>
+/// <param name="WithWeights">False builds a shape-only model: initializers have dims but no data.</param>
+public sealed record ZooOptions(
+    ulong Seed = 1,
+    double Sparsity = 0,
+    bool PruneFirstConv = false,
+    string? DlmcDirectory = null,
+    bool WithWeights = true);
+
+/// <summary>
+/// The model zoo: standard CNNs as ONNX (opset 13) with seeded weights, input <c>input</c> [N, 3, H, W]
+/// with symbolic batch N and output <c>logits</c> [N, classes].
+/// <code>
+/// var m = ZooBuilder.Build("resnet50", new ZooOptions(Seed: 7, Sparsity: 0.9));
+/// m.Model.Save("rn50-s90.onnx");
+/// </code>
+/// </summary>
+public static class ZooBuilder
+{
+    /// <summary>A zoo entry: name, one-line description and its builder.</summary>
+    public sealed record Entry(string Name, string Description, ResNetSpec? ResNet, Func<OnnxGraphBuilder, string> Build);
+
+    public static readonly ResNetSpec ResNet50Spec = new(Bottleneck: true, Blocks: [3, 4, 6, 3]);
+    public static readonly ResNetSpec ResNet18Spec = new(Bottleneck: false, Blocks: [2, 2, 2, 2]);
+
+    /// <summary>A bottleneck ResNet small enough for tests: width 8, blocks [1, 2, 1, 1], 32² input, 10 classes.</summary>
+    public static readonly ResNetSpec ResNetMiniSpec = new(Bottleneck: true, Blocks: [1, 2, 1, 1], Width: 8, Classes: 10, ImageSize: 32);
+
+    public static IReadOnlyList<Entry> Entries { get; } =
+    [
+        Res("resnet50", "ResNet-50 v1.5 (torchvision layout), 224²", ResNet50Spec),
+        Res("resnet18", "ResNet-18 (torchvision layout), 224²", ResNet18Spec),
+        new("vgg16", "VGG-16 (configuration D, no BN), 224²", null, ZooArchitectures.Vgg16),
+        new("mobilenetv1", "MobileNetV1 width 1.0, 224²", null, ZooArchitectures.MobileNetV1),
+        Res("resnet-mini", "bottleneck ResNet, width 8, blocks [1,2,1,1], 32², 10 classes (tests)", ResNetMiniSpec),
+    ];
+
+    public static IEnumerable<string> Names => Entries.Select(e => e.Name);
+
+    public static Entry Find(string name) =>
+        Entries.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown zoo model '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+
+    public static ZooModel Build(string name, ulong seed = 1, double sparsity = 0) =>
+        Build(name, new ZooOptions(Seed: seed, Sparsity: sparsity));
+
+    public static ZooModel Build(string name, ZooOptions options)
+    {
+        if (name is null) ThrowHelper.ArgumentNull(nameof(name));
+        if (options is null) ThrowHelper.ArgumentNull(nameof(options));
+        var entry = Find(name);
+        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
+        if (options.Sparsity > 0 && options.DlmcDirectory is not null)
+            throw new ArgumentException("sparsity and a DLMC folder are exclusive: the folder fixes the sparsity.", nameof(options));
+        if (!options.WithWeights && (options.Sparsity > 0 || options.DlmcDirectory is not null))
+            throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
+        if (options.DlmcDirectory is not null && entry.ResNet is not { Bottleneck: true })
+            throw new ArgumentException($"DLMC matrices map onto bottleneck ResNets only, not '{entry.Name}'.", nameof(options));
+
+        var b = new OnnxGraphBuilder(entry.Name, options.Seed, options.WithWeights);
+        string last = entry.Build(b);
+        DlmcCoverage? coverage = null;
+        if (options.Sparsity > 0)
+        {
+            for (int i = 0; i < b.Layers.Count; i++)
+                if (i > 0 || options.PruneFirstConv) Pruner.Magnitude(b.Layers[i].Weights, options.Sparsity);
+        }
+        if (options.DlmcDirectory is not null)
+            coverage = DlmcResNetMapping.Apply(b.Layers, entry.ResNet!, options.DlmcDirectory, options.Seed);
+        foreach (var layer in b.Layers)
+            layer.Sparsity = layer.Weights is null ? 0 : (double)layer.Weights.AsSpan().Count(0f) / layer.Weights.Length;
+        var model = b.Finish(last, "logits", entry.Name);
+        model.Dlmc = coverage;
+        return model;
+    }
+
+    private static Entry Res(string name, string description, ResNetSpec spec) =>
+        new(name, description, spec, b => ZooArchitectures.ResNet(b, spec));
+}

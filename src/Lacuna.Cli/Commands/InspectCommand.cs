@@ -13,12 +13,14 @@ public static class InspectCommand
         var model = new Argument<string>("model") { Description = "The .onnx file." };
         var batch = new Option<int>("--batch", "-b") { Description = "Batch size to plan for (symbolic batch only).", DefaultValueFactory = _ => 1 };
         var json = CommonOptions.Json();
-        var cmd = new Command("inspect", "Show each layer's op, shapes, weight sparsity and kernel, and the peak activation memory.") { model, batch, json };
+        var dense = new Option<bool>("--dense") { Description = "Plan with dense kernels only." };
+        var cmd = new Command("inspect", "Show each layer's op, shapes, weight sparsity and kernel, and the peak activation memory.") { model, batch, json, dense };
         cmd.SetAction(parse =>
         {
             try
             {
-                var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!));
+                var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!),
+                    parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 int b = session.RuntimeInputs.Any(i => i.Shape is { Length: > 0 } s && s[0] == GraphValue.Symbolic) ? parse.GetValue(batch) : session.DefaultBatch;
                 var plan = session.PlanFor(b);
                 var layers = new JsonArray();

@@ -18,14 +18,16 @@ public static class RunCommand
         var batch = new Option<int>("--batch", "-b") { Description = "Batch size for a random input (the model's batch must be symbolic to change it); 0 = the model's." };
         var threads = CommonOptions.Threads();
         var repeat = CommonOptions.Repeat(5);
-        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time.") { model, input, batch, threads, repeat };
+        var dense = new Option<bool>("--dense") { Description = "Dense kernels only (no sparse planning): the baseline for a pruned model." };
+        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time.") { model, input, batch, threads, repeat, dense };
         cmd.SetAction(parse =>
         {
             if (CommonOptions.CheckThreads(parse.GetValue(threads)) is string bad) { Console.Error.WriteLine(bad); return 2; }
             WorkerPool.DefaultThreads = parse.GetValue(threads);
             try
             {
-                var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!));
+                var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!),
+                    parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch));
                 IReadOnlyDictionary<string, Tensor> outputs = session.Run(feeds);
                 var timing = Measure.Interleaved(1, Math.Max(1, parse.GetValue(repeat)), [("run", () => outputs = session.Run(feeds))]);

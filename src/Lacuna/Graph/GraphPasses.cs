@@ -3,9 +3,13 @@ using Lacuna.Kernels;
 namespace Lacuna.Graph;
 
 /// <summary>Which optimizations <see cref="GraphPasses.Optimize"/> applies (all on by default; tests switch them off to compare).</summary>
-public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations = true, bool RemoveIdentities = true)
+public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations = true, bool RemoveIdentities = true,
+    bool SparseKernels = true)
 {
     public static PassOptions None => new(false, false, false);
+
+    /// <summary>All passes, dense kernels only: the baseline a sparse plan is compared with.</summary>
+    public static PassOptions Dense => new(SparseKernels: false);
 }
 
 /// <summary>Graph rewrites that keep the computed function (up to float rounding).</summary>

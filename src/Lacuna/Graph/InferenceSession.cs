@@ -15,12 +15,13 @@ namespace Lacuna.Graph;
 /// </summary>
 public sealed class InferenceSession
 {
-    private readonly OpCompiler.PlanCache _cache = new();
+    private readonly OpCompiler.PlanCache _cache;
     private readonly ConcurrentDictionary<int, Lazy<ExecutionPlan>> _plans = new();
     private readonly List<GraphNode> _order;
 
-    private InferenceSession(ModelGraph graph)
+    private InferenceSession(ModelGraph graph, bool sparseKernels)
     {
+        _cache = new OpCompiler.PlanCache(sparseKernels);
         Graph = graph;
         _order = graph.TopologicalOrder();
         RuntimeInputs = graph.Inputs.Where(i => !graph.Initializers.ContainsKey(i.Name)).ToList();
@@ -36,8 +37,9 @@ public sealed class InferenceSession
         if (graph is null) ThrowHelper.ArgumentNull(nameof(graph));
         var g = graph.Clone();
         ConstantFolder.Fold(g);
-        GraphPasses.Optimize(g, options ?? new PassOptions());
-        var session = new InferenceSession(g);
+        options ??= new PassOptions();
+        GraphPasses.Optimize(g, options);
+        var session = new InferenceSession(g, options.SparseKernels);
         return session;
     }
 

@@ -5,16 +5,17 @@ using Lacuna.Kernels.Reference;
 namespace Lacuna.Graph.Ops;
 
 /// <summary>
-/// Conv [N,C,H,W] * W[M,C/g,KH,KW] + B[M] → [N,M,OH,OW] with the fused epilogue. Constant weights run through a
-/// <see cref="DenseConv2dPlan"/> (packed once per input H×W, shared by all batch sizes and callers); a weight that
+/// Conv [N,C,H,W] * W[M,C/g,KH,KW] + B[M] → [N,M,OH,OW] with the fused epilogue. Constant weights run through the
+/// kernel <see cref="ConvPlanner"/> measured fastest (dense conv plan, direct sparse conv or SpMM; prepared once per
+/// input H×W, shared by all batch sizes and callers); a weight that
 /// is itself computed at run time falls back to the reference convolution.
 /// </summary>
 internal sealed class ConvKernel : NodeKernel
 {
-    private DenseConv2dPlan? _plan;
+    private OpCompiler.ConvPlan? _plan;
     private Conv2dParams _p = null!;
 
-    public override string KernelName => _plan is null ? "ReferenceConv2d" : $"DenseConv2d {_plan.Describe()}";
+    public override string KernelName => _plan is null ? "ReferenceConv2d" : _plan.Describe();
 
     public static ConvKernel Create(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache)
     {
@@ -29,7 +30,10 @@ internal sealed class ConvKernel : NodeKernel
         {
             int h = s[0][2], wd = s[0][3];
             k._plan = cache.Conv.GetOrAdd((n, h, wd), _ =>
-                DenseConv2dPlan.Create(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation));
+            {
+                var (chosen, candidates) = ConvPlanner.Plan(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse);
+                return new OpCompiler.ConvPlan(chosen, candidates);
+            });
         }
         return k;
     }
@@ -39,7 +43,7 @@ internal sealed class ConvKernel : NodeKernel
         int batch = InShapes[0][0];
         if (_plan is not null)
         {
-            _plan.Run(In(f, 0), Out(f), batch);
+            _plan.Chosen.Run(In(f, 0), Out(f), batch);
             return;
         }
         ReferenceConv2d.Compute(In(f, 0), InShapes[0], In(f, 1), InShapes[1], HasInput(2) ? In(f, 2) : default, Out(f), _p, Node.FusedActivation);

@@ -24,7 +24,19 @@ internal static class OpCompiler
     /// <summary>Conv plans, keyed by node (weights packed once per session, reused by every batch size).</summary>
     public sealed class PlanCache
     {
-        public ConcurrentDictionary<(GraphNode, int, int), DenseConv2dPlan> Conv { get; } = new();
+        public PlanCache(bool allowSparse = true) => AllowSparse = allowSparse;
+
+        /// <summary>Whether the planner may pick sparse kernels (false: the dense plan, for comparisons).</summary>
+        public bool AllowSparse { get; }
+        public ConcurrentDictionary<(GraphNode, int, int), ConvPlan> Conv { get; } = new();
+    }
+
+    /// <summary>A conv layer's measured candidates and the one it runs.</summary>
+    public sealed record ConvPlan(ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Candidates)
+    {
+        public string Describe() => Candidates.Count == 1
+            ? Chosen.Describe()
+            : $"{Chosen.Describe()} [{string.Join(", ", Candidates.Select(c => $"{c.Name} {c.MeasuredMs:F3} ms"))}]";
     }
 
     public static NodeKernel Compile(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, PlanCache? cache)

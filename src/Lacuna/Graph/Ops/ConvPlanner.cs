@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Lacuna.Formats;
+using Lacuna.Kernels;
+using Lacuna.Kernels.DirectConv;
+using Lacuna.Kernels.SparseConv;
+using Lacuna.Kernels.Spmm;
+using Lacuna.Tensors;
+
+namespace Lacuna.Graph.Ops;
+
+/// <summary>One way to run a conv layer with constant weights, as the planner measured it.</summary>
+internal sealed class ConvCandidate
+{
+    public required string Name { get; init; }
+    public required Action<ReadOnlySpan<float>, Span<float>, int> Run { get; init; }
+    public required Func<string> Describe { get; init; }
+    public double MeasuredMs { get; set; } = double.NaN;
+}
+
+/// <summary>
+/// Picks, per conv layer, the fastest of the dense conv plan, direct sparse conv and (for 1x1 stride-1 layers)
+/// CSR SpMM, by timing each on the layer's real weights and shape (batch 1, median of 3 after a warm-up).
+/// Sparse candidates are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below it the sweeps never
+/// showed sparse ahead (`lacuna bench sweep --m 256 --k 2304 --n 196`: crossover 0.70 for SpMM;
+/// `lacuna bench conv --sweep --layer "rn50 3x3/2 128@56"`: 0.50 for direct sparse conv).
+/// </summary>
+internal static class ConvPlanner
+{
+    public const double MinSparsity = 0.5;
+
+    public static (ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Candidates) Plan(
+        ReadOnlySpan<float> weight, int[] weightShape, ReadOnlySpan<float> bias, Conv2dParams p, int h, int w,
+        Activation act, bool allowSparse)
+    {
+        var dense = DenseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
+        var denseCandidate = new ConvCandidate { Name = "dense", Run = (x, y, n) => dense.Run(x, y, n), Describe = () => $"DenseConv2d {dense.Describe()}" };
+        int m = weightShape[0];
+        long count = (long)m * weightShape[1] * weightShape[2] * weightShape[3];
+        long zeros = 0;
+        for (long i = 0; i < count; i++) if (weight[(int)i] == 0f) zeros++;
+        double sparsity = count == 0 ? 0 : (double)zeros / count;
+        if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
+            return (denseCandidate, new[] { denseCandidate });
+
+        var candidates = new List<ConvCandidate> { denseCandidate };
+        var direct = SparseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
+        candidates.Add(new ConvCandidate { Name = "sparse-direct", Run = (x, y, n) => direct.Run(x, y, n), Describe = direct.Describe });
+        bool pointwise = weightShape[2] == 1 && weightShape[3] == 1 && p.StrideH == 1 && p.StrideW == 1
+            && p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0;
+        if (pointwise)
+        {
+            int c = weightShape[1], hw = h * w;
+            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
+            candidates.Add(new ConvCandidate
+            {
+                Name = "spmm",
+                Run = (x, y, n) =>
+                {
+                    for (int i = 0; i < n; i++)
+                        spmm.Run(x.Slice(i * c * hw, c * hw), hw, y.Slice(i * m * hw, m * hw));
+                },
+                Describe = spmm.Describe,
+            });
+        }
+        int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
+        using var xs = Tensor.Random(17, new[] { 1, weightShape[1], h, w });
+        var ys = new float[(long)m * oh * ow];
+        foreach (var cand in candidates) cand.MeasuredMs = Time(() => cand.Run(xs.Span, ys, 1));
+        return (Choose(candidates), candidates);
+    }
+
+    /// <summary>The candidate with the lowest measured time (the dense one on ties or when nothing was timed).</summary>
+    public static ConvCandidate Choose(IReadOnlyList<ConvCandidate> candidates)
+    {
+        var best = candidates[0];
+        foreach (var c in candidates)
+            if (c.MeasuredMs < best.MeasuredMs) best = c;
+        return best;
+    }
+
+    private static double Time(Action run)
+    {
+        run();
+        var samples = new double[3];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            run();
+            samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(samples);
+        return samples[1];
+    }
+}

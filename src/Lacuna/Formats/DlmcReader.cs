@@ -51,12 +51,29 @@ public static class DlmcReader
             ThrowHelper.Format($"{name} line 1", $"nnz={nnz} exceeds nrows·ncols={(long)rows * cols}.");
 
         int[] offsets = ParseInts(Line(1), rows + 1, $"{name} line 2 (row offsets)");
+        if (offsets[0] != 0)
+            ThrowHelper.Format($"{name} line 2 (row offsets), item 0", $"the first offset must be 0 but is {offsets[0]}.");
+        if (offsets[rows] != nnz)
+            ThrowHelper.Format($"{name} line 2 (row offsets), item {rows}", $"the last offset is {offsets[rows]} but line 1 says nnz={nnz}.");
         int[] columns = ParseInts(Line(2), nnz, $"{name} line 3 (column indices)");
+        for (int i = 3; i < lines.Length; i++)
+            if (lines[i].Trim().Length != 0)
+                ThrowHelper.Format($"{name} line {i + 1}", $"unexpected content after the three smtx lines: '{Truncate(lines[i].Trim())}'.");
         for (int r = 0; r < rows; r++)
         {
-            if (offsets[r + 1] < offsets[r] || offsets[r + 1] > nnz)
-                ThrowHelper.Format($"{name} line 2, row {r}", $"offsets {offsets[r]}..{offsets[r + 1]} are not monotone within [0, {nnz}].");
-            Array.Sort(columns, offsets[r], offsets[r + 1] - offsets[r]);
+            int start = offsets[r], end = offsets[r + 1];
+            if (end < start || end > nnz)
+                ThrowHelper.Format($"{name} line 2, row {r}", $"offsets {start}..{end} are not monotone within [0, {nnz}].");
+            // DLMC rows are sorted already; sorting is cheap insurance so kernels can rely on it.
+            Array.Sort(columns, start, end - start);
+            for (int i = start; i < end; i++)
+            {
+                int c = columns[i];
+                if (c >= cols)
+                    ThrowHelper.Format($"{name} line 3 (column indices), row {r}", $"column index {c} is outside [0, {cols}).");
+                if (i > start && c == columns[i - 1])
+                    ThrowHelper.Format($"{name} line 3 (column indices), row {r}", $"column index {c} is duplicated.");
+            }
         }
         var values = new float[nnz];
         var rng = new DeterministicRandom(seed);
@@ -65,19 +82,12 @@ public static class DlmcReader
             float mag = rng.NextFloat(0.1f, 1f);
             values[i] = (rng.NextUInt64() & 1) == 0 ? mag : -mag;
         }
-        try
-        {
-            return new CsrMatrix(rows, cols, offsets, columns, values);
-        }
-        catch (LacunaFormatException e)
-        {
-            throw new LacunaFormatException(name, e.Message);
-        }
+        return new CsrMatrix(rows, cols, offsets, columns, values);
     }
 
     /// <summary>
     /// Reads <c>rn50_batchsizes.txt</c>: lines <c>matrix_name,N</c> (N = output pixels per image).
-    /// Blank lines are skipped; anything else malformed names the line.
+    /// Blank lines are skipped; anything else malformed (no comma, non-numeric N, a name listed twice) names the line.
     /// </summary>
     public static Dictionary<string, int> ReadBatchSizes(string path)
     {
@@ -93,7 +103,8 @@ public static class DlmcReader
             if (comma <= 0)
                 ThrowHelper.Format($"{Path.GetFileName(path)} line {lineNo}", $"expected 'name,N' but found '{Truncate(line)}'.");
             int n = ParseCount(line[(comma + 1)..].Trim(), $"{Path.GetFileName(path)} line {lineNo} field N");
-            result[line[..comma].Trim()] = n;
+            if (!result.TryAdd(line[..comma].Trim(), n))
+                ThrowHelper.Format($"{Path.GetFileName(path)} line {lineNo}", $"matrix '{Truncate(line[..comma].Trim())}' is listed twice.");
         }
         return result;
     }

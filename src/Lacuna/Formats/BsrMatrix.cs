@@ -189,7 +189,25 @@ public sealed class BsrMatrix
     }
 
     /// <summary>The CSR form with the explicit zeros inside blocks dropped.</summary>
-    public CsrMatrix ToCsr() => CsrMatrix.FromDense(ToDense(), Rows, Cols);
+    public CsrMatrix ToCsr()
+    {
+        var offsets = new int[Rows + 1];
+        var columns = new List<int>();
+        var values = new List<float>();
+        for (int r = 0; r < Rows; r++)
+        {
+            int br = r / BlockRows, i = r % BlockRows;
+            // Blocks are sorted by block column and j runs left to right, so the row comes out sorted.
+            for (int b = BlockRowOffsets[br]; b < BlockRowOffsets[br + 1]; b++)
+                for (int j = 0; j < BlockCols; j++)
+                {
+                    float v = Values[b * BlockSize + i * BlockCols + j];
+                    if (v != 0f) { columns.Add(BlockColumnIndices[b] * BlockCols + j); values.Add(v); }
+                }
+            offsets[r + 1] = columns.Count;
+        }
+        return new CsrMatrix(Rows, Cols, offsets, [.. columns], [.. values]);
+    }
 
     public override string ToString() =>
         $"BsrMatrix [{Rows}×{Cols}] blocks {BlockRows}×{BlockCols}, {BlockCount} blocks, fill {BlockFill:P1}";

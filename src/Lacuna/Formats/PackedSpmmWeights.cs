@@ -16,6 +16,8 @@ namespace Lacuna.Formats;
 ///   (strictly positive, as columns are sorted). Every row restarts from X's base, so rows are independent
 ///   and can be split across threads anywhere.</item>
 /// </list>
+/// The deltas depend only on the row stride, not on which columns of X a kernel works on: a kernel that tiles N
+/// starts its pointer at <c>X + j0</c> and applies the same deltas, so one packing serves every N tile.
 /// Construction requires <c>(K − 1) · XRowStride · 4 &lt; 2³¹</c> so every offset fits an int.
 /// </summary>
 public sealed class PackedSpmmWeights

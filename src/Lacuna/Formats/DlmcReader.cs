@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using Lacuna.Tensors;
 
 namespace Lacuna.Formats;
@@ -10,7 +9,7 @@ namespace Lacuna.Formats;
 /// The files carry topology only, so values are synthesized from a seed: uniform magnitudes in
 /// [0.1, 1) with random signs, never zero (a pruned weight that survived is not small by construction).
 /// Column indices are sorted within each row on read; duplicates and anything malformed are errors
-/// naming the file, line and field.
+/// naming the file, line and field. A <c>.gz</c> file must be intact gzip (trailer CRC and size checked).
 /// </summary>
 public static class DlmcReader
 {
@@ -21,18 +20,9 @@ public static class DlmcReader
     {
         if (path is null) ThrowHelper.ArgumentNull(nameof(path));
         if (!File.Exists(path)) throw new FileNotFoundException($"DLMC matrix file not found: {path}", path);
-        string text;
-        try
-        {
-            using var file = File.OpenRead(path);
-            using Stream s = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var reader = new StreamReader(s);
-            text = reader.ReadToEnd();
-        }
-        catch (InvalidDataException e)
-        {
-            throw new LacunaFormatException(path, $"not a valid gzip stream ({e.Message}).");
-        }
+        string text = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+            ? System.Text.Encoding.UTF8.GetString(Gzip.ReadAllBytesChecked(path))
+            : File.ReadAllText(path);
         return ParseSmtx(text, Path.GetFileName(path), seed);
     }
 

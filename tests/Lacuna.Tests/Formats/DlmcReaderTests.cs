@@ -74,6 +74,17 @@ public sealed class DlmcReaderTests : IDisposable
         File.WriteAllBytes(bad, bytes[..(bytes.Length / 2)]);
         var cut = Assert.Throws<LacunaFormatException>(() => DlmcReader.ReadSmtx(bad));
         Assert.Contains("cut.smtx", cut.Message);
+        // Losing only the 8-byte trailer leaves every matrix byte inflatable; it must still be caught.
+        foreach (int lost in new[] { 1, 4, 8 })
+        {
+            File.WriteAllBytes(bad, bytes[..^lost]);
+            var tail = Assert.Throws<LacunaFormatException>(() => DlmcReader.ReadSmtx(bad));
+            Assert.Contains("truncated or corrupt", tail.Message);
+        }
+        var flipped = (byte[])bytes.Clone();
+        flipped[^5] ^= 0x40; // a CRC byte
+        File.WriteAllBytes(bad, flipped);
+        Assert.Contains("truncated or corrupt", Assert.Throws<LacunaFormatException>(() => DlmcReader.ReadSmtx(bad)).Message);
         var missing = Assert.Throws<FileNotFoundException>(() => DlmcReader.ReadSmtx(Path.Combine(_dir, "none.smtx")));
         Assert.Contains("none.smtx", missing.Message);
     }
@@ -117,6 +128,8 @@ public sealed class DlmcReaderTests : IDisposable
         string path = Write("plain.smtx.gz", Valid);
         var e = Assert.Throws<LacunaFormatException>(() => DlmcReader.ReadSmtx(path));
         Assert.Contains("plain.smtx.gz", e.Message);
-        Assert.Contains("gzip", e.Message);
+        Assert.Contains("not a gzip file", e.Message);
+        File.WriteAllBytes(path, new byte[] { 0x1f, 0x8b, 8, 0, 0 });
+        Assert.Contains("fewer than a gzip header", Assert.Throws<LacunaFormatException>(() => DlmcReader.ReadSmtx(path)).Message);
     }
 }

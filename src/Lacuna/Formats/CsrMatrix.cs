@@ -3,8 +3,10 @@ namespace Lacuna.Formats;
 /// <summary>
 /// Compressed sparse row matrix, [Rows × Cols]: row r holds the non-zeros
 /// <c>Values[RowOffsets[r] .. RowOffsets[r+1])</c> at columns <c>ColumnIndices[same range]</c>, sorted, no duplicates.
-/// Lengths: RowOffsets = Rows + 1, ColumnIndices = Values = Nnz. Immutable after construction; the
-/// constructor validates everything and names the row at fault, so kernels can trust the layout.
+/// Lengths: RowOffsets = Rows + 1, ColumnIndices = Values = Nnz. The constructor takes ownership of the arrays
+/// (callers must not change them afterwards), validates everything and names the row at fault, so kernels can
+/// trust the layout. Indices are 32-bit; when Cols ≤ 65536 a 16-bit copy (<see cref="ColumnIndices16"/>)
+/// halves the index stream a kernel reads.
 /// </summary>
 public sealed class CsrMatrix
 {
@@ -37,7 +39,10 @@ public sealed class CsrMatrix
     /// <summary>True when every column index fits in 16 bits (Cols ≤ 65536), halving index traffic.</summary>
     public bool Fits16BitIndices => Cols <= 65536;
 
-    /// <summary>Column indices as 16-bit values (index = value), built once on first use; throws when they don't fit.</summary>
+    /// <summary>
+    /// Column indices as 16-bit values (index = value, same length and order as <see cref="ColumnIndices"/>), built
+    /// once on first use (a racing second build produces an identical array); throws when Cols &gt; 65536.
+    /// </summary>
     public ushort[] ColumnIndices16
     {
         get
@@ -88,6 +93,7 @@ public sealed class CsrMatrix
         ThrowHelper.IfNegative(rows, nameof(rows));
         ThrowHelper.IfNegative(cols, nameof(cols));
         ThrowHelper.IfTooShort(dense.Length, (long)rows * cols, nameof(dense), $"a [{rows}×{cols}] matrix");
+        CheckFinite(dense[..(rows * cols)], cols, nameof(dense));
         if (!(threshold >= 0f)) ThrowHelper.OutOfRange(nameof(threshold), threshold, "Threshold must be a non-negative number.");
         var offsets = new int[rows + 1];
         int nnz = 0;
@@ -107,6 +113,14 @@ public sealed class CsrMatrix
                 if (MathF.Abs(v) > threshold) { idx[k] = c; vals[k] = v; k++; }
             }
         return new CsrMatrix(rows, cols, offsets, idx, vals);
+    }
+
+    /// <summary>Rejects NaN and ±Inf in a dense row-major matrix, naming the element (a NaN would otherwise be dropped as "not &gt; threshold").</summary>
+    internal static void CheckFinite(ReadOnlySpan<float> dense, int cols, string paramName)
+    {
+        for (int i = 0; i < dense.Length; i++)
+            if (!float.IsFinite(dense[i]))
+                ThrowHelper.Argument(paramName, $"Element ({i / cols}, {i % cols}) of '{paramName}' is {dense[i]}; only finite values can be stored sparsely.");
     }
 
     /// <summary>The dense [Rows × Cols] row-major matrix.</summary>
@@ -160,13 +174,22 @@ public sealed class CsrMatrix
         return bounds;
     }
 
-    /// <summary>Min, mean and max non-zeros per row.</summary>
+    /// <summary>Min, mean and max non-zeros per row (all 0 for a matrix without rows).</summary>
     public (int Min, double Mean, int Max) RowLengthStats()
     {
         if (Rows == 0) return (0, 0, 0);
         int min = int.MaxValue, max = 0;
         for (int r = 0; r < Rows; r++) { int l = RowLength(r); min = Math.Min(min, l); max = Math.Max(max, l); }
         return (min, (double)Nnz / Rows, max);
+    }
+
+    /// <summary>Population standard deviation of the non-zeros per row: how unequal a split by row count would be.</summary>
+    public double RowLengthStdDev()
+    {
+        if (Rows == 0) return 0;
+        double mean = (double)Nnz / Rows, sum = 0;
+        for (int r = 0; r < Rows; r++) { double d = RowLength(r) - mean; sum += d * d; }
+        return Math.Sqrt(sum / Rows);
     }
 
     public override string ToString() => $"CsrMatrix [{Rows}×{Cols}], nnz={Nnz}, sparsity={Sparsity:P1}";

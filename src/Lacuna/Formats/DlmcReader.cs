@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using Lacuna.Tensors;
 
 namespace Lacuna.Formats;
@@ -10,7 +9,7 @@ namespace Lacuna.Formats;
 /// The files carry topology only, so values are synthesized from a seed: uniform magnitudes in
 /// [0.1, 1) with random signs, never zero (a pruned weight that survived is not small by construction).
 /// Column indices are sorted within each row on read; duplicates and anything malformed are errors
-/// naming the file, line and field.
+/// naming the file, line and field. A <c>.gz</c> file must be intact gzip (trailer CRC and size checked).
 /// </summary>
 public static class DlmcReader
 {
@@ -21,18 +20,9 @@ public static class DlmcReader
     {
         if (path is null) ThrowHelper.ArgumentNull(nameof(path));
         if (!File.Exists(path)) throw new FileNotFoundException($"DLMC matrix file not found: {path}", path);
-        string text;
-        try
-        {
-            using var file = File.OpenRead(path);
-            using Stream s = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var reader = new StreamReader(s);
-            text = reader.ReadToEnd();
-        }
-        catch (InvalidDataException e)
-        {
-            throw new LacunaFormatException(path, $"not a valid gzip stream ({e.Message}).");
-        }
+        string text = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+            ? System.Text.Encoding.UTF8.GetString(Gzip.ReadAllBytesChecked(path))
+            : File.ReadAllText(path);
         return ParseSmtx(text, Path.GetFileName(path), seed);
     }
 
@@ -51,12 +41,29 @@ public static class DlmcReader
             ThrowHelper.Format($"{name} line 1", $"nnz={nnz} exceeds nrows·ncols={(long)rows * cols}.");
 
         int[] offsets = ParseInts(Line(1), rows + 1, $"{name} line 2 (row offsets)");
+        if (offsets[0] != 0)
+            ThrowHelper.Format($"{name} line 2 (row offsets), item 0", $"the first offset must be 0 but is {offsets[0]}.");
+        if (offsets[rows] != nnz)
+            ThrowHelper.Format($"{name} line 2 (row offsets), item {rows}", $"the last offset is {offsets[rows]} but line 1 says nnz={nnz}.");
         int[] columns = ParseInts(Line(2), nnz, $"{name} line 3 (column indices)");
+        for (int i = 3; i < lines.Length; i++)
+            if (lines[i].Trim().Length != 0)
+                ThrowHelper.Format($"{name} line {i + 1}", $"unexpected content after the three smtx lines: '{Truncate(lines[i].Trim())}'.");
         for (int r = 0; r < rows; r++)
         {
-            if (offsets[r + 1] < offsets[r] || offsets[r + 1] > nnz)
-                ThrowHelper.Format($"{name} line 2, row {r}", $"offsets {offsets[r]}..{offsets[r + 1]} are not monotone within [0, {nnz}].");
-            Array.Sort(columns, offsets[r], offsets[r + 1] - offsets[r]);
+            int start = offsets[r], end = offsets[r + 1];
+            if (end < start || end > nnz)
+                ThrowHelper.Format($"{name} line 2, row {r}", $"offsets {start}..{end} are not monotone within [0, {nnz}].");
+            // DLMC rows are sorted already; sorting is cheap insurance so kernels can rely on it.
+            Array.Sort(columns, start, end - start);
+            for (int i = start; i < end; i++)
+            {
+                int c = columns[i];
+                if (c >= cols)
+                    ThrowHelper.Format($"{name} line 3 (column indices), row {r}", $"column index {c} is outside [0, {cols}).");
+                if (i > start && c == columns[i - 1])
+                    ThrowHelper.Format($"{name} line 3 (column indices), row {r}", $"column index {c} is duplicated.");
+            }
         }
         var values = new float[nnz];
         var rng = new DeterministicRandom(seed);
@@ -65,19 +72,12 @@ public static class DlmcReader
             float mag = rng.NextFloat(0.1f, 1f);
             values[i] = (rng.NextUInt64() & 1) == 0 ? mag : -mag;
         }
-        try
-        {
-            return new CsrMatrix(rows, cols, offsets, columns, values);
-        }
-        catch (LacunaFormatException e)
-        {
-            throw new LacunaFormatException(name, e.Message);
-        }
+        return new CsrMatrix(rows, cols, offsets, columns, values);
     }
 
     /// <summary>
     /// Reads <c>rn50_batchsizes.txt</c>: lines <c>matrix_name,N</c> (N = output pixels per image).
-    /// Blank lines are skipped; anything else malformed names the line.
+    /// Blank lines are skipped; anything else malformed (no comma, non-numeric N, a name listed twice) names the line.
     /// </summary>
     public static Dictionary<string, int> ReadBatchSizes(string path)
     {
@@ -93,7 +93,8 @@ public static class DlmcReader
             if (comma <= 0)
                 ThrowHelper.Format($"{Path.GetFileName(path)} line {lineNo}", $"expected 'name,N' but found '{Truncate(line)}'.");
             int n = ParseCount(line[(comma + 1)..].Trim(), $"{Path.GetFileName(path)} line {lineNo} field N");
-            result[line[..comma].Trim()] = n;
+            if (!result.TryAdd(line[..comma].Trim(), n))
+                ThrowHelper.Format($"{Path.GetFileName(path)} line {lineNo}", $"matrix '{Truncate(line[..comma].Trim())}' is listed twice.");
         }
         return result;
     }

@@ -124,4 +124,61 @@ public class CsrMatrixTests
         var shortDense = Assert.Throws<ShapeMismatchException>(() => CsrMatrix.FromDense(new float[5], 2, 3));
         Assert.Equal("dense", shortDense.ParamName);
     }
+
+    [Property(MaxTest = 100)]
+    public void Single_non_zero_anywhere_round_trips_in_every_format(byte rows, byte cols, ushort position, short value)
+    {
+        int r = 1 + rows % 20, c = 1 + cols % 20, at = position % (r * c);
+        var dense = new float[r * c];
+        dense[at] = value == 0 ? 1f : value / 7f;
+        var csr = CsrMatrix.FromDense(dense, r, c);
+        Assert.Equal(1, csr.Nnz);
+        Assert.Equal(at % c, csr.ColumnIndices[0]);
+        Assert.Equal(1, csr.RowLength(at / c));
+        KernelAssert.Exact(dense, csr.ToDense());
+        KernelAssert.Exact(dense, PackedSpmmWeights.FromCsr(csr, 5).ToCsr().ToDense());
+        KernelAssert.Exact(dense, BsrMatrix.FromCsr(csr, 4, 4).ToDense());
+        var t = csr.Transpose();
+        Assert.Equal(at / c, t.ColumnIndices[0]);
+        Assert.Equal(csr.ColumnIndices, t.Transpose().ColumnIndices);
+    }
+
+    [Fact]
+    public void Row_length_statistics()
+    {
+        // Rows of length 3, 0, 1, 0.
+        var csr = new CsrMatrix(4, 5, new[] { 0, 3, 3, 4, 4 }, new[] { 0, 2, 4, 1 }, new[] { 1f, 2f, 3f, 4f });
+        Assert.Equal((0, 1.0, 3), csr.RowLengthStats());
+        Assert.Equal(Math.Sqrt((4 + 1 + 0 + 1) / 4.0), csr.RowLengthStdDev(), 12);
+        Assert.Equal(1 - 4 / 20.0, csr.Sparsity, 12);
+        var none = CsrMatrix.FromDense(Array.Empty<float>(), 0, 3);
+        Assert.Equal((0, 0.0, 0), none.RowLengthStats());
+        Assert.Equal(0.0, none.RowLengthStdDev());
+        Assert.Equal(new[] { 0, 0, 0 }, none.PartitionRowsByNnz(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => csr.PartitionRowsByNnz(0));
+    }
+
+    [Fact]
+    public void Partition_gives_a_long_row_its_own_part()
+    {
+        // Row 0 holds 90 of 100 non-zeros: an equal-row split (5 rows each) would leave one thread 9x the work.
+        var offsets = new int[11];
+        offsets[1] = 90;
+        for (int r = 2; r <= 10; r++) offsets[r] = 90 + (r - 1);
+        var csr = new CsrMatrix(10, 100, offsets, Enumerable.Range(0, 90).Concat(Enumerable.Repeat(0, 9)).ToArray(),
+            Enumerable.Repeat(1f, 99).ToArray());
+        Assert.Equal(new[] { 0, 1, 10 }, csr.PartitionRowsByNnz(2));
+    }
+
+    [Fact]
+    public void Non_finite_dense_input_is_rejected_naming_the_element()
+    {
+        var nan = Assert.Throws<ArgumentException>(() => CsrMatrix.FromDense(new[] { 1f, 0f, 0f, float.NaN }, 2, 2));
+        Assert.Equal("dense", nan.ParamName);
+        Assert.Contains("(1, 1)", nan.Message);
+        var inf = Assert.Throws<ArgumentException>(() => CsrMatrix.FromDense(new[] { float.NegativeInfinity }, 1, 1));
+        Assert.Contains("(0, 0)", inf.Message);
+        // Only the [rows×cols] prefix is read: a NaN beyond it is not part of the matrix.
+        Assert.Equal(1, CsrMatrix.FromDense(new[] { 1f, float.NaN }, 1, 1).Nnz);
+    }
 }

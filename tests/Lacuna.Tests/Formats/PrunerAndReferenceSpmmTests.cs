@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using Lacuna.Formats;
 using Lacuna.Kernels;
 using Lacuna.Kernels.Reference;
@@ -52,5 +53,45 @@ public class PrunerAndReferenceSpmmTests
             KernelAssert.Close(expected, actual, k, $"{m}x{k}x{n} {act}");
         }
         Assert.Throws<ShapeMismatchException>(() => ReferenceSpmm.Compute(csr, x, n, new float[m * n], new float[m + 1]));
+    }
+
+    [Fact]
+    public void Magnitude_ties_are_broken_by_position_and_nan_is_rejected()
+    {
+        var w = new[] { 0.5f, -0.5f, 0.5f, 2f, -0.5f };
+        Assert.Equal(2, Pruner.Magnitude(w, 0.4));
+        Assert.Equal(new[] { 0f, 0f, 0.5f, 2f, -0.5f }, w);
+        var e = Assert.Throws<ArgumentException>(() => Pruner.Magnitude(new[] { 1f, float.NaN }, 0.5));
+        Assert.Contains("weights[1]", e.Message);
+    }
+
+    [Fact]
+    public void Random_mask_is_seeded_exact_and_value_independent()
+    {
+        var a = Pruner.RandomMask(500, 0.8, 42);
+        Assert.Equal(500, a.Length);
+        Assert.Equal(100, a.Count(k => k));
+        Assert.Equal(a, Pruner.RandomMask(500, 0.8, 42));
+        Assert.NotEqual(a, Pruner.RandomMask(500, 0.8, 43));
+        var w = TestData.Random(500, 9, 1f, 2f);
+        Assert.Equal(400, Pruner.Random(w, 0.8, 42));
+        for (int i = 0; i < w.Length; i++) Assert.Equal(a[i], w[i] != 0f);
+        Assert.Empty(Pruner.RandomMask(0, 0.5, 1));
+    }
+
+    [Property(MaxTest = 60)]
+    public void Reference_spmm_matches_reference_gemm_on_random_shapes(byte m, byte k, byte n, byte sparsityPercent, ulong seed)
+    {
+        int mm = m % 20, kk = k % 40, nn = n % 20;
+        var w = TestData.Random(mm * kk, seed);
+        Pruner.Random(w, Math.Min(100, (int)sparsityPercent) / 100.0, seed + 1);
+        var csr = CsrMatrix.FromDense(w, mm, kk);
+        var x = TestData.Random(kk * nn, seed + 2);
+        var bias = TestData.Random(mm, seed + 3);
+        var expected = TestData.Poisoned(mm * nn);
+        ReferenceGemm.Compute(mm, nn, kk, w, kk, false, x, nn, false, expected, nn, bias: bias, biasAxis: BiasAxis.Row, activation: Activation.Relu);
+        var actual = TestData.Poisoned(mm * nn);
+        ReferenceSpmm.Compute(csr, x, nn, actual, bias, Activation.Relu);
+        KernelAssert.Close(expected, actual, kk, $"{mm}x{kk}x{nn}");
     }
 }

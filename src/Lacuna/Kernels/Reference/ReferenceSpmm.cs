@@ -4,7 +4,9 @@ namespace Lacuna.Kernels.Reference;
 
 /// <summary>
 /// The specification of SpMM: Y[M×N] = act(W[M×K] · X[K×N] + bias[M]) with W in CSR, X and Y dense row-major
-/// (ldx = ldy = N), double accumulation. Y is fully overwritten (an empty row yields act(bias)).
+/// (ldx = ldy = N), double accumulation: Y[r, j] = act(bias[r] + Σ_i W.Values[i] · X[W.ColumnIndices[i], j]) over
+/// row r's entries i, rounded to float once before the activation. Lengths: X ≥ K·N, Y ≥ M·N, bias empty or M.
+/// Y is fully overwritten (an empty row yields act(bias), or act(0) without bias); X is only read.
 /// </summary>
 public static class ReferenceSpmm
 {
@@ -24,10 +26,11 @@ public static class ReferenceSpmm
             for (int i = w.RowOffsets[r]; i < w.RowOffsets[r + 1]; i++)
             {
                 double v = w.Values[i];
-                int xRow = w.ColumnIndices[i] * n;
-                for (int j = 0; j < n; j++) acc[j] += v * x[xRow + j];
+                long xRow = (long)w.ColumnIndices[i] * n;
+                for (int j = 0; j < n; j++) acc[j] += v * x[(int)(xRow + j)];
             }
-            for (int j = 0; j < n; j++) y[r * n + j] = activation.Apply((float)acc[j]);
+            var yRow = y.Slice((int)((long)r * n), n);
+            for (int j = 0; j < n; j++) yRow[j] = activation.Apply((float)acc[j]);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics.Tensors;
 using Lacuna.Kernels;
 using Lacuna.Kernels.DirectConv;
 using Lacuna.Kernels.Reference;
@@ -54,7 +55,8 @@ internal static class OpCompiler
                 if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0) throw UnsupportedOperatorException.For(n, "the mask output is not supported.");
                 return Copy();
             case "Relu":
-                return K([x], (k, f) => ReferenceElementwise.Relu(k.Input(f, 0), k.Output(f)));
+                // Max(x, 0) keeps NaN, like the reference Relu (IEEE 754 maximum).
+                return K([x], (k, f) => TensorPrimitives.Max(k.Input(f, 0), 0f, k.Output(f)), "TensorPrimitives");
             case "Clip":
             {
                 float min = n.Opset < 11 ? n.Float("min", float.NegativeInfinity) : float.NegativeInfinity;
@@ -71,9 +73,9 @@ internal static class OpCompiler
                 if (x.AsSpan().SequenceEqual(s[1]))
                     return K([os], (k, f) =>
                     {
-                        var a = k.Input(f, 0); var b = k.Input(f, 1); var y = k.Output(f);
-                        for (int i = 0; i < y.Length; i++) y[i] = add ? a[i] + b[i] : a[i] * b[i];
-                    }, "elementwise");
+                        if (add) TensorPrimitives.Add(k.Input(f, 0), k.Input(f, 1), k.Output(f));
+                        else TensorPrimitives.Multiply(k.Input(f, 0), k.Input(f, 1), k.Output(f));
+                    }, "TensorPrimitives");
                 return K([os], (k, f) =>
                 {
                     if (add) ReferenceElementwise.Add(k.Input(f, 0), k.InShapes[0], k.Input(f, 1), k.InShapes[1], k.Output(f));

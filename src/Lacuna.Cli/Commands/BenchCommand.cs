@@ -12,6 +12,7 @@ public static class BenchCommand
         // One line per benchmark; each lives in Commands/Bench/<Name>Command.cs.
         bench.Subcommands.Add(BenchGemmCommand.Build());
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
+        bench.Subcommands.Add(BenchTrainConvCommand.Build());
         return bench;
     }
 }

@@ -107,7 +107,7 @@ internal static unsafe partial class ConvTrain
     {
         float* acc = a->Acc;
         int* o = a->Offsets;
-        nint o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4], o5 = o[5], o6 = o[6], o7 = o[7], o8 = o[8];
+        nint r0 = o[0], r1 = o[1], r2 = o[2], j0 = o[3], j1 = o[4], j2 = o[5];
         var c0 = Avx.LoadVector256(acc); var c1 = Avx.LoadVector256(acc + 8); var c2 = Avx.LoadVector256(acc + 16);
         var c3 = Avx.LoadVector256(acc + 24); var c4 = Avx.LoadVector256(acc + 32); var c5 = Avx.LoadVector256(acc + 40);
         var c6 = Avx.LoadVector256(acc + 48); var c7 = Avx.LoadVector256(acc + 56); var c8 = Avx.LoadVector256(acc + 64);
@@ -124,16 +124,16 @@ internal static unsafe partial class ConvTrain
                     int i = BitOperations.TrailingZeroCount(m);
                     m &= m - 1;
                     var b = Avx.BroadcastScalarToVector256(xs + i);
-                    float* d = ds + i * 8;
-                    c0 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o0), c0);
-                    c1 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o1), c1);
-                    c2 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o2), c2);
-                    c3 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o3), c3);
-                    c4 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o4), c4);
-                    c5 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o5), c5);
-                    c6 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o6), c6);
-                    c7 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o7), c7);
-                    c8 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o8), c8);
+                    float* d = ds + i * 8, p0 = d + r0, p1 = d + r1, p2 = d + r2;
+                    c0 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j0), c0);
+                    c1 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j1), c1);
+                    c2 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j2), c2);
+                    c3 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j0), c3);
+                    c4 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j1), c4);
+                    c5 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j2), c5);
+                    c6 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j0), c6);
+                    c7 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j1), c7);
+                    c8 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j2), c8);
                 }
             }
         }
@@ -146,7 +146,7 @@ internal static unsafe partial class ConvTrain
     {
         float* acc = a->Acc;
         int* o = a->Offsets;
-        nint o0 = o[0], o1 = o[1], o2 = o[2], o3 = o[3], o4 = o[4], o5 = o[5], o6 = o[6], o7 = o[7], o8 = o[8];
+        nint r0 = o[0], r1 = o[1], r2 = o[2], j0 = o[3], j1 = o[4], j2 = o[5];
         var c0 = Avx.LoadVector256(acc); var c1 = Avx.LoadVector256(acc + 8); var c2 = Avx.LoadVector256(acc + 16);
         var c3 = Avx.LoadVector256(acc + 24); var c4 = Avx.LoadVector256(acc + 32); var c5 = Avx.LoadVector256(acc + 40);
         var c6 = Avx.LoadVector256(acc + 48); var c7 = Avx.LoadVector256(acc + 56); var c8 = Avx.LoadVector256(acc + 64);
@@ -157,16 +157,17 @@ internal static unsafe partial class ConvTrain
             float* d = dr;
             for (int iw = 0; iw < width; iw++, d += 8)
             {
+                float* p0 = d + r0, p1 = d + r1, p2 = d + r2;
                 var b = Avx.BroadcastScalarToVector256(xr + iw);
-                c0 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o0), c0);
-                c1 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o1), c1);
-                c2 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o2), c2);
-                c3 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o3), c3);
-                c4 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o4), c4);
-                c5 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o5), c5);
-                c6 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o6), c6);
-                c7 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o7), c7);
-                c8 = Fma.MultiplyAdd(b, Avx.LoadVector256(d + o8), c8);
+                c0 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j0), c0);
+                c1 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j1), c1);
+                c2 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j2), c2);
+                c3 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j0), c3);
+                c4 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j1), c4);
+                c5 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j2), c5);
+                c6 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j0), c6);
+                c7 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j1), c7);
+                c8 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j2), c8);
             }
         }
         c0.Store(acc); c1.Store(acc + 8); c2.Store(acc + 16); c3.Store(acc + 24); c4.Store(acc + 32);

@@ -44,7 +44,7 @@ internal static unsafe partial class ConvTrain
                 float* d = dr + iw * 8;
                 for (int s = 0; s < 9; s++)
                 {
-                    float* acc = a->Acc + s * 8, ds = d + a->Offsets[s];
+                    float* acc = a->Acc + s * 8, ds = d + a->Offsets[s / 3] + a->Offsets[3 + s % 3];
                     for (int q = 0; q < 8; q++) acc[q] += v * ds[q];
                 }
             }

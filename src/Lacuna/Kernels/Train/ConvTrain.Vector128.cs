@@ -91,6 +91,6 @@ internal static unsafe partial class ConvTrain
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Slots128(ConvTrainWeightArgs* a, float* d, Vector128<float> b)
     {
-        for (int s = 0; s < 9; s++) AddScaled128(a->Acc + s * 8, d + a->Offsets[s], b, 8);
+        for (int s = 0; s < 9; s++) AddScaled128(a->Acc + s * 8, d + a->Offsets[s / 3] + a->Offsets[3 + s % 3], b, 8);
     }
 }

@@ -15,6 +15,9 @@ internal static unsafe class ConvTrainDriver
     /// <summary>Rows of a BWW strip: the dy rows of a strip stay in L1/L2 across the channels of a chunk.</summary>
     private const int StripRows = 8;
 
+    /// <summary>Output pixels per row-kernel work item (accumulators 256 B each).</summary>
+    private const int PixelsPerItem = 96;
+
     /// <summary>Channels per BWW work item.</summary>
     private const int ChannelChunk = 16;
 
@@ -32,37 +35,47 @@ internal static unsafe class ConvTrainDriver
         {
             nint ppad = (nint)pp, psrc = (nint)src, pdst = (nint)dst, pw = (nint)packed;
             PadPlanes(psrc, ppad, n * ib, h, w, pad, threads);
-            int items = n * tiles * h;
+            // A work item is a block of output rows: each input block's weights (18 KB for 3x3, L1) then serve
+            // ~PixelsPerItem pixels before the next block's, instead of one row (512@7 re-read 9 MB of weights per row).
+            int rowsPerItem = Math.Clamp((PixelsPerItem + w - 1) / w, 1, h);
+            int rowBlocks = (h + rowsPerItem - 1) / rowsPerItem;
+            int items = n * tiles * rowBlocks;
             int parts = Math.Min(threads, items);
             WorkerPool.Shared.Run(parts, part =>
             {
                 var (start, end) = WorkerPool.Range(items, parts, part);
-                var acc = GC.AllocateUninitializedArray<float>(w * Tile * 8, pinned: true);
+                var acc = GC.AllocateUninitializedArray<float>(rowsPerItem * w * Tile * 8, pinned: true);
                 fixed (float* pacc = acc)
                 {
                     ConvTrainRowArgs a = default;
                     a.RowStride = wp * 8;
-                    a.Acc = pacc;
                     a.Width = w;
                     a.KH = ks;
                     a.KW = ks;
                     for (int item = start; item < end; item++)
                     {
-                        int oh = item % h, dt = item / h % tiles, img = item / h / tiles;
-                        new Span<float>(pacc, acc.Length).Clear();
+                        int rb = item % rowBlocks, dt = item / rowBlocks % tiles, img = item / rowBlocks / tiles;
+                        int oh0 = rb * rowsPerItem, rows = Math.Min(rowsPerItem, h - oh0);
+                        new Span<float>(pacc, rows * w * 64).Clear();
                         for (int b = 0; b < ib; b++)
                         {
-                            a.Input = (float*)ppad + (((long)img * ib + b) * hp + oh) * wp * 8;
                             a.Weights = (float*)pw + ((long)dt * ib + b) * blockLen;
-                            k.Rows(&a);
+                            for (int r = 0; r < rows; r++)
+                            {
+                                a.Input = (float*)ppad + (((long)img * ib + b) * hp + oh0 + r) * wp * 8;
+                                a.Acc = pacc + r * w * 64;
+                                k.Rows(&a);
+                            }
                         }
                         int blocks = Math.Min(Tile, ob - dt * Tile);
-                        for (int r = 0; r < blocks; r++)
-                        {
-                            float* o = (float*)pdst + (((long)img * ob + dt * Tile + r) * h + oh) * w * 8;
-                            for (int x = 0; x < w; x++)
-                                new ReadOnlySpan<float>(pacc + x * 64 + r * 8, 8).CopyTo(new Span<float>(o + x * 8, 8));
-                        }
+                        for (int r = 0; r < rows; r++)
+                            for (int blk = 0; blk < blocks; blk++)
+                            {
+                                float* o = (float*)pdst + (((long)img * ob + dt * Tile + blk) * h + oh0 + r) * w * 8;
+                                float* ar = pacc + r * w * 64 + blk * 8;
+                                for (int x = 0; x < w; x++)
+                                    new ReadOnlySpan<float>(ar + x * 64, 8).CopyTo(new Span<float>(o + x * 8, 8));
+                            }
                     }
                 }
             });
@@ -75,7 +88,8 @@ internal static unsafe class ConvTrainDriver
         int n = s.Batch, c = s.InChannels, kb = s.OutBlocks, h = s.Height, w = s.Width, pad = s.Pad;
         int hp = h + 2 * pad, wp = w + 2 * pad, wr = (w + 7) & ~7, taps = s.Taps;
         long plane = (long)hp * wp * 8;
-        float[] padded = ConvTrainScratch.Get(ConvTrainScratch.Padded, n * kb * plane);
+        // 8 spare planes: a 1x1 group with fewer than 9 blocks still reads (and drops) all 9 slots.
+        float[] padded = ConvTrainScratch.Get(ConvTrainScratch.Padded, (n * kb + 8) * plane);
         float[] rows = ConvTrainScratch.Get(ConvTrainScratch.Second, (long)n * c * h * wr);
         // 3x3: a group is one output block, its 9 slots the taps. 1x1: a group is 9 output blocks, one slot each.
         int groups = taps == 9 ? kb : (kb + 8) / 9;
@@ -91,7 +105,7 @@ internal static unsafe class ConvTrainDriver
             {
                 var (start, end) = WorkerPool.Range(items, parts, part);
                 var acc = GC.AllocateUninitializedArray<float>(ChannelChunk * 9 * 8, pinned: true);
-                int* offsets = stackalloc int[9];
+                int* offsets = stackalloc int[6];
                 fixed (float* pacc = acc)
                 {
                     ConvTrainWeightArgs a = default;
@@ -103,9 +117,13 @@ internal static unsafe class ConvTrainDriver
                     {
                         int g = item / chunks, c0 = item % chunks * ChannelChunk, c1 = Math.Min(c, c0 + ChannelChunk);
                         int slots = taps == 9 ? 9 : Math.Min(9, kb - g * 9);
-                        for (int t = 0; t < 9; t++)
-                            offsets[t] = taps == 9 ? (2 * pad - t / 3) * wp * 8 + (2 * pad - t % 3) * 8
-                                : t < slots ? (int)(t * plane) : 0;
+                        // Slot 3·i + j reads Dy + offsets[i] + offsets[3 + j]: 3x3 tap (kh, kw) = (i, j) is dy row
+                        // 2·pad - kh and column 2·pad - kw from the pixel; 1x1 slot s is block s (3·plane, plane steps).
+                        for (int t = 0; t < 3; t++)
+                        {
+                            offsets[t] = taps == 9 ? (2 * pad - t) * wp * 8 : (int)(3 * t * plane);
+                            offsets[3 + t] = taps == 9 ? (2 * pad - t) * 8 : (int)(t * plane);
+                        }
                         new Span<float>(pacc, acc.Length).Clear();
                         int firstBlock = taps == 9 ? g : g * 9;
                         for (int img = 0; img < n; img++)

@@ -23,7 +23,7 @@ internal unsafe struct ConvTrainRowArgs
 
 /// <summary>
 /// Arguments of a weight-gradient (BWW) kernel over one channel c of one image and a strip of rows:
-/// for each of 9 slots s, acc[s][:] += Σ_{ih &lt; Rows, iw &lt; Width} x[ih·XRowStride + iw] · dy[ih·DyRowStride + iw·8 + Offsets[s]].
+/// for each of 9 slots s = 3·i + j, acc[s][:] += Σ_{ih &lt; Rows, iw &lt; Width} x[ih·XRowStride + iw] · dy[ih·DyRowStride + iw·8 + Offsets[i] + Offsets[3 + j]].
 /// With 3x3, slot s is tap (kh, kw) and its offset points at dy[oh = ih - kh + pad][ow = iw - kw + pad] in the padded dy;
 /// with 1x1, slot s is output block s of a group of 9. A sparse kernel visits only non-zero x, 64 pixels per mask.
 /// </summary>
@@ -37,7 +37,7 @@ internal unsafe struct ConvTrainWeightArgs
     public float* Dy;
     /// <summary>Floats between padded dy rows: (W + 2·pad) · 8.</summary>
     public nint DyRowStride;
-    /// <summary>[9] float offsets of the slots from the pixel's dy address.</summary>
+    /// <summary>[6]: 3 row offsets then 3 column offsets (floats) whose sums place the 9 slots relative to the pixel's dy.</summary>
     public int* Offsets;
     public int Rows, Width;
     /// <summary>[9][8] accumulators, read and written.</summary>

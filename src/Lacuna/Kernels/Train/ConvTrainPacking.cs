@@ -26,27 +26,30 @@ internal static class ConvTrainPacking
 
     /// <param name="weight">[K, C, KS, KS]</param>
     /// <param name="packed"><see cref="RowsLength"/> floats, fully written</param>
-    public static void PackRows(ReadOnlySpan<float> weight, ConvTrainShape s, bool transpose, Span<float> packed)
+    public static unsafe void PackRows(ReadOnlySpan<float> weight, ConvTrainShape s, bool transpose, Span<float> packed)
     {
         int o = transpose ? s.InChannels : s.OutChannels, inCh = transpose ? s.OutChannels : s.InChannels;
-        int ob = (o + 7) / 8, ib = (inCh + 7) / 8, ks = s.Kernel, taps = s.Taps;
-        int tiles = Tiles(ob), tile = ConvTrainDriver.Tile;
-        long p = 0;
-        for (int dt = 0; dt < tiles; dt++)
-            for (int b = 0; b < ib; b++)
-                for (int kh = 0; kh < ks; kh++)
-                    for (int kw = 0; kw < ks; kw++)
-                        for (int il = 0; il < 8; il++)
+        int ob = (o + 7) / 8, ib = (inCh + 7) / 8, taps = s.Taps, c = s.InChannels;
+        int tiles = Tiles(ob), tileChannels = ConvTrainDriver.Tile * 8, blockLen = BlockLength(taps);
+        fixed (float* pw = weight, pp = packed)
+            for (int dt = 0; dt < tiles; dt++)
+                for (int b = 0; b < ib; b++)
+                {
+                    float* dst = pp + ((long)dt * ib + b) * blockLen;
+                    int lanesOut = Math.Min(tileChannels, o - dt * tileChannels), lanesIn = Math.Min(8, inCh - b * 8);
+                    if (lanesOut < tileChannels || lanesIn < 8) new Span<float>(dst, blockLen).Clear();
+                    // Source runs of `taps` floats are contiguous; a block's sources (≤ 64 · 8 runs) stay in L1.
+                    for (int lo = 0; lo < lanesOut; lo++)
+                    {
+                        int oc = dt * tileChannels + lo;
+                        for (int il = 0; il < lanesIn; il++)
                         {
                             int i = b * 8 + il;
-                            for (int r = 0; r < tile; r++)
-                                for (int ol = 0; ol < 8; ol++, p++)
-                                {
-                                    int oc = (dt * tile + r) * 8 + ol;
-                                    packed[(int)p] = oc >= o || i >= inCh ? 0f
-                                        : transpose ? weight[(i * s.InChannels + oc) * taps + (ks - 1 - kh) * ks + (ks - 1 - kw)]
-                                        : weight[(oc * s.InChannels + i) * taps + kh * ks + kw];
-                                }
+                            float* src = pw + (transpose ? (long)i * c + oc : (long)oc * c + i) * taps;
+                            for (int t = 0; t < taps; t++)
+                                dst[((transpose ? taps - 1 - t : t) * 8 + il) * tileChannels + lo] = src[t];
                         }
+                    }
+                }
     }
 }

@@ -26,9 +26,12 @@ public static unsafe class ConvTrainKernels
 {
     /// <summary>
     /// Zero fraction of the sparse operand from which <see cref="ConvTrainMode.Auto"/> runs the sparse kernel.
-    /// Set from `lacuna bench train-conv --net vgg16 --sparsity S` (1 thread, Zen 3): FWD TODO.
+    /// Set from `lacuna bench train-conv --net vgg16 --scale 4 --sparsity S --json` (1 thread, Zen 3, shared 2-core
+    /// machine, summary speedups dense/sparse): S = 0.1: FWD 1.00, BWI 0.98, BWW 1.69; S = 0.25: FWD 1.27, BWI 1.15,
+    /// BWW 0.96; S = 0.5 (full size): 1.52 / 1.52 / 1.51. FWD and BWI break even near 0.1; BWW was noisy below 0.5,
+    /// so its threshold sits conservatively at 0.3.
     /// </summary>
-    public const double ForwardThreshold = 0.2, BackwardInputThreshold = 0.2, BackwardWeightsThreshold = 0.2;
+    public const double ForwardThreshold = 0.1, BackwardInputThreshold = 0.1, BackwardWeightsThreshold = 0.3;
 
     /// <summary>Auto's choice for a measured zero fraction and an operation's threshold.</summary>
     public static ConvTrainMode Choose(double zeroFraction, double threshold) =>

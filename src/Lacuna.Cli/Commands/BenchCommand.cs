@@ -15,6 +15,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchSpmmCommand.Build());
         bench.Subcommands.Add(BenchSweepCommand.Build());
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
+        bench.Subcommands.Add(BenchTrainConvCommand.Build());
         return bench;
     }
 }

@@ -4,6 +4,7 @@ using Lacuna.Cli.Commands;
 var root = new RootCommand("Lacuna: a sparse neural-network engine for .NET (pruned and ReLU-sparse CNNs on CPUs).");
 root.Subcommands.Add(BenchCommand.Build());
 root.Subcommands.Add(InfoCommand.Build());
+root.Subcommands.Add(DemoCommand.Build());
 root.Subcommands.Add(ConformanceCommand.Build());
 root.Subcommands.Add(RunCommand.Build());
 root.Subcommands.Add(InspectCommand.Build());

@@ -65,14 +65,23 @@ public sealed class ExecutionPlan
     public IEnumerable<(GraphNode Node, string Kernel, int[][] InShapes, int[][] OutShapes)> Steps =>
         _steps.Select(k => (k.Node, k.KernelName, k.InShapes, k.OutShapes));
 
-    internal Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    internal Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, List<StepTiming>? profile = null)
     {
         if (!_arenas.TryTake(out var arena)) arena = new float[Math.Max(1, Memory.ArenaFloats)];
         try
         {
             var frame = new Frame(arena, _slots);
             foreach (var (name, slot) in _inputs) inputs[name].Span.CopyTo(frame.Write(slot));
-            foreach (var step in _steps) step.Run(frame);
+            if (profile is null)
+                foreach (var step in _steps) step.Run(frame);
+            else
+                foreach (var step in _steps)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    step.Run(frame);
+                    profile.Add(new StepTiming(step.Node.Name, step.Node.OpType, step.KernelName,
+                        System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
+                }
             var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var (name, slot, shape) in _outputs) result[name] = Tensor.FromArray(frame.Read(slot), shape);
             return result;
@@ -83,3 +92,6 @@ public sealed class ExecutionPlan
         }
     }
 }
+
+/// <summary>One step of a profiled run: node, op type (with fused activation), kernel, wall time.</summary>
+public sealed record StepTiming(string Node, string OpType, string Kernel, double Ms);

@@ -57,7 +57,19 @@ public sealed class InferenceSession
     /// Runs the model. Every runtime input must be given with its declared shape (dimension 0 may be any batch size
     /// where the model declares it symbolic; all inputs must agree on it). Returns new tensors, one per graph output.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs) =>
+        PlanFor(CheckInputs(inputs)).Run(inputs);
+
+    /// <summary>Runs once, timing every step (for "where the time goes"); same checks as <see cref="Run"/>.</summary>
+    public IReadOnlyList<StepTiming> Profile(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var timings = new List<StepTiming>();
+        PlanFor(CheckInputs(inputs)).Run(inputs, timings);
+        return timings;
+    }
+
+    /// <summary>Validates names and shapes of the inputs; returns the batch size they imply.</summary>
+    private int CheckInputs(IReadOnlyDictionary<string, Tensor> inputs)
     {
         if (inputs is null) ThrowHelper.ArgumentNull(nameof(inputs));
         foreach (var name in inputs.Keys)
@@ -81,6 +93,6 @@ public sealed class InferenceSession
                 batch = s[0];
             }
         }
-        return PlanFor(batch ?? 1).Run(inputs);
+        return batch ?? 1;
     }
 }

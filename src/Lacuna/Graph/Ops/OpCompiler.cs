@@ -158,6 +158,8 @@ internal static class OpCompiler
                 if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0) throw UnsupportedOperatorException.For(n, "the Indices output is not supported.");
                 var p = OpAttributes.Pool(n);
                 bool max = n.OpType == "MaxPool";
+                if (max && x.Length == 4)
+                    return K([p.OutputShape(x, n.OpType)], (k, f) => Kernels.Pooling.MaxPool2d.Compute(k.Input(f, 0), k.InShapes[0], k.Output(f), p), "MaxPool2d");
                 return K([p.OutputShape(x, n.OpType)], (k, f) =>
                 {
                     if (max) ReferencePool.MaxPool(k.Input(f, 0), k.InShapes[0], k.Output(f), p);

@@ -1,0 +1,73 @@
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.Pooling;
+
+/// <summary>
+/// 2-D max pooling over NCHW with the same contract as <see cref="Reference.ReferencePool.MaxPool"/>:
+/// y[n,c,oy,ox] = max over taps (kh, kw) inside the input of x[n, c, oy·sh - pt + kh·dh, ox·sw - pl + kw·dw]; padding
+/// never wins; NaN propagates. The window bounds are clipped once per output row and column instead of per tap,
+/// and planes are split across threads (ResNet-50's stem pool: 8.9 ms in the reference, see `lacuna demo`).
+/// </summary>
+public static class MaxPool2d
+{
+    public static void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p, int threads = 0)
+    {
+        if (p is null) ThrowHelper.ArgumentNull(nameof(p));
+        if (inputShape.Length != 4) ThrowHelper.Shape(nameof(inputShape), $"MaxPool2d needs a rank-4 NCHW input; got rank {inputShape.Length}.");
+        p.Validate();
+        int n = inputShape[0], c = inputShape[1], h = inputShape[2], w = inputShape[3];
+        int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
+        if (oh < 1 || ow < 1) ThrowHelper.Shape(nameof(inputShape), $"Input {h}x{w} is too small for the pooling window.");
+        long planes = (long)n * c;
+        ThrowHelper.IfTooShort(input.Length, planes * h * w, nameof(input), $"input [{n}, {c}, {h}, {w}]");
+        ThrowHelper.IfTooShort(output.Length, planes * oh * ow, nameof(output), $"output [{n}, {c}, {oh}, {ow}]");
+        int parts = (int)Math.Min(WorkerPool.Resolve(threads), planes);
+        if (parts <= 1) { Planes(input, output, 0, (int)planes, h, w, oh, ow, p); return; }
+        unsafe
+        {
+            fixed (float* px = input, py = output)
+            {
+                float* xs = px, ys = py;
+                long inLen = planes * h * w, outLen = planes * oh * ow;
+                WorkerPool.Shared.Run(parts, part =>
+                {
+                    var (s, e) = WorkerPool.Range((int)planes, parts, part);
+                    Planes(new ReadOnlySpan<float>(xs, (int)inLen), new Span<float>(ys, (int)outLen), s, e, h, w, oh, ow, p);
+                });
+            }
+        }
+    }
+
+    private static void Planes(ReadOnlySpan<float> x, Span<float> y, int p0, int p1, int h, int w, int oh, int ow, Pool2dParams p)
+    {
+        for (int plane = p0; plane < p1; plane++)
+        {
+            var src = x.Slice(plane * h * w, h * w);
+            var dst = y.Slice(plane * oh * ow, oh * ow);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                int y0 = oy * p.StrideH - p.PadTop;
+                int khLo = y0 >= 0 ? 0 : (-y0 + p.DilationH - 1) / p.DilationH;
+                int khHi = Math.Min(p.KernelH, (h - 1 - y0) / p.DilationH + 1); // taps with y0 + kh·dh < h
+                if (h - 1 - y0 < 0) khHi = 0;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int x0 = ox * p.StrideW - p.PadLeft;
+                    int kwLo = x0 >= 0 ? 0 : (-x0 + p.DilationW - 1) / p.DilationW;
+                    int kwHi = w - 1 - x0 < 0 ? 0 : Math.Min(p.KernelW, (w - 1 - x0) / p.DilationW + 1);
+                    float m = float.NegativeInfinity;
+                    for (int kh = khLo; kh < khHi; kh++)
+                    {
+                        var row = src.Slice((y0 + kh * p.DilationH) * w);
+                        for (int kw = kwLo; kw < kwHi; kw++)
+                        {
+                            float v = row[x0 + kw * p.DilationW];
+                            if (v > m || float.IsNaN(v)) m = float.IsNaN(m) ? m : v;
+                        }
+                    }
+                    dst[oy * ow + ox] = m;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.IO.Compression;
+using System.Text.Json;
+using Lacuna.Cli.Commands;
+
+namespace Lacuna.Tests.Cli;
+
+[CollectionDefinition("Console", DisableParallelization = true)]
+public class ConsoleCollection;
+
+/// <summary>
+/// The benchmark commands' JSON contracts, run end to end on tiny inputs (they redirect the process-wide console,
+/// so this collection runs alone).
+/// </summary>
+[Collection("Console")]
+public sealed class CliCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lacuna-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args)
+    {
+        var root = new RootCommand { command };
+        var oldOut = Console.Out; var oldErr = Console.Error;
+        var o = new StringWriter(); var e = new StringWriter();
+        Console.SetOut(o); Console.SetError(e);
+        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void Bench_gemm_json_has_the_documented_fields()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "gemm", "--m", "17", "--n", "33", "--k", "9", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("gemm", doc.RootElement.GetProperty("bench").GetString());
+        Assert.Equal(1, doc.RootElement.GetProperty("threads").GetInt32());
+        var r = doc.RootElement.GetProperty("results")[0];
+        foreach (var key in new[] { "m", "n", "k", "lacuna_ms", "openblas_ms", "lacuna_gflops", "openblas_gflops", "ratio_vs_openblas" })
+            Assert.True(r.TryGetProperty(key, out _), $"missing {key}");
+        Assert.Equal(17, r.GetProperty("m").GetInt32());
+        Assert.True(r.GetProperty("ratio_vs_openblas").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Bench_spmm_reads_a_dlmc_folder_and_summarizes()
+    {
+        string sub = Directory.CreateDirectory(Path.Combine(_dir, "rn50", "magnitude_pruning", "0.9")).FullName;
+        File.WriteAllText(Path.Combine(_dir, "rn50_batchsizes.txt"), "tiny_a,20\ntiny_b,70\n");
+        File.WriteAllText(Path.Combine(sub, "tiny_a.smtx"), "3, 8, 4\n0 2 2 4\n1 5 0 7\n");
+        using (var f = File.Create(Path.Combine(sub, "tiny_b.smtx.gz")))
+        using (var gz = new GZipStream(f, CompressionLevel.Fastest))
+            gz.Write("2, 4, 3\n0 1 3\n2 0 3\n"u8);
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "spmm", "--dlmc", sub, "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("spmm", doc.RootElement.GetProperty("bench").GetString());
+        var results = doc.RootElement.GetProperty("results");
+        Assert.Equal(2, results.GetArrayLength());
+        Assert.Equal(70, results[1].GetProperty("n").GetInt32());
+        Assert.Equal(0.625, results[1].GetProperty("sparsity").GetDouble(), 3);
+        var summary = doc.RootElement.GetProperty("summary");
+        Assert.True(summary.GetProperty("geomean_speedup_vs_openblas").GetDouble() > 0);
+        Assert.True(summary.GetProperty("geomean_speedup_vs_dense").GetDouble() > 0);
+
+        var missing = Invoke(BenchCommand.Build(), "bench", "spmm", "--dlmc", Path.Combine(_dir, "nope"));
+        Assert.NotEqual(0, missing.Code);
+        Assert.Contains("not found", missing.Err);
+    }
+
+    [Fact]
+    public void Bench_sweep_writes_json_and_svg_with_a_crossover_field()
+    {
+        string path = Path.Combine(_dir, "sweep.json");
+        var (code, _, err) = Invoke(BenchCommand.Build(), "bench", "sweep", "--m", "16", "--k", "64", "--n", "40", "--repeat", "1", "--warmup", "0", "--out", path);
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        Assert.Equal(7, doc.RootElement.GetProperty("results").GetArrayLength());
+        Assert.True(doc.RootElement.TryGetProperty("crossover_sparsity", out _));
+        Assert.Contains("<svg", File.ReadAllText(Path.ChangeExtension(path, ".svg")));
+    }
+
+    [Fact]
+    public void Demo_runs_end_to_end_on_the_small_model()
+    {
+        var (code, output, err) = Invoke(DemoCommand.Build(), "demo", "--model", "resnet-mini", "--repeat", "1", "--threads", "1");
+        Assert.True(code == 0, err + output);
+        var bad = Invoke(DemoCommand.Build(), "demo", "--model", "resnet51");
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("resnet51", bad.Err);
+    }
+}

@@ -3,7 +3,10 @@
 #   libopenblas0-pthread  OpenBLAS, the dense GEMM baseline (bench/ and comparison tests)
 #   libonnx-testdata      ONNX backend node tests (conformance)
 #   dataset-fashion-mnist Fashion-MNIST (training)
+# and ONNX Runtime 1.30.0's CPU library (the dense inference baseline of `lacuna bench model` and the
+# ONNX Runtime comparison test) into .deps/onnxruntime/ (git-ignored; see scripts/install-onnxruntime.sh).
 set -euo pipefail
+bash "$(dirname "$0")/install-onnxruntime.sh"
 PKGS=(libopenblas0-pthread libonnx-testdata dataset-fashion-mnist)
 missing=()
 for p in "${PKGS[@]}"; do

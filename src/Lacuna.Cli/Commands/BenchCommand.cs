@@ -16,6 +16,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchSweepCommand.Build());
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
         bench.Subcommands.Add(BenchTrainConvCommand.Build());
+        bench.Subcommands.Add(BenchModelCommand.Build());
         return bench;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Lacuna.Graph.Ops;
 using Lacuna.Tensors;
+using Lacuna.Threading;
 
 namespace Lacuna.Graph;
 
@@ -16,7 +17,7 @@ namespace Lacuna.Graph;
 public sealed class InferenceSession
 {
     private readonly OpCompiler.PlanCache _cache;
-    private readonly ConcurrentDictionary<int, Lazy<ExecutionPlan>> _plans = new();
+    private readonly ConcurrentDictionary<(int Batch, int Threads), Lazy<ExecutionPlan>> _plans = new();
     private readonly List<GraphNode> _order;
 
     private InferenceSession(ModelGraph graph, bool sparseKernels)
@@ -43,11 +44,14 @@ public sealed class InferenceSession
         return session;
     }
 
-    /// <summary>The plan for one batch size (built once, then cached).</summary>
+    /// <summary>
+    /// The plan for one batch size at the current thread setting (<see cref="WorkerPool.DefaultThreads"/>), built
+    /// once and cached: the sparse planner times its candidates at exactly this batch and thread count.
+    /// </summary>
     public ExecutionPlan PlanFor(int batch)
     {
         ThrowHelper.IfNegative(batch, nameof(batch));
-        return _plans.GetOrAdd(batch, b => new Lazy<ExecutionPlan>(() => new ExecutionPlan(b, Graph, _order, _cache))).Value;
+        return _plans.GetOrAdd((batch, WorkerPool.Resolve(0)), key => new Lazy<ExecutionPlan>(() => new ExecutionPlan(key.Batch, Graph, _order, _cache))).Value;
     }
 
     /// <summary>The batch size declared by the model's inputs, or 1 when the batch is symbolic.</summary>

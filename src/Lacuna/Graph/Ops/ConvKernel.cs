@@ -1,13 +1,14 @@
 using Lacuna.Kernels;
 using Lacuna.Kernels.DirectConv;
 using Lacuna.Kernels.Reference;
+using Lacuna.Threading;
 
 namespace Lacuna.Graph.Ops;
 
 /// <summary>
 /// Conv [N,C,H,W] * W[M,C/g,KH,KW] + B[M] → [N,M,OH,OW] with the fused epilogue. Constant weights run through the
 /// kernel <see cref="ConvPlanner"/> measured fastest (dense conv plan, direct sparse conv or SpMM; prepared once per
-/// input H×W, shared by all batch sizes and callers); a weight that
+/// input H×W, chosen per batch size and thread count); a weight that
 /// is itself computed at run time falls back to the reference convolution.
 /// </summary>
 internal sealed class ConvKernel : NodeKernel
@@ -28,12 +29,14 @@ internal sealed class ConvKernel : NodeKernel
         var b = hasBias ? constant(2) : null;
         if (cache is not null && w is not null && (!hasBias || b is not null))
         {
-            int h = s[0][2], wd = s[0][3];
-            k._plan = cache.Conv.GetOrAdd((n, h, wd), _ =>
+            int h = s[0][2], wd = s[0][3], batch = s[0][0];
+            var prepared = cache.Prepared.GetOrAdd((n, h, wd), _ => new Lazy<ConvCandidates>(() =>
+                ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse))).Value;
+            k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
-                var (chosen, candidates) = ConvPlanner.Plan(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse);
-                return new OpCompiler.ConvPlan(chosen, candidates);
-            });
+                var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
+                return new OpCompiler.ConvPlan(chosen, measured);
+            })).Value;
         }
         return k;
     }

@@ -9,38 +9,44 @@ using Lacuna.Tensors;
 namespace Lacuna.Graph.Ops;
 
 /// <summary>One way to run a conv layer with constant weights, as the planner measured it.</summary>
-internal sealed class ConvCandidate
+internal sealed record ConvCandidate
 {
     public required string Name { get; init; }
     public required Action<ReadOnlySpan<float>, Span<float>, int> Run { get; init; }
     public required Func<string> Describe { get; init; }
-    public double MeasuredMs { get; set; } = double.NaN;
+    public double MeasuredMs { get; init; } = double.NaN;
 }
+
+/// <summary>A conv layer's prepared kernels (weights packed once) and the weight sparsity that decided which.</summary>
+internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, double Sparsity, int InChannels, int OutLength, int InLength);
 
 /// <summary>
 /// Picks, per conv layer, the fastest of the dense conv plan, direct sparse conv and (for 1x1 stride-1 layers)
-/// CSR SpMM, by timing each on the layer's real weights and shape (batch 1, median of 3 after a warm-up).
-/// Sparse candidates are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below it the sweeps never
-/// showed sparse ahead (`lacuna bench sweep --m 256 --k 2304 --n 196`: crossover 0.70 for SpMM;
-/// `lacuna bench conv --sweep --layer "rn50 3x3/2 128@56"`: 0.50 for direct sparse conv).
+/// CSR SpMM, by timing each on the layer's real weights and shape at the batch size and thread count the plan is
+/// for (median of 3 after a warm-up): a kernel that wins at batch 1 need not win at batch 8, where the dense
+/// GEMM's panels fill up. Sparse candidates are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below
+/// it the sweeps never showed sparse ahead (`lacuna bench sweep --m 256 --k 2304 --n 196`: crossover 0.70 for
+/// SpMM; `lacuna bench conv --sweep --layer "rn50 3x3/2 128@56"`: 0.50 for direct sparse conv).
 /// </summary>
 internal static class ConvPlanner
 {
     public const double MinSparsity = 0.5;
 
-    public static (ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Candidates) Plan(
+    /// <summary>Builds the candidate kernels for a layer (packing its weights); nothing is timed yet.</summary>
+    public static ConvCandidates Prepare(
         ReadOnlySpan<float> weight, int[] weightShape, ReadOnlySpan<float> bias, Conv2dParams p, int h, int w,
         Activation act, bool allowSparse)
     {
         var dense = DenseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
         var denseCandidate = new ConvCandidate { Name = "dense", Run = (x, y, n) => dense.Run(x, y, n), Describe = () => $"DenseConv2d {dense.Describe()}" };
-        int m = weightShape[0];
+        int m = weightShape[0], c = weightShape[1] * p.Groups;
         long count = (long)m * weightShape[1] * weightShape[2] * weightShape[3];
+        int outLength = m * p.OutputHeight(h) * p.OutputWidth(w), inLength = c * h * w;
         long zeros = 0;
         for (long i = 0; i < count; i++) if (weight[(int)i] == 0f) zeros++;
         double sparsity = count == 0 ? 0 : (double)zeros / count;
         if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
-            return (denseCandidate, new[] { denseCandidate });
+            return new ConvCandidates([denseCandidate], sparsity, c, outLength, inLength);
 
         var candidates = new List<ConvCandidate> { denseCandidate };
         var direct = SparseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
@@ -49,7 +55,7 @@ internal static class ConvPlanner
             && p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0;
         if (pointwise)
         {
-            int c = weightShape[1], hw = h * w;
+            int hw = h * w;
             var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
             candidates.Add(new ConvCandidate
             {
@@ -62,12 +68,28 @@ internal static class ConvPlanner
                 Describe = spmm.Describe,
             });
         }
-        int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
-        using var xs = Tensor.Random(17, new[] { 1, weightShape[1], h, w });
-        var ys = new float[(long)m * oh * ow];
-        foreach (var cand in candidates) cand.MeasuredMs = Time(() => cand.Run(xs.Span, ys, 1));
-        return (Choose(candidates), candidates);
+        return new ConvCandidates(candidates, sparsity, c, outLength, inLength);
     }
+
+    /// <summary>
+    /// Times every candidate at <paramref name="batch"/> images on the current thread setting and returns the
+    /// fastest with all measurements. A single candidate is returned untimed.
+    /// </summary>
+    public static (ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Measured) Choose(ConvCandidates prepared, int batch)
+    {
+        if (prepared.Kernels.Count == 1) return (prepared.Kernels[0], prepared.Kernels);
+        int n = Math.Max(1, batch);
+        using var xs = Tensor.Random(17, new[] { n, prepared.InLength });
+        var ys = new float[(long)n * prepared.OutLength];
+        var measured = prepared.Kernels.Select(k => k with { MeasuredMs = Time(() => k.Run(xs.Span, ys, n)) }).ToList();
+        return (Choose(measured), measured);
+    }
+
+    /// <summary>Prepare and choose in one step (tests and one-off callers).</summary>
+    public static (ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Candidates) Plan(
+        ReadOnlySpan<float> weight, int[] weightShape, ReadOnlySpan<float> bias, Conv2dParams p, int h, int w,
+        Activation act, bool allowSparse, int batch = 1) =>
+        Choose(Prepare(weight, weightShape, bias, p, h, w, act, allowSparse), batch);
 
     /// <summary>The candidate with the lowest measured time (the dense one on ties or when nothing was timed).</summary>
     public static ConvCandidate Choose(IReadOnlyList<ConvCandidate> candidates)

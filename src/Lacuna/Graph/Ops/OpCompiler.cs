@@ -22,14 +22,19 @@ internal static class OpCompiler
         "Unsqueeze", "Gather",
     ];
 
-    /// <summary>Conv plans, keyed by node (weights packed once per session, reused by every batch size).</summary>
+    /// <summary>
+    /// Conv plans of one session. Candidate kernels are prepared (weights packed) once per node and input H×W;
+    /// the choice among them is timed and cached per (node, H, W, batch, threads): the node fixes the weight
+    /// shape and sparsity pattern, and a kernel's rank can change with batch size and thread count.
+    /// </summary>
     public sealed class PlanCache
     {
         public PlanCache(bool allowSparse = true) => AllowSparse = allowSparse;
 
         /// <summary>Whether the planner may pick sparse kernels (false: the dense plan, for comparisons).</summary>
         public bool AllowSparse { get; }
-        public ConcurrentDictionary<(GraphNode, int, int), ConvPlan> Conv { get; } = new();
+        public ConcurrentDictionary<(GraphNode Node, int H, int W), Lazy<ConvCandidates>> Prepared { get; } = new();
+        public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
     }
 
     /// <summary>A conv layer's measured candidates and the one it runs.</summary>

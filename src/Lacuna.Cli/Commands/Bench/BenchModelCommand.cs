@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Lacuna.Bench.Baselines;
+using Lacuna.Bench.Harness;
+using Lacuna.Graph;
+using Lacuna.Kernels;
+using Lacuna.Onnx;
+using Lacuna.Onnx.Import;
+using Lacuna.Onnx.Zoo;
+using Lacuna.Tensors;
+using Lacuna.Threading;
+using Spectre.Console;
+
+namespace Lacuna.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>lacuna bench model</c>: one whole model, the same ONNX bytes, three ways, interleaved on the same input:
+/// Lacuna with the sparse plan (the planner times dense / direct sparse / SpMM per layer at this batch and thread
+/// count), Lacuna with the dense plan only, and ONNX Runtime 1.30 (CPU, all graph optimizations, same threads).
+/// speedup_vs_onnxruntime = onnxruntime_ms / lacuna_sparse_ms; speedup_vs_dense = lacuna_dense_ms / lacuna_sparse_ms;
+/// dense_vs_onnxruntime = lacuna_dense_ms / onnxruntime_ms. Diffs compare Lacuna's sparse-plan output with ONNX
+/// Runtime's (relative = max |Δ| / max |ONNX Runtime output|). Progress goes to stderr.
+/// </summary>
+public static class BenchModelCommand
+{
+    public static Command Build()
+    {
+        var zoo = new Option<string?>("--zoo") { Description = $"Zoo model: {string.Join(", ", ZooBuilder.Names)}." };
+        var onnx = new Option<string?>("--onnx") { Description = "An .onnx file to run as it is (instead of --zoo)." };
+        var dlmc = new Option<string?>("--dlmc") { Description = "With --zoo resnet50: a DLMC folder (e.g. dlmc/rn50/magnitude_pruning/0.9) whose real pruned topology replaces the weights." };
+        var sparsity = new Option<double>("--sparsity") { Description = "With --zoo: magnitude-prune every conv/Gemm but the first to this sparsity (0 = dense).", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch", "-b") { Description = "Images per run.", DefaultValueFactory = _ => 1 };
+        var seed = new Option<ulong>("--seed") { Description = "Weight and input seed.", DefaultValueFactory = _ => 1UL };
+        var ortSpin = new Option<bool>("--ort-spinning") { Description = "Let ONNX Runtime's idle pool threads spin (its default).", DefaultValueFactory = _ => true };
+        var threads = CommonOptions.Threads();
+        var repeat = CommonOptions.Repeat(9);
+        var warmup = CommonOptions.Warmup(2);
+        var json = CommonOptions.Json();
+        var cmd = new Command("model", "A whole model: Lacuna sparse plan vs Lacuna dense plan vs ONNX Runtime, same ONNX, same threads.")
+        {
+            zoo, onnx, dlmc, sparsity, batch, seed, ortSpin, threads, repeat, warmup, json,
+        };
+        cmd.SetAction(pr =>
+        {
+            int t = pr.GetValue(threads), b = pr.GetValue(batch), r = pr.GetValue(repeat), w = pr.GetValue(warmup);
+            string? zooName = pr.GetValue(zoo), file = pr.GetValue(onnx), dir = pr.GetValue(dlmc);
+            double s = pr.GetValue(sparsity);
+            string? error = CommonOptions.CheckThreads(t)
+                ?? (b < 1 ? $"--batch must be at least 1 (got {b})." : null)
+                ?? (r < 1 ? $"--repeat must be at least 1 (got {r})." : null)
+                ?? ((zooName is null) == (file is null) ? "give exactly one of --zoo NAME and --onnx FILE." : null)
+                ?? (file is not null && (dir is not null || s != 0) ? "--dlmc and --sparsity apply to --zoo models only; --onnx runs the file as it is." : null)
+                ?? (dir is not null && s != 0 ? "--dlmc and --sparsity are exclusive: the DLMC folder fixes the sparsity." : null)
+                ?? (!(s >= 0 && s < 1) ? $"--sparsity must be in [0, 1) (got {s})." : null)
+                ?? (dir is not null && !Directory.Exists(dir) ? $"DLMC folder not found: {dir}" : null)
+                ?? (file is not null && !File.Exists(file) ? $"ONNX file not found: {file}" : null);
+            if (error is not null) { Console.Error.WriteLine(error); return 2; }
+            if (!OnnxRuntime.IsAvailable) { Console.Error.WriteLine(OnnxRuntime.InstallHint); return 3; }
+            try
+            {
+                var source = file is not null ? Source.FromFile(file) : Source.FromZoo(zooName!, s, dir, pr.GetValue(seed));
+                return Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json));
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException or IOException or OnnxRuntimeException)
+            {
+                Console.Error.WriteLine($"bench model: {e.Message}");
+                return 1;
+            }
+        });
+        return cmd;
+    }
+
+    /// <summary>The model under test: its name, ONNX form and weight sparsity (zeros over all conv/Gemm weights).</summary>
+    private sealed record Source(string Name, OnnxModel Model, byte[] Bytes, double Sparsity, string Kind)
+    {
+        public static Source FromZoo(string name, double sparsity, string? dlmc, ulong seed)
+        {
+            var (zoo, ms) = Timed(() => ZooBuilder.Build(name, new ZooOptions(seed, sparsity, DlmcDirectory: dlmc)));
+            string how = dlmc is not null ? $"DLMC topology {dlmc}" : sparsity > 0 ? $"magnitude-pruned to {sparsity:P0}" : "dense";
+            Progress($"built {zoo.Name}, {how}, weight sparsity {zoo.WeightSparsity:P1} ({ms / 1000:F1} s)");
+            return new Source(zoo.Name, zoo.Model, zoo.Model.ToBytes(), zoo.WeightSparsity, dlmc is not null ? "dlmc" : sparsity > 0 ? "magnitude" : "dense");
+        }
+
+        public static Source FromFile(string path)
+        {
+            byte[] bytes = File.ReadAllBytes(path);
+            var model = OnnxModel.Parse(bytes, Path.GetDirectoryName(Path.GetFullPath(path)));
+            var g = OnnxGraphImporter.ToGraph(model);
+            double zeros = 0, total = 0;
+            foreach (var n in g.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul"))
+                if (n.Inputs.Count > 1 && g.Initializers.TryGetValue(n.Inputs[1], out var t) && t.Floats is { } f)
+                {
+                    zeros += f.Count(v => v == 0f);
+                    total += f.Length;
+                }
+            return new Source(Path.GetFileNameWithoutExtension(path), model, bytes, total == 0 ? 0 : zeros / total, "onnx");
+        }
+    }
+
+    private static int Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, bool json)
+    {
+        WorkerPool.DefaultThreads = threads;
+        var graph = OnnxGraphImporter.ToGraph(src.Model);
+        var sparse = InferenceSession.Create(graph);
+        var dense = InferenceSession.Create(graph, PassOptions.Dense);
+        if (sparse.RuntimeInputs.Count != 1)
+            throw new ArgumentException($"the model has {sparse.RuntimeInputs.Count} runtime inputs; bench model feeds exactly one.");
+        var input = sparse.RuntimeInputs[0];
+        if (input.Shape is not { Length: > 0 } declared)
+            throw new ArgumentException($"input '{input.Name}' has no declared shape.");
+        if (declared[0] != GraphValue.Symbolic && declared[0] != batch)
+            throw new ArgumentException($"input '{input.Name}' {input.ShapeText} has a fixed batch of {declared[0]}; pass --batch {declared[0]}.");
+        if (declared.Skip(1).Any(d => d == GraphValue.Symbolic))
+            throw new ArgumentException($"input '{input.Name}' {input.ShapeText} has a symbolic dimension besides the batch.");
+        int[] shape = [batch, .. declared.Skip(1)];
+        using var x = Tensor.Random(seed + 100, shape);
+        var feeds = new Dictionary<string, Tensor> { [input.Name] = x };
+        string output = sparse.Outputs[0].Name;
+
+        Progress($"planning sparse at batch {batch}, {threads} thread(s): timing the candidate kernels of every pruned layer ...");
+        double planSparseMs = Timed(() => sparse.PlanFor(batch)).Ms;
+        Progress($"  done in {planSparseMs / 1000:F1} s; planning dense ...");
+        double planDenseMs = Timed(() => dense.PlanFor(batch)).Ms;
+        Progress($"  done in {planDenseMs / 1000:F1} s; creating the ONNX Runtime {OnnxRuntime.Version} session ...");
+        var (ort, ortMs) = Timed(() => OnnxRuntimeSession.Create(src.Bytes, threads, ortSpinning));
+        using var _ = ort;
+        Progress($"  done in {ortMs / 1000:F1} s; measuring {repeats} interleaved rounds after {warmup} warm-up run(s) ...");
+
+        long[] longShape = shape.Select(d => (long)d).ToArray();
+        var (yo, _) = ort.Run(x.Span, longShape);
+        float[] ys = sparse.Run(feeds)[output].ToArray(), yd = dense.Run(feeds)[output].ToArray();
+        if (yo.Length != ys.Length)
+            throw new NotSupportedException($"ONNX Runtime's output has {yo.Length} values, Lacuna's '{output}' {ys.Length}.");
+        double scale = yo.Length == 0 ? 0 : yo.Max(v => Math.Abs((double)v));
+        double maxAbs = MaxAbsDiff(ys, yo), maxAbsDense = MaxAbsDiff(yd, yo);
+        double rel = maxAbs / Math.Max(scale, 1e-30), relDense = maxAbsDense / Math.Max(scale, 1e-30);
+
+        var t = Measure.Interleaved(warmup, repeats, new (string, Action)[]
+        {
+            ("lacuna_sparse", () => sparse.Run(feeds)),
+            ("lacuna_dense", () => dense.Run(feeds)),
+            ("onnxruntime", () => ort.Run(x.Span, longShape)),
+        });
+        double sMs = t[0].MedianMs, dMs = t[1].MedianMs, oMs = t[2].MedianMs;
+        var kernels = sparse.PlanFor(batch).Steps.Where(st => st.Node.OpType == "Conv")
+            .GroupBy(st => st.Kernel.Split(' ')[0]).ToDictionary(g => g.Key, g => g.Count());
+
+        if (json)
+        {
+            var timings = new JsonObject();
+            foreach (var m in t)
+                timings[m.Name] = new JsonObject { ["median_ms"] = BenchJson.Num(m.MedianMs), ["min_ms"] = BenchJson.Num(m.MinMs), ["max_ms"] = BenchJson.Num(m.MaxMs) };
+            var chosen = new JsonObject();
+            foreach (var (k, n) in kernels.OrderBy(kv => kv.Key, StringComparer.Ordinal)) chosen[k] = n;
+            Console.WriteLine(BenchJson.Write(new JsonObject
+            {
+                ["bench"] = "model", ["model"] = src.Name, ["source"] = src.Kind, ["sparsity"] = BenchJson.Num(src.Sparsity),
+                ["batch"] = batch, ["threads"] = threads, ["repeats"] = repeats, ["tier"] = IsaTiers.Best.ToString(),
+                ["onnxruntime_version"] = OnnxRuntime.Version, ["onnxruntime_spinning"] = ortSpinning,
+                ["lacuna_sparse_ms"] = BenchJson.Num(sMs), ["lacuna_dense_ms"] = BenchJson.Num(dMs), ["onnxruntime_ms"] = BenchJson.Num(oMs),
+                ["speedup_vs_onnxruntime"] = BenchJson.Num(oMs / sMs), ["speedup_vs_dense"] = BenchJson.Num(dMs / sMs),
+                ["dense_vs_onnxruntime"] = BenchJson.Num(dMs / oMs),
+                ["max_abs_diff_vs_onnxruntime"] = BenchJson.Num(maxAbs, 3), ["max_rel_diff_vs_onnxruntime"] = BenchJson.Num(rel, 3),
+                ["dense_max_rel_diff_vs_onnxruntime"] = BenchJson.Num(relDense, 3),
+                ["plan_sparse_s"] = BenchJson.Num(planSparseMs / 1000, 3), ["conv_kernels_chosen"] = chosen, ["timings"] = timings,
+            }));
+            return 0;
+        }
+        var table = new Table().Title($"{Markup.Escape(src.Name)}, weight sparsity {src.Sparsity:P1} ({src.Kind}), batch {batch}, {threads} thread(s), median of {repeats}")
+            .AddColumns("contender", "median ms", "min ms", "max ms");
+        foreach (var m in t) table.AddRow(m.Name, $"{m.MedianMs:F2}", $"{m.MinMs:F2}", $"{m.MaxMs:F2}");
+        AnsiConsole.Write(table);
+        Console.WriteLine($"speedup vs ONNX Runtime {OnnxRuntime.Version}: {oMs / sMs:F2}x; vs Lacuna dense: {dMs / sMs:F2}x; Lacuna dense / ONNX Runtime: {dMs / oMs:F2}");
+        Console.WriteLine($"agreement with ONNX Runtime: max |Δ| {maxAbs:G3} (relative {rel:E1}); dense plan relative {relDense:E1}");
+        Console.WriteLine($"conv kernels chosen: {string.Join(", ", kernels.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
+        return 0;
+    }
+
+    private static double MaxAbsDiff(float[] a, float[] b)
+    {
+        double m = 0;
+        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs((double)a[i] - b[i]));
+        return m;
+    }
+
+    private static (T Value, double Ms) Timed<T>(Func<T> f)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        T v = f();
+        return (v, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+    }
+
+    private static void Progress(string message) => Console.Error.WriteLine($"[bench model] {message}");
+}

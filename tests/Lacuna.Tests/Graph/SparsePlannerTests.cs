@@ -1,4 +1,8 @@
+using Lacuna.Bench.Harness;
 using Lacuna.Graph;
+using Lacuna.Graph.Ops;
+using Lacuna.Kernels;
+using Lacuna.Pruning;
 using Lacuna.Onnx.Import;
 using Lacuna.Onnx.Zoo;
 using Lacuna.Tensors;
@@ -43,5 +47,64 @@ public class SparsePlannerTests
         Assert.Equal("spmm", Lacuna.Graph.Ops.ConvPlanner.Choose(new[] { C("dense", 2.0), C("sparse-direct", 1.5), C("spmm", 1.2) }).Name);
         Assert.Equal("dense", Lacuna.Graph.Ops.ConvPlanner.Choose(new[] { C("dense", 1.0), C("sparse-direct", 1.0) }).Name);
         Assert.Equal("dense", Lacuna.Graph.Ops.ConvPlanner.Choose(new[] { C("dense", double.NaN) }).Name);
+    }
+
+    /// <summary>
+    /// The planner's pick, re-timed against the dense candidate in the same run (interleaved, 7 rounds), is never
+    /// slower than dense by more than the timing noise of that run: the spread (max − min) of either kernel's own
+    /// repeats. A dense pick passes by definition. No speed is asserted, only that the choice is not a mistake
+    /// larger than the noise.
+    /// </summary>
+    [Theory]
+    [InlineData(32, 32, 14, 3, 1, 1)]   // 3x3, stride 1: dense vs direct sparse
+    [InlineData(64, 64, 14, 1, 1, 1)]   // 1x1: dense vs direct sparse vs SpMM
+    [InlineData(64, 32, 14, 1, 1, 4)]   // 1x1 at batch 4: planned at the batch it runs
+    [InlineData(32, 32, 16, 3, 2, 2)]   // 3x3 stride 2
+    public void Planner_choice_is_never_slower_than_dense_beyond_the_noise_of_the_same_run(int m, int c, int hw, int k, int stride, int batch)
+    {
+        var weight = new float[m * c * k * k];
+        var rng = new Lacuna.Tensors.DeterministicRandom((ulong)(m * 31 + k));
+        for (int i = 0; i < weight.Length; i++) weight[i] = rng.NextFloat(-1f, 1f);
+        Pruner.Magnitude(weight, 0.9);
+        var bias = Enumerable.Range(0, m).Select(i => 0.01f * i).ToArray();
+        var p = new Conv2dParams(k, k, stride, stride, k / 2, k / 2, k / 2, k / 2);
+        var prepared = ConvPlanner.Prepare(weight, [m, c, k, k], bias, p, hw, hw, Activation.Relu, allowSparse: true);
+        Assert.True(prepared.Kernels.Count >= 2, "a 90%-sparse layer gets sparse candidates");
+        var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
+        Assert.All(measured, c => Assert.False(double.IsNaN(c.MeasuredMs)));
+        Assert.Equal(measured.Min(c => c.MeasuredMs), chosen.MeasuredMs);
+        if (chosen.Name == "dense") return;
+
+        var dense = measured.First(c => c.Name == "dense");
+        using var x = Lacuna.Tensors.Tensor.Random(5, new[] { batch, prepared.InLength });
+        var y = new float[batch * prepared.OutLength];
+        var t = Measure.Interleaved(1, 7, new (string, Action)[]
+        {
+            (chosen.Name, () => chosen.Run(x.Span, y, batch)),
+            ("dense", () => dense.Run(x.Span, y, batch)),
+        }, minSampleMs: 1.0);
+        double noise = Math.Max(t[0].MaxMs - t[0].MinMs, t[1].MaxMs - t[1].MinMs);
+        Assert.True(t[0].MedianMs <= t[1].MedianMs + noise,
+            $"planner chose {chosen.Name} ({t[0].MedianMs:F4} ms median) over dense ({t[1].MedianMs:F4} ms); noise {noise:F4} ms");
+    }
+
+    [Fact]
+    public void Plans_are_cached_per_batch_and_thread_count()
+    {
+        var zoo = ZooBuilder.Build("resnet-mini", seed: 2, sparsity: 0.9);
+        var session = InferenceSession.Create(OnnxGraphImporter.ToGraph(zoo.Model));
+        int saved = Lacuna.Threading.WorkerPool.DefaultThreads;
+        try
+        {
+            Lacuna.Threading.WorkerPool.DefaultThreads = 1;
+            var one = session.PlanFor(2);
+            Assert.Same(one, session.PlanFor(2));
+            Assert.NotSame(one, session.PlanFor(3));
+            Lacuna.Threading.WorkerPool.DefaultThreads = 2;
+            // A one-core pool resolves 2 threads to 1: then it is the same plan.
+            if (Lacuna.Threading.WorkerPool.Resolve(0) == 2) Assert.NotSame(one, session.PlanFor(2));
+            else Assert.Same(one, session.PlanFor(2));
+        }
+        finally { Lacuna.Threading.WorkerPool.DefaultThreads = saved; }
     }
 }

@@ -75,16 +75,16 @@ internal static class OpCompiler
             {
                 int[] os = ReferenceElementwise.BinaryShape(x, s[1], n.OpType);
                 bool add = n.OpType == "Add";
+                var act = add ? n.FusedActivation : Activation.None; // only Add takes a fused activation (GraphPasses)
+                if (add && x.AsSpan().SequenceEqual(s[1]))
+                    return K([os], (k, f) => AddActivation.Run(k.Input(f, 0), k.Input(f, 1), k.Output(f), act), "AddActivation");
                 if (x.AsSpan().SequenceEqual(s[1]))
-                    return K([os], (k, f) =>
-                    {
-                        if (add) TensorPrimitives.Add(k.Input(f, 0), k.Input(f, 1), k.Output(f));
-                        else TensorPrimitives.Multiply(k.Input(f, 0), k.Input(f, 1), k.Output(f));
-                    }, "TensorPrimitives");
+                    return K([os], (k, f) => TensorPrimitives.Multiply(k.Input(f, 0), k.Input(f, 1), k.Output(f)), "TensorPrimitives");
                 return K([os], (k, f) =>
                 {
                     if (add) ReferenceElementwise.Add(k.Input(f, 0), k.InShapes[0], k.Input(f, 1), k.InShapes[1], k.Output(f));
                     else ReferenceElementwise.Mul(k.Input(f, 0), k.InShapes[0], k.Input(f, 1), k.InShapes[1], k.Output(f));
+                    ApplyActivation(k.Output(f), act);
                 });
             }
             case "Sum":
@@ -213,6 +213,13 @@ internal static class OpCompiler
         if (pads is null) throw UnsupportedOperatorException.For(n, "pads must be a constant.");
         int[] p = pads.Select(v => (int)v).ToArray();
         return make([ReferenceShapeOps.PadShape(s[0], p)], (k, f) => ReferenceShapeOps.Pad(k.Input(f, 0), k.InShapes[0], p, k.Output(f), mode, value), "reference");
+    }
+
+    /// <summary>A fused Relu/Clip applied after the fact, exactly as the separate node would compute it.</summary>
+    private static void ApplyActivation(Span<float> y, Activation act)
+    {
+        if (act.Kind == ActivationKind.Relu) TensorPrimitives.Max(y, 0f, y);
+        else if (act.Kind == ActivationKind.Clip) ReferenceElementwise.Clip(y, y, act.Min, act.Max);
     }
 
     /// <summary>Folded Shape outputs mark the run-time batch with <see cref="ConstantFolder.BatchMarker"/>; Reshape copies it (0).</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.Pooling;
@@ -7,6 +8,7 @@ namespace Lacuna.Kernels.Pooling;
 /// y[n,c,oy,ox] = max over taps (kh, kw) inside the input of x[n, c, oy·sh - pt + kh·dh, ox·sw - pl + kw·dw]; padding
 /// never wins; NaN propagates. The window bounds are clipped once per output row and column instead of per tap,
 /// and planes are split across threads (ResNet-50's stem pool: 8.9 ms in the reference, see `lacuna demo`).
+/// Column maxima are taken first, vectorized along the row (see <see cref="Planes"/>).
 /// </summary>
 public static class MaxPool2d
 {
@@ -38,8 +40,14 @@ public static class MaxPool2d
         }
     }
 
+    /// <summary>
+    /// Per output row: the column maxima over the window's valid input rows, vectorized across the row width
+    /// (<see cref="MaxInto"/>), then the window maxima along the row from those, scalar. The stem pool (3x3/2 over
+    /// 64x112x112) does a third of the scalar compares the tap-by-tap loop did.
+    /// </summary>
     private static void Planes(ReadOnlySpan<float> x, Span<float> y, int p0, int p1, int h, int w, int oh, int ow, Pool2dParams p)
     {
+        Span<float> columns = w <= 2048 ? stackalloc float[w] : new float[w];
         for (int plane = p0; plane < p1; plane++)
         {
             var src = x.Slice(plane * h * w, h * w);
@@ -50,24 +58,45 @@ public static class MaxPool2d
                 int khLo = y0 >= 0 ? 0 : (-y0 + p.DilationH - 1) / p.DilationH;
                 int khHi = Math.Min(p.KernelH, (h - 1 - y0) / p.DilationH + 1); // taps with y0 + kh·dh < h
                 if (h - 1 - y0 < 0) khHi = 0;
+                if (khLo >= khHi) columns.Fill(float.NegativeInfinity);
+                else
+                {
+                    src.Slice((y0 + khLo * p.DilationH) * w, w).CopyTo(columns);
+                    for (int kh = khLo + 1; kh < khHi; kh++) MaxInto(columns, src.Slice((y0 + kh * p.DilationH) * w, w));
+                }
                 for (int ox = 0; ox < ow; ox++)
                 {
                     int x0 = ox * p.StrideW - p.PadLeft;
                     int kwLo = x0 >= 0 ? 0 : (-x0 + p.DilationW - 1) / p.DilationW;
                     int kwHi = w - 1 - x0 < 0 ? 0 : Math.Min(p.KernelW, (w - 1 - x0) / p.DilationW + 1);
                     float m = float.NegativeInfinity;
-                    for (int kh = khLo; kh < khHi; kh++)
+                    for (int kw = kwLo; kw < kwHi; kw++)
                     {
-                        var row = src.Slice((y0 + kh * p.DilationH) * w);
-                        for (int kw = kwLo; kw < kwHi; kw++)
-                        {
-                            float v = row[x0 + kw * p.DilationW];
-                            if (v > m || float.IsNaN(v)) m = float.IsNaN(m) ? m : v;
-                        }
+                        float v = columns[x0 + kw * p.DilationW];
+                        if (v > m || float.IsNaN(v)) m = float.IsNaN(m) ? m : v;
                     }
                     dst[oy * ow + ox] = m;
                 }
             }
+        }
+    }
+
+    /// <summary>acc[i] = max(acc[i], row[i]) with the reference's rule: a NaN, once in, stays (the first one wins).</summary>
+    private static void MaxInto(Span<float> acc, ReadOnlySpan<float> row)
+    {
+        int i = 0, n = acc.Length;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var m = new Vector<float>(acc.Slice(i));
+                var v = new Vector<float>(row.Slice(i));
+                var take = (Vector.GreaterThan(v, m) | ~Vector.Equals(v, v)) & Vector.Equals(m, m);
+                Vector.ConditionalSelect(take, v, m).CopyTo(acc.Slice(i));
+            }
+        for (; i < n; i++)
+        {
+            float v = row[i], m = acc[i];
+            if ((v > m || float.IsNaN(v)) && !float.IsNaN(m)) acc[i] = v;
         }
     }
 }

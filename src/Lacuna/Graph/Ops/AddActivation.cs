@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Lacuna.Kernels;
 using Lacuna.Kernels.Reference;
@@ -52,6 +53,7 @@ internal static unsafe class AddActivation
     /// y = max(a + b, 0) in one pass, with TensorPrimitives.Max(s, 0)'s result bit for bit (what the Relu node
     /// computes): s ≤ 0 (−0 included) gives +0, NaN stays the NaN of the sum.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a few calls per run: skip tier-0
     private static void AddRelu(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
     {
         int i = 0, n = y.Length;

@@ -21,9 +21,9 @@ internal sealed record ConvCandidate
 internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, double Sparsity, int InChannels, int OutLength, int InLength);
 
 /// <summary>
-/// Picks, per conv layer, the fastest of the dense conv plan, direct sparse conv and (for 1x1 stride-1 layers)
-/// CSR SpMM, by timing each on the layer's real weights and shape at the batch size and thread count the plan is
-/// for (median of 3 after a warm-up): a kernel that wins at batch 1 need not win at batch 8, where the dense
+/// Picks, per conv layer, the fastest of the dense conv lowerings (the shape rule's pick, named "dense", and the
+/// others), direct sparse conv and (for 1x1 stride-1 layers) CSR SpMM, by timing each on the layer's real weights and shape at the batch size and thread count the plan is
+/// for (fastest of 3 interleaved rounds after a warm-up): a kernel that wins at batch 1 need not win at batch 8, where the dense
 /// GEMM's panels fill up. Sparse candidates are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below
 /// it the sweeps never showed sparse ahead (`lacuna bench sweep --m 256 --k 2304 --n 196`: crossover 0.70 for
 /// SpMM; `lacuna bench conv --sweep --layer "rn50 3x3/2 128@56"`: 0.50 for direct sparse conv).
@@ -45,15 +45,22 @@ internal static class ConvPlanner
         long zeros = 0;
         for (long i = 0; i < count; i++) if (weight[(int)i] == 0f) zeros++;
         double sparsity = count == 0 ? 0 : (double)zeros / count;
-        if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
-            return new ConvCandidates([denseCandidate], sparsity, c, outLength, inLength);
-
         var candidates = new List<ConvCandidate> { denseCandidate };
+        // The other dense lowerings, timed too: the shape rule in DenseConv2dPlan.ChooseAlgorithm was set on one
+        // machine at batch 1 and is within a few percent on many shapes, so the measured pick is the safer one.
+        if (p.Groups == 1)
+            foreach (var alg in new[] { ConvAlgorithm.Direct, ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Pointwise })
+            {
+                if (alg == dense.Algorithm || (alg == ConvAlgorithm.Pointwise && !IsPointwise(weightShape, p))) continue;
+                var other = DenseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act, alg);
+                candidates.Add(new ConvCandidate { Name = $"dense-{alg.ToString().ToLowerInvariant()}", Run = (x, y, n) => other.Run(x, y, n), Describe = () => $"DenseConv2d {other.Describe()}" });
+            }
+        if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
+            return new ConvCandidates(candidates, sparsity, c, outLength, inLength);
+
         var direct = SparseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
         candidates.Add(new ConvCandidate { Name = "sparse-direct", Run = (x, y, n) => direct.Run(x, y, n), Describe = direct.Describe });
-        bool pointwise = weightShape[2] == 1 && weightShape[3] == 1 && p.StrideH == 1 && p.StrideW == 1
-            && p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0;
-        if (pointwise)
+        if (IsPointwise(weightShape, p))
         {
             int hw = h * w;
             var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
@@ -71,6 +78,10 @@ internal static class ConvPlanner
         return new ConvCandidates(candidates, sparsity, c, outLength, inLength);
     }
 
+    private static bool IsPointwise(int[] weightShape, Conv2dParams p) =>
+        weightShape[2] == 1 && weightShape[3] == 1 && p.StrideH == 1 && p.StrideW == 1 && p.DilationH == 1 && p.DilationW == 1
+        && p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0;
+
     /// <summary>
     /// Times every candidate at <paramref name="batch"/> images on the current thread setting and returns the
     /// fastest with all measurements. A single candidate is returned untimed.
@@ -81,7 +92,8 @@ internal static class ConvPlanner
         int n = Math.Max(1, batch);
         using var xs = Tensor.Random(17, new[] { n, prepared.InLength });
         var ys = new float[(long)n * prepared.OutLength];
-        var measured = prepared.Kernels.Select(k => k with { MeasuredMs = Time(() => k.Run(xs.Span, ys, n)) }).ToList();
+        var ms = TimeInterleaved(prepared.Kernels.Select(k => (Action)(() => k.Run(xs.Span, ys, n))).ToList());
+        var measured = prepared.Kernels.Select((k, i) => k with { MeasuredMs = ms[i] }).ToList();
         return (Choose(measured), measured);
     }
 
@@ -100,17 +112,24 @@ internal static class ConvPlanner
         return best;
     }
 
-    private static double Time(Action run)
+    /// <summary>
+    /// One warm-up call each, then <see cref="Rounds"/> interleaved rounds (A, B, C, A, B, C, ...); each candidate's
+    /// time is its fastest round. Interleaving spreads load changes over all candidates alike, and on a shared
+    /// machine noise only ever adds time, so the minimum is the steadiest estimate of what a kernel costs.
+    /// </summary>
+    private static double[] TimeInterleaved(IReadOnlyList<Action> runs)
     {
-        run();
-        var samples = new double[3];
-        for (int i = 0; i < samples.Length; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            run();
-            samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(samples);
-        return samples[1];
+        foreach (var run in runs) run();
+        var best = Enumerable.Repeat(double.PositiveInfinity, runs.Count).ToArray();
+        for (int r = 0; r < Rounds; r++)
+            for (int i = 0; i < runs.Count; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                runs[i]();
+                best[i] = Math.Min(best[i], Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        return best;
     }
+
+    private const int Rounds = 3;
 }

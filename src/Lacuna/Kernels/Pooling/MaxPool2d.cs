@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.Pooling;
@@ -46,6 +47,8 @@ public static class MaxPool2d
     /// their window's start, and only windows clipped by the left/right edge run the scalar tap loop. Random data
     /// made the tap-by-tap compare a coin-flip branch, which dominated the stem pool (3x3/2 over 64x112x112).
     /// </summary>
+    // Called once per pooling layer per run: without this it would stay in tier-0 code for the first 30 runs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes(ReadOnlySpan<float> x, Span<float> y, int p0, int p1, int h, int w, int oh, int ow, Pool2dParams p)
     {
         Span<float> columns = w <= 2048 ? stackalloc float[w] : new float[w];
@@ -100,6 +103,7 @@ public static class MaxPool2d
     }
 
     /// <summary>acc[i] = max(acc[i], row[i]) with the reference's rule: a NaN, once in, stays (the first one wins).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxInto(Span<float> acc, ReadOnlySpan<float> row)
     {
         int i = 0, n = acc.Length;

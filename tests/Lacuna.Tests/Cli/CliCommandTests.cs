@@ -91,4 +91,38 @@ public sealed class CliCommandTests : IDisposable
         Assert.NotEqual(0, bad.Code);
         Assert.Contains("resnet51", bad.Err);
     }
+
+    [Fact]
+    public void Bench_model_json_has_the_documented_fields_and_agrees_with_onnx_runtime()
+    {
+        Assert.True(Lacuna.Bench.Baselines.OnnxRuntime.IsAvailable, Lacuna.Bench.Baselines.OnnxRuntime.InstallHint);
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "model", "--zoo", "resnet-mini", "--sparsity", "0.9",
+            "--batch", "2", "--threads", "1", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("planning sparse at batch 2", err);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        Assert.Equal("model", r.GetProperty("bench").GetString());
+        Assert.Equal("resnet-mini", r.GetProperty("model").GetString());
+        Assert.Equal(2, r.GetProperty("batch").GetInt32());
+        Assert.Equal(1, r.GetProperty("threads").GetInt32());
+        Assert.InRange(r.GetProperty("sparsity").GetDouble(), 0.8, 0.95);
+        foreach (var f in new[] { "lacuna_sparse_ms", "lacuna_dense_ms", "onnxruntime_ms", "speedup_vs_onnxruntime", "speedup_vs_dense" })
+            Assert.True(r.GetProperty(f).GetDouble() > 0, f);
+        Assert.InRange(r.GetProperty("max_rel_diff_vs_onnxruntime").GetDouble(), 0, 1e-4);
+        Assert.True(r.TryGetProperty("max_abs_diff_vs_onnxruntime", out _));
+
+        var file = Path.Combine(_dir, "mini.onnx");
+        Lacuna.Onnx.Zoo.ZooBuilder.Build("resnet-mini", seed: 3).Model.Save(file);
+        var fromFile = Invoke(BenchCommand.Build(), "bench", "model", "--onnx", file, "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(fromFile.Code == 0, fromFile.Err);
+        Assert.Equal("mini", JsonDocument.Parse(fromFile.Out).RootElement.GetProperty("model").GetString());
+
+        var both = Invoke(BenchCommand.Build(), "bench", "model", "--zoo", "resnet-mini", "--onnx", file);
+        Assert.Equal(2, both.Code);
+        Assert.Contains("exactly one", both.Err);
+        var badDlmc = Invoke(BenchCommand.Build(), "bench", "model", "--zoo", "resnet50", "--dlmc", Path.Combine(_dir, "nope"));
+        Assert.Equal(2, badDlmc.Code);
+        Assert.Contains("nope", badDlmc.Err);
+    }
 }

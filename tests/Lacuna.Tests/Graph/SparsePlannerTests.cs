@@ -107,4 +107,28 @@ public class SparsePlannerTests
         }
         finally { Lacuna.Threading.WorkerPool.DefaultThreads = saved; }
     }
+
+    [Theory]
+    [InlineData(1, 37, 70)]
+    [InlineData(3, 10, 64)]
+    [InlineData(8, 33, 129)]
+    public void Sparse_fully_connected_matches_the_reference_gemm(int batch, int n, int k)
+    {
+        var w = TestData.Random(n * k, 41);
+        Pruner.Magnitude(w, 0.9);
+        var bias = TestData.Random(n, 42);
+        var x = TestData.Random(batch * k, 43);
+        var fc = new SparseFullyConnected(w, n, k, bias, Activation.Relu);
+        var y = new float[batch * n];
+        Array.Fill(y, float.NaN);
+        fc.Run(x, y, batch);
+        for (int b = 0; b < batch; b++)
+            for (int j = 0; j < n; j++)
+            {
+                double acc = bias[j];
+                for (int i = 0; i < k; i++) acc += (double)x[b * k + i] * w[j * k + i];
+                float expected = (float)Math.Max(acc, 0);
+                Assert.True(Math.Abs(y[b * n + j] - expected) <= 1e-5f * k, $"y[{b},{j}] = {y[b * n + j]}, expected {expected}");
+            }
+    }
 }

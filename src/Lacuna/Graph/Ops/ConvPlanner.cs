@@ -117,7 +117,7 @@ internal static class ConvPlanner
     /// time is its fastest round. Interleaving spreads load changes over all candidates alike, and on a shared
     /// machine noise only ever adds time, so the minimum is the steadiest estimate of what a kernel costs.
     /// </summary>
-    private static double[] TimeInterleaved(IReadOnlyList<Action> runs)
+    internal static double[] TimeInterleaved(IReadOnlyList<Action> runs)
     {
         foreach (var run in runs) run();
         var best = Enumerable.Repeat(double.PositiveInfinity, runs.Count).ToArray();

@@ -18,10 +18,14 @@ internal sealed class GemmKernel : NodeKernel
     private float[]? _bias;
     private BiasAxis _biasAxis;
     private int[]? _cShape;
+    private OpCompiler.FcPlan? _fc;
 
-    public override string KernelName => _matMulReference ? "ReferenceMatMul" : $"Gemm ({Gemm.Describe()})";
+    public override string KernelName => _matMulReference ? "ReferenceMatMul"
+        : _fc is { Sparse: { } sp } ? $"{sp.Describe()} [{_fc.Measured}]"
+        : _fc is not null ? $"Gemm ({Gemm.Describe()}) [{_fc.Measured}]"
+        : $"Gemm ({Gemm.Describe()})";
 
-    public static GemmKernel CreateGemm(GraphNode n, int[][] s, Func<int, GraphTensor?> constant)
+    public static GemmKernel CreateGemm(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache = null)
     {
         if (s[0].Length != 2 || s[1].Length != 2)
             throw new ShapeMismatchException("A", $"{n.Describe()}: A and B must be 2-D; got {Broadcast.Format(s[0])} and {Broadcast.Format(s[1])}.");
@@ -47,7 +51,34 @@ internal sealed class GemmKernel : NodeKernel
             }
             else g._cShape = c;
         }
+        g._fc = PlanSparse(g, n, constant(1), cache);
         return g;
+    }
+
+    /// <summary>
+    /// A pruned constant weight (Gemm with transB, alpha 1, bias-only C) gets a sparse candidate, timed against
+    /// the dense GEMM at this batch like a conv layer's (<see cref="ConvPlanner"/>); null when there is none.
+    /// </summary>
+    private static OpCompiler.FcPlan? PlanSparse(GemmKernel g, GraphNode n, GraphTensor? w, OpCompiler.PlanCache? cache)
+    {
+        if (cache is not { AllowSparse: true } || w is null || !g._transB || g._transA || g._alpha != 1f || g._cShape is not null || g._k == 0)
+            return null;
+        var wv = w.AsFloats();
+        if (wv.Count(v => v == 0f) < ConvPlanner.MinSparsity * wv.Length) return null;
+        return cache.Fc.GetOrAdd((n, g._m, Lacuna.Threading.WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.FcPlan>(() =>
+        {
+            var act = n.FusedActivation;
+            var sparse = new SparseFullyConnected(wv, g._n, g._k, g._bias ?? [], act);
+            using var x = Tensor.Random(19, new[] { g._m, g._k });
+            var y = new float[g._m * g._n];
+            var ms = ConvPlanner.TimeInterleaved(new Action[]
+            {
+                () => Gemm.Compute(g._m, g._n, g._k, x.Span, g._k, false, wv, g._k, true, y, g._n, 1f, 0f, g._bias,
+                    g._bias is null ? BiasAxis.None : g._biasAxis, act),
+                () => sparse.Run(x.Span, y, g._m),
+            });
+            return new OpCompiler.FcPlan(ms[1] < ms[0] ? sparse : null, $"dense {ms[0]:F3} ms, spmm {ms[1]:F3} ms");
+        })).Value;
     }
 
     public static GemmKernel CreateMatMul(GraphNode n, int[][] s)
@@ -81,6 +112,11 @@ internal sealed class GemmKernel : NodeKernel
             int[] strides = Broadcast.Strides(_cShape, [_m, _n]);
             for (int i = 0; i < _m * _n; i++) y[i] = c[Broadcast.SourceIndex(i, [_m, _n], strides)];
             beta = _beta;
+        }
+        if (_fc?.Sparse is { } fc)
+        {
+            fc.Run(In(f, 0), y, _m);
+            return;
         }
         var act = Node.OpType == "Gemm" ? Node.FusedActivation : Activation.None;
         if (_k == 0 && _cShape is null)

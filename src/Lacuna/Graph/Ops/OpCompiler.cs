@@ -35,7 +35,11 @@ internal static class OpCompiler
         public bool AllowSparse { get; }
         public ConcurrentDictionary<(GraphNode Node, int H, int W), Lazy<ConvCandidates>> Prepared { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
+        public ConcurrentDictionary<(GraphNode Node, int Batch, int Threads), Lazy<FcPlan>> Fc { get; } = new();
     }
+
+    /// <summary>A pruned fully connected layer's choice: the sparse kernel, or null for the dense GEMM; what was measured.</summary>
+    public sealed record FcPlan(SparseFullyConnected? Sparse, string Measured);
 
     /// <summary>A conv layer's measured candidates and the one it runs.</summary>
     public sealed record ConvPlan(ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Candidates)
@@ -178,7 +182,7 @@ internal static class OpCompiler
             case "Conv":
                 return ConvKernel.Create(n, s, constant, cache);
             case "Gemm":
-                return GemmKernel.CreateGemm(n, s, constant);
+                return GemmKernel.CreateGemm(n, s, constant, cache);
             case "MatMul":
                 return GemmKernel.CreateMatMul(n, s);
         }

@@ -32,7 +32,11 @@ public static class BenchModelCommand
         var sparsity = new Option<double>("--sparsity") { Description = "With --zoo: magnitude-prune every conv/Gemm but the first to this sparsity (0 = dense).", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch", "-b") { Description = "Images per run.", DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { Description = "Weight and input seed.", DefaultValueFactory = _ => 1UL };
-        var ortSpin = new Option<bool>("--ort-spinning") { Description = "Let ONNX Runtime's idle pool threads spin (its default).", DefaultValueFactory = _ => true };
+        // Off by default, as OPENBLAS_THREAD_TIMEOUT is for OpenBLAS: with spinning on, ONNX Runtime's idle pool threads
+        // busy-wait after each Run and take the second core from whichever contender runs next in the interleaved
+        // rounds (DLMC 0.9, batch 1, 2 threads: Lacuna sparse 74 ms after a spinning ONNX Runtime, 39 ms otherwise),
+        // and on this shared 2-core machine ONNX Runtime itself was slower with it (168 vs 98 ms dense).
+        var ortSpin = new Option<bool>("--ort-spinning") { Description = "Let ONNX Runtime's idle pool threads spin (its library default; off here, see the source).", DefaultValueFactory = _ => false };
         var threads = CommonOptions.Threads();
         var repeat = CommonOptions.Repeat(9);
         var warmup = CommonOptions.Warmup(2);

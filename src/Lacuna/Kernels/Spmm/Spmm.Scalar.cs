@@ -2,17 +2,18 @@ namespace Lacuna.Kernels.Spmm;
 
 internal static unsafe partial class Spmm
 {
-    /// <summary>Scalar: 4 columns per pass.</summary>
-    public static void ScalarPass4(SpmmArgs* a)
+    /// <summary>Scalar row pass over 4 columns (<c>TTile.Vectors</c> must be 1: a "vector" is 4 scalars here).</summary>
+    public static void ScalarTile<TTile, TIndex, TWeight>(SpmmArgs* a)
+        where TTile : struct, ISpmmTile where TIndex : struct, ISpmmIndex where TWeight : struct, ISpmmWeight
     {
-        float* x = a->X, vals = a->Values;
-        int* cols = a->Cols;
-        long stride = a->Stride;
+        float* x = a->X;
+        void* cols = a->Cols, vals = a->Values;
+        nint stride = a->Stride;
         float s0 = a->Bias, s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0; i < a->Count; i++)
         {
-            float v = vals[i];
-            float* p = x + cols[i] * stride;
+            float v = TWeight.Get(vals, i);
+            float* p = x + TIndex.Get(cols, i) * stride;
             s0 += v * p[0]; s1 += v * p[1]; s2 += v * p[2]; s3 += v * p[3];
         }
         var act = new Activation(a->Activation, a->Min, a->Max);

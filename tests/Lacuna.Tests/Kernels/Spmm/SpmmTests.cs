@@ -16,18 +16,25 @@ public class SpmmTests
         return CsrMatrix.FromDense(w, m, k);
     }
 
+    /// <summary>W with every value rounded to bf16: what a bf16 plan multiplies by.</summary>
+    private static CsrMatrix RoundedToBf16(CsrMatrix w) =>
+        new(w.Rows, w.Cols, w.RowOffsets, w.ColumnIndices, Array.ConvertAll(w.Values, v => BFloat16.ToSingle(BFloat16.FromSingle(v))));
+
     private static void Check(CsrMatrix w, int n, Activation act, bool bias, int threads, string context)
     {
         var x = TestData.Random(w.Cols * n, 77);
         var b = bias ? TestData.Random(w.Rows, 78) : Array.Empty<float>();
-        var expected = new float[w.Rows * n];
-        ReferenceSpmm.Compute(w, x, n, expected, b, act);
-        foreach (var kernel in SpmmKernels.Supported)
+        foreach (var precision in new[] { SpmmPrecision.Float32, SpmmPrecision.BFloat16 })
         {
-            var plan = SpmmPlan.Create(w, b, act, kernel);
-            var y = TestData.Poisoned(w.Rows * n);
-            plan.Run(x, n, y, threads);
-            KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{kernel} {context} n={n} {act}");
+            var expected = new float[w.Rows * n];
+            ReferenceSpmm.Compute(precision == SpmmPrecision.BFloat16 ? RoundedToBf16(w) : w, x, n, expected, b, act);
+            foreach (var kernel in SpmmKernels.Supported.Append(null))
+            {
+                var plan = SpmmPlan.Create(w, b, act, precision, kernel);
+                var y = TestData.Poisoned(w.Rows * n);
+                plan.Run(x, n, y, threads);
+                KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{kernel?.Name ?? "auto"} {precision} {context} n={n} {act}");
+            }
         }
     }
 

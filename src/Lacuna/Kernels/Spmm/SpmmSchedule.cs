@@ -16,6 +16,9 @@ internal static unsafe class SpmmSchedule
     internal static int Overhead = int.TryParse(Environment.GetEnvironmentVariable("LACUNA_SPMM_C"), out int c) ? c : 2;
     internal static int MaxVectors = int.TryParse(Environment.GetEnvironmentVariable("LACUNA_SPMM_MAXV"), out int v) ? v : 12;
 
+    internal static Dictionary<string, string> Knobs = new();
+    internal static void Knob(string k, string v) => Knobs[k] = v;
+
     public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads)
     {
         int m = plan.M;
@@ -116,23 +119,14 @@ internal static unsafe class SpmmSchedule
 
     private static void Rows(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1)
     {
-        var fn = tile.Function(plan.Precision, plan.Index16);
-        int[] offsets = plan.RowOffsets;
-        byte* cols = (byte*)plan.ColsPointer, values = (byte*)plan.ValuesPointer;
-        int colBytes = plan.Index16 ? 2 : 4, valueBytes = plan.Precision == SpmmPrecision.BFloat16 ? 2 : 4;
-        float* bias = plan.BiasPointer;
-        SpmmArgs a;
-        a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
-        a.X = xs; a.Stride = stride; a.Valid = valid;
-        for (int m = m0; m < m1; m++)
+        fixed (int* offsets = plan.RowOffsets)
         {
-            int start = offsets[m];
-            a.Cols = cols + (long)start * colBytes;
-            a.Values = values + (long)start * valueBytes;
-            a.Count = offsets[m + 1] - start;
-            a.Bias = bias[m];
-            a.Y = y + (long)m * n;
-            fn(&a);
+            SpmmArgs a;
+            a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
+            a.X = xs; a.Stride = stride; a.Valid = valid;
+            a.Cols = plan.ColsPointer; a.Values = plan.ValuesPointer; a.RowOffsets = offsets; a.Bias = plan.BiasPointer;
+            a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n;
+            tile.Function(plan.Precision, plan.Index16)(&a);
         }
     }
 }

@@ -19,18 +19,35 @@ internal static unsafe partial class Spmm
     {
         float* x = a->X;
         void* cols = a->Cols, vals = a->Values;
-        int* offsets = a->RowOffsets;
+        int* starts = a->Starts, ends = a->Ends;
         float* bias = a->Bias;
+        bool accumulate = a->Accumulate;
         nint stride = a->Stride, ldy = a->Ldy;
         int nv = TTile.Vectors, valid = a->Valid;
         var lo = Vector256.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
         var hi = Vector256.Create(a->Max);
-        bool clamp = a->Activation != ActivationKind.None;
+        bool clamp = a->Activate && a->Activation != ActivationKind.None;
         float* y = a->Y + a->M0 * ldy;
+        var laneMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid & 7)).AsSingle();
         for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
-            int i = offsets[m], end = offsets[m + 1];
+            int i = starts[m], end = ends[m];
             Vector256<float> s0 = Vector256.Create(bias[m]), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
+            if (accumulate)
+            {
+                s0 = LoadY(y, valid, laneMask);
+                if (nv > 1) s1 = LoadY(y + 8, valid - 8, laneMask);
+                if (nv > 2) s2 = LoadY(y + 16, valid - 16, laneMask);
+                if (nv > 3) s3 = LoadY(y + 24, valid - 24, laneMask);
+                if (nv > 4) s4 = LoadY(y + 32, valid - 32, laneMask);
+                if (nv > 5) s5 = LoadY(y + 40, valid - 40, laneMask);
+                if (nv > 6) s6 = LoadY(y + 48, valid - 48, laneMask);
+                if (nv > 7) s7 = LoadY(y + 56, valid - 56, laneMask);
+                if (nv > 8) s8 = LoadY(y + 64, valid - 64, laneMask);
+                if (nv > 9) s9 = LoadY(y + 72, valid - 72, laneMask);
+                if (nv > 10) s10 = LoadY(y + 80, valid - 80, laneMask);
+                if (nv > 11) s11 = LoadY(y + 88, valid - 88, laneMask);
+            }
             if (nv <= 6)
             {
                 // Two non-zeros per step into two accumulator sets: a tile this narrow has too few independent
@@ -107,6 +124,15 @@ internal static unsafe partial class Spmm
                 if (nv > 11) Store(y + 88, s11, valid - 88);
             }
         }
+    }
+
+    /// <summary>Loads the first <paramref name="valid"/> lanes of a partial sum (a masked load for 1-7; nothing past them is read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LoadY(float* src, int valid, Vector256<float> laneMask)
+    {
+        if (valid >= 8) return Avx.LoadVector256(src);
+        if (valid <= 0) return Vector256<float>.Zero;
+        return Avx.MaskLoad(src, laneMask);
     }
 
     /// <summary>Stores one vector, keeping its first <paramref name="valid"/> lanes (a masked store for 1-7).</summary>

@@ -10,12 +10,16 @@ internal static unsafe partial class Spmm
         void* cols = a->Cols, vals = a->Values;
         nint stride = a->Stride, ldy = a->Ldy;
         int valid = a->Valid;
-        var act = new Activation(a->Activation, a->Min, a->Max);
+        var act = a->Activate ? new Activation(a->Activation, a->Min, a->Max) : Activation.None;
         float* y = a->Y + a->M0 * ldy;
         for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
             float s0 = a->Bias[m], s1 = s0, s2 = s0, s3 = s0;
-            for (int i = a->RowOffsets[m], end = a->RowOffsets[m + 1]; i < end; i++)
+            if (a->Accumulate)
+            {
+                s0 = valid > 0 ? y[0] : 0f; s1 = valid > 1 ? y[1] : 0f; s2 = valid > 2 ? y[2] : 0f; s3 = valid > 3 ? y[3] : 0f;
+            }
+            for (int i = a->Starts[m], end = a->Ends[m]; i < end; i++)
             {
                 float v = TWeight.Get(vals, i);
                 float* p = x + TIndex.Get(cols, i) * stride;

@@ -16,12 +16,19 @@ internal static unsafe partial class Spmm
         int nv = TTile.Vectors, valid = a->Valid;
         var lo = Vector128.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
         var hi = Vector128.Create(a->Max);
-        bool act = a->Activation != ActivationKind.None;
+        bool act = a->Activate && a->Activation != ActivationKind.None;
         float* y = a->Y + a->M0 * ldy;
         for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
             Vector128<float> s0 = Vector128.Create(a->Bias[m]), s1 = s0, s2 = s0, s3 = s0;
-            for (int i = a->RowOffsets[m], end = a->RowOffsets[m + 1]; i < end; i++)
+            if (a->Accumulate)
+            {
+                s0 = Load128(y, valid);
+                if (nv > 1) s1 = Load128(y + 4, valid - 4);
+                if (nv > 2) s2 = Load128(y + 8, valid - 8);
+                if (nv > 3) s3 = Load128(y + 12, valid - 12);
+            }
+            for (int i = a->Starts[m], end = a->Ends[m]; i < end; i++)
             {
                 var v = Vector128.Create(TWeight.Get(vals, i));
                 float* p = x + TIndex.Get(cols, i) * stride;
@@ -35,6 +42,15 @@ internal static unsafe partial class Spmm
             if (nv > 2) Store128(y + 8, act ? Vector128.Min(Vector128.Max(s2, lo), hi) : s2, valid - 8);
             if (nv > 3) Store128(y + 12, act ? Vector128.Min(Vector128.Max(s3, lo), hi) : s3, valid - 12);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Load128(float* src, int valid)
+    {
+        if (valid >= 4) return Vector128.Load(src);
+        var v = Vector128<float>.Zero;
+        for (int j = 0; j < valid; j++) v = v.WithElement(j, src[j]);
+        return v;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,8 +2,9 @@ namespace Lacuna.Kernels.Spmm;
 
 /// <summary>
 /// Arguments of one SpMM call: rows [M0, M1) of W over one register tile of Width columns.
-/// Y[m·Ldy + j] = act(Bias[m] + Σ_i w_i · X[col_i·Stride + j]) for j in [0, Valid), i over row m's non-zeros
-/// (RowOffsets[m] .. RowOffsets[m+1]); X is read for j in [0, Width), so callers point X at interior columns or at
+/// Y[m·Ldy + j] = act(init + Σ_i w_i · X[col_i·Stride + j]) for j in [0, Valid), i over [Starts[m], Ends[m]) (a whole
+/// CSR row, or its part in one block of K), init = Y's current value when Accumulate, else Bias[m], and act applied
+/// only when Activate (the last K block); X is read for j in [0, Width), so callers point X at interior columns or at
 /// a zero-padded panel. Cols are 16- or 32-bit and Values fp32 or bf16, as the kernel variant expects. Looping over
 /// the rows inside the kernel keeps the activation bounds and pointers in registers across rows (short rows at 95%
 /// sparsity have only a few non-zeros, so per-row call overhead would be a large share).
@@ -14,8 +15,9 @@ internal unsafe struct SpmmArgs
     public int Stride;
     public void* Cols;
     public void* Values;
-    public int* RowOffsets;
+    public int* Starts, Ends;
     public float* Bias;
+    public bool Accumulate, Activate;
     public int M0, M1;
     public float* Y;
     public int Ldy;

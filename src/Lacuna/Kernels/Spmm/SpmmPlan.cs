@@ -9,7 +9,8 @@ namespace Lacuna.Kernels.Spmm;
 /// Sparse × dense matrix product for pruned weights: Y[M×N] = act(W[M×K] · X[K×N] + bias[M]), W in CSR,
 /// X and Y dense row-major (N = output pixels × batch for a 1x1 conv or an im2col'd conv). Vectorized along N
 /// (Tadokoro et al., IEICE CPSY2020-55): each non-zero w[m,k] is broadcast and FMA'd into a register tile of
-/// consecutive columns of row k of X. See <see cref="SpmmSchedule"/> for how N is cut into tiles and threads.
+/// consecutive columns of row k of X. See <see cref="SpmmSchedule"/> for how N is cut into tiles, K into blocks
+/// and the work into threads. Column indices are stored in 16 bits when K ≤ 65536; weights in fp32 or bf16.
 /// Buffers: x ≥ K·N, y ≥ M·N, bias [M] or empty. Plans are immutable and safe to share between threads.
 /// </summary>
 public sealed unsafe class SpmmPlan
@@ -23,8 +24,9 @@ public sealed unsafe class SpmmPlan
     private readonly SpmmKernel[] _tiles;      // the tier's tiles, widest first
     private readonly SpmmKernel? _forcedMain;  // tests: run every window with this tile
 
-    private SpmmPlan(CsrMatrix w, float[] bias, Activation activation, SpmmPrecision precision, IsaTier tier, SpmmKernel? forcedMain)
+    private SpmmPlan(CsrMatrix w, float[] bias, Activation activation, SpmmPrecision precision, IsaTier tier, SpmmKernel? forcedMain, int blockBytes)
     {
+        BlockBytes = blockBytes;
         Weights = w;
         M = w.Rows; K = w.Cols;
         Precision = precision;
@@ -70,8 +72,11 @@ public sealed unsafe class SpmmPlan
     public static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, SpmmPrecision precision) =>
         Create(weights, bias, activation, precision, null);
 
-    /// <summary>Tests and benchmarks: <paramref name="tile"/> forces the tier and the main tile (null: the best tier, tiles chosen per N).</summary>
-    internal static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, SpmmPrecision precision, SpmmKernel? tile)
+    /// <summary>
+    /// Tests and benchmarks: <paramref name="tile"/> forces the tier and the main tile (null: the best tier, tiles chosen
+    /// per N); <paramref name="blockBytes"/> forces the K block size in bytes of X (0: no blocking, -1: measured default).
+    /// </summary>
+    internal static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, SpmmPrecision precision, SpmmKernel? tile, int blockBytes = -1)
     {
         if (weights is null) ThrowHelper.ArgumentNull(nameof(weights));
         if (!bias.IsEmpty && bias.Length != weights.Rows)
@@ -80,7 +85,7 @@ public sealed unsafe class SpmmPlan
             ThrowHelper.OutOfRange(nameof(precision), precision, "Unknown SpMM weight precision.");
         var b = new float[weights.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
-        return new SpmmPlan(weights, b, activation, precision, tile?.Tier ?? SpmmKernels.BestTier, tile);
+        return new SpmmPlan(weights, b, activation, precision, tile?.Tier ?? SpmmKernels.BestTier, tile, blockBytes);
     }
 
     public CsrMatrix Weights { get; }
@@ -89,6 +94,7 @@ public sealed unsafe class SpmmPlan
     public Activation Activation { get; }
     public SpmmPrecision Precision { get; }
     internal bool Index16 { get; }
+    internal int BlockBytes { get; }
     internal SpmmKernel[] Tiles => _tiles;
     internal SpmmKernel? ForcedTile => _forcedMain;
     internal int[] RowOffsets => Weights.RowOffsets;
@@ -122,6 +128,32 @@ public sealed unsafe class SpmmPlan
             SpmmSchedule.Run(this, px, n, py, t);
         }
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int[]> _blockOffsets = new();
+
+    /// <summary>
+    /// Row segments per block of <paramref name="kb"/> columns of W, [blocks + 1][M] flattened: row m's non-zeros in
+    /// block b are [result[b·M + m], result[(b+1)·M + m]). Built once per block size (columns are sorted, so each
+    /// segment is contiguous).
+    /// </summary>
+    internal int[] BlockOffsets(int kb) => _blockOffsets.GetOrAdd(kb, size =>
+    {
+        int blocks = (K + size - 1) / size;
+        var result = new int[(blocks + 1) * M];
+        int[] offsets = Weights.RowOffsets, cols = Weights.ColumnIndices;
+        for (int m = 0; m < M; m++)
+        {
+            int i = offsets[m];
+            for (int b = 0; b < blocks; b++)
+            {
+                result[b * M + m] = i;
+                int limit = (b + 1) * size;
+                while (i < offsets[m + 1] && cols[i] < limit) i++;
+            }
+            result[blocks * M + m] = offsets[m + 1];
+        }
+        return result;
+    });
 
     internal int[] PartsFor(int parts) => parts == _defaultParts.Length - 1 ? _defaultParts : Weights.PartitionRowsByNnz(parts);
 }

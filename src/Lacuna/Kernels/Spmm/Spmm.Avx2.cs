@@ -55,8 +55,8 @@ internal static unsafe partial class Spmm
                 Vector256<float> t0 = Vector256<float>.Zero, t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0;
                 for (; i + 2 <= end; i += 2)
                 {
-                    var v = Vector256.Create(TWeight.Get(vals, i));
-                    var u = Vector256.Create(TWeight.Get(vals, i + 1));
+                    var v = TWeight.Broadcast(vals, i);
+                    var u = TWeight.Broadcast(vals, i + 1);
                     float* p = x + TIndex.Get(cols, i) * stride;
                     float* q = x + TIndex.Get(cols, i + 1) * stride;
                     s0 = Fma.MultiplyAdd(v, Avx.LoadVector256(p), s0);
@@ -71,7 +71,7 @@ internal static unsafe partial class Spmm
             }
             for (; i < end; i++)
             {
-                var v = Vector256.Create(TWeight.Get(vals, i));
+                var v = TWeight.Broadcast(vals, i);
                 float* p = x + TIndex.Get(cols, i) * stride;
                 s0 = Fma.MultiplyAdd(v, Avx.LoadVector256(p), s0);
                 if (nv > 1) s1 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 8), s1);

@@ -46,9 +46,10 @@ public sealed unsafe class SpmmPlan
         }
         if (precision == SpmmPrecision.BFloat16)
         {
-            var v = GC.AllocateUninitializedArray<ushort>(nnz, pinned: true);
-            for (int i = 0; i < w.Nnz; i++) v[i] = BFloat16.FromSingle(w.Values[i]);
-            _values = v; _pValues = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(v));
+            // One pad element first: the AVX2 kernels broadcast the 32 bits ending at weight i (see WeightBf16).
+            var v = GC.AllocateArray<ushort>(nnz + 1, pinned: true);
+            for (int i = 0; i < w.Nnz; i++) v[i + 1] = BFloat16.FromSingle(w.Values[i]);
+            _values = v; _pValues = (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(v)) + 1;
         }
         else
         {

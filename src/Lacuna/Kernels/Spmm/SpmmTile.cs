@@ -52,12 +52,16 @@ internal unsafe interface ISpmmWeight
 
     /// <summary>Eight weights from i widened to fp32 (AVX2 only).</summary>
     static abstract Vector256<float> Get8(void* values, int i);
+
+    /// <summary>Weight i in every lane (AVX2 only).</summary>
+    static abstract Vector256<float> Broadcast(void* values, int i);
 }
 
 internal unsafe struct WeightF32 : ISpmmWeight
 {
     public static float Get(void* values, int i) => ((float*)values)[i];
     public static Vector256<float> Get8(void* values, int i) => Avx.LoadVector256((float*)values + i);
+    public static Vector256<float> Broadcast(void* values, int i) => Avx.BroadcastScalarToVector256((float*)values + i);
 }
 
 internal unsafe struct WeightBf16 : ISpmmWeight
@@ -65,6 +69,14 @@ internal unsafe struct WeightBf16 : ISpmmWeight
     public static float Get(void* values, int i) => BitConverter.Int32BitsToSingle(((ushort*)values)[i] << 16);
     public static Vector256<float> Get8(void* values, int i) =>
         Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)values + i), 16).AsSingle();
+
+    /// <summary>
+    /// Broadcasts the 32 bits ending with weight i (weights i−1 and i; the array has one pad element before the first
+    /// weight) and clears the low half: one load and one logic op, where widening in a general register and
+    /// broadcasting from there measured 0.88x the speed of fp32 weights (DLMC rn50 0.9, 1 thread).
+    /// </summary>
+    public static Vector256<float> Broadcast(void* values, int i) =>
+        Avx.And(Avx.BroadcastScalarToVector256((float*)((ushort*)values + i - 1)), Vector256.Create(0xFFFF0000u).AsSingle());
 }
 
 /// <summary>Storage of the non-zero weights in a plan. Accumulation is always fp32.</summary>

@@ -125,6 +125,17 @@ public sealed class Conv2d : Layer
         return result;
     }
 
+    /// <summary>
+    /// Copies of the last training step's blocked operands (x from forward, dy from backward) and their shape, for
+    /// benchmarking the kernels on real activation and gradient zero patterns. Null before a SparseTrain step.
+    /// </summary>
+    public (ConvTrainShape Shape, float[] X, float[] Dy)? CapturedOperands()
+    {
+        if (!UsesSparseTrainKernels || _xb is null || _dyb is null || _x.Data is null) return null;
+        var s = Shape(_x);
+        return (s, _xb.AsSpan(0, (int)s.InputLength).ToArray(), _dyb.AsSpan(0, (int)s.OutputLength).ToArray());
+    }
+
     public override string Export(GraphExport g, string input)
     {
         string w = g.Initializer(Name + ".weight", _weight.Shape, _weight.Value);

@@ -40,10 +40,10 @@ public static class FashionNets
             layers.Add(new MaxPool2d($"pool{st + 1}", 2));
         }
         layers.Add(new Flatten("flatten"));
-        layers.Add(new Dropout("drop1", 0.4f, seed + 100));
+        layers.Add(new Dropout("drop1", 0.3f, seed + 100));
         layers.Add(new Linear("fc1", c * 3 * 3, 8 * width, seed + (ulong)s++));
         layers.Add(new Relu("fc1.relu"));
-        layers.Add(new Dropout("drop2", 0.4f, seed + 101));
+        layers.Add(new Dropout("drop2", 0.3f, seed + 101));
         layers.Add(new Linear("fc2", 8 * width, classes, seed + (ulong)s));
         return new Network("fashion-vgg", new Sequential("vgg", [.. layers]), 1, 28, 28, classes);
     }

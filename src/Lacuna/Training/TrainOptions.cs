@@ -2,13 +2,13 @@ namespace Lacuna.Training;
 
 /// <summary>
 /// How to train. Defaults are those `lacuna train --net vgg` uses: Adam at 2e-3 with a cosine schedule and
-/// light augmentation, batch 64, 8 epochs.
+/// light augmentation, batch 64, 6 epochs.
 /// </summary>
 public sealed record TrainOptions
 {
     public string Network { get; init; } = "vgg";
     public int Width { get; init; } = 32;
-    public int Epochs { get; init; } = 8;
+    public int Epochs { get; init; } = 6;
     public int BatchSize { get; init; } = 64;
     /// <summary>"adam" or "sgd".</summary>
     public string Optimizer { get; init; } = "adam";

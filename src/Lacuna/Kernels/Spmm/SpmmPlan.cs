@@ -12,6 +12,11 @@ namespace Lacuna.Kernels.Spmm;
 /// consecutive columns of row k of X. See <see cref="SpmmSchedule"/> for how N is cut into tiles, K into blocks
 /// and the work into threads. Column indices are stored in 16 bits when K ≤ 65536; weights in fp32 or bf16.
 /// Buffers: x ≥ K·N, y ≥ M·N, bias [M] or empty. Plans are immutable and safe to share between threads.
+/// <para>Measured (`lacuna bench spmm --dlmc .../rn50/magnitude_pruning/S --threads 1 --repeat 9`, geomean vs OpenBLAS
+/// sgemm, on a 2-core machine shared with other jobs, so ±20%): S = 0.7: 1.32x, 0.9: 3.46x (3.6-4.1x in quieter
+/// runs), 0.95: 6.99x; the 64-column one-row-at-a-time kernel before measured 1.25x / 2.99-3.37x / 5.90x. Kernel
+/// throughput with X in L1 reaches 0.20-0.22 ns per non-zero × 8 columns on the 96-column tile (synthetic
+/// 512×64·64×96 at 0.7), about OpenBLAS's per-FMA rate; on DLMC layers X comes from L2 and it is 0.3-0.5 ns.</para>
 /// </summary>
 public sealed unsafe class SpmmPlan
 {

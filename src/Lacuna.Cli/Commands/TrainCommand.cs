@@ -166,7 +166,11 @@ public static class TrainCommand
         log.WriteLine($"  {"layer",-22}" + string.Concat(history.Select(h => $" {"ep" + h.Epoch,6}")));
         foreach (string l in layers)
             log.WriteLine($"  {l,-22}" + string.Concat(history.Select(h => $" {h.ReluSparsity.GetValueOrDefault(l),6:F3}")));
+        log.WriteLine("zero fraction of each conv's output gradient dy (what BWI skips):");
+        foreach (string l in history[0].ConvGradientZeros.Keys)
+            log.WriteLine($"  {l,-22}" + string.Concat(history.Select(h => $" {h.ConvGradientZeros.GetValueOrDefault(l),6:F3}")));
         log.WriteLine($"  {"test accuracy",-22}" + string.Concat(history.Select(h => $" {h.TestAccuracy,6:F4}")));
+        log.WriteLine($"  {"seconds",-22}" + string.Concat(history.Select(h => $" {h.Seconds,6:F0}")));
     }
 
     /// <summary>Reloads the exported model and compares its logits with the trained network's on test images.</summary>

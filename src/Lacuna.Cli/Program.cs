@@ -9,4 +9,5 @@ root.Subcommands.Add(ConformanceCommand.Build());
 root.Subcommands.Add(RunCommand.Build());
 root.Subcommands.Add(InspectCommand.Build());
 root.Subcommands.Add(ZooCommand.Build());
+root.Subcommands.Add(TrainCommand.Build());
 return root.Parse(args).Invoke();

@@ -125,4 +125,51 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(2, badDlmc.Code);
         Assert.Contains("nope", badDlmc.Err);
     }
+
+    [Fact]
+    public void Train_checkpoints_resumes_exports_and_feeds_measured_train_conv()
+    {
+        string ckpt = Path.Combine(_dir, "vgg.ckpt"), onnx = Path.Combine(_dir, "vgg.onnx");
+        string[] common = ["--limit", "96", "--test-limit", "64", "--width", "4", "--batch", "32", "--threads", "1", "--checkpoint", ckpt, "--output", onnx, "--json"];
+        var (code, output, err) = Invoke(TrainCommand.Build(), ["train", "--epochs", "1", .. common]);
+        Assert.True(code == 0, err);
+        using (var doc = JsonDocument.Parse(output))
+        {
+            Assert.Equal("fashion-vgg", doc.RootElement.GetProperty("network").GetString());
+            Assert.Equal(1, doc.RootElement.GetProperty("history").GetArrayLength());
+            Assert.True(doc.RootElement.GetProperty("onnx_max_abs_diff").GetDouble() < 1e-3);
+        }
+        Assert.True(File.Exists(ckpt) && File.Exists(onnx));
+        Assert.Contains("ep 1/1", err);             // the progress line
+        Assert.Contains("conv1_2.relu", err);       // the per-epoch sparsity table
+
+        (code, output, err) = Invoke(TrainCommand.Build(), ["train", "--resume", ckpt, "--epochs", "2", .. common]);
+        Assert.True(code == 0, err);
+        Assert.Contains("resumed", err);
+        using (var doc = JsonDocument.Parse(output))
+            Assert.Equal(2, doc.RootElement.GetProperty("history").GetArrayLength());
+
+        (code, output, err) = Invoke(BenchCommand.Build(), "bench", "train-conv", "--sparsity", "measured", "--checkpoint", ckpt, "--batch", "2",
+            "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using (var doc = JsonDocument.Parse(output))
+        {
+            var results = doc.RootElement.GetProperty("results");
+            Assert.Equal(5, results.GetArrayLength()); // the non-initial convs of the VGG
+            foreach (var r in results.EnumerateArray())
+            {
+                Assert.InRange(r.GetProperty("x_zeros").GetDouble(), 0.05, 1.0);
+                Assert.True(r.GetProperty("bww_speedup").GetDouble() > 0);
+            }
+            Assert.True(doc.RootElement.GetProperty("summary").GetProperty("speedup").GetDouble() > 0);
+        }
+
+        var bad = Invoke(TrainCommand.Build(), "train", "--data", Path.Combine(_dir, "nowhere"), "--limit", "8");
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("dataset-fashion-mnist", bad.Err);
+        File.WriteAllText(ckpt, "garbage");
+        bad = Invoke(TrainCommand.Build(), "train", "--resume", ckpt);
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("LCNACKPT", bad.Err);
+    }
 }

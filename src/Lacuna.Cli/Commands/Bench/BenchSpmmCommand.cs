@@ -16,6 +16,8 @@ namespace Lacuna.Cli.Commands.Bench;
 /// synthesized) as Y = W·X with N from rn50_batchsizes.txt × batch. Contenders, interleaved on the same X:
 /// Lacuna's SpMM, Lacuna's dense GEMM on the densified W, OpenBLAS sgemm on the densified W.
 /// speedup_vs_openblas = openblas_ms / lacuna_sparse_ms; speedup_vs_dense = lacuna_dense_ms / lacuna_sparse_ms.
+/// With --bf16 a fourth contender stores the weights as bf16 (fp32 accumulation): lacuna_bf16_ms,
+/// bf16_speedup_vs_fp32 and bf16_max_rel_error = max |Y_bf16 − Y_fp32| / max |Y_fp32|.
 /// </summary>
 public static class BenchSpmmCommand
 {
@@ -28,9 +30,10 @@ public static class BenchSpmmCommand
         var repeat = CommonOptions.Repeat(5);
         var warmup = CommonOptions.Warmup(1);
         var json = CommonOptions.Json();
+        var bf16 = new Option<bool>("--bf16") { Description = "Also time bf16 weight storage (fp32 accumulation) and report its error vs fp32." };
         var cmd = new Command("spmm", "Sparse W·X on DLMC ResNet-50 matrices: Lacuna SpMM vs Lacuna dense GEMM vs OpenBLAS.")
         {
-            dlmc, batch, filter, threads, repeat, warmup, json,
+            dlmc, batch, filter, threads, repeat, warmup, json, bf16,
         };
         cmd.SetAction(pr =>
         {
@@ -47,18 +50,20 @@ public static class BenchSpmmCommand
             string? sizesPath = DlmcReader.FindBatchSizes(dir);
             if (sizesPath is null) { Console.Error.WriteLine($"rn50_batchsizes.txt not found in {dir} or any parent folder."); return 2; }
             if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.InstallHint); return 3; }
-            return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json));
+            return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16));
         });
         return cmd;
     }
 
-    private static unsafe int Run(string[] files, Dictionary<string, int> sizes, int batch, int threads, int repeats, int warmup, bool json)
+    private static unsafe int Run(string[] files, Dictionary<string, int> sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16)
     {
         WorkerPool.DefaultThreads = threads;
         OpenBlas.SetThreads(threads);
         var results = new JsonArray();
         var vsBlas = new List<double>();
         var vsDense = new List<double>();
+        var bf16VsFp32 = new List<double>();
+        double bf16MaxErr = 0;
         var table = new Table().Title($"SpMM on DLMC, batch {batch}, {threads} thread(s), median of {repeats}")
             .AddColumns("matrix", "M", "K", "N", "sparsity", "sparse ms", "dense ms", "openblas ms", "vs openblas", "vs dense");
         void Body(Action<string> progress)
@@ -76,24 +81,38 @@ public static class BenchSpmmCommand
                 using var ys = new Tensor(m, n);
                 using var yd = new Tensor(m, n);
                 using var yo = new Tensor(m, n);
+                using var yb = new Tensor(m, n);
                 var plan = SpmmPlan.Create(w);
+                var planBf16 = bf16 ? SpmmPlan.Create(w, default, default, SpmmPrecision.BFloat16) : null;
                 float* pd = dense.Pointer, px = x.Pointer, pyo = yo.Pointer;
-                var t = Measure.Interleaved(warmup, repeats, new (string, Action)[]
+                var contenders = new List<(string, Action)>
                 {
                     ("sparse", () => plan.Run(x.Span, n, ys.Span, threads)),
                     ("dense", () => Gemm.Compute(m, n, k, dense.Span, k, false, x.Span, n, false, yd.Span, n, threads: threads)),
                     ("openblas", () => OpenBlas.Sgemm(m, n, k, pd, k, false, px, n, false, pyo, n)),
-                });
+                };
+                if (planBf16 is not null) contenders.Add(("bf16", () => planBf16.Run(x.Span, n, yb.Span, threads)));
+                var t = Measure.Interleaved(warmup, repeats, contenders.ToArray());
                 double diff = BenchDenseConvCommand.MaxRelDiff(ys.Span, yo.Span);
                 if (diff > 1e-3) Console.Error.WriteLine($"warning: {name}: SpMM and OpenBLAS differ by {diff:E2} (relative)");
                 double s = t[0].MedianMs, d = t[1].MedianMs, o = t[2].MedianMs;
                 vsBlas.Add(o / s); vsDense.Add(d / s);
-                results.Add(new JsonObject
+                var row = new JsonObject
                 {
                     ["name"] = name, ["m"] = m, ["k"] = k, ["n"] = n, ["nnz"] = w.Nnz, ["sparsity"] = BenchJson.Num(w.Sparsity),
                     ["lacuna_sparse_ms"] = BenchJson.Num(s), ["lacuna_dense_ms"] = BenchJson.Num(d), ["openblas_ms"] = BenchJson.Num(o),
                     ["speedup_vs_openblas"] = BenchJson.Num(o / s), ["speedup_vs_dense"] = BenchJson.Num(d / s),
-                });
+                };
+                if (planBf16 is not null)
+                {
+                    double bms = t[3].MedianMs, err = BenchDenseConvCommand.MaxRelDiff(yb.Span, ys.Span);
+                    bf16VsFp32.Add(s / bms);
+                    bf16MaxErr = Math.Max(bf16MaxErr, err);
+                    row["lacuna_bf16_ms"] = BenchJson.Num(bms);
+                    row["bf16_speedup_vs_fp32"] = BenchJson.Num(s / bms);
+                    row["bf16_max_rel_error"] = BenchJson.Num(err);
+                }
+                results.Add(row);
                 table.AddRow(Markup.Escape(name), m.ToString(), k.ToString(), n.ToString(), $"{w.Sparsity:F3}", $"{s:F3}", $"{d:F3}", $"{o:F3}", $"{o / s:F2}", $"{d / s:F2}");
             }
         }
@@ -106,21 +125,30 @@ public static class BenchSpmmCommand
             });
         double gBlas = Measure.GeometricMean(vsBlas), gDense = Measure.GeometricMean(vsDense);
         if (json)
+        {
+            var summary = new JsonObject
+            {
+                ["matrices"] = vsBlas.Count,
+                ["geomean_speedup_vs_openblas"] = BenchJson.Num(gBlas),
+                ["geomean_speedup_vs_dense"] = BenchJson.Num(gDense),
+            };
+            if (bf16)
+            {
+                summary["geomean_bf16_speedup_vs_fp32"] = BenchJson.Num(Measure.GeometricMean(bf16VsFp32));
+                summary["bf16_max_rel_error"] = BenchJson.Num(bf16MaxErr);
+            }
             Console.WriteLine(BenchJson.Write(new JsonObject
             {
                 ["bench"] = "spmm", ["threads"] = threads, ["batch"] = batch, ["tier"] = IsaTiers.Best.ToString(),
-                ["repeats"] = repeats, ["results"] = results,
-                ["summary"] = new JsonObject
-                {
-                    ["matrices"] = vsBlas.Count,
-                    ["geomean_speedup_vs_openblas"] = BenchJson.Num(gBlas),
-                    ["geomean_speedup_vs_dense"] = BenchJson.Num(gDense),
-                },
+                ["repeats"] = repeats, ["results"] = results, ["summary"] = summary,
             }));
+        }
         else
         {
             AnsiConsole.Write(table);
             Console.WriteLine($"geomean speedup vs OpenBLAS {gBlas:F2}x, vs Lacuna dense {gDense:F2}x over {vsBlas.Count} matrices");
+            if (bf16)
+                Console.WriteLine($"bf16 weights: geomean {Measure.GeometricMean(bf16VsFp32):F2}x vs fp32 SpMM, max error {bf16MaxErr:E2} of max |Y|");
         }
         return 0;
     }

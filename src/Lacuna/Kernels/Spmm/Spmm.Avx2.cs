@@ -6,57 +6,140 @@ namespace Lacuna.Kernels.Spmm;
 
 internal static unsafe partial class Spmm
 {
-    private const int PrefetchDistance = 8;
 
     /// <summary>
-    /// AVX2+FMA: 64 columns (8 ymm accumulators) per pass. Eight independent FMA chains hide the 4-cycle FMA
-    /// latency at two FMAs per cycle; per non-zero: one broadcast, eight load+FMA pairs (bound by two 256-bit
-    /// loads per cycle). The same tile measured 1.7x faster than a 4-chain 32-column tile on direct sparse
-    /// conv (`lacuna bench conv`, 0.9 sparsity, geomean vs dense 1.64x → 2.74x).
+    /// AVX2+FMA row pass over a tile of <c>TTile.Vectors</c> × 8 columns: per non-zero, one broadcast weight and one
+    /// load+FMA per vector into that vector's own accumulator (independent FMA chains). Tiles of up to 6 vectors
+    /// have too few chains to hide the 4-cycle FMA latency, so they run two non-zeros per step into two accumulator
+    /// sets and add them at the end.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx2Pass64(SpmmArgs* a)
+    public static void Avx2Tile<TTile, TIndex, TWeight>(SpmmArgs* a)
+        where TTile : struct, ISpmmTile where TIndex : struct, ISpmmIndex where TWeight : struct, ISpmmWeight
     {
-        float* x = a->X, vals = a->Values;
-        int* cols = a->Cols;
-        long stride = a->Stride;
-        int count = a->Count;
-        var bias = Vector256.Create(a->Bias);
-        Vector256<float> s0 = bias, s1 = bias, s2 = bias, s3 = bias, s4 = bias, s5 = bias, s6 = bias, s7 = bias;
-        // Prefetch the X row of the non-zero PrefetchDistance ahead: rows are random, so hardware prefetchers
-        // can't guess them, and a pass spans four cache lines per row.
-        int pfEnd = count - PrefetchDistance;
-        for (int i = 0; i < count; i++)
+        float* x = a->X;
+        void* cols = a->Cols, vals = a->Values;
+        int* starts = a->Starts, ends = a->Ends;
+        float* bias = a->Bias;
+        bool accumulate = a->Accumulate;
+        nint stride = a->Stride, ldy = a->Ldy;
+        int nv = TTile.Vectors, valid = a->Valid;
+        var lo = Vector256.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
+        var hi = Vector256.Create(a->Max);
+        bool clamp = a->Activate && a->Activation != ActivationKind.None;
+        float* y = a->Y + a->M0 * ldy;
+        var laneMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid & 7)).AsSingle();
+        for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
-            if (i < pfEnd)
+            int i = starts[m], end = ends[m];
+            Vector256<float> s0 = Vector256.Create(bias[m]), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
+            if (accumulate)
             {
-                float* q = x + cols[i + PrefetchDistance] * stride;
-                Sse.Prefetch0(q); Sse.Prefetch0(q + 16); Sse.Prefetch0(q + 32); Sse.Prefetch0(q + 48);
+                s0 = LoadY(y, valid, laneMask);
+                if (nv > 1) s1 = LoadY(y + 8, valid - 8, laneMask);
+                if (nv > 2) s2 = LoadY(y + 16, valid - 16, laneMask);
+                if (nv > 3) s3 = LoadY(y + 24, valid - 24, laneMask);
+                if (nv > 4) s4 = LoadY(y + 32, valid - 32, laneMask);
+                if (nv > 5) s5 = LoadY(y + 40, valid - 40, laneMask);
+                if (nv > 6) s6 = LoadY(y + 48, valid - 48, laneMask);
+                if (nv > 7) s7 = LoadY(y + 56, valid - 56, laneMask);
+                if (nv > 8) s8 = LoadY(y + 64, valid - 64, laneMask);
+                if (nv > 9) s9 = LoadY(y + 72, valid - 72, laneMask);
+                if (nv > 10) s10 = LoadY(y + 80, valid - 80, laneMask);
+                if (nv > 11) s11 = LoadY(y + 88, valid - 88, laneMask);
             }
-            var v = Vector256.Create(vals[i]);
-            float* p = x + cols[i] * stride;
-            s0 = Fma.MultiplyAdd(v, Avx.LoadVector256(p), s0);
-            s1 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 8), s1);
-            s2 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 16), s2);
-            s3 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 24), s3);
-            s4 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 32), s4);
-            s5 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 40), s5);
-            s6 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 48), s6);
-            s7 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 56), s7);
+            if (nv <= 6)
+            {
+                // Two non-zeros per step into two accumulator sets: a tile this narrow has too few independent
+                // FMA chains per non-zero to cover the FMA latency.
+                Vector256<float> t0 = Vector256<float>.Zero, t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0;
+                for (; i + 2 <= end; i += 2)
+                {
+                    var v = TWeight.Broadcast(vals, i);
+                    var u = TWeight.Broadcast(vals, i + 1);
+                    float* p = x + TIndex.Get(cols, i) * stride;
+                    float* q = x + TIndex.Get(cols, i + 1) * stride;
+                    s0 = Fma.MultiplyAdd(v, Avx.LoadVector256(p), s0);
+                    t0 = Fma.MultiplyAdd(u, Avx.LoadVector256(q), t0);
+                    if (nv > 1) { s1 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 8), s1); t1 = Fma.MultiplyAdd(u, Avx.LoadVector256(q + 8), t1); }
+                    if (nv > 2) { s2 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 16), s2); t2 = Fma.MultiplyAdd(u, Avx.LoadVector256(q + 16), t2); }
+                    if (nv > 3) { s3 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 24), s3); t3 = Fma.MultiplyAdd(u, Avx.LoadVector256(q + 24), t3); }
+                    if (nv > 4) { s4 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 32), s4); t4 = Fma.MultiplyAdd(u, Avx.LoadVector256(q + 32), t4); }
+                    if (nv > 5) { s5 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 40), s5); t5 = Fma.MultiplyAdd(u, Avx.LoadVector256(q + 40), t5); }
+                }
+                s0 += t0; s1 += t1; s2 += t2; s3 += t3; s4 += t4; s5 += t5;
+            }
+            for (; i < end; i++)
+            {
+                var v = TWeight.Broadcast(vals, i);
+                float* p = x + TIndex.Get(cols, i) * stride;
+                s0 = Fma.MultiplyAdd(v, Avx.LoadVector256(p), s0);
+                if (nv > 1) s1 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 8), s1);
+                if (nv > 2) s2 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 16), s2);
+                if (nv > 3) s3 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 24), s3);
+                if (nv > 4) s4 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 32), s4);
+                if (nv > 5) s5 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 40), s5);
+                if (nv > 6) s6 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 48), s6);
+                if (nv > 7) s7 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 56), s7);
+                if (nv > 8) s8 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 64), s8);
+                if (nv > 9) s9 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 72), s9);
+                if (nv > 10) s10 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 80), s10);
+                if (nv > 11) s11 = Fma.MultiplyAdd(v, Avx.LoadVector256(p + 88), s11);
+            }
+            if (clamp)
+            {
+                s0 = Avx.Min(Avx.Max(s0, lo), hi); s1 = Avx.Min(Avx.Max(s1, lo), hi); s2 = Avx.Min(Avx.Max(s2, lo), hi);
+                s3 = Avx.Min(Avx.Max(s3, lo), hi); s4 = Avx.Min(Avx.Max(s4, lo), hi); s5 = Avx.Min(Avx.Max(s5, lo), hi);
+                s6 = Avx.Min(Avx.Max(s6, lo), hi); s7 = Avx.Min(Avx.Max(s7, lo), hi); s8 = Avx.Min(Avx.Max(s8, lo), hi);
+                s9 = Avx.Min(Avx.Max(s9, lo), hi); s10 = Avx.Min(Avx.Max(s10, lo), hi); s11 = Avx.Min(Avx.Max(s11, lo), hi);
+            }
+            if (valid >= nv * 8)
+            {
+                Avx.Store(y, s0);
+                if (nv > 1) Avx.Store(y + 8, s1);
+                if (nv > 2) Avx.Store(y + 16, s2);
+                if (nv > 3) Avx.Store(y + 24, s3);
+                if (nv > 4) Avx.Store(y + 32, s4);
+                if (nv > 5) Avx.Store(y + 40, s5);
+                if (nv > 6) Avx.Store(y + 48, s6);
+                if (nv > 7) Avx.Store(y + 56, s7);
+                if (nv > 8) Avx.Store(y + 64, s8);
+                if (nv > 9) Avx.Store(y + 72, s9);
+                if (nv > 10) Avx.Store(y + 80, s10);
+                if (nv > 11) Avx.Store(y + 88, s11);
+            }
+            else
+            {
+                Store(y, s0, valid);
+                if (nv > 1) Store(y + 8, s1, valid - 8);
+                if (nv > 2) Store(y + 16, s2, valid - 16);
+                if (nv > 3) Store(y + 24, s3, valid - 24);
+                if (nv > 4) Store(y + 32, s4, valid - 32);
+                if (nv > 5) Store(y + 40, s5, valid - 40);
+                if (nv > 6) Store(y + 48, s6, valid - 48);
+                if (nv > 7) Store(y + 56, s7, valid - 56);
+                if (nv > 8) Store(y + 64, s8, valid - 64);
+                if (nv > 9) Store(y + 72, s9, valid - 72);
+                if (nv > 10) Store(y + 80, s10, valid - 80);
+                if (nv > 11) Store(y + 88, s11, valid - 88);
+            }
         }
-        float* y = a->Y;
-        int valid = a->Valid;
-        Store(a, y, s0, valid); Store(a, y + 8, s1, valid - 8); Store(a, y + 16, s2, valid - 16); Store(a, y + 24, s3, valid - 24);
-        Store(a, y + 32, s4, valid - 32); Store(a, y + 40, s5, valid - 40); Store(a, y + 48, s6, valid - 48); Store(a, y + 56, s7, valid - 56);
     }
 
-    /// <summary>Activation and store of one vector, keeping its first <paramref name="valid"/> lanes.</summary>
+    /// <summary>Loads the first <paramref name="valid"/> lanes of a partial sum (a masked load for 1-7; nothing past them is read).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(SpmmArgs* a, float* dst, Vector256<float> s, int valid)
+    private static Vector256<float> LoadY(float* src, int valid, Vector256<float> laneMask)
+    {
+        if (valid >= 8) return Avx.LoadVector256(src);
+        if (valid <= 0) return Vector256<float>.Zero;
+        return Avx.MaskLoad(src, laneMask);
+    }
+
+    /// <summary>Stores one vector, keeping its first <paramref name="valid"/> lanes (a masked store for 1-7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* dst, Vector256<float> s, int valid)
     {
         if (valid <= 0) return;
-        if (a->Activation == ActivationKind.Relu) s = Avx.Max(s, Vector256<float>.Zero);
-        else if (a->Activation == ActivationKind.Clip) s = Avx.Min(Avx.Max(s, Vector256.Create(a->Min)), Vector256.Create(a->Max));
         if (valid >= 8) Avx.Store(dst, s);
         else Avx.MaskStore(dst, Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid)).AsSingle(), s);
     }

@@ -1,50 +1,90 @@
 namespace Lacuna.Kernels.Spmm;
 
 /// <summary>
-/// Arguments of one SpMM pass: one sparse row over one register tile of Width columns.
-/// y[j] = act(Bias + Σ_i Values[i] · X[Cols[i]·Stride + j]) for j in [0, Valid); X is read for j in [0, Width)
-/// (callers guarantee that much is readable: interior tiles of X, or the zero-padded tail copy).
+/// Arguments of one SpMM call: rows [M0, M1) of W over one register tile of Width columns.
+/// Y[m·Ldy + j] = act(init + Σ_i w_i · X[col_i·Stride + j]) for j in [0, Valid), i over [Starts[m], Ends[m]) (a whole
+/// CSR row, or its part in one block of K), init = Y's current value when Accumulate, else Bias[m], and act applied
+/// only when Activate (the last K block); X is read for j in [0, Width), so callers point X at interior columns or at
+/// a zero-padded panel. Cols are 16- or 32-bit and Values fp32 or bf16, as the kernel variant expects. Looping over
+/// the rows inside the kernel keeps the activation bounds and pointers in registers across rows (short rows at 95%
+/// sparsity have only a few non-zeros, so per-row call overhead would be a large share).
 /// </summary>
 internal unsafe struct SpmmArgs
 {
     public float* X;
     public int Stride;
-    public int* Cols;
-    public float* Values;
-    public int Count;
-    public float Bias;
+    public void* Cols;
+    public void* Values;
+    public int* Starts, Ends;
+    public float* Bias;
+    public bool Accumulate, Activate;
+    public int M0, M1;
     public float* Y;
+    public int Ldy;
     public int Valid;
     public ActivationKind Activation;
     public float Min, Max;
 }
 
-/// <summary>One registry entry: tier, tile width (columns of X per pass) and function.</summary>
+/// <summary>
+/// One registry entry: a tier and a tile (Vectors × Lanes columns of X per pass), with one compiled body per
+/// index width (16/32-bit) and weight precision (fp32/bf16).
+/// </summary>
 internal sealed unsafe class SpmmKernel
 {
-    public SpmmKernel(IsaTier tier, int width, delegate*<SpmmArgs*, void> function)
+    private readonly delegate*<SpmmArgs*, void>[] _variants;
+
+    public SpmmKernel(IsaTier tier, int lanes, int vectors, delegate*<SpmmArgs*, void>[] variants)
     {
-        Tier = tier; Width = width; Function = function;
+        Tier = tier; Lanes = lanes; Vectors = vectors; _variants = variants;
     }
 
     public IsaTier Tier { get; }
-    public int Width { get; }
-    public delegate*<SpmmArgs*, void> Function { get; }
+    public int Lanes { get; }
+    public int Vectors { get; }
+    public int Width => Lanes * Vectors;
     public string Name => $"{Tier} 1x{Width}";
+
+    public delegate*<SpmmArgs*, void> Function(SpmmPrecision precision, bool index16) =>
+        _variants[(precision == SpmmPrecision.BFloat16 ? 2 : 0) + (index16 ? 0 : 1)];
+
     public override string ToString() => Name;
+
+    public static SpmmKernel Avx2<T>() where T : struct, ISpmmTile => new(IsaTier.Avx2Fma, 8, T.Vectors, new delegate*<SpmmArgs*, void>[]
+    {
+        &Spmm.Avx2Tile<T, Index16, WeightF32>, &Spmm.Avx2Tile<T, Index32, WeightF32>,
+        &Spmm.Avx2Tile<T, Index16, WeightBf16>, &Spmm.Avx2Tile<T, Index32, WeightBf16>,
+    });
+
+    public static SpmmKernel Vector128<T>() where T : struct, ISpmmTile => new(IsaTier.Vector128, 4, T.Vectors, new delegate*<SpmmArgs*, void>[]
+    {
+        &Spmm.Vector128Tile<T, Index16, WeightF32>, &Spmm.Vector128Tile<T, Index32, WeightF32>,
+        &Spmm.Vector128Tile<T, Index16, WeightBf16>, &Spmm.Vector128Tile<T, Index32, WeightBf16>,
+    });
+
+    public static SpmmKernel Scalar() => new(IsaTier.Scalar, 4, 1, new delegate*<SpmmArgs*, void>[]
+    {
+        &Spmm.ScalarTile<Tile1, Index16, WeightF32>, &Spmm.ScalarTile<Tile1, Index32, WeightF32>,
+        &Spmm.ScalarTile<Tile1, Index16, WeightBf16>, &Spmm.ScalarTile<Tile1, Index32, WeightBf16>,
+    });
 }
 
-/// <summary>The SpMM registry: the one list the plan, the tests and the benchmarks read.</summary>
-internal static unsafe class SpmmKernels
+/// <summary>The SpMM registry: the one list the plan, the tests and the benchmarks read. Widest tile first per tier.</summary>
+internal static class SpmmKernels
 {
     public static readonly SpmmKernel[] All =
     {
-        new(IsaTier.Avx2Fma, 64, &Spmm.Avx2Pass64),
-        new(IsaTier.Vector128, 16, &Spmm.Vector128Pass16),
-        new(IsaTier.Scalar, 4, &Spmm.ScalarPass4),
+        SpmmKernel.Avx2<Tile12>(), SpmmKernel.Avx2<Tile10>(), SpmmKernel.Avx2<Tile8>(), SpmmKernel.Avx2<Tile7>(),
+        SpmmKernel.Avx2<Tile6>(), SpmmKernel.Avx2<Tile5>(), SpmmKernel.Avx2<Tile4>(), SpmmKernel.Avx2<Tile3>(),
+        SpmmKernel.Avx2<Tile2>(), SpmmKernel.Avx2<Tile1>(),
+        SpmmKernel.Vector128<Tile4>(), SpmmKernel.Vector128<Tile2>(), SpmmKernel.Vector128<Tile1>(),
+        SpmmKernel.Scalar(),
     };
 
     public static IEnumerable<SpmmKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
 
-    public static SpmmKernel Best => Supported.OrderByDescending(k => k.Tier).First();
+    public static IsaTier BestTier => Supported.Max(k => k.Tier);
+
+    /// <summary>The tiles of one tier, widest first.</summary>
+    public static SpmmKernel[] OfTier(IsaTier tier) => All.Where(k => k.Tier == tier).ToArray();
 }

@@ -113,6 +113,37 @@ internal static unsafe partial class ConvTrain
         var c6 = Avx.LoadVector256(acc + 48); var c7 = Avx.LoadVector256(acc + 56); var c8 = Avx.LoadVector256(acc + 64);
         float* xr = a->X, dr = a->Dy;
         int width = a->Width;
+        int wr = (int)a->XRowStride;
+        if (wr <= 32 && BitOperations.IsPow2(wr))
+        {
+            // Narrow maps (W ≤ 32): x rows are contiguous at stride wr, so one 64-bit mask covers 64 / wr rows and the
+            // loop exit (the one unpredictable branch) is paid per mask, not per short row. Lanes past W are zero.
+            int shift = BitOperations.Log2((uint)wr), perMask = 64 >> shift;
+            nint ds = a->DyRowStride;
+            for (int row = 0; row < a->Rows; row += perMask, xr += perMask * wr, dr += perMask * ds)
+            {
+                ulong m = NonZeroMask(xr, (Math.Min(perMask, a->Rows - row) * wr) >> 3);
+                while (m != 0)
+                {
+                    int i = BitOperations.TrailingZeroCount(m);
+                    m &= m - 1;
+                    var b = Avx.BroadcastScalarToVector256(xr + i);
+                    float* d = dr + (i >> shift) * ds + (i & (wr - 1)) * 8, p0 = d + r0, p1 = d + r1, p2 = d + r2;
+                    c0 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j0), c0);
+                    c1 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j1), c1);
+                    c2 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j2), c2);
+                    c3 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j0), c3);
+                    c4 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j1), c4);
+                    c5 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j2), c5);
+                    c6 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j0), c6);
+                    c7 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j1), c7);
+                    c8 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j2), c8);
+                }
+            }
+            c0.Store(acc); c1.Store(acc + 8); c2.Store(acc + 16); c3.Store(acc + 24); c4.Store(acc + 32);
+            c5.Store(acc + 40); c6.Store(acc + 48); c7.Store(acc + 56); c8.Store(acc + 64);
+            return;
+        }
         for (int row = 0; row < a->Rows; row++, xr += a->XRowStride, dr += a->DyRowStride)
         {
             for (int iw0 = 0; iw0 < width; iw0 += 64)

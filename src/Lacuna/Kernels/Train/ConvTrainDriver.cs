@@ -9,9 +9,6 @@ namespace Lacuna.Kernels.Train;
 /// </summary>
 internal static unsafe class ConvTrainDriver
 {
-    /// <summary>Output blocks per row-kernel tile: 8 vectors of 8 channels, the kernels' register accumulators.</summary>
-    public const int Tile = 8;
-
     /// <summary>Rows of a BWW strip: the dy rows of a strip stay in L1/L2 across the channels of a chunk.</summary>
     private const int StripRows = 8;
 
@@ -29,7 +26,8 @@ internal static unsafe class ConvTrainDriver
     {
         int ib = transpose ? s.OutBlocks : s.InBlocks, ob = transpose ? s.InBlocks : s.OutBlocks;
         int h = s.Height, w = s.Width, pad = s.Pad, hp = h + 2 * pad, wp = w + 2 * pad, ks = s.Kernel, n = s.Batch;
-        int tiles = ConvTrainPacking.Tiles(ob), blockLen = ConvTrainPacking.BlockLength(s.Taps);
+        int tile = k.TileBlocks, tc = tile * 8;
+        int tiles = ConvTrainPacking.Tiles(ob, tile), blockLen = ConvTrainPacking.BlockLength(s.Taps, tile);
         float[] padded = ConvTrainScratch.Get(ConvTrainScratch.Padded, (long)n * ib * hp * wp * 8);
         fixed (float* pp = padded)
         {
@@ -44,7 +42,7 @@ internal static unsafe class ConvTrainDriver
             WorkerPool.Shared.Run(parts, part =>
             {
                 var (start, end) = WorkerPool.Range(items, parts, part);
-                var acc = GC.AllocateUninitializedArray<float>(rowsPerItem * w * Tile * 8, pinned: true);
+                var acc = GC.AllocateUninitializedArray<float>(rowsPerItem * w * tc, pinned: true);
                 fixed (float* pacc = acc)
                 {
                     ConvTrainRowArgs a = default;
@@ -56,25 +54,25 @@ internal static unsafe class ConvTrainDriver
                     {
                         int rb = item % rowBlocks, dt = item / rowBlocks % tiles, img = item / rowBlocks / tiles;
                         int oh0 = rb * rowsPerItem, rows = Math.Min(rowsPerItem, h - oh0);
-                        new Span<float>(pacc, rows * w * 64).Clear();
+                        new Span<float>(pacc, rows * w * tc).Clear();
                         for (int b = 0; b < ib; b++)
                         {
                             a.Weights = (float*)pw + ((long)dt * ib + b) * blockLen;
                             for (int r = 0; r < rows; r++)
                             {
                                 a.Input = (float*)ppad + (((long)img * ib + b) * hp + oh0 + r) * wp * 8;
-                                a.Acc = pacc + r * w * 64;
+                                a.Acc = pacc + r * w * tc;
                                 k.Rows(&a);
                             }
                         }
-                        int blocks = Math.Min(Tile, ob - dt * Tile);
+                        int blocks = Math.Min(tile, ob - dt * tile);
                         for (int r = 0; r < rows; r++)
                             for (int blk = 0; blk < blocks; blk++)
                             {
-                                float* o = (float*)pdst + (((long)img * ob + dt * Tile + blk) * h + oh0 + r) * w * 8;
-                                float* ar = pacc + r * w * 64 + blk * 8;
+                                float* o = (float*)pdst + (((long)img * ob + dt * tile + blk) * h + oh0 + r) * w * 8;
+                                float* ar = pacc + r * w * tc + blk * 8;
                                 for (int x = 0; x < w; x++)
-                                    new ReadOnlySpan<float>(ar + x * 64, 8).CopyTo(new Span<float>(o + x * 8, 8));
+                                    new ReadOnlySpan<float>(ar + x * tc, 8).CopyTo(new Span<float>(o + x * 8, 8));
                             }
                     }
                 }

@@ -3,8 +3,8 @@ namespace Lacuna.Kernels.Train;
 /// <summary>
 /// Arguments of a row kernel, the body of FWD and BWI (BWI is FWD of dy with the weights transposed and
 /// flipped, see <see cref="ConvTrainPacking"/>). For each of <see cref="Width"/> output pixels of one output row
-/// and one input block (8 input lanes) it adds, for a tile of <see cref="ConvTrainDriver.Tile"/> output blocks
-/// (64 output channels, one Vector256 each):
+/// and one input block (8 input lanes) it adds, for a tile of T = <see cref="ConvTrainKernel.TileBlocks"/> output blocks
+/// (8·T output channels, one Vector256 each; T = 8, or 4 for layers of at most 32 output channels):
 /// acc[ow][r][:] += Σ_{kh, kw, lane} in[kh·RowStride + (ow + kw)·8 + lane] · w[kh][kw·8 + lane][r][:].
 /// A sparse kernel visits only the non-zero in[...] (a vector compare of 8 lanes, a bit mask, its set bits).
 /// </summary>
@@ -14,9 +14,9 @@ internal unsafe struct ConvTrainRowArgs
     public float* Input;
     /// <summary>Floats between two padded rows: (W + 2·pad) · 8.</summary>
     public nint RowStride;
-    /// <summary>[KH][KW·8][Tile][8]: packed weights of this output tile and input block.</summary>
+    /// <summary>[KH][KW·8][T][8]: packed weights of this output tile and input block.</summary>
     public float* Weights;
-    /// <summary>[Width][Tile][8] accumulators, read and written.</summary>
+    /// <summary>[Width][T][8] accumulators, read and written.</summary>
     public float* Acc;
     public int Width, KH, KW;
 }
@@ -44,19 +44,25 @@ internal unsafe struct ConvTrainWeightArgs
     public float* Acc;
 }
 
-/// <summary>One registry entry: a tier, dense or sparse, and its row (FWD/BWI) and weight-gradient (BWW) kernels.</summary>
+/// <summary>
+/// One registry entry: a tier, dense or sparse, the output blocks of its row tile, and its row (FWD/BWI) and
+/// weight-gradient (BWW) kernels.
+/// </summary>
 internal sealed unsafe class ConvTrainKernel
 {
-    public ConvTrainKernel(IsaTier tier, bool sparse, delegate*<ConvTrainRowArgs*, void> rows, delegate*<ConvTrainWeightArgs*, void> weights)
+    public ConvTrainKernel(IsaTier tier, bool sparse, delegate*<ConvTrainRowArgs*, void> rows, delegate*<ConvTrainWeightArgs*, void> weights,
+        int tileBlocks = 8)
     {
-        Tier = tier; Sparse = sparse; Rows = rows; Weights = weights;
+        Tier = tier; Sparse = sparse; Rows = rows; Weights = weights; TileBlocks = tileBlocks;
     }
 
     public IsaTier Tier { get; }
     public bool Sparse { get; }
+    /// <summary>Output blocks (of 8 channels) per row-kernel tile: 8, or 4 for narrow layers.</summary>
+    public int TileBlocks { get; }
     public delegate*<ConvTrainRowArgs*, void> Rows { get; }
     public delegate*<ConvTrainWeightArgs*, void> Weights { get; }
-    public string Name => $"{Tier} {(Sparse ? "sparse" : "dense")}";
+    public string Name => $"{Tier} {(Sparse ? "sparse" : "dense")} tile {TileBlocks * 8}";
     public override string ToString() => Name;
 }
 
@@ -67,6 +73,8 @@ internal static unsafe class ConvTrainRegistry
     {
         new(IsaTier.Avx2Fma, false, &ConvTrain.Avx2RowsDense, &ConvTrain.Avx2WeightsDense),
         new(IsaTier.Avx2Fma, true, &ConvTrain.Avx2RowsSparse, &ConvTrain.Avx2WeightsSparse),
+        new(IsaTier.Avx2Fma, false, &ConvTrain.Avx2RowsDense4, &ConvTrain.Avx2WeightsDense, tileBlocks: 4),
+        new(IsaTier.Avx2Fma, true, &ConvTrain.Avx2RowsSparse4, &ConvTrain.Avx2WeightsSparse, tileBlocks: 4),
         new(IsaTier.Vector128, false, &ConvTrain.Vector128RowsDense, &ConvTrain.Vector128WeightsDense),
         new(IsaTier.Vector128, true, &ConvTrain.Vector128RowsSparse, &ConvTrain.Vector128WeightsSparse),
         new(IsaTier.Scalar, false, &ConvTrain.ScalarRowsDense, &ConvTrain.ScalarWeightsDense),
@@ -76,6 +84,18 @@ internal static unsafe class ConvTrainRegistry
     /// <summary>Entries this process can run.</summary>
     public static IEnumerable<ConvTrainKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
 
-    /// <summary>The best tier's dense or sparse entry.</summary>
-    public static ConvTrainKernel Best(bool sparse) => Supported.Where(k => k.Sparse == sparse).MaxBy(k => k.Tier)!;
+    /// <summary>The best tier's dense or sparse entry with the full 64-channel tile.</summary>
+    public static ConvTrainKernel Best(bool sparse) => Best(sparse, int.MaxValue);
+
+    /// <summary>
+    /// The best tier's dense or sparse entry for a row pass with <paramref name="outBlocks"/> output blocks: the 32-channel
+    /// tile when the output fits in it (a 64-channel tile would spend half its FMAs on padding: `bench train-conv
+    /// --net fashion-vgg` measured the 32->32@28 layer at 15 GFLOP/s against 31-39 on the 64- and 128-channel layers).
+    /// </summary>
+    public static ConvTrainKernel Best(bool sparse, int outBlocks)
+    {
+        var tier = Supported.Where(k => k.Sparse == sparse).Max(k => k.Tier);
+        var candidates = Supported.Where(k => k.Sparse == sparse && k.Tier == tier).ToList();
+        return (outBlocks <= 4 ? candidates.FirstOrDefault(k => k.TileBlocks == 4) : null) ?? candidates.First(k => k.TileBlocks == 8);
+    }
 }

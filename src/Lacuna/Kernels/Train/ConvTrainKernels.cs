@@ -46,7 +46,7 @@ public static unsafe class ConvTrainKernels
     {
         Check(shape, mode, x.Length, shape?.InputLength, nameof(x), weight.Length, y.Length, shape?.OutputLength, nameof(y));
         var m = Resolve(mode, x, shape!.InputLength, ForwardThreshold);
-        Forward(ConvTrainRegistry.Best(m == ConvTrainMode.Sparse), x, weight, y, shape, WorkerPool.Resolve(threads));
+        Forward(ConvTrainRegistry.Best(m == ConvTrainMode.Sparse, shape.OutBlocks), x, weight, y, shape, WorkerPool.Resolve(threads));
         return m;
     }
 
@@ -58,7 +58,7 @@ public static unsafe class ConvTrainKernels
     {
         Check(shape, mode, dy.Length, shape?.OutputLength, nameof(dy), weight.Length, dx.Length, shape?.InputLength, nameof(dx));
         var m = Resolve(mode, dy, shape!.OutputLength, BackwardInputThreshold);
-        BackwardInput(ConvTrainRegistry.Best(m == ConvTrainMode.Sparse), dy, weight, dx, shape, WorkerPool.Resolve(threads));
+        BackwardInput(ConvTrainRegistry.Best(m == ConvTrainMode.Sparse, shape.InBlocks), dy, weight, dx, shape, WorkerPool.Resolve(threads));
         return m;
     }
 
@@ -88,8 +88,8 @@ public static unsafe class ConvTrainKernels
 
     private static void Rows(ConvTrainKernel k, ReadOnlySpan<float> src, ReadOnlySpan<float> weight, Span<float> dst, ConvTrainShape s, bool transpose, int threads)
     {
-        float[] packed = ConvTrainScratch.Get(ConvTrainScratch.Packed, ConvTrainPacking.RowsLength(s, transpose));
-        ConvTrainPacking.PackRows(weight, s, transpose, packed);
+        float[] packed = ConvTrainScratch.Get(ConvTrainScratch.Packed, ConvTrainPacking.RowsLength(s, transpose, k.TileBlocks));
+        ConvTrainPacking.PackRows(weight, s, transpose, k.TileBlocks, packed);
         fixed (float* ps = src, pw = packed, pd = dst)
             ConvTrainDriver.RunRows(k, s, transpose, ps, pw, pd, threads);
     }

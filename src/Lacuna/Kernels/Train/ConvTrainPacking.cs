@@ -5,32 +5,32 @@ namespace Lacuna.Kernels.Train;
 /// input of I channels with weights W(o, i, kh, kw); FWD has O = K, I = C, W = w[o][i][kh][kw]; BWI (dx = conv_transpose(dy, w),
 /// which for stride 1 and "same" padding is a correlation of dy with the flipped, transposed kernel) has
 /// O = C, I = K, W = w[i][o][KS-1-kh][KS-1-kw].
-/// Packed layout: [ceil(OB/8) output tiles][IB input blocks][KH][KW][8 input lanes][8 output blocks][8 output lanes]
-/// (OB = ceil(O/8), IB = ceil(I/8)), zero past O and I: for one (input lane, tap) the 64 output channels of a tile are
-/// 8 contiguous vectors, and the KW·8 (tap, lane) rows of a kernel row are contiguous, in the order the
+/// Packed layout: [ceil(OB/T) output tiles][IB input blocks][KH][KW][8 input lanes][T output blocks][8 output lanes]
+/// (OB = ceil(O/8), IB = ceil(I/8), T the kernel's tile blocks), zero past O and I: for one (input lane, tap) the 8T output
+/// channels of a tile are T contiguous vectors, and the KW·8 (tap, lane) rows of a kernel row are contiguous, in the order the
 /// sparse operand's lanes lie in memory.
 /// </summary>
 internal static class ConvTrainPacking
 {
-    /// <summary>Floats of one (output tile, input block): KS² · 8 · 64.</summary>
-    public static int BlockLength(int taps) => taps * 8 * ConvTrainDriver.Tile * 8;
+    /// <summary>Floats of one (output tile, input block): KS² · 8 · 8T.</summary>
+    public static int BlockLength(int taps, int tile) => taps * 8 * tile * 8;
 
-    /// <summary>Floats of the packed weights: ceil(OB/8) · IB · <see cref="BlockLength"/>.</summary>
-    public static long RowsLength(ConvTrainShape s, bool transpose)
+    /// <summary>Floats of the packed weights: ceil(OB/T) · IB · <see cref="BlockLength"/>.</summary>
+    public static long RowsLength(ConvTrainShape s, bool transpose, int tile)
     {
         int ob = transpose ? s.InBlocks : s.OutBlocks, ib = transpose ? s.OutBlocks : s.InBlocks;
-        return (long)Tiles(ob) * ib * BlockLength(s.Taps);
+        return (long)Tiles(ob, tile) * ib * BlockLength(s.Taps, tile);
     }
 
-    public static int Tiles(int outBlocks) => (outBlocks + ConvTrainDriver.Tile - 1) / ConvTrainDriver.Tile;
+    public static int Tiles(int outBlocks, int tile) => (outBlocks + tile - 1) / tile;
 
     /// <param name="weight">[K, C, KS, KS]</param>
     /// <param name="packed"><see cref="RowsLength"/> floats, fully written</param>
-    public static unsafe void PackRows(ReadOnlySpan<float> weight, ConvTrainShape s, bool transpose, Span<float> packed)
+    public static unsafe void PackRows(ReadOnlySpan<float> weight, ConvTrainShape s, bool transpose, int tile, Span<float> packed)
     {
         int o = transpose ? s.InChannels : s.OutChannels, inCh = transpose ? s.OutChannels : s.InChannels;
         int ob = (o + 7) / 8, ib = (inCh + 7) / 8, taps = s.Taps, c = s.InChannels;
-        int tiles = Tiles(ob), tileChannels = ConvTrainDriver.Tile * 8, blockLen = BlockLength(taps);
+        int tiles = Tiles(ob, tile), tileChannels = tile * 8, blockLen = BlockLength(taps, tile);
         fixed (float* pw = weight, pp = packed)
             for (int dt = 0; dt < tiles; dt++)
                 for (int b = 0; b < ib; b++)

@@ -16,18 +16,27 @@ public class SpmmTests
         return CsrMatrix.FromDense(w, m, k);
     }
 
+    /// <summary>W with every value rounded to bf16: what a bf16 plan multiplies by.</summary>
+    private static CsrMatrix RoundedToBf16(CsrMatrix w) =>
+        new(w.Rows, w.Cols, w.RowOffsets, w.ColumnIndices, Array.ConvertAll(w.Values, v => BFloat16.ToSingle(BFloat16.FromSingle(v))));
+
     private static void Check(CsrMatrix w, int n, Activation act, bool bias, int threads, string context)
     {
         var x = TestData.Random(w.Cols * n, 77);
         var b = bias ? TestData.Random(w.Rows, 78) : Array.Empty<float>();
-        var expected = new float[w.Rows * n];
-        ReferenceSpmm.Compute(w, x, n, expected, b, act);
-        foreach (var kernel in SpmmKernels.Supported)
+        foreach (var precision in new[] { SpmmPrecision.Float32, SpmmPrecision.BFloat16 })
         {
-            var plan = SpmmPlan.Create(w, b, act, kernel);
-            var y = TestData.Poisoned(w.Rows * n);
-            plan.Run(x, n, y, threads);
-            KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{kernel} {context} n={n} {act}");
+            var expected = new float[w.Rows * n];
+            ReferenceSpmm.Compute(precision == SpmmPrecision.BFloat16 ? RoundedToBf16(w) : w, x, n, expected, b, act);
+            foreach (var kernel in SpmmKernels.Supported.Append(null))
+                // K blocks of 16 rows of X (the smallest block) exercise partial-sum accumulation across blocks.
+                foreach (int blockBytes in new[] { 0, 1 })
+                {
+                    var plan = SpmmPlan.Create(w, b, act, precision, kernel, blockBytes);
+                    var y = TestData.Poisoned(w.Rows * n);
+                    plan.Run(x, n, y, threads);
+                    KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{kernel?.Name ?? "auto"} {precision} blockBytes={blockBytes} {context} n={n} {act}");
+                }
         }
     }
 
@@ -62,6 +71,33 @@ public class SpmmTests
         Check(CsrMatrix.FromDense(new float[4 * 9], 4, 9), 19, Activation.None, true, 1, "all empty");
         var one = new float[3 * 8]; one[13] = -1.5f;
         Check(CsrMatrix.FromDense(one, 3, 8), 67, Activation.None, false, 1, "single nonzero");
+    }
+
+    [Fact]
+    public void Matrices_wider_than_65536_columns_use_32_bit_indices()
+    {
+        var w = RandomCsr(3, 70_000, 0.999, 21);
+        Assert.DoesNotContain("16-bit", SpmmPlan.Create(w).Describe());
+        Check(w, 19, Activation.Relu, bias: true, threads: 2, "3x70000@0.999");
+    }
+
+    [Fact]
+    public void Bf16_weights_round_to_nearest_even_and_stay_close_to_fp32()
+    {
+        Assert.Equal(1f, BFloat16.ToSingle(BFloat16.FromSingle(1f)));
+        Assert.Equal(0x3F80, BFloat16.FromSingle(BitConverter.Int32BitsToSingle(0x3F808000))); // tie → even
+        Assert.Equal(0x3F82, BFloat16.FromSingle(BitConverter.Int32BitsToSingle(0x3F818000))); // tie → even (up)
+        Assert.Equal(0x3F81, BFloat16.FromSingle(BitConverter.Int32BitsToSingle(0x3F808001)));
+        Assert.Equal(0x7F7F, BFloat16.FromSingle(float.MaxValue)); // would round to ∞: truncated instead
+        var w = RandomCsr(20, 300, 0.9, 31);
+        var x = TestData.Random(300 * 40, 32);
+        var y32 = new float[20 * 40];
+        var y16 = new float[20 * 40];
+        SpmmPlan.Create(w).Run(x, 40, y32, 1);
+        SpmmPlan.Create(w, default, default, SpmmPrecision.BFloat16).Run(x, 40, y16, 1);
+        double maxErr = 0, maxAbs = 0;
+        for (int i = 0; i < y32.Length; i++) { maxErr = Math.Max(maxErr, Math.Abs(y32[i] - y16[i])); maxAbs = Math.Max(maxAbs, Math.Abs(y32[i])); }
+        Assert.True(maxErr > 0 && maxErr < 1e-2 * maxAbs, $"bf16 max error {maxErr} vs max |y| {maxAbs}");
     }
 
     [Fact]

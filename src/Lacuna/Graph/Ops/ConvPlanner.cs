@@ -17,14 +17,15 @@ internal sealed record ConvCandidate
     public double MeasuredMs { get; init; } = double.NaN;
 }
 
-/// <summary>A conv layer's prepared kernels (weights packed once) and the weight sparsity that decided which.</summary>
-internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, double Sparsity, int InChannels, int OutLength, int InLength);
+/// <summary>A conv layer's prepared kernels (weights packed once) and its per-image input and output lengths.</summary>
+internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, int OutLength, int InLength);
 
 /// <summary>
 /// Picks, per conv layer, the fastest of the dense conv lowerings (the shape rule's pick, named "dense", and the
-/// others), direct sparse conv and (for 1x1 stride-1 layers) CSR SpMM, by timing each on the layer's real weights and shape at the batch size and thread count the plan is
-/// for (fastest of 3 interleaved rounds after a warm-up): a kernel that wins at batch 1 need not win at batch 8, where the dense
-/// GEMM's panels fill up. Sparse candidates are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below
+/// others), direct sparse conv and (for 1x1 stride-1 layers) CSR SpMM, by timing each on the layer's real weights
+/// and shape at the batch size and thread count the plan is for (fastest of 3 interleaved rounds after a warm-up):
+/// a kernel that wins at batch 1 need not win at batch 8, where the dense GEMM's panels fill up. Sparse candidates
+/// are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below
 /// it the sweeps never showed sparse ahead (`lacuna bench sweep --m 256 --k 2304 --n 196`: crossover 0.70 for
 /// SpMM; `lacuna bench conv --sweep --layer "rn50 3x3/2 128@56"`: 0.50 for direct sparse conv).
 /// </summary>
@@ -56,7 +57,7 @@ internal static class ConvPlanner
                 candidates.Add(new ConvCandidate { Name = $"dense-{alg.ToString().ToLowerInvariant()}", Run = (x, y, n) => other.Run(x, y, n), Describe = () => $"DenseConv2d {other.Describe()}" });
             }
         if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
-            return new ConvCandidates(candidates, sparsity, c, outLength, inLength);
+            return new ConvCandidates(candidates, outLength, inLength);
 
         var direct = SparseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
         candidates.Add(new ConvCandidate { Name = "sparse-direct", Run = (x, y, n) => direct.Run(x, y, n), Describe = direct.Describe });
@@ -75,7 +76,7 @@ internal static class ConvPlanner
                 Describe = spmm.Describe,
             });
         }
-        return new ConvCandidates(candidates, sparsity, c, outLength, inLength);
+        return new ConvCandidates(candidates, outLength, inLength);
     }
 
     private static bool IsPointwise(int[] weightShape, Conv2dParams p) =>
@@ -96,12 +97,6 @@ internal static class ConvPlanner
         var measured = prepared.Kernels.Select((k, i) => k with { MeasuredMs = ms[i] }).ToList();
         return (Choose(measured), measured);
     }
-
-    /// <summary>Prepare and choose in one step (tests and one-off callers).</summary>
-    public static (ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Candidates) Plan(
-        ReadOnlySpan<float> weight, int[] weightShape, ReadOnlySpan<float> bias, Conv2dParams p, int h, int w,
-        Activation act, bool allowSparse, int batch = 1) =>
-        Choose(Prepare(weight, weightShape, bias, p, h, w, act, allowSparse), batch);
 
     /// <summary>The candidate with the lowest measured time (the dense one on ties or when nothing was timed).</summary>
     public static ConvCandidate Choose(IReadOnlyList<ConvCandidate> candidates)

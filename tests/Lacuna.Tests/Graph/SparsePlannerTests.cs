@@ -2,6 +2,7 @@ using Lacuna.Bench.Harness;
 using Lacuna.Graph;
 using Lacuna.Graph.Ops;
 using Lacuna.Kernels;
+using Lacuna.Kernels.Reference;
 using Lacuna.Pruning;
 using Lacuna.Onnx.Import;
 using Lacuna.Onnx.Zoo;
@@ -60,6 +61,7 @@ public class SparsePlannerTests
     [InlineData(64, 64, 14, 1, 1, 1)]   // 1x1: dense vs direct sparse vs SpMM
     [InlineData(64, 32, 14, 1, 1, 4)]   // 1x1 at batch 4: planned at the batch it runs
     [InlineData(32, 32, 16, 3, 2, 2)]   // 3x3 stride 2
+    [InlineData(64, 32, 14, 1, 2, 1)]   // 1x1 stride 2 (downsample): also SpMM / pointwise on a gathered input
     public void Planner_choice_is_never_slower_than_dense_beyond_the_noise_of_the_same_run(int m, int c, int hw, int k, int stride, int batch)
     {
         var weight = new float[m * c * k * k];
@@ -130,5 +132,35 @@ public class SparsePlannerTests
                 float expected = (float)Math.Max(acc, 0);
                 Assert.True(Math.Abs(y[b * n + j] - expected) <= 1e-5f * k, $"y[{b},{j}] = {y[b * n + j]}, expected {expected}");
             }
+    }
+
+    /// <summary>Every candidate the planner may pick, dense or sparse, computes the reference convolution.</summary>
+    [Theory]
+    [InlineData(24, 16, 9, 1, 1, 2)]   // 1x1: dense lowerings, direct sparse, SpMM
+    [InlineData(24, 16, 9, 1, 2, 3)]   // 1x1 stride 2, odd size: + the strided gather candidates
+    [InlineData(16, 8, 10, 3, 2, 2)]   // 3x3 stride 2
+    [InlineData(8, 3, 11, 7, 2, 1)]    // 7x7 stride 2 stem
+    public void Every_candidate_matches_the_reference_convolution(int m, int c, int hw, int k, int stride, int batch)
+    {
+        var weight = TestData.Random(m * c * k * k, 51);
+        Pruner.Magnitude(weight, 0.8);
+        var bias = TestData.Random(m, 52);
+        var p = new Conv2dParams(k, k, stride, stride, k / 2, k / 2, k / 2, k / 2);
+        if (k == 1) p = new Conv2dParams(1, 1, stride, stride);
+        var prepared = ConvPlanner.Prepare(weight, [m, c, k, k], bias, p, hw, hw, Activation.Relu, allowSparse: true);
+        var names = prepared.Kernels.Select(x => x.Name).ToArray();
+        Assert.Contains("sparse-direct", names);
+        if (k == 1) Assert.Contains(stride == 1 ? "spmm" : "spmm-strided", names);
+        if (k == 1 && stride > 1) Assert.Contains("dense-strided-pointwise", names);
+        var x = TestData.Random(batch * c * hw * hw, 53);
+        var expected = new float[batch * prepared.OutLength];
+        ReferenceConv2d.Compute(x, [batch, c, hw, hw], weight, [m, c, k, k], bias, expected, p, Activation.Relu);
+        foreach (var cand in prepared.Kernels)
+        {
+            var y = new float[expected.Length];
+            Array.Fill(y, float.NaN);
+            cand.Run(x, y, batch);
+            KernelAssert.Close(expected, y, c * k * k, cand.Name);
+        }
     }
 }

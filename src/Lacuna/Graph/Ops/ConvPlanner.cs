@@ -22,7 +22,8 @@ internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, int 
 
 /// <summary>
 /// Picks, per conv layer, the fastest of the dense conv lowerings (the shape rule's pick, named "dense", and the
-/// others), direct sparse conv and (for 1x1 stride-1 layers) CSR SpMM, by timing each on the layer's real weights
+/// others), direct sparse conv and (for 1x1 layers) CSR SpMM, strided 1x1 layers also on a gathered input
+/// (<see cref="StridedPointwise"/>), by timing each on the layer's real weights
 /// and shape at the batch size and thread count the plan is for (fastest of 3 interleaved rounds after a warm-up):
 /// a kernel that wins at batch 1 need not win at batch 8, where the dense GEMM's panels fill up. Sparse candidates
 /// are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below
@@ -56,6 +57,19 @@ internal static class ConvPlanner
                 var other = DenseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act, alg);
                 candidates.Add(new ConvCandidate { Name = $"dense-{alg.ToString().ToLowerInvariant()}", Run = (x, y, n) => other.Run(x, y, n), Describe = () => $"DenseConv2d {other.Describe()}" });
             }
+        int oh = p.OutputHeight(h), ow = p.OutputWidth(w), ohw = oh * ow;
+        var unitStride = p with { StrideH = 1, StrideW = 1 };
+        bool strided1x1 = StridedPointwise.Applies(weightShape, p);
+        if (strided1x1)
+        {
+            var pointwise = DenseConv2dPlan.Create(weight, weightShape, bias, unitStride, oh, ow, act, ConvAlgorithm.Pointwise);
+            candidates.Add(new ConvCandidate
+            {
+                Name = "dense-strided-pointwise",
+                Run = StridedPointwise.Wrap(c, h, w, p, (x, y, n) => pointwise.Run(x, y, n)),
+                Describe = () => $"DenseConv2d {pointwise.Describe()} on a stride-{p.StrideH}x{p.StrideW} gather",
+            });
+        }
         if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
             return new ConvCandidates(candidates, outLength, inLength);
 
@@ -74,6 +88,20 @@ internal static class ConvPlanner
                         spmm.Run(x.Slice(i * c * hw, c * hw), hw, y.Slice(i * m * hw, m * hw));
                 },
                 Describe = spmm.Describe,
+            });
+        }
+        if (strided1x1)
+        {
+            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
+            candidates.Add(new ConvCandidate
+            {
+                Name = "spmm-strided",
+                Run = StridedPointwise.Wrap(c, h, w, p, (x, y, n) =>
+                {
+                    for (int i = 0; i < n; i++)
+                        spmm.Run(x.Slice(i * c * ohw, c * ohw), ohw, y.Slice(i * m * ohw, m * ohw));
+                }),
+                Describe = () => $"{spmm.Describe()} on a stride-{p.StrideH}x{p.StrideW} gather",
             });
         }
         return new ConvCandidates(candidates, outLength, inLength);

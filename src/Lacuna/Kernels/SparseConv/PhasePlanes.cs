@@ -1,3 +1,5 @@
+using Lacuna.Threading;
+
 namespace Lacuna.Kernels.SparseConv;
 
 /// <summary>
@@ -43,11 +45,31 @@ internal sealed class PhasePlanes
         return plane * PlaneSize + rh / SH * Wq + rw / SW;
     }
 
-    /// <summary>Fills <paramref name="dst"/> (length ≥ <see cref="Length"/>) from one image [C, H, W].</summary>
-    public unsafe void Fill(float* image, float* dst)
+    /// <summary>
+    /// Fills <paramref name="dst"/> (length ≥ <see cref="Length"/>) from one image [C, H, W], channels split over
+    /// <paramref name="threads"/> parts of the pool: a serial fill was the part of every direct sparse conv that
+    /// did not speed up with a second thread (ResNet-50 at 0.95, batch 1: 3x3/2 layers 0.89 ms on 1 thread, 0.86 on 2).
+    /// </summary>
+    public unsafe void Fill(float* image, float* dst, int threads = 1)
     {
-        new Span<float>(dst, checked((int)Length)).Clear();
-        for (int c = 0; c < C; c++)
+        // Below ~64 K floats a second thread's wake-up costs more than the copy it takes over.
+        int parts = Math.Min(Math.Max(1, threads), C);
+        if (parts <= 1 || Length < (1 << 16)) { FillChannels(image, dst, 0, C); return; }
+        float* img = image, d = dst;
+        WorkerPool.Shared.Run(parts, part =>
+        {
+            var (c0, c1) = WorkerPool.Range(C, parts, part);
+            FillChannels(img, d, c0, c1);
+        });
+    }
+
+    /// <summary>Clears and fills the planes of channels [c0, c1) (and the slack after the last plane with the last channel).</summary>
+    private unsafe void FillChannels(float* image, float* dst, int c0, int c1)
+    {
+        long perChannel = (long)SH * SW * PlaneSize;
+        long start = c0 * perChannel, end = c1 == C ? Length : c1 * perChannel;
+        new Span<float>(dst + start, checked((int)(end - start))).Clear();
+        for (int c = c0; c < c1; c++)
             for (int y = 0; y < H; y++)
             {
                 int r = y + PT;

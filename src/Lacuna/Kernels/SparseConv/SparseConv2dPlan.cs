@@ -113,7 +113,7 @@ public sealed unsafe class SparseConv2dPlan
             int[] bounds = parts == _channelParts.Length - 1 ? _channelParts : Weights.PartitionRowsByNnz(parts);
             for (int n = 0; n < batch; n++)
             {
-                _planes.Fill(inputPtr + (long)n * _c * _h * _w, planesPtr);
+                _planes.Fill(inputPtr + (long)n * _c * _h * _w, planesPtr, t);
                 float* yImage = outputPtr + (long)n * _m * _oh * _ow;
                 if (parts == 1) RunChannels(0, _m, planesPtr, valsPtr, offsPtr, biasPtr, yImage);
                 else WorkerPool.Shared.Run(parts, part =>

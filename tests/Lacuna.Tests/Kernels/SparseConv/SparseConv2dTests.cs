@@ -97,6 +97,27 @@ public class SparseConv2dTests
         KernelAssert.Exact(one, two);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Planes_filled_by_two_threads_give_the_same_result(int stride)
+    {
+        // 64 channels of 36x36: above the size where the phase-plane fill is split across threads.
+        int[] ws = { 16, 64, 3, 3 };
+        var w = TestData.Random(16 * 64 * 9, 24);
+        Pruner.Magnitude(w, 0.9);
+        var x = TestData.Random(64 * 36 * 36, 25);
+        var p = Conv2dParams.Square(3, stride, 1);
+        int outLen = 16 * p.OutputHeight(36) * p.OutputWidth(36);
+        var plan = SparseConv2dPlan.Create(w, ws, TestData.Random(16, 26), p, 36, 36, Activation.Relu);
+        var expected = new float[outLen];
+        ReferenceConv2d.Compute(x, new[] { 1, 64, 36, 36 }, w, ws, TestData.Random(16, 26), expected, p, Activation.Relu);
+        var one = Run(plan, x, 1, outLen, threads: 1);
+        var two = Run(plan, x, 1, outLen, threads: 2);
+        KernelAssert.Exact(one, two);
+        KernelAssert.Close(expected, two, 64 * 9);
+    }
+
     [Fact]
     public void Bad_arguments_are_named()
     {

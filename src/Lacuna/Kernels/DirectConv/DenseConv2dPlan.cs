@@ -16,6 +16,7 @@ public sealed unsafe class DenseConv2dPlan
     private readonly DirectLayout? _layout;
     private readonly float[] _weight;  // original [M, Cg, KH, KW], or packed for Direct; pinned
     private readonly float[]? _bias;   // [M], or packed for Direct; null when there is none (GEMM paths); pinned
+    private readonly GemmPackedA[]? _packed; // GEMM lowerings: each group's [Mg × K] weights packed once
 
     private DenseConv2dPlan(ConvGeometry g, ConvAlgorithm algorithm, DirectConvKernel? kernel,
         ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Conv2dParams p, Activation activation)
@@ -32,6 +33,11 @@ public sealed unsafe class DenseConv2dPlan
         {
             _weight = GC.AllocateUninitializedArray<float>(g.M * g.K, pinned: true);
             weight[..(g.M * g.K)].CopyTo(_weight);
+            // The GEMM lowerings multiply the constant weights as A: packed into panels once here instead of on
+            // every call (ResNet-50's 1x1 layers at 7x7 and 14x14 spent a large share of each call packing A).
+            _packed = new GemmPackedA[g.G];
+            for (int gr = 0; gr < g.G; gr++)
+                _packed[gr] = Gemm.PackA(g.Mg, g.K, weight.Slice(gr * g.Mg * g.K, g.Mg * g.K), g.K, false);
             if (!bias.IsEmpty)
             {
                 _bias = GC.AllocateUninitializedArray<float>(g.M, pinned: true);
@@ -102,16 +108,16 @@ public sealed unsafe class DenseConv2dPlan
         int t = WorkerPool.Resolve(threads);
         if (batch == 0) return;
         fixed (float* px = input, py = output, pw = _weight, pb = _bias)
-            Execute(_g, Algorithm, _layout, pw, pb, Activation, px, py, batch, t);
+            Execute(_g, Algorithm, _layout, pw, pb, Activation, px, py, batch, t, _packed);
     }
 
     internal static void Execute(ConvGeometry g, ConvAlgorithm alg, DirectLayout? layout, float* weight, float* bias,
-        Activation act, float* input, float* output, int batch, int threads)
+        Activation act, float* input, float* output, int batch, int threads, GemmPackedA[]? packed = null)
     {
         switch (alg)
         {
-            case ConvAlgorithm.Pointwise: GemmConvDriver.RunPointwise(g, weight, bias, act, input, output, batch, threads); break;
-            case ConvAlgorithm.Im2ColGemm: GemmConvDriver.RunIm2Col(g, weight, bias, act, input, output, batch, threads); break;
+            case ConvAlgorithm.Pointwise: GemmConvDriver.RunPointwise(g, weight, bias, act, input, output, batch, threads, packed); break;
+            case ConvAlgorithm.Im2ColGemm: GemmConvDriver.RunIm2Col(g, weight, bias, act, input, output, batch, threads, packed); break;
             default: DirectConvDriver.Run(g, layout!, weight, bias, act, input, output, batch, threads); break;
         }
     }

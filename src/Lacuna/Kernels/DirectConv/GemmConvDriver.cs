@@ -6,7 +6,9 @@ namespace Lacuna.Kernels.DirectConv;
 internal static unsafe class GemmConvDriver
 {
     /// <summary>1x1 stride 1 unpadded: Y[n, g] [Mg × HW] = W_g [Mg × Cg] · X[n, g] [Cg × HW], no copy.</summary>
-    public static void RunPointwise(ConvGeometry g, float* weight, float* bias, Activation act, float* input, float* output, int batch, int threads)
+    /// <param name="packed">The weights of each group packed once (a plan's constant weights), or null to pack per call.</param>
+    public static void RunPointwise(ConvGeometry g, float* weight, float* bias, Activation act, float* input, float* output, int batch, int threads,
+        GemmPackedA[]? packed = null)
     {
         int hw = g.OutputPixels;
         for (int n = 0; n < batch; n++)
@@ -15,14 +17,19 @@ internal static unsafe class GemmConvDriver
                 var w = new ReadOnlySpan<float>(weight + (long)gr * g.Mg * g.Cg, g.Mg * g.Cg);
                 var x = new ReadOnlySpan<float>(input + ((long)n * g.C + gr * g.Cg) * hw, g.Cg * hw);
                 var y = new Span<float>(output + ((long)n * g.M + gr * g.Mg) * hw, g.Mg * hw);
-                Gemm.Compute(g.Mg, hw, g.Cg, w, g.Cg, false, x, hw, false, y, hw,
-                    bias: BiasOf(g, bias, gr), biasAxis: bias == null ? BiasAxis.None : BiasAxis.Row,
-                    activation: act, threads: threads);
+                if (packed is not null)
+                    Gemm.Compute(packed[gr], hw, x, hw, y, hw, BiasOf(g, bias, gr), bias == null ? BiasAxis.None : BiasAxis.Row, act, threads);
+                else
+                    Gemm.Compute(g.Mg, hw, g.Cg, w, g.Cg, false, x, hw, false, y, hw,
+                        bias: BiasOf(g, bias, gr), biasAxis: bias == null ? BiasAxis.None : BiasAxis.Row,
+                        activation: act, threads: threads);
             }
     }
 
     /// <summary>Any geometry: im2col of one image and group into a reused per-thread buffer, then one GEMM.</summary>
-    public static void RunIm2Col(ConvGeometry g, float* weight, float* bias, Activation act, float* input, float* output, int batch, int threads)
+    /// <param name="packed">The weights of each group packed once (a plan's constant weights), or null to pack per call.</param>
+    public static void RunIm2Col(ConvGeometry g, float* weight, float* bias, Activation act, float* input, float* output, int batch, int threads,
+        GemmPackedA[]? packed = null)
     {
         int k = g.K, hw = g.OutputPixels;
         float[] col = ConvScratch.Get(ConvScratch.Columns, (long)k * hw);
@@ -44,9 +51,13 @@ internal static unsafe class GemmConvDriver
                         });
                     var w = new ReadOnlySpan<float>(weight + (long)gr * g.Mg * k, g.Mg * k);
                     var y = new Span<float>(output + ((long)n * g.M + gr * g.Mg) * hw, g.Mg * hw);
-                    Gemm.Compute(g.Mg, hw, k, w, k, false, new ReadOnlySpan<float>(pc, k * hw), hw, false, y, hw,
-                        bias: BiasOf(g, bias, gr), biasAxis: bias == null ? BiasAxis.None : BiasAxis.Row,
-                        activation: act, threads: threads);
+                    if (packed is not null)
+                        Gemm.Compute(packed[gr], hw, new ReadOnlySpan<float>(pc, k * hw), hw, y, hw, BiasOf(g, bias, gr),
+                            bias == null ? BiasAxis.None : BiasAxis.Row, act, threads);
+                    else
+                        Gemm.Compute(g.Mg, hw, k, w, k, false, new ReadOnlySpan<float>(pc, k * hw), hw, false, y, hw,
+                            bias: BiasOf(g, bias, gr), biasAxis: bias == null ? BiasAxis.None : BiasAxis.Row,
+                            activation: act, threads: threads);
                 }
         }
     }

@@ -89,9 +89,9 @@ public sealed class MaxPool2d : Layer
                     {
                         int i0 = top + 2 * q, i2 = i0 + iw;
                         float m = ps[i0]; int best = i0;
-                        float v = ps[i0 + 1]; if (v > m || (v != v && m == m)) { m = v; best = i0 + 1; }
-                        v = ps[i2]; if (v > m || (v != v && m == m)) { m = v; best = i2; }
-                        v = ps[i2 + 1]; if (v > m || (v != v && m == m)) { m = v; best = i2 + 1; }
+                        float v = ps[i0 + 1]; if (v > m || (float.IsNaN(v) && !float.IsNaN(m))) { m = v; best = i0 + 1; }
+                        v = ps[i2]; if (v > m || (float.IsNaN(v) && !float.IsNaN(m))) { m = v; best = i2; }
+                        v = ps[i2 + 1]; if (v > m || (float.IsNaN(v) && !float.IsNaN(m))) { m = v; best = i2 + 1; }
                         *o = m; *a = best;
                     }
                 }

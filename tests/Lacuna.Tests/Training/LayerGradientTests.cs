@@ -94,6 +94,17 @@ public sealed class LayerGradientTests
         GradientCheck.Run(pool, x, eps: 1e-2f, samples: 40);
     }
 
+    [Fact]
+    public void MaxPool2d_fast_and_general_paths_agree_and_propagate_nan()
+    {
+        var x = GradientCheck.Input(2, 3, 8, 6, seed: 31);
+        x.Data[5] = float.NaN;
+        var fast = new MaxPool2d("fast", 2).Forward(x, training: true).Span.ToArray();
+        var general = new MaxPool2d("general", 2).Forward(x, training: false).Span.ToArray(); // inference takes the general loop
+        Assert.Equal(general, fast);
+        Assert.True(float.IsNaN(fast[2])); // x[0, 0, 0, 5] lies in output column 2 of row 0
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -37,6 +37,12 @@ public sealed class MaxPool2d : Layer
         var arg = training ? (_argmax = _argmax is { } a && a.Length >= y.Length ? a : new int[y.Length]) : null;
         var src = x.Data;
         int k = Kernel, st = Stride;
+        if (k == 2 && st == 2 && arg is not null)
+        {
+            Parallel.For(planes, Threads, (s, e) => Pool2x2(src, y, arg, s, e, ih, iw, oh, ow));
+            _in = x;
+            return _out = new FeatureMap(y, x.N, c, oh, ow);
+        }
         Parallel.For(planes, Threads, (s, e) =>
         {
             for (int p = s; p < e; p++)
@@ -61,6 +67,35 @@ public sealed class MaxPool2d : Layer
         _in = x;
         _out = new FeatureMap(y, x.N, c, oh, ow);
         return _out;
+    }
+
+    /// <summary>
+    /// The common 2x2/2 window with its arg-max, for planes [p0, p1): the first maximum in (top-left, top-right,
+    /// bottom-left, bottom-right) order wins ties, and a NaN anywhere wins, as in the general loop.
+    /// </summary>
+    private static unsafe void Pool2x2(float[] src, float[] y, int[] arg, int p0, int p1, int ih, int iw, int oh, int ow)
+    {
+        fixed (float* ps = src, py = y)
+        fixed (int* pa = arg)
+            for (int p = p0; p < p1; p++)
+            {
+                int inBase = p * ih * iw;
+                float* o = py + (long)p * oh * ow;
+                int* a = pa + (long)p * oh * ow;
+                for (int r = 0; r < oh; r++)
+                {
+                    int top = inBase + 2 * r * iw;
+                    for (int q = 0; q < ow; q++, o++, a++)
+                    {
+                        int i0 = top + 2 * q, i2 = i0 + iw;
+                        float m = ps[i0]; int best = i0;
+                        float v = ps[i0 + 1]; if (v > m || (float.IsNaN(v) && !float.IsNaN(m))) { m = v; best = i0 + 1; }
+                        v = ps[i2]; if (v > m || (float.IsNaN(v) && !float.IsNaN(m))) { m = v; best = i2; }
+                        v = ps[i2 + 1]; if (v > m || (float.IsNaN(v) && !float.IsNaN(m))) { m = v; best = i2 + 1; }
+                        *o = m; *a = best;
+                    }
+                }
+            }
     }
 
     public override FeatureMap Backward(FeatureMap dy)

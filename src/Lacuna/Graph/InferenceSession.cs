@@ -7,7 +7,7 @@ namespace Lacuna.Graph;
 
 /// <summary>
 /// A model compiled for inference: constants folded, passes applied, kernels prepared once (conv weights packed),
-/// execution plans built per batch size on first use and cached. <see cref="Run"/> is safe to call from many
+/// execution plans built per batch size and thread count on first use and cached. <see cref="Run"/> is safe to call from many
 /// threads at once: plans are immutable and every call works in its own arena.
 /// <code>
 /// using var session = InferenceSession.Create(graph);

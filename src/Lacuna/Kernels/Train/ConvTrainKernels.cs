@@ -33,23 +33,6 @@ public static unsafe class ConvTrainKernels
     /// </summary>
     public const double ForwardThreshold = 0.1, BackwardInputThreshold = 0.1, BackwardWeightsThreshold = 0.3;
 
-    /// <summary>
-    /// Threshold of FWD and BWI when the output has at most 32 channels and the 32-channel AVX2 tile runs: each non-zero
-    /// then feeds 4 FMAs instead of 8, so skipping pays later. `lacuna bench train-conv --net fashion-vgg --batch 32
-    /// --threads 1 --repeat 7 --sparsity S` on a quiet machine, sparse speedup of the 32->32@28 FWD / BWI and the
-    /// 32->64@14 BWI (32 outputs): S = 0.3: 0.70 / 0.71 / 0.65; 0.5: 0.95 / 0.93 / 1.00; 0.6: 0.89 / 0.90 / 0.89;
-    /// 0.7: 1.03 / 1.09 / 1.05; 0.85: 1.71 / 1.80 / 1.92. (The 64-channel tile on the same maps: 1.0 at 0.3, 1.4-1.7 at 0.5.)
-    /// </summary>
-    public const double NarrowRowThreshold = 0.7;
-
-    /// <summary>The FWD threshold for this shape on the tier that will run it.</summary>
-    public static double ForwardThresholdFor(ConvTrainShape shape) =>
-        ConvTrainRegistry.Best(true, shape.OutBlocks).TileBlocks == 4 ? NarrowRowThreshold : ForwardThreshold;
-
-    /// <summary>The BWI threshold for this shape (its output, dx, has the input's channels).</summary>
-    public static double BackwardInputThresholdFor(ConvTrainShape shape) =>
-        ConvTrainRegistry.Best(true, shape.InBlocks).TileBlocks == 4 ? NarrowRowThreshold : BackwardInputThreshold;
-
     /// <summary>Auto's choice for a measured zero fraction and an operation's threshold.</summary>
     public static ConvTrainMode Choose(double zeroFraction, double threshold) =>
         zeroFraction >= threshold ? ConvTrainMode.Sparse : ConvTrainMode.Dense;
@@ -62,7 +45,7 @@ public static unsafe class ConvTrainKernels
         ConvTrainMode mode = ConvTrainMode.Auto, int threads = 0)
     {
         Check(shape, mode, x.Length, shape?.InputLength, nameof(x), weight.Length, y.Length, shape?.OutputLength, nameof(y));
-        var m = Resolve(mode, x, shape!.InputLength, ForwardThresholdFor(shape));
+        var m = Resolve(mode, x, shape!.InputLength, ForwardThreshold);
         Forward(ConvTrainRegistry.Best(m == ConvTrainMode.Sparse, shape.OutBlocks), x, weight, y, shape, WorkerPool.Resolve(threads));
         return m;
     }
@@ -74,7 +57,7 @@ public static unsafe class ConvTrainKernels
         ConvTrainMode mode = ConvTrainMode.Auto, int threads = 0)
     {
         Check(shape, mode, dy.Length, shape?.OutputLength, nameof(dy), weight.Length, dx.Length, shape?.InputLength, nameof(dx));
-        var m = Resolve(mode, dy, shape!.OutputLength, BackwardInputThresholdFor(shape));
+        var m = Resolve(mode, dy, shape!.OutputLength, BackwardInputThreshold);
         BackwardInput(ConvTrainRegistry.Best(m == ConvTrainMode.Sparse, shape.InBlocks), dy, weight, dx, shape, WorkerPool.Resolve(threads));
         return m;
     }

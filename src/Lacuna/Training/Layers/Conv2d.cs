@@ -76,7 +76,7 @@ public sealed class Conv2d : Layer
             var yb = FeatureMap.Ensure(ref _yb, (int)s.OutputLength);
             ToBlocked(x.Data, xb, x.N, InChannels, x.H, x.W);
             double zx = ConvTrainLayout.ZeroFraction(xb.AsSpan(0, (int)s.InputLength));
-            var mode = ConvTrainKernels.Forward(xb, _weight.Value, yb, s, Pick(zx, ConvTrainKernels.ForwardThresholdFor(s)), Threads);
+            var mode = ConvTrainKernels.Forward(xb, _weight.Value, yb, s, Pick(zx, ConvTrainKernels.ForwardThreshold), Threads);
             ToNchw(yb, y, x.N, k, x.H, x.W);
             LastStats = new ConvStepStats(zx, mode, double.NaN, default, default);
         }
@@ -116,7 +116,7 @@ public sealed class Conv2d : Layer
         if (NeedsInputGradient)
         {
             var dxb = FeatureMap.Ensure(ref _dxb, (int)s.InputLength);
-            bwi = ConvTrainKernels.BackwardInput(dyb, _weight.Value, dxb, s, Pick(zdy, ConvTrainKernels.BackwardInputThresholdFor(s)), Threads);
+            bwi = ConvTrainKernels.BackwardInput(dyb, _weight.Value, dxb, s, Pick(zdy, ConvTrainKernels.BackwardInputThreshold), Threads);
             var dx = FeatureMap.Ensure(ref _dx, x.Length);
             ToNchw(dxb, dx, x.N, InChannels, x.H, x.W);
             result = new FeatureMap(dx, x.N, x.C, x.H, x.W);

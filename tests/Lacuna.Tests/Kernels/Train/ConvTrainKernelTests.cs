@@ -71,20 +71,6 @@ public class ConvTrainKernelTests
     }
 
     [Fact]
-    public void NarrowLayers_UseTheNarrowTileAndItsThreshold()
-    {
-        bool narrowTile = ConvTrainRegistry.Best(sparse: true, outBlocks: 4).TileBlocks == 4;
-        Assert.Equal(IsaTiers.Best == IsaTier.Avx2Fma, narrowTile);
-        Assert.Equal(8, ConvTrainRegistry.Best(sparse: true, outBlocks: 5).TileBlocks);
-        var narrow = new ConvTrainShape(1, 64, 32, 5, 5, 3);   // FWD writes 32 channels, BWI 64
-        Assert.Equal(narrowTile ? ConvTrainKernels.NarrowRowThreshold : ConvTrainKernels.ForwardThreshold, ConvTrainKernels.ForwardThresholdFor(narrow));
-        Assert.Equal(ConvTrainKernels.BackwardInputThreshold, ConvTrainKernels.BackwardInputThresholdFor(narrow));
-        var widening = new ConvTrainShape(1, 32, 64, 5, 5, 3); // BWI writes 32 channels
-        Assert.Equal(ConvTrainKernels.ForwardThreshold, ConvTrainKernels.ForwardThresholdFor(widening));
-        Assert.Equal(narrowTile ? ConvTrainKernels.NarrowRowThreshold : ConvTrainKernels.BackwardInputThreshold, ConvTrainKernels.BackwardInputThresholdFor(widening));
-    }
-
-    [Fact]
     public void EveryTierHasDenseAndSparse_AndBestTierIsPresent()
     {
         var supported = ConvTrainRegistry.Supported.ToArray();

@@ -112,50 +112,28 @@ internal static unsafe partial class ConvTrain
         var c3 = Avx.LoadVector256(acc + 24); var c4 = Avx.LoadVector256(acc + 32); var c5 = Avx.LoadVector256(acc + 40);
         var c6 = Avx.LoadVector256(acc + 48); var c7 = Avx.LoadVector256(acc + 56); var c8 = Avx.LoadVector256(acc + 64);
         float* xr = a->X, dr = a->Dy;
-        int width = a->Width;
-        int wr = (int)a->XRowStride;
-        if (wr <= 32 && BitOperations.IsPow2(wr))
+        int width = a->Width, wr = (int)a->XRowStride;
+        nint ds = a->DyRowStride;
+        // A mask covers 64 consecutive floats of x. Wide maps: 64 pixels of one row (bit i is pixel i). Narrow maps
+        // (W ≤ 32, wr a power of two): x rows are contiguous at stride wr, so one mask spans 64 / wr rows and the loop
+        // exit (the one unpredictable branch) is paid per mask, not per short row; bit i is row i >> shift, pixel
+        // i & (wr - 1). Lanes past W are zero, so they never set a bit.
+        bool narrow = wr <= 32 && BitOperations.IsPow2(wr);
+        int shift = narrow ? BitOperations.Log2((uint)wr) : 6, low = (1 << shift) - 1;
+        int rowsPerMask = narrow ? 64 >> shift : 1, chunks = narrow ? 1 : width;
+        for (int row = 0; row < a->Rows; row += rowsPerMask, xr += rowsPerMask * wr, dr += rowsPerMask * ds)
         {
-            // Narrow maps (W ≤ 32): x rows are contiguous at stride wr, so one 64-bit mask covers 64 / wr rows and the
-            // loop exit (the one unpredictable branch) is paid per mask, not per short row. Lanes past W are zero.
-            int shift = BitOperations.Log2((uint)wr), perMask = 64 >> shift;
-            nint ds = a->DyRowStride;
-            for (int row = 0; row < a->Rows; row += perMask, xr += perMask * wr, dr += perMask * ds)
+            for (int iw0 = 0; iw0 < chunks; iw0 += 64)
             {
-                ulong m = NonZeroMask(xr, (Math.Min(perMask, a->Rows - row) * wr) >> 3);
-                while (m != 0)
-                {
-                    int i = BitOperations.TrailingZeroCount(m);
-                    m &= m - 1;
-                    var b = Avx.BroadcastScalarToVector256(xr + i);
-                    float* d = dr + (i >> shift) * ds + (i & (wr - 1)) * 8, p0 = d + r0, p1 = d + r1, p2 = d + r2;
-                    c0 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j0), c0);
-                    c1 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j1), c1);
-                    c2 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j2), c2);
-                    c3 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j0), c3);
-                    c4 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j1), c4);
-                    c5 = Fma.MultiplyAdd(b, Avx.LoadVector256(p1 + j2), c5);
-                    c6 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j0), c6);
-                    c7 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j1), c7);
-                    c8 = Fma.MultiplyAdd(b, Avx.LoadVector256(p2 + j2), c8);
-                }
-            }
-            c0.Store(acc); c1.Store(acc + 8); c2.Store(acc + 16); c3.Store(acc + 24); c4.Store(acc + 32);
-            c5.Store(acc + 40); c6.Store(acc + 48); c7.Store(acc + 56); c8.Store(acc + 64);
-            return;
-        }
-        for (int row = 0; row < a->Rows; row++, xr += a->XRowStride, dr += a->DyRowStride)
-        {
-            for (int iw0 = 0; iw0 < width; iw0 += 64)
-            {
-                ulong m = NonZeroMask(xr + iw0, Math.Min(8, (width - iw0 + 7) >> 3));
-                float* xs = xr + iw0, ds = dr + iw0 * 8;
+                int vectors = narrow ? (Math.Min(rowsPerMask, a->Rows - row) * wr) >> 3 : Math.Min(8, (width - iw0 + 7) >> 3);
+                ulong m = NonZeroMask(xr + iw0, vectors);
+                float* xs = xr + iw0, dbase = dr + iw0 * 8;
                 while (m != 0)
                 {
                     int i = BitOperations.TrailingZeroCount(m);
                     m &= m - 1;
                     var b = Avx.BroadcastScalarToVector256(xs + i);
-                    float* d = ds + i * 8, p0 = d + r0, p1 = d + r1, p2 = d + r2;
+                    float* d = dbase + (i >> shift) * ds + (i & low) * 8, p0 = d + r0, p1 = d + r1, p2 = d + r2;
                     c0 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j0), c0);
                     c1 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j1), c1);
                     c2 = Fma.MultiplyAdd(b, Avx.LoadVector256(p0 + j2), c2);

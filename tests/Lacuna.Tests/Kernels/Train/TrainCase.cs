@@ -39,6 +39,9 @@ public sealed record TrainCase(ConvTrainShape Shape, double XZeros, double DyZer
         yield return new TrainCase(new ConvTrainShape(3, 16, 24, 9, 14, 1), 0.5, 0.8);
         yield return new TrainCase(new ConvTrainShape(1, 8, 80, 7, 7, 1), 0.8, 0.5);
         yield return new TrainCase(new ConvTrainShape(1, 72, 8, 3, 5, 3), 0.5, 0.5);
+        // BWW's mask walk: W > 32 takes one row per mask (W = 40), and rows longer than 64 pixels take two masks (W = 70).
+        yield return new TrainCase(new ConvTrainShape(2, 8, 16, 3, 40, 3), 0.5, 0.5);
+        yield return new TrainCase(new ConvTrainShape(1, 8, 8, 2, 70, 1), 0.6, 0.4);
     }
 
     private static float[] Sparse(int length, double zeros, ulong seed)

@@ -72,7 +72,7 @@ public sealed class Trainer
         var convs = Network.Convs.ToArray();
         long totalSteps = (long)Options.Epochs * StepsPerEpoch;
         var logitGrad = new float[Options.BatchSize * Network.Classes];
-        for (; _epoch < Options.Epochs; _epoch++, _stepInEpoch = 0)
+        while (_epoch < Options.Epochs)
         {
             var sw = Stopwatch.StartNew();
             double lossSum = 0; long correct = 0, seen = 0;
@@ -127,10 +127,8 @@ public sealed class Trainer
                 SparsePassFraction = passes == 0 ? 0 : (double)sparsePasses / passes,
             };
             _history.Add(report);
-            _stepInEpoch = 0;
-            _epoch++;
+            _epoch++; _stepInEpoch = 0; // the checkpoint resumes at the next epoch's first step
             SaveCheckpoint();
-            _epoch--;
             epochDone?.Invoke(report);
         }
         return _history;

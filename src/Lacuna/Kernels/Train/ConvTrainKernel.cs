@@ -92,10 +92,16 @@ internal static unsafe class ConvTrainRegistry
     /// tile when the output fits in it (a 64-channel tile would spend half its FMAs on padding: `bench train-conv
     /// --net fashion-vgg` measured the 32->32@28 layer at 15 GFLOP/s against 31-39 on the 64- and 128-channel layers).
     /// </summary>
-    public static ConvTrainKernel Best(bool sparse, int outBlocks)
+    public static ConvTrainKernel Best(bool sparse, int outBlocks) =>
+        s_best[(sparse ? 2 : 0) + (outBlocks <= 4 ? 1 : 0)];
+
+    // Resolved once (the tier is fixed per process); Best runs on every FWD/BWI call. Index: 2·sparse + narrow.
+    private static readonly ConvTrainKernel[] s_best = [Pick(false, false), Pick(false, true), Pick(true, false), Pick(true, true)];
+
+    private static ConvTrainKernel Pick(bool sparse, bool narrow)
     {
         var tier = Supported.Where(k => k.Sparse == sparse).Max(k => k.Tier);
         var candidates = Supported.Where(k => k.Sparse == sparse && k.Tier == tier).ToList();
-        return (outBlocks <= 4 ? candidates.FirstOrDefault(k => k.TileBlocks == 4) : null) ?? candidates.First(k => k.TileBlocks == 8);
+        return (narrow ? candidates.FirstOrDefault(k => k.TileBlocks == 4) : null) ?? candidates.First(k => k.TileBlocks == 8);
     }
 }

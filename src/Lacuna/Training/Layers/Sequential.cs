@@ -28,11 +28,7 @@ public sealed class Sequential : Layer
         {
             long t0 = Timings is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             x = l.Forward(x, training);
-            if (Timings is { } t)
-            {
-                var (f, b) = t.GetValueOrDefault(l.Name);
-                t[l.Name] = (f + System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds, b);
-            }
+            Record(l.Name, t0, forward: true);
         }
         return x;
     }
@@ -44,13 +40,17 @@ public sealed class Sequential : Layer
             if (i == 0 && !NeedsInputGradient) _layers[0].NeedsInputGradient = false;
             long t0 = Timings is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             dy = _layers[i].Backward(dy);
-            if (Timings is { } t)
-            {
-                var (f, b) = t.GetValueOrDefault(_layers[i].Name);
-                t[_layers[i].Name] = (f, b + System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
-            }
+            Record(_layers[i].Name, t0, forward: false);
         }
         return dy;
+    }
+
+    private void Record(string layer, long start, bool forward)
+    {
+        if (Timings is not { } t) return;
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var (f, b) = t.GetValueOrDefault(layer);
+        t[layer] = forward ? (f + seconds, b) : (f, b + seconds);
     }
 
     public override IEnumerable<Parameter> Parameters() => _layers.SelectMany(l => l.Parameters());

@@ -18,6 +18,8 @@ namespace Lacuna.Cli.Commands.Bench;
 /// speedup_vs_openblas = openblas_ms / lacuna_sparse_ms; speedup_vs_dense = lacuna_dense_ms / lacuna_sparse_ms.
 /// With --bf16 a fourth contender stores the weights as bf16 (fp32 accumulation): lacuna_bf16_ms,
 /// bf16_speedup_vs_fp32 and bf16_max_rel_error = max |Y_bf16 − Y_fp32| / max |Y_fp32|.
+/// With --tiles every register tile of the registry this machine runs is also timed alone on each matrix
+/// (<c>tiles_ms</c>, tile name → ms, plus <c>tile_chosen</c>): the data the tile cost model is calibrated on.
 /// </summary>
 public static class BenchSpmmCommand
 {
@@ -31,9 +33,10 @@ public static class BenchSpmmCommand
         var warmup = CommonOptions.Warmup(1);
         var json = CommonOptions.Json();
         var bf16 = new Option<bool>("--bf16") { Description = "Also time bf16 weight storage (fp32 accumulation) and report its error vs fp32." };
+        var tiles = new Option<bool>("--tiles") { Description = "Also time every SpMM register tile alone on each matrix (calibrates the tile choice)." };
         var cmd = new Command("spmm", "Sparse W·X on DLMC ResNet-50 matrices: Lacuna SpMM vs Lacuna dense GEMM vs OpenBLAS.")
         {
-            dlmc, batch, filter, threads, repeat, warmup, json, bf16,
+            dlmc, batch, filter, threads, repeat, warmup, json, bf16, tiles,
         };
         cmd.SetAction(pr =>
         {
@@ -50,12 +53,12 @@ public static class BenchSpmmCommand
             string? sizesPath = DlmcReader.FindBatchSizes(dir);
             if (sizesPath is null) { Console.Error.WriteLine($"rn50_batchsizes.txt not found in {dir} or any parent folder."); return 2; }
             if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.InstallHint); return 3; }
-            return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16));
+            return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(tiles));
         });
         return cmd;
     }
 
-    private static unsafe int Run(string[] files, Dictionary<string, int> sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16)
+    private static unsafe int Run(string[] files, Dictionary<string, int> sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16, bool tiles)
     {
         WorkerPool.DefaultThreads = threads;
         OpenBlas.SetThreads(threads);
@@ -92,6 +95,9 @@ public static class BenchSpmmCommand
                     ("openblas", () => OpenBlas.Sgemm(m, n, k, pd, k, false, px, n, false, pyo, n)),
                 };
                 if (planBf16 is not null) contenders.Add(("bf16", () => planBf16.Run(x.Span, n, yb.Span, threads)));
+                int firstTile = contenders.Count;
+                var tilePlans = tiles ? SpmmPlan.TileNames.Select(name => (name, plan: SpmmPlan.CreateWithTile(w, name))).ToArray() : [];
+                foreach (var (tileName, tp) in tilePlans) contenders.Add((tileName, () => tp.Run(x.Span, n, yb.Span, threads)));
                 var t = Measure.Interleaved(warmup, repeats, contenders.ToArray());
                 double diff = BenchDenseConvCommand.MaxRelDiff(ys.Span, yo.Span);
                 if (diff > 1e-3) Console.Error.WriteLine($"warning: {name}: SpMM and OpenBLAS differ by {diff:E2} (relative)");
@@ -111,6 +117,13 @@ public static class BenchSpmmCommand
                     row["lacuna_bf16_ms"] = BenchJson.Num(bms);
                     row["bf16_speedup_vs_fp32"] = BenchJson.Num(s / bms);
                     row["bf16_max_rel_error"] = BenchJson.Num(err);
+                }
+                if (tilePlans.Length > 0)
+                {
+                    var tms = new JsonObject();
+                    for (int i = 0; i < tilePlans.Length; i++) tms[tilePlans[i].name] = BenchJson.Num(t[firstTile + i].MedianMs);
+                    row["tiles_ms"] = tms;
+                    row["tile_chosen"] = plan.TileFor(n);
                 }
                 results.Add(row);
                 table.AddRow(Markup.Escape(name), m.ToString(), k.ToString(), n.ToString(), $"{w.Sparsity:F3}", $"{s:F3}", $"{d:F3}", $"{o:F3}", $"{o / s:F2}", $"{d / s:F2}");

@@ -60,16 +60,16 @@ public sealed unsafe class DenseConv2dPlan
         DirectConvKernel? kernel = null;
         if (directTile is not null)
         {
-            kernel = DirectConvKernels.Supported.Where(k => k.Tier == IsaTiers.Best).FirstOrDefault(k => $"{k.Rows}x{k.Width}" == directTile);
+            kernel = DirectConvKernels.Supported.Where(k => k.Tier == DirectConvKernels.BestTier).FirstOrDefault(k => $"{k.Rows}x{k.Width}" == directTile);
             if (kernel is null)
-                ThrowHelper.Argument(nameof(directTile), $"No direct tile '{directTile}' on tier {IsaTiers.Best}; there are: {string.Join(", ", DirectTiles)}.");
+                ThrowHelper.Argument(nameof(directTile), $"No direct tile '{directTile}' on tier {DirectConvKernels.BestTier}; there are: {string.Join(", ", DirectTiles)}.");
         }
         return Create(weight, weightShape, bias, p, inputHeight, inputWidth, activation, algorithm, kernel);
     }
 
     /// <summary>Names ("RowsxWidth") of the direct register tiles of the best tier this process runs.</summary>
     public static IReadOnlyList<string> DirectTiles =>
-        DirectConvKernels.Supported.Where(k => k.Tier == IsaTiers.Best).Select(k => $"{k.Rows}x{k.Width}").ToArray();
+        DirectConvKernels.Supported.Where(k => k.Tier == DirectConvKernels.BestTier).Select(k => $"{k.Rows}x{k.Width}").ToArray();
 
     internal static DenseConv2dPlan Create(ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape, ReadOnlySpan<float> bias,
         Conv2dParams p, int inputHeight, int inputWidth, Activation activation, ConvAlgorithm? algorithm, DirectConvKernel? kernel)

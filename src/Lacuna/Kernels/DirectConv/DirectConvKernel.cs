@@ -66,6 +66,9 @@ internal static unsafe class DirectConvKernels
     /// <summary>Entries this process can run.</summary>
     public static IEnumerable<DirectConvKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
 
+    /// <summary>The tier this family runs at in this process.</summary>
+    public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
+
     /// <summary>
     /// The best tier's entry for a layer: one-channel tiles when a group has fewer output channels than the
     /// smallest multi-channel tile (depthwise); otherwise the tile with the highest
@@ -73,7 +76,7 @@ internal static unsafe class DirectConvKernels
     /// </summary>
     public static DirectConvKernel Choose(ConvGeometry g)
     {
-        var tier = All.Where(k => k.Tier <= IsaTiers.Best && IsaTiers.IsSupported(k.Tier)).Max(k => k.Tier);
+        var tier = BestTier;
         var entries = All.Where(k => k.Tier == tier).ToArray();
         var multi = entries.Where(k => k.Rows > 1 && k.Rows <= g.Mg).ToArray();
         if (multi.Length == 0) return entries.First(k => k.Rows == 1);

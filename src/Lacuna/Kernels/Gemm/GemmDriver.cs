@@ -104,7 +104,7 @@ internal static unsafe class GemmDriver
         int mr = kernel.MR, nr = kernel.NR;
         Debug.Assert(m0 % mr == 0 && n0 % nr == 0);
         var fn = kernel.Function;
-        bool avx2 = kernel.Tier == IsaTier.Avx2Fma;
+        bool avx2 = kernel.Tier >= IsaTier.Avx2Fma;
         int K = p.K;
         int kBlocks = Math.Max(1, CeilDiv(K, KcMax));
         int kcStep = CeilDiv(K, kBlocks);

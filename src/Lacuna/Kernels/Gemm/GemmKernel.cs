@@ -67,6 +67,9 @@ internal static unsafe class GemmKernels
     /// <summary>Entries this process can run (tier supported and not above <see cref="IsaTiers.Best"/>).</summary>
     public static IEnumerable<GemmKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
 
+    /// <summary>The tier this family runs at in this process.</summary>
+    public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
+
     /// <summary>The dispatcher's pick, once per process: the first entry of the best supported tier.</summary>
     public static GemmKernel Best { get; } = Supported.OrderByDescending(k => k.Tier).First();
 }

@@ -17,7 +17,7 @@ public sealed unsafe class GemmPackedA : IDisposable
         int mr = kernel.MR;
         _rows = new AlignedBuffer(checked((m + mr - 1) / mr * mr * k), clear: false);
         fixed (float* pa = a)
-            GemmPack.Panels(pa, transA ? 1 : lda, transA ? lda : 1, m, k, mr, _rows.Pointer, (nint)mr * k, kernel.Tier == IsaTier.Avx2Fma);
+            GemmPack.Panels(pa, transA ? 1 : lda, transA ? lda : 1, m, k, mr, _rows.Pointer, (nint)mr * k, kernel.Tier >= IsaTier.Avx2Fma);
     }
 
     public int M { get; }

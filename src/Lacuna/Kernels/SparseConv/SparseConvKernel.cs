@@ -45,5 +45,8 @@ internal static unsafe class SparseConvKernels
 
     public static IEnumerable<SparseConvKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
 
+    /// <summary>The tier this family runs at in this process.</summary>
+    public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
+
     public static SparseConvKernel Best => Supported.OrderByDescending(k => k.Tier).First();
 }

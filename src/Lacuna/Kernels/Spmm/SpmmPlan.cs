@@ -26,7 +26,7 @@ public sealed unsafe class SpmmPlan
     private readonly void* _pCols, _pValues;
     private readonly float* _pBias;
     private readonly int[] _defaultParts;
-    private readonly SpmmKernel[] _tiles;      // the tier's tiles, widest first
+    private readonly SpmmKernel[] _tiles;      // the tier's tiles, widest first (AVX-512 plans: then AVX2's)
     private readonly SpmmKernel? _forcedMain;  // tests: run every window with this tile
 
     private SpmmPlan(CsrMatrix w, float[] bias, Activation activation, SpmmPrecision precision, IsaTier tier, SpmmKernel? forcedMain, int blockBytes)
@@ -66,7 +66,12 @@ public sealed unsafe class SpmmPlan
         bias.CopyTo(_bias, 0);
         _pBias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
         Activation = activation;
-        _tiles = SpmmKernels.OfTier(tier);
+        // An AVX-512 plan may also run AVX2 tiles: Zen 4 executes a 512-bit FMA as two 256-bit halves, so for
+        // narrow N the finer AVX2 widths waste fewer lanes (DLMC rn50 0.9, N = 49: 1x56 AVX2 6.49 ms, best
+        // AVX-512 tile 7.02 ms), while wide N runs faster on AVX-512 (N = 3136: 4.11 against 5.79 ms).
+        _tiles = tier == IsaTier.Avx512 && forcedMain is null
+            ? SpmmKernels.OfTier(IsaTier.Avx512).Concat(SpmmKernels.OfTier(IsaTier.Avx2Fma)).ToArray()
+            : SpmmKernels.OfTier(tier);
         _forcedMain = forcedMain;
         _defaultParts = w.PartitionRowsByNnz(WorkerPool.Shared.MaxThreads);
     }
@@ -92,6 +97,57 @@ public sealed unsafe class SpmmPlan
         var b = new float[weights.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
         return new SpmmPlan(weights, b, activation, precision, tile?.Tier ?? SpmmKernels.BestTier, tile, blockBytes);
+    }
+
+    /// <summary>Names of the register tiles this process can run (AVX2 and wider tiers, or the best tier's), e.g. "Avx512 1x64".</summary>
+    public static IReadOnlyList<string> TileNames =>
+        SpmmKernels.Supported.Where(k => k.Tier >= IsaTier.Avx2Fma || k.Tier == SpmmKernels.BestTier).Select(k => k.Name).ToArray();
+
+    /// <summary>Benchmarks: a plan that runs every window with the tile named <paramref name="tile"/> (see <see cref="TileNames"/>).</summary>
+    public static SpmmPlan CreateWithTile(CsrMatrix weights, string tile)
+    {
+        var k = SpmmKernels.Supported.FirstOrDefault(k => k.Name == tile);
+        if (k is null) ThrowHelper.Argument(nameof(tile), $"No SpMM tile '{tile}' on this machine; there are: {string.Join(", ", TileNames)}.");
+        return Create(weights, default, default, SpmmPrecision.Float32, k);
+    }
+
+    /// <summary>The main tile for <paramref name="n"/> columns: the measured pick once a run with that N has tuned it, else the cost model's.</summary>
+    public string TileFor(int n, int threads = 1) =>
+        (_forcedMain ?? (_tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var k) ? k : SpmmSchedule.ChooseMain(this, n))).Name;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), SpmmKernel> _tuned = new();
+
+    /// <summary>
+    /// The main tile for this N and thread count, measured on the first run that needs it: the cost model's
+    /// shortlist (<see cref="SpmmSchedule.Candidates"/>) is timed on the caller's X (best of two runs each, after
+    /// one warm-up) and the fastest kept for the plan's lifetime, so repeated runs compute the same bits. Each thread
+    /// count has its own pick (with 2 threads each one covers half the columns), and a column's summation order
+    /// depends on its tile, so results with different thread counts agree to rounding, not bit for bit. The model
+    /// alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512 12-vector
+    /// tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).
+    /// </summary>
+    private SpmmKernel Tuned(float* x, int n, float* y, int threads)
+    {
+        if (_tuned.TryGetValue((n, threads), out var known)) return known;
+        var candidates = SpmmSchedule.Candidates(this, SpmmSchedule.SplitColumns(n, threads) ? n / threads : n);
+        SpmmKernel best = candidates[0];
+        if (candidates.Length > 1)
+        {
+            double bestTime = double.MaxValue;
+            foreach (var c in candidates)
+            {
+                double t = double.MaxValue;
+                for (int rep = 0; rep < 3; rep++)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    SpmmSchedule.Run(this, x, n, y, threads, c);
+                    long dt = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+                    if (rep > 0) t = Math.Min(t, dt);
+                }
+                if (t < bestTime) { bestTime = t; best = c; }
+            }
+        }
+        return _tuned.GetOrAdd((n, threads), best);
     }
 
     public CsrMatrix Weights { get; }
@@ -131,7 +187,7 @@ public sealed unsafe class SpmmPlan
                 else WorkerPool.Shared.Run(p1, p => Spmv.Rows(this, b1[p], b1[p + 1], xs, ys));
                 return;
             }
-            SpmmSchedule.Run(this, px, n, py, t);
+            SpmmSchedule.Run(this, px, n, py, t, _forcedMain ?? Tuned(px, n, py, t));
         }
     }
 

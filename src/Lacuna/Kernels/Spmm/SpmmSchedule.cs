@@ -16,24 +16,25 @@ internal static unsafe class SpmmSchedule
     /// <summary>Loads per non-zero besides the tile's own (index and broadcast weight), in the tile cost model.</summary>
     private const int Overhead = 2;
 
-    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads)
+    /// <param name="main">the main tile (null: the cost model's pick per thread's range)</param>
+    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmKernel? main = null)
     {
         int m = plan.M;
-        if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m); return; }
+        if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main); return; }
         if (SplitColumns(n, threads))
         {
             int lanes = plan.Tiles[0].Lanes;
             WorkerPool.Shared.Run(threads, p =>
             {
                 var (c0, c1) = WorkerPool.Range(n, threads, p, lanes);
-                if (c1 > c0) Work(plan, x, n, y, c0, c1, 0, m);
+                if (c1 > c0) Work(plan, x, n, y, c0, c1, 0, m, main);
             });
         }
         else
         {
             int parts = Math.Min(threads, m);
             int[] bounds = plan.PartsFor(parts);
-            WorkerPool.Shared.Run(parts, p => Work(plan, x, n, y, 0, n, bounds[p], bounds[p + 1]));
+            WorkerPool.Shared.Run(parts, p => Work(plan, x, n, y, 0, n, bounds[p], bounds[p + 1], main));
         }
     }
 
@@ -42,13 +43,13 @@ internal static unsafe class SpmmSchedule
     /// all threads share the (smaller, cache-resident) weights. Measured on DLMC rn50 0.9, 2 threads, on a shared
     /// machine: geomean time 0.377 ms splitting columns vs 0.391 ms splitting rows by non-zeros.
     /// </summary>
-    private static bool SplitColumns(int n, int threads) => n >= 64 * threads;
+    internal static bool SplitColumns(int n, int threads) => n >= 64 * threads;
 
     /// <summary>Y[m0..m1, c0..c1) of the product.</summary>
-    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1)
+    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmKernel? mainTile)
     {
         int k = plan.K;
-        var main = ChooseMain(plan, c1 - c0);
+        var main = mainTile ?? ChooseMain(plan, c1 - c0);
         float* panel = SpmmScratch.Panel((long)k * Math.Max(main.Width, TailTile(plan, main.Width - 1).Width));
         int g = c0;
         for (; g + main.Width <= c1; g += main.Width)
@@ -111,16 +112,37 @@ internal static unsafe class SpmmSchedule
     internal static SpmmKernel ChooseMain(SpmmPlan plan, int width)
     {
         if (plan.ForcedTile is { } forced) return forced;
-        SpmmKernel best = plan.Tiles[^1];
-        long bestCost = long.MaxValue;
-        foreach (var tile in plan.Tiles)
+        return BestByCost(plan.Tiles.Where(t => t.Tier == plan.Tiles[0].Tier), width).First();
+    }
+
+    /// <summary>
+    /// The shortlist a plan times for one N (<see cref="SpmmPlan"/>'s tuning): per tier, the two tiles the cost
+    /// model ranks best and the 7-vector tile, which measured fastest on wide N at both tiers' widths.
+    /// </summary>
+    internal static SpmmKernel[] Candidates(SpmmPlan plan, int width)
+    {
+        var list = new List<SpmmKernel>();
+        foreach (var tier in plan.Tiles.Select(t => t.Tier).Distinct())
+        {
+            var ofTier = plan.Tiles.Where(t => t.Tier == tier).ToArray();
+            list.AddRange(BestByCost(ofTier, width).Take(2));
+            if (ofTier.FirstOrDefault(t => t.Vectors == 7) is { } seven && width >= seven.Width && !list.Contains(seven)) list.Add(seven);
+        }
+        return list.ToArray();
+    }
+
+    /// <summary>Tiles ordered by estimated cycles per non-zero over <paramref name="width"/> columns, cheapest first.</summary>
+    private static IEnumerable<SpmmKernel> BestByCost(IEnumerable<SpmmKernel> tiles, int width)
+    {
+        var costs = new List<(long Cost, int Order, SpmmKernel Tile)>();
+        foreach (var tile in tiles)
         {
             int full = width / tile.Width, r = width - full * tile.Width;
             long cost = (long)full * (tile.Vectors + Overhead);
             if (r > 0) cost += (r + tile.Lanes - 1) / tile.Lanes + Overhead;
-            if (cost < bestCost) { best = tile; bestCost = cost; }
+            costs.Add((cost, costs.Count, tile));
         }
-        return best;
+        return costs.OrderBy(c => c.Cost).ThenBy(c => c.Order).Select(c => c.Tile);
     }
 
     /// <summary>The narrowest tile of the tier that covers <paramref name="columns"/> (the widest if none does).</summary>

@@ -24,7 +24,7 @@ internal static unsafe class Spmv
         void* cols = plan.ColsPointer, values = plan.ValuesPointer;
         float* bias = plan.BiasPointer;
         var act = plan.Activation;
-        bool avx2 = plan.Tiles[0].Tier == IsaTier.Avx2Fma;
+        bool avx2 = plan.Tiles[0].Tier >= IsaTier.Avx2Fma;
         for (int m = m0; m < m1; m++)
         {
             int i = offsets[m], end = offsets[m + 1];

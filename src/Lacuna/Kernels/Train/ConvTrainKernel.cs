@@ -84,6 +84,9 @@ internal static unsafe class ConvTrainRegistry
     /// <summary>Entries this process can run.</summary>
     public static IEnumerable<ConvTrainKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
 
+    /// <summary>The tier this family runs at in this process.</summary>
+    public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
+
     /// <summary>The best tier's dense or sparse entry with the full 64-channel tile.</summary>
     public static ConvTrainKernel Best(bool sparse) => Best(sparse, int.MaxValue);
 

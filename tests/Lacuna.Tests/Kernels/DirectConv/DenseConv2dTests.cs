@@ -31,7 +31,7 @@ public class DenseConv2dTests
             }
         }
         Assert.True(tiles >= 2, "every tier has a multi-channel and a one-channel tile");
-        Assert.Contains(DirectConvKernels.Supported, k => k.Tier == IsaTiers.Best);
+        Assert.Contains(DirectConvKernels.Supported, k => k.Tier == DirectConvKernels.BestTier);
     }
 
     [Fact]

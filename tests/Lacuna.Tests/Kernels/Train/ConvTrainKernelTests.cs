@@ -74,9 +74,9 @@ public class ConvTrainKernelTests
     public void EveryTierHasDenseAndSparse_AndBestTierIsPresent()
     {
         var supported = ConvTrainRegistry.Supported.ToArray();
-        Assert.Contains(supported, k => k.Tier == IsaTiers.Best && k.Sparse);
-        Assert.Contains(supported, k => k.Tier == IsaTiers.Best && !k.Sparse);
-        Assert.Equal(IsaTiers.Best, ConvTrainRegistry.Best(sparse: true).Tier);
+        Assert.Contains(supported, k => k.Tier == ConvTrainRegistry.BestTier && k.Sparse);
+        Assert.Contains(supported, k => k.Tier == ConvTrainRegistry.BestTier && !k.Sparse);
+        Assert.Equal(ConvTrainRegistry.BestTier, ConvTrainRegistry.Best(sparse: true).Tier);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public class ConvTrainKernelTests
         var (x, dy, w) = tc.Data();
         var xb = tc.Blocked(x, s.InChannels);
         var dyb = tc.Blocked(dy, s.OutChannels);
-        foreach (var k in ConvTrainRegistry.Supported.Where(k => k.Tier == IsaTiers.Best))
+        foreach (var k in ConvTrainRegistry.Supported.Where(k => k.Tier == ConvTrainRegistry.BestTier))
         {
             float[] Y(int t) { var y = TestData.Poisoned((int)s.OutputLength); ConvTrainKernels.Forward(k, xb, w, y, s, t); return y; }
             float[] Dx(int t) { var d = TestData.Poisoned((int)s.InputLength); ConvTrainKernels.BackwardInput(k, dyb, w, d, s, t); return d; }

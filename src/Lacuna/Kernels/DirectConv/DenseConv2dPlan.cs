@@ -51,7 +51,7 @@ public sealed unsafe class DenseConv2dPlan
     /// C = weightShape[1]·groups and the given H, W. <paramref name="algorithm"/> forces a lowering (benchmarks);
     /// null lets the plan choose.
     /// </summary>
-    /// <param name="directTile">For <see cref="ConvAlgorithm.Direct"/>: a register tile of the best tier by name
+    /// <param name="directTile">For <see cref="ConvAlgorithm.Direct"/>: a register tile the plan chooses from, by name
     /// (see <see cref="DirectTiles"/>, e.g. "4x24"); null lets the plan choose.</param>
     public static DenseConv2dPlan Create(ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape, ReadOnlySpan<float> bias,
         Conv2dParams p, int inputHeight, int inputWidth, Activation activation = default, ConvAlgorithm? algorithm = null,
@@ -60,16 +60,16 @@ public sealed unsafe class DenseConv2dPlan
         DirectConvKernel? kernel = null;
         if (directTile is not null)
         {
-            kernel = DirectConvKernels.Supported.Where(k => k.Tier == DirectConvKernels.BestTier).FirstOrDefault(k => $"{k.Rows}x{k.Width}" == directTile);
+            kernel = DirectConvKernels.Candidates.FirstOrDefault(k => $"{k.Rows}x{k.Width}" == directTile);
             if (kernel is null)
-                ThrowHelper.Argument(nameof(directTile), $"No direct tile '{directTile}' on tier {DirectConvKernels.BestTier}; there are: {string.Join(", ", DirectTiles)}.");
+                ThrowHelper.Argument(nameof(directTile), $"No direct tile '{directTile}' on this machine; there are: {string.Join(", ", DirectTiles)}.");
         }
         return Create(weight, weightShape, bias, p, inputHeight, inputWidth, activation, algorithm, kernel);
     }
 
-    /// <summary>Names ("RowsxWidth") of the direct register tiles of the best tier this process runs.</summary>
+    /// <summary>Names ("RowsxWidth") of the direct register tiles the plan chooses from in this process.</summary>
     public static IReadOnlyList<string> DirectTiles =>
-        DirectConvKernels.Supported.Where(k => k.Tier == DirectConvKernels.BestTier).Select(k => $"{k.Rows}x{k.Width}").ToArray();
+        DirectConvKernels.Candidates.Select(k => $"{k.Rows}x{k.Width}").ToArray();
 
     internal static DenseConv2dPlan Create(ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape, ReadOnlySpan<float> bias,
         Conv2dParams p, int inputHeight, int inputWidth, Activation activation, ConvAlgorithm? algorithm, DirectConvKernel? kernel)

@@ -53,6 +53,10 @@ internal static unsafe class DirectConvKernels
 {
     public static readonly DirectConvKernel[] All =
     {
+        new(IsaTier.Avx512, 16, 16, &DirectConv.Avx512Tile16x16),
+        new(IsaTier.Avx512, 8, 32, &DirectConv.Avx512Tile8x32),
+        new(IsaTier.Avx512, 24, 8, &DirectConv.Avx512Tile24x8),
+        new(IsaTier.Avx512, 1, 64, &DirectConv.Avx512Tile1x64),
         new(IsaTier.Avx2Fma, 6, 16, &DirectConv.Avx2Tile6x16),
         new(IsaTier.Avx2Fma, 4, 24, &DirectConv.Avx2Tile4x24),
         new(IsaTier.Avx2Fma, 8, 8, &DirectConv.Avx2Tile8x8),
@@ -70,14 +74,20 @@ internal static unsafe class DirectConvKernels
     public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
 
     /// <summary>
-    /// The best tier's entry for a layer: one-channel tiles when a group has fewer output channels than the
+    /// The entries <see cref="Choose"/> picks from, best tier first: the best tier's, and on an AVX-512 machine the
+    /// AVX2 ones too (their 8- and 16-column tiles waste fewer lanes on some maps than the AVX-512 shapes).
+    /// </summary>
+    public static DirectConvKernel[] Candidates { get; } =
+        All.Where(k => k.Tier == BestTier || (BestTier == IsaTier.Avx512 && k.Tier == IsaTier.Avx2Fma)).ToArray();
+
+    /// <summary>
+    /// The entry of <see cref="Candidates"/> for a layer: one-channel tiles when a group has fewer output channels than the
     /// smallest multi-channel tile (depthwise); otherwise the tile with the highest
     /// utilization(Mg) · utilization(OW) · <see cref="RelativeSpeed"/> (a tile computes full Rows × Width even at edges).
     /// </summary>
     public static DirectConvKernel Choose(ConvGeometry g)
     {
-        var tier = BestTier;
-        var entries = All.Where(k => k.Tier == tier).ToArray();
+        var entries = Candidates;
         var multi = entries.Where(k => k.Rows > 1 && k.Rows <= g.Mg).ToArray();
         if (multi.Length == 0) return entries.First(k => k.Rows == 1);
         DirectConvKernel best = multi[0];
@@ -92,21 +102,40 @@ internal static unsafe class DirectConvKernels
 
     /// <summary>
     /// Throughput of a tile at full utilization relative to the best one. Set from
-    /// `lacuna bench dense-conv --set rn50 --json` (1 thread, Zen 3, direct_tiles_ms), e.g. ms 6x16 / 8x8 / 4x24:
+    /// `lacuna bench dense-conv --set rn50 --json` (1 thread, direct_tiles_ms).
+    /// AVX2 tiles (Zen 3), e.g. ms 6x16 / 8x8 / 4x24:
     /// 3x3 128@28 2.86 / 3.08 / 4.07, 3x3 256@14 2.74 / 3.15 / 3.92, conv1 7x7/2 2.70 / 2.83 / 2.58 (OW 112),
     /// 3x3 64@56 2.99 / 2.83 / 3.19 (OW 56: 6x16 wastes 1/8); 1x1 256->64@56 2.10 / 1.44 / 2.47,
     /// 1x1 512->128@28 1.90 / 1.57 / 3.08. So with several taps 6x16 is fastest and 8x8, 4x24 are about 0.9 of it;
     /// with one tap (1x1) 8x8 is fastest by far (one input vector per channel plane per tile).
+    /// AVX-512 tiles (Zen 4), ms 16x16 / 8x32 / 24x8 | best AVX2: conv1 2.67 / 3.12 / 3.26 | 6x16 3.06,
+    /// 3x3 64@56 2.80 / 2.87 / 3.18 | 8x8 3.35, 3x3 128@28 2.75 / 2.83 / 3.43 | 6x16 3.49, 3x3 256@14 2.77 / 5.42 /
+    /// 3.12 | 6x16 3.10, 3x3 512@7 5.89 / 11.3 / 3.56 | 8x8 4.17, 3x3/2 512@14 (OW 7) 6.12 / 11.8 / 3.64 | 8x8 4.42;
+    /// 1x1 256->64@56 1.72 / 1.44 / 1.52 | 8x8 1.68, 512->128@28 1.41 / 1.34 / 1.63, 1024->256@14 1.67 / 2.84 / 1.51,
+    /// 2048->512@7 2.57 / 5.58 / 1.77 | 8x8 2.01. Net of wasted lanes: with several taps 16x16 is fastest, 8x32
+    /// about 0.97 and 24x8 about 0.8 of it, the AVX2 tiles 0.7-0.9; with one tap 8x32 is fastest, 24x8 about 0.95,
+    /// 16x16 0.88 and the AVX2 ones 0.6-0.8 (their Zen 3 values × 0.8).
     /// Other tiers have a single multi-channel tile.
     /// </summary>
     public static double RelativeSpeed(DirectConvKernel k, int taps) => (k.Tier, k.Rows, k.Width, taps > 1) switch
     {
-        (IsaTier.Avx2Fma, 6, 16, true) => 1.0,
-        (IsaTier.Avx2Fma, 6, 16, false) => 0.75,
-        (IsaTier.Avx2Fma, 4, 24, false) => 0.6,
-        (IsaTier.Avx2Fma, 8, 8, false) => 1.0,
-        (IsaTier.Avx2Fma, _, _, _) => 0.9,
+        (IsaTier.Avx512, 16, 16, true) => 1.0,
+        (IsaTier.Avx512, 8, 32, true) => 0.97,
+        (IsaTier.Avx512, 24, 8, true) => 0.8,
+        (IsaTier.Avx512, 8, 32, false) => 1.0,
+        (IsaTier.Avx512, 24, 8, false) => 0.95,
+        (IsaTier.Avx512, 16, 16, false) => 0.88,
+        (IsaTier.Avx2Fma, _, _, _) => Avx2Speed(k, taps) * (BestTier == IsaTier.Avx512 ? 0.8 : 1.0),
         _ => 1.0,
+    };
+
+    private static double Avx2Speed(DirectConvKernel k, int taps) => (k.Rows, k.Width, taps > 1) switch
+    {
+        (6, 16, true) => 1.0,
+        (6, 16, false) => 0.75,
+        (4, 24, false) => 0.6,
+        (8, 8, false) => 1.0,
+        _ => 0.9,
     };
 
     /// <summary>Fraction of computed lanes that are real: n / (ceil(n / tile) · tile).</summary>

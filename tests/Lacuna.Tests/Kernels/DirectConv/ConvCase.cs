@@ -34,7 +34,7 @@ public sealed record ConvCase(string Name, int N, int C, int H, int W, int M, Co
     /// <summary>
     /// The coverage list: kernels 1/3/5/7, strides 1/2/3, symmetric and asymmetric pads, dilation 2, groups
     /// 1/2/depthwise, batch 1 and 3, output widths around 4/8/16/24/32 lanes, channel counts around the
-    /// 1/4/8-row tiles, every activation, with and without bias. Small, so the reference stays cheap.
+    /// 1/4/8/16/24-row tiles, every activation, with and without bias. Small, so the reference stays cheap.
     /// </summary>
     public static IEnumerable<ConvCase> All()
     {
@@ -81,5 +81,10 @@ public sealed record ConvCase(string Name, int N, int C, int H, int W, int M, Co
         // A ResNet-like 7x7/2 stem and a wider 3x3 to cross many tiles.
         yield return Make(1, 3, 20, 20, 16, Conv2dParams.Square(7, stride: 2, pad: 3));
         yield return Make(1, 16, 10, 27, 20, Conv2dParams.Square(3, pad: 1));
+        // Full and partial blocks of the tall AVX-512 tiles (16 and 24 rows) at widths around 8, 16, 32 and 64.
+        yield return Make(1, 3, 4, 8, 24, Conv2dParams.Square(3, pad: 1));
+        yield return Make(1, 5, 3, 15, 49, Conv2dParams.Square(1));
+        yield return Make(1, 4, 5, 40, 17, Conv2dParams.Square(3, pad: 1));
+        yield return Make(1, 3, 3, 70, 3, Conv2dParams.Square(3, pad: 1, groups: 3));
     }
 }

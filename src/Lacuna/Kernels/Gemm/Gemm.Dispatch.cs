@@ -13,7 +13,7 @@ public static unsafe partial class Gemm
         ReadOnlySpan<float> b, int ldb, bool transB,
         Span<float> c, int ldc, float alpha, float beta,
         ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, int threads) =>
-        ComputeWith(GemmKernels.Best, m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta, bias, biasAxis, activation, threads);
+        ComputeWith(GemmKernels.For(m), m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta, bias, biasAxis, activation, threads);
 
     /// <summary>Unvalidated core with an explicit registry entry, for tests and benchmarks; arguments already validated.</summary>
     internal static void ComputeWith(
@@ -46,7 +46,7 @@ public static unsafe partial class Gemm
     /// op(A) is [M×K]: A stored [M×K] with lda ≥ K, or with <paramref name="transA"/> stored [K×M] with lda ≥ M.
     /// </summary>
     public static GemmPackedA PackA(int m, int k, ReadOnlySpan<float> a, int lda, bool transA) =>
-        PackAWith(GemmKernels.Best, m, k, a, lda, transA);
+        PackAWith(GemmKernels.For(m), m, k, a, lda, transA);
 
     /// <summary><see cref="PackA"/> for an explicit registry entry (tests).</summary>
     internal static GemmPackedA PackAWith(GemmKernel kernel, int m, int k, ReadOnlySpan<float> a, int lda, bool transA)

@@ -10,6 +10,7 @@ namespace Lacuna.Kernels.DirectConv;
 // instructions per FMA and more output channels per input load. 16x16 (16 zmm) and 8x32 (16 zmm) suit wide maps;
 // 24x8 (24 ymm, EVEX-encoded so it needs the AVX-512 register file) wastes no lanes on 56-, 28- and 14-column maps
 // and one in eight on 7-column ones; 1x64 is the depthwise tile. Edges store through lane masks.
+// DirectConv.Avx512Channels.cs has the tiles with the channels in the lanes instead.
 internal static unsafe partial class DirectConv
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

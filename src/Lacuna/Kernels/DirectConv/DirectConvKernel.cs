@@ -32,10 +32,13 @@ internal unsafe struct DirectConvArgs
 /// <summary>One registry entry: a tier, a register tile (Rows channels × Width columns) and its function.</summary>
 internal sealed unsafe class DirectConvKernel
 {
-    public DirectConvKernel(IsaTier tier, int rows, int width, delegate*<DirectConvArgs*, void> function)
+    public DirectConvKernel(IsaTier tier, int rows, int width, delegate*<DirectConvArgs*, void> function, bool channelLanes = false)
     {
-        Tier = tier; Rows = rows; Width = width; Function = function;
+        Tier = tier; Rows = rows; Width = width; Function = function; ChannelLanes = channelLanes;
     }
+
+    /// <summary>Output channels in the vector lanes (columns broadcast): any width fits, the store transposes.</summary>
+    public bool ChannelLanes { get; }
 
     public IsaTier Tier { get; }
     public int Rows { get; }
@@ -56,6 +59,8 @@ internal static unsafe class DirectConvKernels
         new(IsaTier.Avx512, 16, 16, &DirectConv.Avx512Tile16x16),
         new(IsaTier.Avx512, 8, 32, &DirectConv.Avx512Tile8x32),
         new(IsaTier.Avx512, 24, 8, &DirectConv.Avx512Tile24x8),
+        new(IsaTier.Avx512, 16, 14, &DirectConv.Avx512Tile16x14, channelLanes: true),
+        new(IsaTier.Avx512, 32, 7, &DirectConv.Avx512Tile32x7, channelLanes: true),
         new(IsaTier.Avx512, 1, 64, &DirectConv.Avx512Tile1x64),
         new(IsaTier.Avx2Fma, 6, 16, &DirectConv.Avx2Tile6x16),
         new(IsaTier.Avx2Fma, 4, 24, &DirectConv.Avx2Tile4x24),
@@ -94,7 +99,7 @@ internal static unsafe class DirectConvKernels
         double bestScore = -1;
         foreach (var k in multi)
         {
-            double score = Utilization(g.Mg, k.Rows) * Utilization(g.OW, k.Width) * RelativeSpeed(k, g.Taps);
+            double score = Utilization(g.Mg, k.Rows) * Utilization(g.OW, k.Width) * RelativeSpeed(k, g);
             if (score > bestScore + 1e-9) { best = k; bestScore = score; }
         }
         return best;
@@ -108,26 +113,35 @@ internal static unsafe class DirectConvKernels
     /// 3x3 64@56 2.99 / 2.83 / 3.19 (OW 56: 6x16 wastes 1/8); 1x1 256->64@56 2.10 / 1.44 / 2.47,
     /// 1x1 512->128@28 1.90 / 1.57 / 3.08. So with several taps 6x16 is fastest and 8x8, 4x24 are about 0.9 of it;
     /// with one tap (1x1) 8x8 is fastest by far (one input vector per channel plane per tile).
-    /// AVX-512 tiles (Zen 4), ms 16x16 / 8x32 / 24x8 | best AVX2: conv1 2.67 / 3.12 / 3.26 | 6x16 3.06,
-    /// 3x3 64@56 2.80 / 2.87 / 3.18 | 8x8 3.35, 3x3 128@28 2.75 / 2.83 / 3.43 | 6x16 3.49, 3x3 256@14 2.77 / 5.42 /
-    /// 3.12 | 6x16 3.10, 3x3 512@7 5.89 / 11.3 / 3.56 | 8x8 4.17, 3x3/2 512@14 (OW 7) 6.12 / 11.8 / 3.64 | 8x8 4.42;
-    /// 1x1 256->64@56 1.72 / 1.44 / 1.52 | 8x8 1.68, 512->128@28 1.41 / 1.34 / 1.63, 1024->256@14 1.67 / 2.84 / 1.51,
-    /// 2048->512@7 2.57 / 5.58 / 1.77 | 8x8 2.01. Net of wasted lanes: with several taps 16x16 is fastest, 8x32
-    /// about 0.97 and 24x8 about 0.8 of it, the AVX2 tiles 0.7-0.9; with one tap 8x32 is fastest, 24x8 about 0.95,
-    /// 16x16 0.88 and the AVX2 ones 0.6-0.8 (their Zen 3 values × 0.8).
-    /// Other tiers have a single multi-channel tile.
+    /// AVX-512 tiles (Zen 4, two runs' ranges), ms 16x16 / 8x32 / 24x8 / 16x14 / 32x7 | best AVX2:
+    /// conv1 2.41-2.57 / 2.87 / 2.86-2.97 / 2.78-2.89 / 2.80-3.24 | 6x16 2.50-2.62;
+    /// 3x3 64@56 2.52-2.68 / 2.46-2.54 / 2.68-2.80 / 2.28-2.29 / 2.25-2.35 | 8x8 3.04-3.07;
+    /// 3x3 256@14 2.46-2.61 / 4.75 / 2.74-2.97 / 2.13-2.23 / 2.17-2.26 | 6x16 2.82-3.06;
+    /// 3x3 512@7 5.24-5.27 / 9.9 / 3.15-3.20 / 4.61 / 2.52-2.56 | 8x8 3.76-3.81;
+    /// 3x3/2 512@14 (OW 7) 5.52-5.58 / 11 / 3.22-3.63 / 4.69-4.99 / 2.48-2.55 | 8x8 4.15-4.37;
+    /// 1x1 256->64@56 1.27-1.44 / 1.23-1.26 / 1.30-1.38 / 1.20-1.23 / 1.21 | 8x8 1.45-1.48;
+    /// 1x1 2048->512@7 2.39-2.45 / 4.5 / 1.52-1.58 / 2.05-2.13 / 1.31-1.35 | 8x8 1.81-1.91.
+    /// Net of wasted lanes, with several taps 16x16 is the column-lane reference, 8x32 about 0.97 of it, 24x8 0.8
+    /// and the AVX2 tiles 0.7-0.9; with one tap 8x32 is, 24x8 about 0.95, 16x16 0.88 and the AVX2 ones 0.6-0.8 (their
+    /// Zen 3 values × 0.8). The channel-lane tiles 16x14 and 32x7 run about 1.03 of 16x16 less their transposing
+    /// store, which costs about as much as 24 more reduction steps (Cg·taps): conv1's 147 steps leave them behind
+    /// 16x16, 3x3 64@56's 576 ahead. Other tiers have a single multi-channel tile.
     /// </summary>
-    public static double RelativeSpeed(DirectConvKernel k, int taps) => (k.Tier, k.Rows, k.Width, taps > 1) switch
+    public static double RelativeSpeed(DirectConvKernel k, ConvGeometry g)
     {
-        (IsaTier.Avx512, 16, 16, true) => 1.0,
-        (IsaTier.Avx512, 8, 32, true) => 0.97,
-        (IsaTier.Avx512, 24, 8, true) => 0.8,
-        (IsaTier.Avx512, 8, 32, false) => 1.0,
-        (IsaTier.Avx512, 24, 8, false) => 0.95,
-        (IsaTier.Avx512, 16, 16, false) => 0.88,
-        (IsaTier.Avx2Fma, _, _, _) => Avx2Speed(k, taps) * (BestTier == IsaTier.Avx512 ? 0.8 : 1.0),
-        _ => 1.0,
-    };
+        if (k.ChannelLanes) return 1.03 * g.K / (g.K + 24.0);
+        return (k.Tier, k.Rows, k.Width, g.Taps > 1) switch
+        {
+            (IsaTier.Avx512, 16, 16, true) => 1.0,
+            (IsaTier.Avx512, 8, 32, true) => 0.97,
+            (IsaTier.Avx512, 24, 8, true) => 0.8,
+            (IsaTier.Avx512, 8, 32, false) => 1.0,
+            (IsaTier.Avx512, 24, 8, false) => 0.95,
+            (IsaTier.Avx512, 16, 16, false) => 0.88,
+            (IsaTier.Avx2Fma, _, _, _) => Avx2Speed(k, g.Taps) * (BestTier == IsaTier.Avx512 ? 0.8 : 1.0),
+            _ => 1.0,
+        };
+    }
 
     private static double Avx2Speed(DirectConvKernel k, int taps) => (k.Rows, k.Width, taps > 1) switch
     {

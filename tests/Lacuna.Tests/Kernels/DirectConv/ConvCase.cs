@@ -83,6 +83,7 @@ public sealed record ConvCase(string Name, int N, int C, int H, int W, int M, Co
         yield return Make(1, 16, 10, 27, 20, Conv2dParams.Square(3, pad: 1));
         // Full and partial blocks of the tall AVX-512 tiles (16 and 24 rows) at widths around 8, 16, 32 and 64.
         yield return Make(1, 3, 4, 8, 24, Conv2dParams.Square(3, pad: 1));
+        yield return Make(1, 3, 3, 28, 32, Conv2dParams.Square(3, pad: 1));
         yield return Make(1, 5, 3, 15, 49, Conv2dParams.Square(1));
         yield return Make(1, 4, 5, 40, 17, Conv2dParams.Square(3, pad: 1));
         yield return Make(1, 3, 3, 70, 3, Conv2dParams.Square(3, pad: 1, groups: 3));

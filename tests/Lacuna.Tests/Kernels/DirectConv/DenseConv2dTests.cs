@@ -34,6 +34,58 @@ public class DenseConv2dTests
         Assert.Contains(DirectConvKernels.Supported, k => k.Tier == DirectConvKernels.BestTier);
     }
 
+    private static ConvGeometry Geometry(int c, int hw, int m, int k, int stride = 1, int groups = 1) =>
+        new(c, hw, hw, m, Conv2dParams.Square(k, stride: stride, pad: k / 2, groups: groups));
+
+    [Fact]
+    public void Registry_HasMultiAndOneChannelTilesOnEveryTier_AndCandidatesAreTheBestTiers()
+    {
+        foreach (var tier in new[] { IsaTier.Avx512, IsaTier.Avx2Fma, IsaTier.Vector128, IsaTier.Scalar })
+        {
+            Assert.Contains(DirectConvKernels.All, k => k.Tier == tier && k.Rows > 1);
+            Assert.Contains(DirectConvKernels.All, k => k.Tier == tier && k.Rows == 1);
+        }
+        var best = DirectConvKernels.BestTier;
+        Assert.All(DirectConvKernels.All.Where(k => k.Tier == best), k => Assert.Contains(k, DirectConvKernels.Candidates));
+        Assert.All(DirectConvKernels.Candidates, k => Assert.True(k.Tier == best || (best == IsaTier.Avx512 && k.Tier == IsaTier.Avx2Fma), k.Name));
+        Assert.Equal(DenseConv2dPlan.DirectTiles.Count, DenseConv2dPlan.DirectTiles.Distinct().Count());
+    }
+
+    [Fact]
+    public void Choose_PicksACandidateThatFits_AndTheMeasuredTilesPerTier()
+    {
+        var shapes = new[]
+        {
+            Geometry(3, 224, 64, 7, 2), Geometry(64, 56, 64, 3), Geometry(128, 28, 128, 3), Geometry(256, 14, 256, 3),
+            Geometry(512, 7, 512, 3), Geometry(256, 56, 64, 1), Geometry(2048, 7, 512, 1), Geometry(4, 9, 6, 3),
+            Geometry(32, 20, 32, 3, groups: 32), Geometry(8, 12, 16, 3, groups: 8),
+        };
+        foreach (var g in shapes)
+        {
+            var k = DirectConvKernels.Choose(g);
+            Assert.Contains(k, DirectConvKernels.Candidates);
+            Assert.True(k.Rows <= g.Mg || (k.Rows == 1 && g.Mg >= 1), $"{k} for {g}");
+            if (g.Mg < 4) Assert.True(k.Rows == 1 && k.Tier == DirectConvKernels.BestTier, $"{k} for depthwise {g}");
+        }
+        string Pick(ConvGeometry g) => $"{DirectConvKernels.Choose(g).Rows}x{DirectConvKernels.Choose(g).Width}";
+        switch (DirectConvKernels.BestTier)
+        {
+            case IsaTier.Avx512:
+                Assert.Equal("16x16", Pick(shapes[0]));   // conv1: 3 channels, too short a reduction for a transposing store
+                Assert.Equal("16x14", Pick(shapes[1]));   // 3x3 OW 56: channel lanes, no wasted column
+                Assert.Equal("32x7", Pick(shapes[4]));    // OW 7
+                Assert.Equal("16x14", Pick(shapes[5]));   // 1x1 OW 56
+                Assert.Equal("32x7", Pick(shapes[6]));    // 1x1 OW 7
+                Assert.Equal(IsaTier.Avx2Fma, DirectConvKernels.Choose(shapes[7]).Tier); // 6 channels: the AVX-512 tiles need 8+
+                break;
+            case IsaTier.Avx2Fma:
+                Assert.Equal("6x16", Pick(shapes[2]));
+                Assert.Equal("8x8", Pick(shapes[4]));
+                Assert.Equal("8x8", Pick(shapes[5]));
+                break;
+        }
+    }
+
     [Fact]
     public void Im2ColGemm_MatchesReference()
     {

@@ -98,8 +98,19 @@ public class GemmTests
     [Fact]
     public void Registry_HasATileForEveryTier_AndDescribeNamesThePick()
     {
-        foreach (var tier in new[] { IsaTier.Avx2Fma, IsaTier.Vector128, IsaTier.Scalar })
+        foreach (var tier in new[] { IsaTier.Avx512, IsaTier.Avx2Fma, IsaTier.Vector128, IsaTier.Scalar })
             Assert.Contains(GemmKernels.All, k => k.Tier == tier && k.MR > 0 && k.NR > 0);
         Assert.Contains(GemmKernels.Best.Name, G.Describe());
+    }
+
+    [Fact]
+    public void For_KeepsTheBestTile_ExceptShortMatricesOnAvx512()
+    {
+        foreach (int m in new[] { 16, 64, 128, 500, 2048 })
+            Assert.Same(GemmKernels.Best, GemmKernels.For(m));
+        var one = GemmKernels.For(1);
+        Assert.True(IsaTiers.IsSupported(one.Tier) && one.Tier <= IsaTiers.Best, one.Name);
+        if (GemmKernels.BestTier == IsaTier.Avx512) Assert.Equal(IsaTier.Avx2Fma, one.Tier); // 1 row of 6 beats 1 of 16
+        else Assert.Same(GemmKernels.Best, one);
     }
 }

@@ -123,13 +123,13 @@ internal static unsafe class DirectConvKernels
     /// 1x1 2048->512@7 2.39-2.45 / 4.5 / 1.52-1.58 / 2.05-2.13 / 1.31-1.35 | 8x8 1.81-1.91.
     /// Net of wasted lanes, with several taps 16x16 is the column-lane reference, 8x32 about 0.97 of it, 24x8 0.8
     /// and the AVX2 tiles 0.7-0.9; with one tap 8x32 is, 24x8 about 0.95, 16x16 0.88 and the AVX2 ones 0.6-0.8 (their
-    /// Zen 3 values × 0.8). The channel-lane tiles 16x14 and 32x7 run about 1.03 of 16x16 less their transposing
+    /// Zen 3 values × 0.8). The channel-lane tiles 16x14 and 32x7 run about 1.06 of 16x16 less their transposing
     /// store, which costs about as much as 24 more reduction steps (Cg·taps): conv1's 147 steps leave them behind
-    /// 16x16, 3x3 64@56's 576 ahead. Other tiers have a single multi-channel tile.
+    /// 16x16, 3x3 64@56's 576 ahead (and VGG 3x3 64@224, both tiles exact: 16x14 37.7 vs 16x16 42.4). Other tiers have a single multi-channel tile.
     /// </summary>
     public static double RelativeSpeed(DirectConvKernel k, ConvGeometry g)
     {
-        if (k.ChannelLanes) return 1.03 * g.K / (g.K + 24.0);
+        if (k.ChannelLanes) return 1.06 * g.K / (g.K + 24.0);
         return (k.Tier, k.Rows, k.Width, g.Taps > 1) switch
         {
             (IsaTier.Avx512, 16, 16, true) => 1.0,

@@ -24,7 +24,8 @@ public static class IsaTiers
     /// <summary>Whether this process can run kernels of <paramref name="tier"/>.</summary>
     public static bool IsSupported(IsaTier tier) => tier switch
     {
-        IsaTier.Avx512 => Avx512F.IsSupported && Avx2.IsSupported && Fma.IsSupported,
+        // VL too: the AVX-512 tiers' ymm tiles use the upper 16 registers and masked 256-bit stores.
+        IsaTier.Avx512 => Avx512F.IsSupported && Avx512F.VL.IsSupported && Avx2.IsSupported && Fma.IsSupported,
         IsaTier.Avx2Fma => Avx2.IsSupported && Fma.IsSupported,
         IsaTier.Vector128 => Vector128.IsHardwareAccelerated,
         IsaTier.Scalar => true,

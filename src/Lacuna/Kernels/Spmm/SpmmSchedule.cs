@@ -16,8 +16,8 @@ internal static unsafe class SpmmSchedule
     /// <summary>Loads per non-zero besides the tile's own (index and broadcast weight), in the tile cost model.</summary>
     private const int Overhead = 2;
 
-    /// <param name="main">the main tile (null: the cost model's pick per thread's range)</param>
-    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmKernel? main = null)
+    /// <param name="main">the main tile and K block (null: the cost model's tile per thread's range, the default block)</param>
+    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmChoice? main = null)
     {
         int m = plan.M;
         if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main); return; }
@@ -46,21 +46,22 @@ internal static unsafe class SpmmSchedule
     internal static bool SplitColumns(int n, int threads) => n >= 64 * threads;
 
     /// <summary>Y[m0..m1, c0..c1) of the product.</summary>
-    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmKernel? mainTile)
+    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmChoice? choice)
     {
         int k = plan.K;
-        var main = mainTile ?? ChooseMain(plan, c1 - c0);
+        var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
+        int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
         float* panel = SpmmScratch.Panel((long)k * Math.Max(main.Width, TailTile(plan, main.Width - 1).Width));
         int g = c0;
         for (; g + main.Width <= c1; g += main.Width)
         {
-            Window(plan, main, x + g, n, y + g, n, main.Width, m0, m1);
+            Window(plan, main, x + g, n, y + g, n, main.Width, m0, m1, blockBytes);
         }
         int r = c1 - g;
         if (r == 0) return;
         var tail = TailTile(plan, r);
         Pack(x, n, g, r, tail.Width, panel, k);
-        Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1);
+        Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1, blockBytes);
     }
 
     /// <summary>
@@ -69,13 +70,15 @@ internal static unsafe class SpmmSchedule
     /// runs, geomean time vs no blocking): density 0.3: 64 KiB -11%, 128 KiB -7%; density 0.1: 64 KiB -2.5%,
     /// 128 KiB -4.4%; density 0.05: 64 KiB +2.6%, 128 KiB -3.5%. 16-32 KiB (L1) blocks lost at every density.
     /// </summary>
-    private static int BlockBytesFor(SpmmPlan plan) => plan.BlockBytes >= 0 ? plan.BlockBytes : plan.Weights.Sparsity < 0.8 ? 64 * 1024 : 128 * 1024;
+    internal static int DefaultBlockBytes(SpmmPlan plan) => plan.BlockBytes >= 0 ? plan.BlockBytes : plan.Weights.Sparsity < 0.8 ? 64 * 1024 : 128 * 1024;
+
+    /// <summary>K block sizes (bytes of X) a plan's tuning tries with its best tile; 0 = no blocking.</summary>
+    internal static readonly int[] BlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 0 };
 
     /// <summary>One window of columns: all rows, in blocks of K when the window's X would not stay in L1.</summary>
-    private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1)
+    private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1, int bytes)
     {
         int k = plan.K, m = plan.M;
-        int bytes = BlockBytesFor(plan);
         int kb = bytes > 0 ? Math.Max(16, bytes / (tile.Width * sizeof(float))) : k;
         var fn = tile.Function(plan.Precision, plan.Index16);
         SpmmArgs a;
@@ -172,6 +175,9 @@ internal static unsafe class SpmmSchedule
     }
 
 }
+
+/// <summary>What one SpMM run uses: the main register tile and the K block (bytes of X per block, 0 = none).</summary>
+internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes);
 
 /// <summary>Per-thread pinned scratch for X panels.</summary>
 internal static unsafe class SpmmScratch

@@ -141,27 +141,27 @@ public sealed unsafe class SpmmPlan
         var best = new SpmmChoice(candidates[0], block);
         if (BlockBytes < 0)
         {
-            double bestTime = double.MaxValue;
-            if (candidates.Length > 1)
-                foreach (var c in candidates) Try(new SpmmChoice(c, block));
-            var tile = best.Tile;
-            foreach (int b in SpmmSchedule.BlockSizes)
-                if (b != block) Try(new SpmmChoice(tile, b));
-
-            void Try(SpmmChoice choice)
-            {
-                long t = long.MaxValue;
-                for (int rep = 0; rep < 3; rep++)
-                {
-                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                    SpmmSchedule.Run(this, x, n, y, threads, choice);
-                    long dt = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
-                    if (rep > 0) t = Math.Min(t, dt);
-                }
-                if (t < bestTime) { bestTime = t; best = choice; }
-            }
+            if (candidates.Length > 1) best = Fastest(candidates.Select(c => new SpmmChoice(c, block)).ToArray());
+            best = Fastest(SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b }).ToArray());
         }
         return _tuned.GetOrAdd((n, threads), best);
+
+        // One warm-up round, then rounds A, B, C, A, B, C, ...; the best round of each counts. Interleaving keeps
+        // drift (clock ramp, other jobs, caches warming) from favouring whichever candidate runs last.
+        SpmmChoice Fastest(SpmmChoice[] choices)
+        {
+            const int Rounds = 3;
+            var times = Enumerable.Repeat(long.MaxValue, choices.Length).ToArray();
+            for (int round = 0; round <= Rounds; round++)
+                for (int i = 0; i < choices.Length; i++)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    SpmmSchedule.Run(this, x, n, y, threads, choices[i]);
+                    long dt = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+                    if (round > 0) times[i] = Math.Min(times[i], dt);
+                }
+            return choices[Array.IndexOf(times, times.Min())];
+        }
     }
 
     public CsrMatrix Weights { get; }

@@ -51,7 +51,7 @@ internal static unsafe class SpmmSchedule
         int k = plan.K;
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
         int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
-        float* panel = SpmmScratch.Panel((long)k * Math.Max(main.Width, TailTile(plan, main.Width - 1).Width));
+        float* panel = SpmmScratch.Panel((long)k * Math.Max(main.Width, TailTile(plan, main, main.Width - 1).Width));
         int g = c0;
         for (; g + main.Width <= c1; g += main.Width)
         {
@@ -59,7 +59,7 @@ internal static unsafe class SpmmSchedule
         }
         int r = c1 - g;
         if (r == 0) return;
-        var tail = TailTile(plan, r);
+        var tail = TailTile(plan, main, r);
         Pack(x, n, g, r, tail.Width, panel, k);
         Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1, blockBytes);
     }
@@ -148,13 +148,17 @@ internal static unsafe class SpmmSchedule
         return costs.OrderBy(c => c.Cost).ThenBy(c => c.Order).Select(c => c.Tile);
     }
 
-    /// <summary>The narrowest tile of the tier that covers <paramref name="columns"/> (the widest if none does).</summary>
-    private static SpmmKernel TailTile(SpmmPlan plan, int columns)
+    /// <summary>The narrowest tile of the main tile's tier that covers <paramref name="columns"/> (the widest if none does).</summary>
+    private static SpmmKernel TailTile(SpmmPlan plan, SpmmKernel main, int columns)
     {
-        var tiles = plan.Tiles;
-        for (int i = tiles.Length - 1; i >= 0; i--)
-            if (tiles[i].Width >= columns) return tiles[i];
-        return tiles[0];
+        SpmmKernel? covering = null, widest = null;
+        foreach (var t in plan.Tiles)
+        {
+            if (t.Tier != main.Tier) continue;
+            if (widest is null || t.Width > widest.Width) widest = t;
+            if (t.Width >= columns && (covering is null || t.Width < covering.Width)) covering = t;
+        }
+        return covering ?? widest!;
     }
 
     /// <summary>Copies X[0..k, g..g+valid) into panel rows of <paramref name="width"/> floats, zeroing lanes valid..width.</summary>
@@ -179,19 +183,26 @@ internal static unsafe class SpmmSchedule
 /// <summary>What one SpMM run uses: the main register tile and the K block (bytes of X per block, 0 = none).</summary>
 internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes);
 
-/// <summary>Per-thread pinned scratch for X panels.</summary>
+/// <summary>
+/// Per-thread pinned scratch for X panels, aligned to a 64-byte cache line: panel rows are a whole number of
+/// vectors wide, so every vector load of a panel stays within one line. A 512-bit load at an unaligned address
+/// always spans two lines, which cost the AVX-512 tiles their edge on packed narrow N.
+/// </summary>
 internal static unsafe class SpmmScratch
 {
+    private const int Align = 64;
     [ThreadStatic] private static float[]? t_panel;
 
     public static float* Panel(long length)
     {
-        if (length > Array.MaxLength) ThrowHelper.NotSupported($"SpMM panel of {length} floats exceeds the largest array.");
-        if (t_panel is null || t_panel.Length < length)
+        long padded = length + Align / sizeof(float);
+        if (padded > Array.MaxLength) ThrowHelper.NotSupported($"SpMM panel of {length} floats exceeds the largest array.");
+        if (t_panel is null || t_panel.Length < padded)
         {
             t_panel = null;
-            t_panel = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 64), pinned: true);
+            t_panel = GC.AllocateUninitializedArray<float>((int)Math.Max(padded, 64), pinned: true);
         }
-        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_panel));
+        nint p = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_panel));
+        return (float*)((p + Align - 1) & ~(nint)(Align - 1));
     }
 }

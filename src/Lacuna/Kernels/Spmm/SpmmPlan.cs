@@ -121,17 +121,19 @@ public sealed unsafe class SpmmPlan
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), SpmmChoice> _tuned = new();
 
     /// <summary>
-    /// The main tile and K block for this N and thread count, measured on the first run that needs them: the cost
-    /// model's shortlist of tiles (<see cref="SpmmSchedule.Candidates"/>) is timed on the caller's X at the default
-    /// block (best of two runs each, after one warm-up), then the fastest tile at each block size of
-    /// <see cref="SpmmSchedule.BlockSizes"/>; the fastest pair is kept for the plan's lifetime, so repeated runs
-    /// compute the same bits. Blocks were tuned with the tiles because the AVX-512 tiles moved the best block:
-    /// at 0.7 sparsity 32 KiB blocks beat the 64 KiB ones chosen for AVX2 (DLMC rn50 geomean 1.88x vs 1.66x of
-    /// OpenBLAS, 1 thread), while at 0.9 no size won everywhere. Each thread
-    /// count has its own pick (with 2 threads each one covers half the columns), and a column's summation order
-    /// depends on its tile, so results with different thread counts agree to rounding, not bit for bit. The model
-    /// alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512 12-vector
-    /// tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).
+    /// The main tile, K block and thread split for this N and thread count, measured on the first run that needs
+    /// them, one after the other: the cost model's shortlist of tiles (<see cref="SpmmSchedule.Candidates"/>) at the
+    /// default block, the best tile at each size of <see cref="SpmmSchedule.BlockSizes"/>, then (several threads)
+    /// columns against rows. Each step times its candidates on the caller's X in interleaved rounds after a warm-up
+    /// round; the result is kept for the plan's lifetime, so repeated runs compute the same bits.
+    /// <list type="bullet">
+    /// <item>The model alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512
+    /// 12-vector tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).</item>
+    /// <item>Blocks are tuned because the AVX-512 tiles moved the best one: at 0.7 sparsity 32 KiB blocks beat the
+    /// 64 KiB chosen for AVX2 (DLMC rn50 geomean 1.88x vs 1.66x of OpenBLAS, 1 thread); at 0.9 no size won everywhere.</item>
+    /// <item>Each thread count has its own pick, and a column's summation order depends on its tile, so results
+    /// with different thread counts agree to rounding, not bit for bit.</item>
+    /// </list>
     /// </summary>
     private SpmmChoice Tuned(float* x, int n, float* y, int threads)
     {
@@ -143,6 +145,9 @@ public sealed unsafe class SpmmPlan
         {
             if (candidates.Length > 1) best = Fastest(candidates.Select(c => new SpmmChoice(c, block)).ToArray());
             best = Fastest(SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b }).ToArray());
+            // Splitting columns halves each thread's X but leaves each a partial tail window; splitting rows by
+            // non-zeros balances exactly but every thread reads all of X. Which wins depends on N and K.
+            if (threads > 1 && n >= 2) best = Fastest(new[] { best with { SplitRows = false }, best with { SplitRows = true } });
         }
         return _tuned.GetOrAdd((n, threads), best);
 

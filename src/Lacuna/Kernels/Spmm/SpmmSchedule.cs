@@ -7,7 +7,8 @@ namespace Lacuna.Kernels.Spmm;
 /// How one SpMM run is cut up. N is covered by windows of the main tile's width (read in place from X) plus one
 /// narrower tail window, copied into a zero-padded panel so the kernel reads full tiles without leaving X and stores
 /// with a lane mask. Within a window every row runs over X, in blocks of K when the window's X is large
-/// (<see cref="BlockBytesFor"/>). Threads split columns or rows by non-zero count (<see cref="SplitColumns"/>).
+/// (<see cref="DefaultBlockBytes"/>). Threads split columns or rows by non-zero count (<see cref="SplitColumns"/>, or
+/// as the plan's tuning measured).
 /// Copying every window into an aligned panel was measured and dropped: on DLMC rn50 0.9 (1 thread) the N = 196
 /// layers went from 5.1x to 2.6x of OpenBLAS, as X plus its copy overflow L2.
 /// </summary>
@@ -21,7 +22,7 @@ internal static unsafe class SpmmSchedule
     {
         int m = plan.M;
         if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main); return; }
-        if (SplitColumns(n, threads))
+        if (main?.SplitRows is { } rows ? !rows : SplitColumns(n, threads))
         {
             int lanes = plan.Tiles[0].Lanes;
             WorkerPool.Shared.Run(threads, p =>
@@ -181,7 +182,7 @@ internal static unsafe class SpmmSchedule
 }
 
 /// <summary>What one SpMM run uses: the main register tile and the K block (bytes of X per block, 0 = none).</summary>
-internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes);
+internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null);
 
 /// <summary>
 /// Per-thread pinned scratch for X panels, aligned to a 64-byte cache line: panel rows are a whole number of

@@ -113,41 +113,60 @@ public sealed unsafe class SpmmPlan
 
     /// <summary>The main tile for <paramref name="n"/> columns: the measured pick once a run with that N has tuned it, else the cost model's.</summary>
     public string TileFor(int n, int threads = 1) =>
-        (_forcedMain ?? (_tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var k) ? k : SpmmSchedule.ChooseMain(this, n))).Name;
+        (_forcedMain ?? (_tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var c) ? c.Tile : SpmmSchedule.ChooseMain(this, n))).Name;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), SpmmKernel> _tuned = new();
+    /// <summary>The K block (bytes of X per block, 0 = none) runs with <paramref name="n"/> columns use, once tuned.</summary>
+    internal int BlockBytesFor(int n, int threads) => _tuned.TryGetValue((n, threads), out var c) ? c.BlockBytes : SpmmSchedule.DefaultBlockBytes(this);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), SpmmChoice> _tuned = new();
 
     /// <summary>
-    /// The main tile for this N and thread count, measured on the first run that needs it: the cost model's
-    /// shortlist (<see cref="SpmmSchedule.Candidates"/>) is timed on the caller's X (best of two runs each, after
-    /// one warm-up) and the fastest kept for the plan's lifetime, so repeated runs compute the same bits. Each thread
-    /// count has its own pick (with 2 threads each one covers half the columns), and a column's summation order
-    /// depends on its tile, so results with different thread counts agree to rounding, not bit for bit. The model
-    /// alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512 12-vector
-    /// tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).
+    /// The main tile, K block and thread split for this N and thread count, measured on the first run that needs
+    /// them, one after the other: the cost model's shortlist of tiles (<see cref="SpmmSchedule.Candidates"/>) at the
+    /// default block, the best tile at each size of <see cref="SpmmSchedule.BlockSizes"/>, then (several threads)
+    /// columns against rows. Each step times its candidates on the caller's X in interleaved rounds after a warm-up
+    /// round; the result is kept for the plan's lifetime, so repeated runs compute the same bits.
+    /// <list type="bullet">
+    /// <item>The model alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512
+    /// 12-vector tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).</item>
+    /// <item>Blocks are tuned because the AVX-512 tiles moved the best one: at 0.7 sparsity 32 KiB blocks beat the
+    /// 64 KiB chosen for AVX2 (DLMC rn50 geomean 1.88x vs 1.66x of OpenBLAS, 1 thread); at 0.9 no size won everywhere.</item>
+    /// <item>Each thread count has its own pick, and a column's summation order depends on its tile, so results
+    /// with different thread counts agree to rounding, not bit for bit.</item>
+    /// </list>
     /// </summary>
-    private SpmmKernel Tuned(float* x, int n, float* y, int threads)
+    private SpmmChoice Tuned(float* x, int n, float* y, int threads)
     {
         if (_tuned.TryGetValue((n, threads), out var known)) return known;
+        int block = SpmmSchedule.DefaultBlockBytes(this);
         var candidates = SpmmSchedule.Candidates(this, SpmmSchedule.SplitColumns(n, threads) ? n / threads : n);
-        SpmmKernel best = candidates[0];
-        if (candidates.Length > 1)
+        var best = new SpmmChoice(candidates[0], block);
+        if (BlockBytes < 0)
         {
-            double bestTime = double.MaxValue;
-            foreach (var c in candidates)
-            {
-                double t = double.MaxValue;
-                for (int rep = 0; rep < 3; rep++)
-                {
-                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                    SpmmSchedule.Run(this, x, n, y, threads, c);
-                    long dt = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
-                    if (rep > 0) t = Math.Min(t, dt);
-                }
-                if (t < bestTime) { bestTime = t; best = c; }
-            }
+            if (candidates.Length > 1) best = Fastest(candidates.Select(c => new SpmmChoice(c, block)).ToArray());
+            best = Fastest(SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b }).ToArray());
+            // Splitting columns halves each thread's X but leaves each a partial tail window; splitting rows by
+            // non-zeros balances exactly but every thread reads all of X. Which wins depends on N and K.
+            if (threads > 1 && n >= 2) best = Fastest(new[] { best with { SplitRows = false }, best with { SplitRows = true } });
         }
         return _tuned.GetOrAdd((n, threads), best);
+
+        // One warm-up round, then rounds A, B, C, A, B, C, ...; the best round of each counts. Interleaving keeps
+        // drift (clock ramp, other jobs, caches warming) from favouring whichever candidate runs last.
+        SpmmChoice Fastest(SpmmChoice[] choices)
+        {
+            const int Rounds = 3;
+            var times = Enumerable.Repeat(long.MaxValue, choices.Length).ToArray();
+            for (int round = 0; round <= Rounds; round++)
+                for (int i = 0; i < choices.Length; i++)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    SpmmSchedule.Run(this, x, n, y, threads, choices[i]);
+                    long dt = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+                    if (round > 0) times[i] = Math.Min(times[i], dt);
+                }
+            return choices[Array.IndexOf(times, times.Min())];
+        }
     }
 
     public CsrMatrix Weights { get; }
@@ -187,7 +206,7 @@ public sealed unsafe class SpmmPlan
                 else WorkerPool.Shared.Run(p1, p => Spmv.Rows(this, b1[p], b1[p + 1], xs, ys));
                 return;
             }
-            SpmmSchedule.Run(this, px, n, py, t, _forcedMain ?? Tuned(px, n, py, t));
+            SpmmSchedule.Run(this, px, n, py, t, _forcedMain is null ? Tuned(px, n, py, t) : null);
         }
     }
 

@@ -7,7 +7,8 @@ namespace Lacuna.Kernels.Spmm;
 /// How one SpMM run is cut up. N is covered by windows of the main tile's width (read in place from X) plus one
 /// narrower tail window, copied into a zero-padded panel so the kernel reads full tiles without leaving X and stores
 /// with a lane mask. Within a window every row runs over X, in blocks of K when the window's X is large
-/// (<see cref="BlockBytesFor"/>). Threads split columns or rows by non-zero count (<see cref="SplitColumns"/>).
+/// (<see cref="DefaultBlockBytes"/>). Threads split columns or rows by non-zero count (<see cref="SplitColumns"/>, or
+/// as the plan's tuning measured).
 /// Copying every window into an aligned panel was measured and dropped: on DLMC rn50 0.9 (1 thread) the N = 196
 /// layers went from 5.1x to 2.6x of OpenBLAS, as X plus its copy overflow L2.
 /// </summary>
@@ -16,12 +17,12 @@ internal static unsafe class SpmmSchedule
     /// <summary>Loads per non-zero besides the tile's own (index and broadcast weight), in the tile cost model.</summary>
     private const int Overhead = 2;
 
-    /// <param name="main">the main tile (null: the cost model's pick per thread's range)</param>
-    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmKernel? main = null)
+    /// <param name="main">the main tile and K block (null: the cost model's tile per thread's range, the default block)</param>
+    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmChoice? main = null)
     {
         int m = plan.M;
         if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main); return; }
-        if (SplitColumns(n, threads))
+        if (main?.SplitRows is { } rows ? !rows : SplitColumns(n, threads))
         {
             int lanes = plan.Tiles[0].Lanes;
             WorkerPool.Shared.Run(threads, p =>
@@ -46,21 +47,22 @@ internal static unsafe class SpmmSchedule
     internal static bool SplitColumns(int n, int threads) => n >= 64 * threads;
 
     /// <summary>Y[m0..m1, c0..c1) of the product.</summary>
-    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmKernel? mainTile)
+    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmChoice? choice)
     {
         int k = plan.K;
-        var main = mainTile ?? ChooseMain(plan, c1 - c0);
-        float* panel = SpmmScratch.Panel((long)k * Math.Max(main.Width, TailTile(plan, main.Width - 1).Width));
+        var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
+        int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
+        float* panel = SpmmScratch.Panel((long)k * Math.Max(main.Width, TailTile(plan, main, main.Width - 1).Width));
         int g = c0;
         for (; g + main.Width <= c1; g += main.Width)
         {
-            Window(plan, main, x + g, n, y + g, n, main.Width, m0, m1);
+            Window(plan, main, x + g, n, y + g, n, main.Width, m0, m1, blockBytes);
         }
         int r = c1 - g;
         if (r == 0) return;
-        var tail = TailTile(plan, r);
+        var tail = TailTile(plan, main, r);
         Pack(x, n, g, r, tail.Width, panel, k);
-        Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1);
+        Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1, blockBytes);
     }
 
     /// <summary>
@@ -69,13 +71,15 @@ internal static unsafe class SpmmSchedule
     /// runs, geomean time vs no blocking): density 0.3: 64 KiB -11%, 128 KiB -7%; density 0.1: 64 KiB -2.5%,
     /// 128 KiB -4.4%; density 0.05: 64 KiB +2.6%, 128 KiB -3.5%. 16-32 KiB (L1) blocks lost at every density.
     /// </summary>
-    private static int BlockBytesFor(SpmmPlan plan) => plan.BlockBytes >= 0 ? plan.BlockBytes : plan.Weights.Sparsity < 0.8 ? 64 * 1024 : 128 * 1024;
+    internal static int DefaultBlockBytes(SpmmPlan plan) => plan.BlockBytes >= 0 ? plan.BlockBytes : plan.Weights.Sparsity < 0.8 ? 64 * 1024 : 128 * 1024;
+
+    /// <summary>K block sizes (bytes of X) a plan's tuning tries with its best tile; 0 = no blocking.</summary>
+    internal static readonly int[] BlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 0 };
 
     /// <summary>One window of columns: all rows, in blocks of K when the window's X would not stay in L1.</summary>
-    private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1)
+    private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1, int bytes)
     {
         int k = plan.K, m = plan.M;
-        int bytes = BlockBytesFor(plan);
         int kb = bytes > 0 ? Math.Max(16, bytes / (tile.Width * sizeof(float))) : k;
         var fn = tile.Function(plan.Precision, plan.Index16);
         SpmmArgs a;
@@ -145,13 +149,17 @@ internal static unsafe class SpmmSchedule
         return costs.OrderBy(c => c.Cost).ThenBy(c => c.Order).Select(c => c.Tile);
     }
 
-    /// <summary>The narrowest tile of the tier that covers <paramref name="columns"/> (the widest if none does).</summary>
-    private static SpmmKernel TailTile(SpmmPlan plan, int columns)
+    /// <summary>The narrowest tile of the main tile's tier that covers <paramref name="columns"/> (the widest if none does).</summary>
+    private static SpmmKernel TailTile(SpmmPlan plan, SpmmKernel main, int columns)
     {
-        var tiles = plan.Tiles;
-        for (int i = tiles.Length - 1; i >= 0; i--)
-            if (tiles[i].Width >= columns) return tiles[i];
-        return tiles[0];
+        SpmmKernel? covering = null, widest = null;
+        foreach (var t in plan.Tiles)
+        {
+            if (t.Tier != main.Tier) continue;
+            if (widest is null || t.Width > widest.Width) widest = t;
+            if (t.Width >= columns && (covering is null || t.Width < covering.Width)) covering = t;
+        }
+        return covering ?? widest!;
     }
 
     /// <summary>Copies X[0..k, g..g+valid) into panel rows of <paramref name="width"/> floats, zeroing lanes valid..width.</summary>
@@ -173,19 +181,29 @@ internal static unsafe class SpmmSchedule
 
 }
 
-/// <summary>Per-thread pinned scratch for X panels.</summary>
+/// <summary>What one SpMM run uses: the main register tile and the K block (bytes of X per block, 0 = none).</summary>
+internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null);
+
+/// <summary>
+/// Per-thread pinned scratch for X panels, aligned to a 64-byte cache line: panel rows are a whole number of
+/// vectors wide, so every vector load of a panel stays within one line. A 512-bit load at an unaligned address
+/// always spans two lines, which cost the AVX-512 tiles their edge on packed narrow N.
+/// </summary>
 internal static unsafe class SpmmScratch
 {
+    private const int Align = 64;
     [ThreadStatic] private static float[]? t_panel;
 
     public static float* Panel(long length)
     {
-        if (length > Array.MaxLength) ThrowHelper.NotSupported($"SpMM panel of {length} floats exceeds the largest array.");
-        if (t_panel is null || t_panel.Length < length)
+        long padded = length + Align / sizeof(float);
+        if (padded > Array.MaxLength) ThrowHelper.NotSupported($"SpMM panel of {length} floats exceeds the largest array.");
+        if (t_panel is null || t_panel.Length < padded)
         {
             t_panel = null;
-            t_panel = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 64), pinned: true);
+            t_panel = GC.AllocateUninitializedArray<float>((int)Math.Max(padded, 64), pinned: true);
         }
-        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_panel));
+        nint p = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_panel));
+        return (float*)((p + Align - 1) & ~(nint)(Align - 1));
     }
 }

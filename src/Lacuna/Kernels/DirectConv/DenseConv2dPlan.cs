@@ -17,6 +17,9 @@ public sealed unsafe class DenseConv2dPlan
     private readonly float[] _weight;  // original [M, Cg, KH, KW], or packed for Direct; pinned
     private readonly float[]? _bias;   // [M], or packed for Direct; null when there is none (GEMM paths); pinned
     private readonly GemmPackedA[]? _packed; // GEMM lowerings: each group's [Mg × K] weights packed once
+    // Direct: packed weights and bias start this many floats into their (pinned, so never moving) arrays, at a
+    // 64-byte boundary: the channel-lane tiles load 16-channel weight vectors, which then never span two lines.
+    private readonly int _weightOffset, _biasOffset;
 
     private DenseConv2dPlan(ConvGeometry g, ConvAlgorithm algorithm, DirectConvKernel? kernel,
         ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Conv2dParams p, Activation activation)
@@ -25,9 +28,10 @@ public sealed unsafe class DenseConv2dPlan
         if (algorithm == ConvAlgorithm.Direct)
         {
             _layout = new DirectLayout(g, kernel ?? DirectConvKernels.Choose(g));
-            _weight = GC.AllocateUninitializedArray<float>((int)_layout.PackedWeightLength(g), pinned: true);
-            _bias = GC.AllocateUninitializedArray<float>(_layout.PackedBiasLength(g), pinned: true);
-            DirectConvDriver.Pack(g, _layout, weight, bias, _weight, _bias);
+            int wLength = (int)_layout.PackedWeightLength(g), bLength = _layout.PackedBiasLength(g);
+            _weight = AlignedPinned(wLength, out _weightOffset);
+            _bias = AlignedPinned(bLength, out _biasOffset);
+            DirectConvDriver.Pack(g, _layout, weight, bias, _weight.AsSpan(_weightOffset, wLength), _bias.AsSpan(_biasOffset, bLength));
         }
         else
         {
@@ -44,6 +48,14 @@ public sealed unsafe class DenseConv2dPlan
                 bias.CopyTo(_bias);
             }
         }
+    }
+
+    /// <summary>A pinned array with room for <paramref name="length"/> floats from a 64-byte aligned <paramref name="offset"/>.</summary>
+    private static float[] AlignedPinned(int length, out int offset)
+    {
+        var a = GC.AllocateUninitializedArray<float>(length + 15, pinned: true);
+        fixed (float* p = a) offset = (int)(((64 - (nint)p % 64) % 64) / sizeof(float));
+        return a;
     }
 
     /// <summary>
@@ -108,7 +120,7 @@ public sealed unsafe class DenseConv2dPlan
         int t = WorkerPool.Resolve(threads);
         if (batch == 0) return;
         fixed (float* px = input, py = output, pw = _weight, pb = _bias)
-            Execute(_g, Algorithm, _layout, pw, pb, Activation, px, py, batch, t, _packed);
+            Execute(_g, Algorithm, _layout, pw + _weightOffset, pb == null ? null : pb + _biasOffset, Activation, px, py, batch, t, _packed);
     }
 
     internal static void Execute(ConvGeometry g, ConvAlgorithm alg, DirectLayout? layout, float* weight, float* bias,

@@ -19,10 +19,12 @@ internal sealed class GemmKernel : NodeKernel
     private BiasAxis _biasAxis;
     private int[]? _cShape;
     private OpCompiler.FcPlan? _fc;
+    private GemmPackedA? _packedB; // a constant op(B)ᵀ [N × K] packed once as the A of Yᵀ = op(B)ᵀ · op(A)ᵀ
 
     public override string KernelName => _matMulReference ? "ReferenceMatMul"
         : _fc is { Sparse: { } sp } ? $"{sp.Describe()} [{_fc.Measured}]"
         : _fc is not null ? $"Gemm ({Gemm.Describe()}) [{_fc.Measured}]"
+        : _packedB is not null ? $"Gemm ({Gemm.Describe()}, constant B packed once)"
         : $"Gemm ({Gemm.Describe()})";
 
     public static GemmKernel CreateGemm(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache = null)
@@ -52,6 +54,11 @@ internal sealed class GemmKernel : NodeKernel
             else g._cShape = c;
         }
         g._fc = PlanSparse(g, n, constant(1), cache);
+        // A constant weight (a fully connected layer) is packed once, as the A of the transposed product:
+        // otherwise every call repacks all N·K weights for a handful of rows (ResNet-50's 2048x1000 layer at
+        // batch 1 spent most of its time packing B).
+        if (g._fc is null && !ta && g._alpha == 1f && g._cShape is null && k > 0 && nn > 0 && constant(1) is { } b)
+            g._packedB = Gemm.PackA(nn, k, b.AsFloats(), tb ? k : nn, !tb);
         return g;
     }
 
@@ -126,7 +133,35 @@ internal sealed class GemmKernel : NodeKernel
                 for (int j = 0; j < _n; j++) y[i * _n + j] = act.Apply(_bias is null ? 0f : _bias[j]);
             return;
         }
+        if (_packedB is not null)
+        {
+            RunPacked(In(f, 0), y, act);
+            return;
+        }
         Gemm.Compute(_m, _n, _k, In(f, 0), _transA ? _m : _k, _transA, In(f, 1), _transB ? _k : _n, _transB,
             y, _n, _alpha, beta, _bias, _bias is null ? BiasAxis.None : _biasAxis, act);
+    }
+
+    /// <summary>Yᵀ [N × M] = op(B)ᵀ (packed) · Aᵀ [K × M], the column bias a row bias there; A and Y transposed through scratch.</summary>
+    private void RunPacked(ReadOnlySpan<float> a, Span<float> y, Activation act)
+    {
+        int m = _m, n = _n, k = _k;
+        if (m == 0) return;
+        var pool = System.Buffers.ArrayPool<float>.Shared;
+        float[] at = pool.Rent(k * m), yt = pool.Rent(n * m);
+        try
+        {
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++) at[p * m + i] = a[i * k + p];
+            Gemm.Compute(_packedB!, m, at.AsSpan(0, k * m), m, yt.AsSpan(0, n * m), m, _bias,
+                _bias is null ? BiasAxis.None : BiasAxis.Row, act);
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < m; i++) y[i * n + j] = yt[j * m + i];
+        }
+        finally
+        {
+            pool.Return(at);
+            pool.Return(yt);
+        }
     }
 }

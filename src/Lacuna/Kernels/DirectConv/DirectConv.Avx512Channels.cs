@@ -8,7 +8,7 @@ namespace Lacuna.Kernels.DirectConv;
 // loaded and each of the tile's columns is one input value broadcast into the FMA. A column tile can then be any
 // width, so 14 columns fit the 14-, 28- and 56-column maps and 7 the 7-column ones with no wasted lanes (every
 // column-vector tile wastes one lane in eight there). The price is a transposing store (channels × columns to the
-// NCHW rows), small beside a 3x3 conv's Cg·9 taps per tile but not beside a 1x1's Cg, so these are for several taps.
+// NCHW rows, a 16x16 transpose in registers per 16 channels).
 internal static unsafe partial class DirectConv
 {
     [SkipLocalsInit]
@@ -41,11 +41,9 @@ internal static unsafe partial class DirectConv
             c8 = Clamp(c8, lo, hi); c9 = Clamp(c9, lo, hi); c10 = Clamp(c10, lo, hi); c11 = Clamp(c11, lo, hi);
             c12 = Clamp(c12, lo, hi); c13 = Clamp(c13, lo, hi);
         }
-        float* tile = stackalloc float[14 * 16];
-        c0.Store(tile); c1.Store(tile + 16); c2.Store(tile + 32); c3.Store(tile + 48); c4.Store(tile + 64);
-        c5.Store(tile + 80); c6.Store(tile + 96); c7.Store(tile + 112); c8.Store(tile + 128); c9.Store(tile + 144);
-        c10.Store(tile + 160); c11.Store(tile + 176); c12.Store(tile + 192); c13.Store(tile + 208);
-        StoreTransposed(tile, 16, a);
+        var z = Vector512<float>.Zero;
+        TransposeStore(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, z, z,
+            a->Output, a->OutputChannelStride, a->ValidRows, Mask16(a->ValidWidth));
     }
 
     [SkipLocalsInit]
@@ -90,25 +88,66 @@ internal static unsafe partial class DirectConv
             c01 = Clamp(c01, lo, hi); c11 = Clamp(c11, lo, hi); c21 = Clamp(c21, lo, hi); c31 = Clamp(c31, lo, hi);
             c41 = Clamp(c41, lo, hi); c51 = Clamp(c51, lo, hi); c61 = Clamp(c61, lo, hi);
         }
-        float* tile = stackalloc float[7 * 32];
-        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
-        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
-        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
-        c60.Store(tile + 192); c61.Store(tile + 208);
-        StoreTransposed(tile, 32, a);
+        var z = Vector512<float>.Zero;
+        var mask = Mask16(a->ValidWidth);
+        float* o = a->Output;
+        nint os = a->OutputChannelStride;
+        int vr = a->ValidRows;
+        TransposeStore(c00, c10, c20, c30, c40, c50, c60, z, z, z, z, z, z, z, z, z, o, os, vr, mask);
+        if (vr > 16) TransposeStore(c01, c11, c21, c31, c41, c51, c61, z, z, z, z, z, z, z, z, z, o + 16 * os, os, vr - 16, mask);
     }
 
     /// <summary>
-    /// Stores the valid corner of a column-major tile (tile[j·rows + r] = channel r, column j) to the NCHW rows,
-    /// element by element: a few hundred moves per tile against its Cg·taps·columns FMAs.
+    /// Stores a 16-channel × 16-column tile held as one vector per column (aj[i] = channel i, column j) to the NCHW
+    /// rows o + i·os, channels below <paramref name="rows"/>, columns where <paramref name="mask"/> is set: a 16x16
+    /// transpose in registers (64 shuffles: 32-bit and 64-bit interleaves within 128-bit lanes, then two rounds
+    /// of 128-bit lane shuffles) instead of 224 scalar moves through the stack.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StoreTransposed(float* tile, int rows, DirectConvArgs* a)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeStore(
+        Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7,
+        Vector512<float> a8, Vector512<float> a9, Vector512<float> a10, Vector512<float> a11,
+        Vector512<float> a12, Vector512<float> a13, Vector512<float> a14, Vector512<float> a15,
+        float* o, nint os, int rows, Vector512<float> mask)
     {
-        int vr = a->ValidRows, vw = a->ValidWidth;
-        float* o = a->Output;
-        nint os = a->OutputChannelStride;
-        for (int r = 0; r < vr; r++, o += os)
-            for (int j = 0; j < vw; j++) o[j] = tile[j * rows + r];
+        // b: pairs of columns interleaved; per 128-bit lane L, unpacklo holds channels 4L, 4L+1 and unpackhi 4L+2, 4L+3.
+        var b0 = Avx512F.UnpackLow(a0, a1); var b1 = Avx512F.UnpackHigh(a0, a1);
+        var b2 = Avx512F.UnpackLow(a2, a3); var b3 = Avx512F.UnpackHigh(a2, a3);
+        var b4 = Avx512F.UnpackLow(a4, a5); var b5 = Avx512F.UnpackHigh(a4, a5);
+        var b6 = Avx512F.UnpackLow(a6, a7); var b7 = Avx512F.UnpackHigh(a6, a7);
+        var b8 = Avx512F.UnpackLow(a8, a9); var b9 = Avx512F.UnpackHigh(a8, a9);
+        var b10 = Avx512F.UnpackLow(a10, a11); var b11 = Avx512F.UnpackHigh(a10, a11);
+        var b12 = Avx512F.UnpackLow(a12, a13); var b13 = Avx512F.UnpackHigh(a12, a13);
+        var b14 = Avx512F.UnpackLow(a14, a15); var b15 = Avx512F.UnpackHigh(a14, a15);
+        // c[4g + q], lane L: columns 4g..4g+3 of channel 4L + q.
+        var c0 = Avx512F.Shuffle(b0, b2, 0x44); var c1 = Avx512F.Shuffle(b0, b2, 0xEE);
+        var c2 = Avx512F.Shuffle(b1, b3, 0x44); var c3 = Avx512F.Shuffle(b1, b3, 0xEE);
+        var c4 = Avx512F.Shuffle(b4, b6, 0x44); var c5 = Avx512F.Shuffle(b4, b6, 0xEE);
+        var c6 = Avx512F.Shuffle(b5, b7, 0x44); var c7 = Avx512F.Shuffle(b5, b7, 0xEE);
+        var c8 = Avx512F.Shuffle(b8, b10, 0x44); var c9 = Avx512F.Shuffle(b8, b10, 0xEE);
+        var c10 = Avx512F.Shuffle(b9, b11, 0x44); var c11 = Avx512F.Shuffle(b9, b11, 0xEE);
+        var c12 = Avx512F.Shuffle(b12, b14, 0x44); var c13 = Avx512F.Shuffle(b12, b14, 0xEE);
+        var c14 = Avx512F.Shuffle(b13, b15, 0x44); var c15 = Avx512F.Shuffle(b13, b15, 0xEE);
+        RowsOfQuarter(c0, c4, c8, c12, o, os, rows, mask);
+        RowsOfQuarter(c1, c5, c9, c13, o + os, os, rows - 1, mask);
+        RowsOfQuarter(c2, c6, c10, c14, o + 2 * os, os, rows - 2, mask);
+        RowsOfQuarter(c3, c7, c11, c15, o + 3 * os, os, rows - 3, mask);
+    }
+
+    /// <summary>
+    /// Channels q, q+4, q+8, q+12 (o points at channel q's row; <paramref name="rows"/> counts from q): lane L of
+    /// the result for channel 4L + q gathers lane L of each of the four column quarters.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowsOfQuarter(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3,
+        float* o, nint os, int rows, Vector512<float> mask)
+    {
+        var d0 = Avx512F.Shuffle4x128(q0, q1, 0x88); var d1 = Avx512F.Shuffle4x128(q0, q1, 0xDD);
+        var d2 = Avx512F.Shuffle4x128(q2, q3, 0x88); var d3 = Avx512F.Shuffle4x128(q2, q3, 0xDD);
+        if (rows > 0) Avx512F.MaskStore(o, mask, Avx512F.Shuffle4x128(d0, d2, 0x88));
+        if (rows > 4) Avx512F.MaskStore(o + 4 * os, mask, Avx512F.Shuffle4x128(d1, d3, 0x88));
+        if (rows > 8) Avx512F.MaskStore(o + 8 * os, mask, Avx512F.Shuffle4x128(d0, d2, 0xDD));
+        if (rows > 12) Avx512F.MaskStore(o + 12 * os, mask, Avx512F.Shuffle4x128(d1, d3, 0xDD));
     }
 }

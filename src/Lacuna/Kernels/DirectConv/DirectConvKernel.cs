@@ -80,7 +80,7 @@ internal static unsafe class DirectConvKernels
 
     /// <summary>
     /// The entries <see cref="Choose"/> picks from, best tier first: the best tier's, and on an AVX-512 machine the
-    /// AVX2 ones too (their 8- and 16-column tiles waste fewer lanes on some maps than the AVX-512 shapes).
+    /// AVX2 ones too (6x16 and 4x24 take groups of 4 to 7 output channels, too few for the AVX-512 tiles).
     /// </summary>
     public static DirectConvKernel[] Candidates { get; } =
         All.Where(k => k.Tier == BestTier || (BestTier == IsaTier.Avx512 && k.Tier == IsaTier.Avx2Fma)).ToArray();
@@ -114,22 +114,24 @@ internal static unsafe class DirectConvKernels
     /// 1x1 512->128@28 1.90 / 1.57 / 3.08. So with several taps 6x16 is fastest and 8x8, 4x24 are about 0.9 of it;
     /// with one tap (1x1) 8x8 is fastest by far (one input vector per channel plane per tile).
     /// AVX-512 tiles (Zen 4, two runs' ranges), ms 16x16 / 8x32 / 24x8 / 16x14 / 32x7 | best AVX2:
-    /// conv1 2.41-2.57 / 2.87 / 2.86-2.97 / 2.78-2.89 / 2.80-3.24 | 6x16 2.50-2.62;
-    /// 3x3 64@56 2.52-2.68 / 2.46-2.54 / 2.68-2.80 / 2.28-2.29 / 2.25-2.35 | 8x8 3.04-3.07;
-    /// 3x3 256@14 2.46-2.61 / 4.75 / 2.74-2.97 / 2.13-2.23 / 2.17-2.26 | 6x16 2.82-3.06;
-    /// 3x3 512@7 5.24-5.27 / 9.9 / 3.15-3.20 / 4.61 / 2.52-2.56 | 8x8 3.76-3.81;
-    /// 3x3/2 512@14 (OW 7) 5.52-5.58 / 11 / 3.22-3.63 / 4.69-4.99 / 2.48-2.55 | 8x8 4.15-4.37;
-    /// 1x1 256->64@56 1.27-1.44 / 1.23-1.26 / 1.30-1.38 / 1.20-1.23 / 1.21 | 8x8 1.45-1.48;
-    /// 1x1 2048->512@7 2.39-2.45 / 4.5 / 1.52-1.58 / 2.05-2.13 / 1.31-1.35 | 8x8 1.81-1.91.
+    /// conv1 2.55-2.56 / 2.78-3.40 / 2.91-2.95 / 2.45 / 2.50-2.57 | 6x16 2.58-2.59;
+    /// 3x3 64@56 2.52-2.70 / 2.46-2.58 / 2.67-2.98 / 2.14-2.23 / 2.14-2.27 | 6x16 3.00-3.17;
+    /// 3x3 256@14 2.48-2.62 / 4.95-5.06 / 2.82-2.96 / 2.15-2.24 / 2.19-2.28 | 6x16 2.88-2.89;
+    /// 3x3 512@7 5.30-5.40 / 10.1-11.7 / 3.00-3.36 / 4.57-4.84 / 2.29-2.41 | 6x16 5.87-5.97;
+    /// 3x3/2 512@14 (OW 7) 5.48-5.80 / 10.6-11.1 / 3.29-3.34 / 4.72-4.96 / 2.50-2.56 | 6x16 6.91-7.47;
+    /// 1x1 64->256@56 1.17-1.27 / 1.16-1.22 / 1.17-1.23 / 1.04-1.09 / 1.11-1.14 | 6x16 1.52-1.62;
+    /// 1x1 256->64@56 1.32-1.42 / 1.23-1.31 / 1.32-1.42 / 1.11-1.18 / 1.11-1.19 | 6x16 1.50-1.62;
+    /// 1x1 512->2048@7 2.26-2.31 / 4.5 / 1.35-1.38 / 2.02-2.10 / 1.17-1.20 | 6x16 2.59-2.67.
     /// Net of wasted lanes, with several taps 16x16 is the column-lane reference, 8x32 about 0.97 of it, 24x8 0.8
     /// and the AVX2 tiles 0.7-0.9; with one tap 8x32 is, 24x8 about 0.95, 16x16 0.88 and the AVX2 ones 0.6-0.8 (their
-    /// Zen 3 values × 0.8). The channel-lane tiles 16x14 and 32x7 run about 1.06 of 16x16 less their transposing
-    /// store, which costs about as much as 24 more reduction steps (Cg·taps): conv1's 147 steps leave them behind
-    /// 16x16, 3x3 64@56's 576 ahead (and VGG 3x3 64@224, both tiles exact: 16x14 37.7 vs 16x16 42.4). Other tiers have a single multi-channel tile.
+    /// Zen 3 values × 0.8). The channel-lane tiles 16x14 and 32x7 run about 1.05 of 16x16 (conv1, both exact:
+    /// 2.45 vs 2.55) less their in-register transposing store, which costs about 4 reduction steps (Cg·taps) of
+    /// a tile: they lead wherever their columns fit, down to 1x1 64->256@56. Other tiers have a single
+    /// multi-channel tile.
     /// </summary>
     public static double RelativeSpeed(DirectConvKernel k, ConvGeometry g)
     {
-        if (k.ChannelLanes) return 1.06 * g.K / (g.K + 24.0);
+        if (k.ChannelLanes) return 1.05 * g.K / (g.K + 4.0);
         return (k.Tier, k.Rows, k.Width, g.Taps > 1) switch
         {
             (IsaTier.Avx512, 16, 16, true) => 1.0,

@@ -71,7 +71,7 @@ public class DenseConv2dTests
         switch (DirectConvKernels.BestTier)
         {
             case IsaTier.Avx512:
-                Assert.Equal("16x16", Pick(shapes[0]));   // conv1: 3 channels, too short a reduction for a transposing store
+                Assert.Equal("16x14", Pick(shapes[0]));   // conv1 (OW 112): channel lanes, 112 = 8 · 14
                 Assert.Equal("16x14", Pick(shapes[1]));   // 3x3 OW 56: channel lanes, no wasted column
                 Assert.Equal("32x7", Pick(shapes[4]));    // OW 7
                 Assert.Equal("16x14", Pick(shapes[5]));   // 1x1 OW 56

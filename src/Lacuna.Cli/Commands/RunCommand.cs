@@ -5,10 +5,15 @@ using Lacuna.Onnx;
 using Lacuna.Onnx.Import;
 using Lacuna.Tensors;
 using Lacuna.Threading;
+using Spectre.Console;
 
 namespace Lacuna.Cli.Commands;
 
-/// <summary><c>lacuna run model.onnx</c>: runs a model on a given or random input; prints output shapes, a checksum and the median time.</summary>
+/// <summary>
+/// <c>lacuna run model.onnx</c>: runs a model on a given or random input; prints output shapes, a checksum and the
+/// median time. With <c>--profile</c> it also times every step of the plan (the median over the repeats) and prints
+/// them in execution order with their kernel and share of the total, as a table or (<c>--json</c>) one document.
+/// </summary>
 public static class RunCommand
 {
     public static Command Build()
@@ -19,7 +24,9 @@ public static class RunCommand
         var threads = CommonOptions.Threads();
         var repeat = CommonOptions.Repeat(5);
         var dense = new Option<bool>("--dense") { Description = "Dense kernels only (no sparse planning): the baseline for a pruned model." };
-        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time.") { model, input, batch, threads, repeat, dense };
+        var profile = new Option<bool>("--profile") { Description = "Also time every step (median over the repeats): where the time goes, layer by layer." };
+        var json = CommonOptions.Json();
+        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time.") { model, input, batch, threads, repeat, dense, profile, json };
         cmd.SetAction(parse =>
         {
             if (CommonOptions.CheckThreads(parse.GetValue(threads)) is string bad) { Console.Error.WriteLine(bad); return 2; }
@@ -30,7 +37,14 @@ public static class RunCommand
                     parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch));
                 IReadOnlyDictionary<string, Tensor> outputs = session.Run(feeds);
-                var timing = Measure.Interleaved(1, Math.Max(1, parse.GetValue(repeat)), [("run", () => outputs = session.Run(feeds))]);
+                int repeats = Math.Max(1, parse.GetValue(repeat));
+                var timing = Measure.Interleaved(1, repeats, [("run", () => outputs = session.Run(feeds))]);
+                if (parse.GetValue(profile))
+                {
+                    var runs = Enumerable.Range(0, repeats).Select(_ => session.Profile(feeds)).ToArray();
+                    PrintProfile(runs, timing[0].MedianMs, parse.GetValue(threads), parse.GetValue(json));
+                    if (parse.GetValue(json)) return 0;
+                }
                 foreach (var (name, t) in outputs)
                 {
                     double sum = 0, abs = 0;
@@ -47,6 +61,40 @@ public static class RunCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>Per step, the median of its times over the profiled runs (every run has the same steps in the same order).</summary>
+    private static void PrintProfile(IReadOnlyList<StepTiming>[] runs, double runMedianMs, int threads, bool json)
+    {
+        var steps = runs[0].Select((s, i) => (s.Node, s.OpType, s.Kernel, Ms: Median(runs.Select(r => r[i].Ms)))).ToArray();
+        double total = steps.Sum(s => s.Ms);
+        if (json)
+        {
+            var arr = new System.Text.Json.Nodes.JsonArray();
+            foreach (var s in steps)
+                arr.Add(new System.Text.Json.Nodes.JsonObject { ["node"] = s.Node, ["op"] = s.OpType, ["kernel"] = s.Kernel, ["ms"] = BenchJson.Num(s.Ms) });
+            Console.WriteLine(BenchJson.Write(new System.Text.Json.Nodes.JsonObject
+            {
+                ["threads"] = threads, ["runs"] = runs.Length, ["run_median_ms"] = BenchJson.Num(runMedianMs),
+                ["steps_total_ms"] = BenchJson.Num(total), ["steps"] = arr,
+            }));
+            return;
+        }
+        var table = new Table().Title($"where the time goes: median of {runs.Length} profiled runs, {threads} thread(s)")
+            .AddColumns("step", "op", "ms", "share", "kernel");
+        foreach (var s in steps)
+            table.AddRow(Markup.Escape(s.Node), s.OpType, $"{s.Ms:F3}", $"{100 * s.Ms / Math.Max(total, 1e-9):F1} %",
+                Markup.Escape(s.Kernel.Split(" [")[0])); // the measured candidates are in `lacuna inspect`
+        AnsiConsole.Write(table);
+        foreach (var g in steps.GroupBy(s => s.OpType).OrderByDescending(g => g.Sum(s => s.Ms)))
+            Console.WriteLine($"  {g.Key,-20} {g.Sum(s => s.Ms),9:F3} ms  {100 * g.Sum(s => s.Ms) / Math.Max(total, 1e-9),5:F1} %  ({g.Count()} steps)");
+        Console.WriteLine($"steps total {total:F3} ms (an unprofiled run: {runMedianMs:F3} ms)");
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     private static Dictionary<string, Tensor> Feeds(InferenceSession session, string input, int batch)

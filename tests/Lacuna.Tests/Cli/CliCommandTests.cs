@@ -65,9 +65,36 @@ public sealed class CliCommandTests : IDisposable
         Assert.True(summary.GetProperty("geomean_speedup_vs_openblas").GetDouble() > 0);
         Assert.True(summary.GetProperty("geomean_speedup_vs_dense").GetDouble() > 0);
 
+        // --tiles: every register tile this machine runs, timed alone, and the tuned pick among them.
+        var tiled = Invoke(BenchCommand.Build(), "bench", "spmm", "--dlmc", sub, "--filter", "tiny_b", "--repeat", "1", "--warmup", "0", "--tiles", "--json");
+        Assert.True(tiled.Code == 0, tiled.Err);
+        using (var tdoc = JsonDocument.Parse(tiled.Out))
+        {
+            var row = tdoc.RootElement.GetProperty("results")[0];
+            var tiles = row.GetProperty("tiles_ms").EnumerateObject().Select(p => p.Name).ToArray();
+            Assert.Equal(Lacuna.Kernels.Spmm.SpmmPlan.TileNames, tiles);
+            Assert.Contains(row.GetProperty("tile_chosen").GetString(), Lacuna.Kernels.Spmm.SpmmPlan.TileNames);
+        }
+
         var missing = Invoke(BenchCommand.Build(), "bench", "spmm", "--dlmc", Path.Combine(_dir, "nope"));
         Assert.NotEqual(0, missing.Code);
         Assert.Contains("not found", missing.Err);
+    }
+
+    [Fact]
+    public void Run_profile_json_times_every_step_in_order()
+    {
+        string model = Path.Combine(_dir, "mini.onnx");
+        var export = Invoke(ZooCommand.Build(), "zoo", "export", "resnet-mini", "-o", model, "--sparsity", "0.8");
+        Assert.True(export.Code == 0, export.Err);
+        var (code, output, err) = Invoke(RunCommand.Build(), "run", model, "--profile", "--repeat", "3", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(3, doc.RootElement.GetProperty("runs").GetInt32());
+        var steps = doc.RootElement.GetProperty("steps").EnumerateArray().ToArray();
+        Assert.Contains(steps, x => x.GetProperty("op").GetString() == "Conv" && x.GetProperty("kernel").GetString()!.Length > 0);
+        Assert.All(steps, x => Assert.True(x.GetProperty("ms").GetDouble() >= 0));
+        Assert.Equal(steps.Sum(x => x.GetProperty("ms").GetDouble()), doc.RootElement.GetProperty("steps_total_ms").GetDouble(), 2);
     }
 
     [Fact]

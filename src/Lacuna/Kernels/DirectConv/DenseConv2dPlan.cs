@@ -146,14 +146,15 @@ public sealed unsafe class DenseConv2dPlan
     /// Depthwise (Mg = 1) is a matrix-vector product as a GEMM, so direct regardless.
     /// With the AVX-512 tiles (Zen 4, 1 thread, direct vs GEMM ms) direct's channel-lane tiles win every 3x3 that
     /// went to im2col — VGG 256@56 34.5 vs 41.8, 512@28 33.7 vs 38.2, 512@14 8.2 vs 10.0, rn50 3x3 256@14 2.13 vs
-    /// 2.89 — and the narrow pointwise layers: 2048->512@7 1.31 vs 1.50, 1024->256@14 1.07-1.14 vs 1.11-1.21;
-    /// 512->128@28 1.10-1.14 vs 1.02-1.12 stays Pointwise.
+    /// 2.89 — and, reading the input in place (<see cref="DirectLayout.InputAsIs"/>), the pointwise layers too:
+    /// 2048->512@7 1.20-1.21 vs 1.52-1.53, 1024->256@14 0.96-1.00 vs 1.21, 512->128@28 0.97 vs 1.08-1.11
+    /// (tile-only timings, direct_tiles_ms, vs the pointwise GEMM).
     /// </summary>
     internal static ConvAlgorithm ChooseAlgorithm(ConvGeometry g)
     {
         if (g.Mg == 1) return ConvAlgorithm.Direct;
         bool avx512 = DirectConvKernels.BestTier == IsaTier.Avx512;
-        if (g.IsPointwise) return g.Cg >= 512 && (!avx512 || g.OutputPixels >= 784) ? ConvAlgorithm.Pointwise : ConvAlgorithm.Direct;
+        if (g.IsPointwise) return g.Cg >= 512 && !avx512 ? ConvAlgorithm.Pointwise : ConvAlgorithm.Direct;
         if (avx512) return ConvAlgorithm.Direct;
         bool unitStride = g.SH == 1 && g.SW == 1;
         if (unitStride && g.K >= 2304 && g.OutputPixels >= 196) return ConvAlgorithm.Im2ColGemm;

@@ -19,6 +19,7 @@ internal sealed class DirectLayout
         PlaneSize = (long)g.SW * Hp * Wph;
         ChannelBlocks = (g.Mg + k.Rows - 1) / k.Rows;
         BlocksInner = (long)g.Mg * g.K < PlaneSize * g.Cg;
+        InputAsIs = g.SW == 1 && g.PT == 0 && g.PL == 0 && Hp == g.H && Wph == g.W;
         TapOffsets = GC.AllocateArray<int>(g.Taps, pinned: true);
         for (int kh = 0; kh < g.KH; kh++)
             for (int kw = 0; kw < g.KW; kw++)
@@ -39,6 +40,11 @@ internal sealed class DirectLayout
     /// 14 MB padded input once per channel block.
     /// </summary>
     public bool BlocksInner { get; }
+    /// <summary>
+    /// The padded copy would equal the input (no padding, stride 1 along rows, whole tiles per row: ResNet's 1x1
+    /// layers with the 14- and 7-column tiles), so tiles read the input itself instead of a copy of every plane.
+    /// </summary>
+    public bool InputAsIs { get; }
     /// <summary>[KH·KW], pinned.</summary>
     public int[] TapOffsets { get; }
 
@@ -80,19 +86,20 @@ internal static unsafe class DirectConvDriver
     public static void Run(ConvGeometry g, DirectLayout l, float* packedWeight, float* packedBias, Activation act,
         float* input, float* output, int batch, int threads)
     {
-        float[] padded = ConvScratch.Get(ConvScratch.Padded, batch * (long)g.C * l.PlaneSize);
+        float[] padded = l.InputAsIs ? [] : ConvScratch.Get(ConvScratch.Padded, batch * (long)g.C * l.PlaneSize);
         nint pin = (nint)input, pout = (nint)output, pw = (nint)packedWeight, pb = (nint)packedBias;
         fixed (float* pp = padded)
         {
-            nint ppad = (nint)pp;
+            nint ppad = l.InputAsIs ? pin : (nint)pp;
             int planes = batch * g.C;
             int padParts = Math.Min(threads, planes);
-            WorkerPool.Shared.Run(padParts, part =>
-            {
-                var (s, e) = WorkerPool.Range(planes, padParts, part);
-                for (int i = s; i < e; i++)
-                    PadPlane(g, l, (float*)pin + (long)i * g.H * g.W, (float*)ppad + i * l.PlaneSize);
-            });
+            if (!l.InputAsIs)
+                WorkerPool.Shared.Run(padParts, part =>
+                {
+                    var (s, e) = WorkerPool.Range(planes, padParts, part);
+                    for (int i = s; i < e; i++)
+                        PadPlane(g, l, (float*)pin + (long)i * g.H * g.W, (float*)ppad + i * l.PlaneSize);
+                });
             long items = (long)batch * g.G * l.ChannelBlocks * g.OH;
             int parts = (int)Math.Min(threads, items);
             WorkerPool.Shared.Run(parts, part =>

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.DirectConv;
@@ -153,6 +155,27 @@ internal static unsafe class DirectConvDriver
         }
     }
 
+    private static readonly bool s_evenLanes = DirectConvKernels.BestTier == IsaTier.Avx512;
+
+    /// <summary>
+    /// Stride-2 phase row: dst[j] = s[2j + o] for j from 0 while all 32 floats from s[2j + o] lie in [0, w) and 16
+    /// outputs fit in wph, 16 at a time (two loads, one two-source permute of the even lanes), after zeros for
+    /// the left pad (2j + o &lt; 0); returns the first j not written, where the caller's scalar loop goes on.
+    /// Against the scalar split (1 thread, Zen 4): conv1 2.58-2.87 → 2.28-2.48 ms, 3x3/2 128@56 2.84-2.93 → 2.55-2.62.
+    /// </summary>
+    private static int EvenLanes(float* s, int o, int w, float* dst, int wph)
+    {
+        int j = o < 0 ? Math.Min(wph, (1 - o) / 2) : 0;
+        for (int z = 0; z < j; z++) dst[z] = 0f;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (; j + 16 <= wph && 2 * j + o + 32 <= w; j += 16)
+        {
+            float* src = s + 2 * j + o;
+            Avx512F.PermuteVar16x32x2(Avx512F.LoadVector512(src), even, Avx512F.LoadVector512(src + 16)).Store(dst + j);
+        }
+        return j;
+    }
+
     /// <summary>One input channel [H×W] → its SW phase planes [Hp×Wph] with the conv's zero padding.</summary>
     private static void PadPlane(ConvGeometry g, DirectLayout l, float* src, float* dst)
     {
@@ -174,7 +197,9 @@ internal static unsafe class DirectConvDriver
                 }
                 else
                 {
-                    for (int j = 0; j < wph; j++)
+                    int j = 0;
+                    if (g.SW == 2 && s_evenLanes) j = EvenLanes(s, r - g.PL, g.W, dst, wph);
+                    for (; j < wph; j++)
                     {
                         int ix = j * g.SW + r - g.PL;
                         dst[j] = (uint)ix < (uint)g.W ? s[ix] : 0f;

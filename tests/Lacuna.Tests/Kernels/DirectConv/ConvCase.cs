@@ -64,6 +64,10 @@ public sealed record ConvCase(string Name, int N, int C, int H, int W, int M, Co
         // 1x1 whose rows are whole tiles of many tiles (7, 14, 4, 8, 16 columns): read straight from the input, batch 2.
         yield return Make(2, 6, 3, 28, 33, Conv2dParams.Square(1));
         yield return Make(2, 5, 2, 16, 20, Conv2dParams.Square(1));
+        // Stride 2 over rows long enough for the vector stride-phase split (32 floats per step), odd and even pads.
+        yield return Make(1, 3, 5, 70, 6, Conv2dParams.Square(3, stride: 2, pad: 1));
+        yield return Make(1, 2, 4, 67, 5, Conv2dParams.Square(5, stride: 2, pad: 2));
+        yield return Make(1, 2, 4, 66, 5, Conv2dParams.Square(3, stride: 2));
         // Asymmetric pads and rectangular kernels/strides.
         yield return Make(1, 3, 9, 13, 5, new Conv2dParams(3, 3, 1, 1, PadTop: 0, PadLeft: 1, PadBottom: 2, PadRight: 0));
         yield return Make(1, 2, 10, 19, 9, new Conv2dParams(2, 3, 2, 1, PadTop: 1, PadLeft: 0, PadBottom: 0, PadRight: 2));

@@ -28,9 +28,8 @@ internal static unsafe partial class Spmm
         var hi = Vector256.Create(a->Max);
         bool clamp = a->Activate && a->Activation != ActivationKind.None;
         float* y = a->Y + a->M0 * ldy;
-        float* res = a->Residual == null ? null : a->Residual + a->M0 * ldy;
         var laneMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid & 7)).AsSingle();
-        for (int m = a->M0; m < a->M1; m++, y += ldy, res += res == null ? 0 : ldy)
+        for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
             int i = starts[m], end = ends[m];
             Vector256<float> s0 = Vector256.Create(bias[m]), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
@@ -48,21 +47,6 @@ internal static unsafe partial class Spmm
                 if (nv > 9) s9 = LoadY(y + 72, valid - 72, laneMask);
                 if (nv > 10) s10 = LoadY(y + 80, valid - 80, laneMask);
                 if (nv > 11) s11 = LoadY(y + 88, valid - 88, laneMask);
-            }
-            else if (res != null)
-            {
-                s0 += LoadY(res, valid, laneMask);
-                if (nv > 1) s1 += LoadY(res + 8, valid - 8, laneMask);
-                if (nv > 2) s2 += LoadY(res + 16, valid - 16, laneMask);
-                if (nv > 3) s3 += LoadY(res + 24, valid - 24, laneMask);
-                if (nv > 4) s4 += LoadY(res + 32, valid - 32, laneMask);
-                if (nv > 5) s5 += LoadY(res + 40, valid - 40, laneMask);
-                if (nv > 6) s6 += LoadY(res + 48, valid - 48, laneMask);
-                if (nv > 7) s7 += LoadY(res + 56, valid - 56, laneMask);
-                if (nv > 8) s8 += LoadY(res + 64, valid - 64, laneMask);
-                if (nv > 9) s9 += LoadY(res + 72, valid - 72, laneMask);
-                if (nv > 10) s10 += LoadY(res + 80, valid - 80, laneMask);
-                if (nv > 11) s11 += LoadY(res + 88, valid - 88, laneMask);
             }
             if (nv <= 6)
             {

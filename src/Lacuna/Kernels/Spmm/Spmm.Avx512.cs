@@ -28,8 +28,7 @@ internal static unsafe partial class Spmm
         var hi = Vector512.Create(a->Max);
         bool clamp = a->Activate && a->Activation != ActivationKind.None;
         float* y = a->Y + a->M0 * ldy;
-        float* res = a->Residual == null ? null : a->Residual + a->M0 * ldy;
-        for (int m = a->M0; m < a->M1; m++, y += ldy, res += res == null ? 0 : ldy)
+        for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
             int i = starts[m], end = ends[m];
             Vector512<float> s0 = Vector512.Create(bias[m]), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0, s8 = s0, s9 = s0, s10 = s0, s11 = s0;
@@ -47,21 +46,6 @@ internal static unsafe partial class Spmm
                 if (nv > 9) s9 = LoadY512(y + 144, valid - 144);
                 if (nv > 10) s10 = LoadY512(y + 160, valid - 160);
                 if (nv > 11) s11 = LoadY512(y + 176, valid - 176);
-            }
-            else if (res != null)
-            {
-                s0 += LoadY512(res + 0, valid - 0);
-                if (nv > 1) s1 += LoadY512(res + 16, valid - 16);
-                if (nv > 2) s2 += LoadY512(res + 32, valid - 32);
-                if (nv > 3) s3 += LoadY512(res + 48, valid - 48);
-                if (nv > 4) s4 += LoadY512(res + 64, valid - 64);
-                if (nv > 5) s5 += LoadY512(res + 80, valid - 80);
-                if (nv > 6) s6 += LoadY512(res + 96, valid - 96);
-                if (nv > 7) s7 += LoadY512(res + 112, valid - 112);
-                if (nv > 8) s8 += LoadY512(res + 128, valid - 128);
-                if (nv > 9) s9 += LoadY512(res + 144, valid - 144);
-                if (nv > 10) s10 += LoadY512(res + 160, valid - 160);
-                if (nv > 11) s11 += LoadY512(res + 176, valid - 176);
             }
             Vector512<float> t0 = Vector512<float>.Zero, t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0, t8 = t0, t9 = t0, t10 = t0, t11 = t0;
             for (; i + 2 <= end; i += 2)

@@ -12,20 +12,12 @@ internal static unsafe partial class Spmm
         int valid = a->Valid;
         var act = a->Activate ? new Activation(a->Activation, a->Min, a->Max) : Activation.None;
         float* y = a->Y + a->M0 * ldy;
-        float* res = a->Residual == null ? null : a->Residual + a->M0 * ldy;
-        for (int m = a->M0; m < a->M1; m++, y += ldy, res += res == null ? 0 : ldy)
+        for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
             float s0 = a->Bias[m], s1 = s0, s2 = s0, s3 = s0;
             if (a->Accumulate)
             {
                 s0 = valid > 0 ? y[0] : 0f; s1 = valid > 1 ? y[1] : 0f; s2 = valid > 2 ? y[2] : 0f; s3 = valid > 3 ? y[3] : 0f;
-            }
-            else if (res != null)
-            {
-                if (valid > 0) s0 += res[0];
-                if (valid > 1) s1 += res[1];
-                if (valid > 2) s2 += res[2];
-                if (valid > 3) s3 += res[3];
             }
             for (int i = a->Starts[m], end = a->Ends[m]; i < end; i++)
             {

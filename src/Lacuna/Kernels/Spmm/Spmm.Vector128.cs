@@ -18,8 +18,7 @@ internal static unsafe partial class Spmm
         var hi = Vector128.Create(a->Max);
         bool act = a->Activate && a->Activation != ActivationKind.None;
         float* y = a->Y + a->M0 * ldy;
-        float* res = a->Residual == null ? null : a->Residual + a->M0 * ldy;
-        for (int m = a->M0; m < a->M1; m++, y += ldy, res += res == null ? 0 : ldy)
+        for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
             Vector128<float> s0 = Vector128.Create(a->Bias[m]), s1 = s0, s2 = s0, s3 = s0;
             if (a->Accumulate)
@@ -28,13 +27,6 @@ internal static unsafe partial class Spmm
                 if (nv > 1) s1 = Load128(y + 4, valid - 4);
                 if (nv > 2) s2 = Load128(y + 8, valid - 8);
                 if (nv > 3) s3 = Load128(y + 12, valid - 12);
-            }
-            else if (res != null)
-            {
-                s0 += Load128(res, valid);
-                if (nv > 1) s1 += Load128(res + 4, valid - 4);
-                if (nv > 2) s2 += Load128(res + 8, valid - 8);
-                if (nv > 3) s3 += Load128(res + 12, valid - 12);
             }
             for (int i = a->Starts[m], end = a->Ends[m]; i < end; i++)
             {

@@ -3,8 +3,7 @@ namespace Lacuna.Kernels.Spmm;
 /// <summary>
 /// Arguments of one SpMM call: rows [M0, M1) of W over one register tile of Width columns.
 /// Y[m·Ldy + j] = act(init + Σ_i w_i · X[col_i·Stride + j]) for j in [0, Valid), i over [Starts[m], Ends[m]) (a whole
-/// CSR row, or its part in one block of K), init = Y's current value when Accumulate, else Bias[m] (plus
-/// Residual[m·Ldy + j] when Residual is set: a ResNet block's shortcut added before the activation), and act applied
+/// CSR row, or its part in one block of K), init = Y's current value when Accumulate, else Bias[m], and act applied
 /// only when Activate (the last K block); X is read for j in [0, Width), so callers point X at interior columns or at
 /// a zero-padded panel. Cols are 16- or 32-bit and Values fp32 or bf16, as the kernel variant expects. Looping over
 /// the rows inside the kernel keeps the activation bounds and pointers in registers across rows (short rows at 95%
@@ -21,8 +20,6 @@ internal unsafe struct SpmmArgs
     public bool Accumulate, Activate;
     public int M0, M1;
     public float* Y;
-    /// <summary>Null, or a tensor laid out like Y (same Ldy) added to the first K block's initial value.</summary>
-    public float* Residual;
     public int Ldy;
     public int Valid;
     public ActivationKind Activation;

@@ -188,34 +188,25 @@ public sealed unsafe class SpmmPlan
     /// <param name="x">X [K × n], row-major</param>
     /// <param name="n">columns of X and Y</param>
     /// <param name="y">Y [M × n], fully overwritten</param>
-    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0) => Run(x, n, y, default, threads);
-
-    /// <summary>
-    /// Y = act(W·X + bias + R): the residual R [M × n] (empty: none) is added in the kernels' epilogue, before the
-    /// activation, so a ResNet block's shortcut Add (and its ReLU) cost no pass of their own over memory. R must not
-    /// overlap Y.
-    /// </summary>
-    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, ReadOnlySpan<float> residual, int threads = 0)
+    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0)
     {
         ThrowHelper.IfNegative(n, nameof(n));
         ThrowHelper.IfTooShort(x.Length, (long)K * n, nameof(x), $"X [{K}×{n}]");
         ThrowHelper.IfTooShort(y.Length, (long)M * n, nameof(y), $"Y [{M}×{n}]");
-        if (!residual.IsEmpty) ThrowHelper.IfTooShort(residual.Length, (long)M * n, nameof(residual), $"residual [{M}×{n}]");
         int t = WorkerPool.Resolve(threads);
         if (n == 0 || M == 0) return;
-        fixed (float* px = x, py = y, pr = residual)
+        fixed (float* px = x, py = y)
         {
-            float* res = residual.IsEmpty ? null : pr;
             if (n == 1 && _forcedMain is null)
             {
                 float* xs = px, ys = py;
                 int p1 = Math.Min(t, M);
                 int[] b1 = PartsFor(p1);
-                if (p1 == 1) Spmv.Rows(this, 0, M, xs, ys, res);
-                else WorkerPool.Shared.Run(p1, p => Spmv.Rows(this, b1[p], b1[p + 1], xs, ys, res));
+                if (p1 == 1) Spmv.Rows(this, 0, M, xs, ys);
+                else WorkerPool.Shared.Run(p1, p => Spmv.Rows(this, b1[p], b1[p + 1], xs, ys));
                 return;
             }
-            SpmmSchedule.Run(this, px, n, py, t, _forcedMain is null ? Tuned(px, n, py, t) : null, res);
+            SpmmSchedule.Run(this, px, n, py, t, _forcedMain is null ? Tuned(px, n, py, t) : null);
         }
     }
 

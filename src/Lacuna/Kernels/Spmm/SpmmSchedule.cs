@@ -18,25 +18,24 @@ internal static unsafe class SpmmSchedule
     private const int Overhead = 2;
 
     /// <param name="main">the main tile and K block (null: the cost model's tile per thread's range, the default block)</param>
-    /// <param name="residual">null, or [M × n] added before the activation</param>
-    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmChoice? main = null, float* residual = null)
+    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmChoice? main = null)
     {
         int m = plan.M;
-        if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main, residual); return; }
+        if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main); return; }
         if (main?.SplitRows is { } rows ? !rows : SplitColumns(n, threads))
         {
             int lanes = plan.Tiles[0].Lanes;
             WorkerPool.Shared.Run(threads, p =>
             {
                 var (c0, c1) = WorkerPool.Range(n, threads, p, lanes);
-                if (c1 > c0) Work(plan, x, n, y, c0, c1, 0, m, main, residual);
+                if (c1 > c0) Work(plan, x, n, y, c0, c1, 0, m, main);
             });
         }
         else
         {
             int parts = Math.Min(threads, m);
             int[] bounds = plan.PartsFor(parts);
-            WorkerPool.Shared.Run(parts, p => Work(plan, x, n, y, 0, n, bounds[p], bounds[p + 1], main, residual));
+            WorkerPool.Shared.Run(parts, p => Work(plan, x, n, y, 0, n, bounds[p], bounds[p + 1], main));
         }
     }
 
@@ -48,7 +47,7 @@ internal static unsafe class SpmmSchedule
     internal static bool SplitColumns(int n, int threads) => n >= 64 * threads;
 
     /// <summary>Y[m0..m1, c0..c1) of the product.</summary>
-    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmChoice? choice, float* residual)
+    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmChoice? choice)
     {
         int k = plan.K;
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
@@ -57,13 +56,13 @@ internal static unsafe class SpmmSchedule
         int g = c0;
         for (; g + main.Width <= c1; g += main.Width)
         {
-            Window(plan, main, x + g, n, y + g, residual == null ? null : residual + g, n, main.Width, m0, m1, blockBytes);
+            Window(plan, main, x + g, n, y + g, n, main.Width, m0, m1, blockBytes);
         }
         int r = c1 - g;
         if (r == 0) return;
         var tail = TailTile(plan, main, r);
         Pack(x, n, g, r, tail.Width, panel, k);
-        Window(plan, tail, panel, tail.Width, y + g, residual == null ? null : residual + g, n, r, m0, m1, blockBytes);
+        Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1, blockBytes);
     }
 
     /// <summary>
@@ -78,7 +77,7 @@ internal static unsafe class SpmmSchedule
     internal static readonly int[] BlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 0 };
 
     /// <summary>One window of columns: all rows, in blocks of K when the window's X would not stay in L1.</summary>
-    private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, float* residual, int n, int valid, int m0, int m1, int bytes)
+    private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1, int bytes)
     {
         int k = plan.K, m = plan.M;
         int kb = bytes > 0 ? Math.Max(16, bytes / (tile.Width * sizeof(float))) : k;
@@ -87,7 +86,7 @@ internal static unsafe class SpmmSchedule
         a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
         a.X = xs; a.Stride = stride; a.Valid = valid;
         a.Cols = plan.ColsPointer; a.Values = plan.ValuesPointer; a.Bias = plan.BiasPointer;
-        a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n; a.Residual = residual;
+        a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n;
         if (kb >= k)
         {
             fixed (int* offsets = plan.RowOffsets)

@@ -10,15 +10,14 @@ namespace Lacuna.Kernels.Spmm;
 /// </summary>
 internal static unsafe class Spmv
 {
-    /// <param name="residual">null, or [M] added before the activation</param>
-    public static void Rows(SpmmPlan plan, int m0, int m1, float* x, float* y, float* residual = null)
+    public static void Rows(SpmmPlan plan, int m0, int m1, float* x, float* y)
     {
         bool bf16 = plan.Precision == SpmmPrecision.BFloat16;
-        if (plan.Index16) { if (bf16) Rows<Index16, WeightBf16>(plan, m0, m1, x, y, residual); else Rows<Index16, WeightF32>(plan, m0, m1, x, y, residual); }
-        else { if (bf16) Rows<Index32, WeightBf16>(plan, m0, m1, x, y, residual); else Rows<Index32, WeightF32>(plan, m0, m1, x, y, residual); }
+        if (plan.Index16) { if (bf16) Rows<Index16, WeightBf16>(plan, m0, m1, x, y); else Rows<Index16, WeightF32>(plan, m0, m1, x, y); }
+        else { if (bf16) Rows<Index32, WeightBf16>(plan, m0, m1, x, y); else Rows<Index32, WeightF32>(plan, m0, m1, x, y); }
     }
 
-    private static void Rows<TIndex, TWeight>(SpmmPlan plan, int m0, int m1, float* x, float* y, float* residual)
+    private static void Rows<TIndex, TWeight>(SpmmPlan plan, int m0, int m1, float* x, float* y)
         where TIndex : struct, ISpmmIndex where TWeight : struct, ISpmmWeight
     {
         int[] offsets = plan.RowOffsets;
@@ -44,7 +43,7 @@ internal static unsafe class Spmv
                 sum = Vector256.Sum(acc0 + acc1);
             }
             for (; i < end; i++) sum += TWeight.Get(values, i) * x[TIndex.Get(cols, i)];
-            y[m] = act.Apply(residual == null ? bias[m] + sum : bias[m] + residual[m] + sum);
+            y[m] = act.Apply(bias[m] + sum);
         }
     }
 }

@@ -121,35 +121,6 @@ public class SpmmTests
         KernelAssert.Close(expected, one, 2100);
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(17)]
-    [InlineData(49)]
-    [InlineData(100)]
-    [InlineData(196)]
-    public void Residual_is_added_before_the_activation_on_every_kernel(int n)
-    {
-        var w = RandomCsr(21, 90, 0.8, 51);
-        var x = TestData.Random(90 * n, 52);
-        var b = TestData.Random(21, 53);
-        var r = TestData.Random(21 * n, 54);
-        var expected = new float[21 * n];
-        ReferenceSpmm.Compute(w, x, n, expected, b, Activation.None);
-        for (int i = 0; i < expected.Length; i++) expected[i] = Activation.Relu.Apply(expected[i] + r[i]);
-        foreach (var kernel in SpmmKernels.Supported.Append(null))
-            foreach (int blockBytes in new[] { -1, 1 }) // 1: blocks of 16 rows of K, so later blocks accumulate onto R
-                foreach (int threads in new[] { 1, 2 })
-                {
-                    var plan = SpmmPlan.Create(w, b, Activation.Relu, SpmmPrecision.Float32, kernel, blockBytes);
-                    var y = TestData.Poisoned(21 * n);
-                    plan.Run(x, n, y, r, threads);
-                    KernelAssert.Close(expected, y, 91, $"{kernel?.Name ?? "auto"} blockBytes={blockBytes} threads={threads} n={n}");
-                }
-        var tooShort = Assert.Throws<ShapeMismatchException>(() => SpmmPlan.Create(w).Run(x, n, new float[21 * n], new float[21 * n - 1]));
-        Assert.Equal("residual", tooShort.ParamName);
-    }
-
     [Fact]
     public void Measured_tile_is_one_of_the_shortlist_and_kept_per_n()
     {

@@ -183,7 +183,9 @@ public sealed unsafe class SpmmPlan
     internal void* ValuesPointer => _pValues;
     internal float* BiasPointer => _pBias;
 
-    public string Describe() => $"Spmm {_tiles[0].Tier} {(_forcedMain?.Name ?? "tiles per N")}, {Precision}, {(Index16 ? 16 : 32)}-bit indices, sparsity {Weights.Sparsity:P1}";
+    public string Describe() => $"Spmm {_tiles[0].Tier} {(_forcedMain?.Name ?? "tiles per N")}, {Precision}, {(Index16 ? 16 : 32)}-bit indices, sparsity {Weights.Sparsity:P1}"
+        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t =>
+            $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Tile.Name}, {(t.Value.BlockBytes == 0 ? "no K blocks" : $"{t.Value.BlockBytes / 1024} KiB K blocks")}{(t.Value.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "")}"));
 
     /// <param name="x">X [K × n], row-major</param>
     /// <param name="n">columns of X and Y</param>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Lacuna.Formats;
 using Lacuna.Kernels;
 using Lacuna.Kernels.DirectConv;
@@ -24,7 +23,7 @@ internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, int 
 /// Picks, per conv layer, the fastest of the dense conv lowerings (the shape rule's pick, named "dense", and the
 /// others), direct sparse conv and (for 1x1 layers) CSR SpMM, strided 1x1 layers also on a gathered input
 /// (<see cref="StridedPointwise"/>), by timing each on the layer's real weights
-/// and shape at the batch size and thread count the plan is for (fastest of 3-9 interleaved rounds after a warm-up):
+/// and shape at the batch size and thread count the plan is for (<see cref="KernelTimer.FastestRounds"/>):
 /// a kernel that wins at batch 1 need not win at batch 8, where the dense GEMM's panels fill up. Sparse candidates
 /// are only tried at weight sparsity ≥ <see cref="MinSparsity"/>: below
 /// it the sweeps never showed sparse ahead (`lacuna bench sweep --m 256 --k 2304 --n 196`: crossover 0.70 for
@@ -124,7 +123,7 @@ internal static class ConvPlanner
         int n = Math.Max(1, batch);
         using var xs = Tensor.Random(17, new[] { n, prepared.InLength });
         var ys = new float[(long)n * prepared.OutLength];
-        var ms = TimeInterleaved(prepared.Kernels.Select(k => (Action)(() => k.Run(xs.Span, ys, n))).ToList());
+        var ms = KernelTimer.FastestRounds(prepared.Kernels.Select(k => (Action)(() => k.Run(xs.Span, ys, n))).ToList());
         var measured = prepared.Kernels.Select((k, i) => k with { MeasuredMs = ms[i] }).ToList();
         return (Choose(measured), measured);
     }
@@ -137,35 +136,4 @@ internal static class ConvPlanner
             if (c.MeasuredMs < best.MeasuredMs) best = c;
         return best;
     }
-
-    /// <summary>
-    /// One warm-up call each, then interleaved rounds (A, B, C, A, B, C, ...); each candidate's time is its fastest
-    /// round. Interleaving spreads load changes over all candidates alike, and on a shared machine noise only ever
-    /// adds time, so the minimum is the steadiest estimate of what a kernel costs. At least <see cref="MinRounds"/>
-    /// rounds, then more (up to <see cref="MaxRounds"/>) until a round lowers no candidate's minimum by more than
-    /// 5 %: on a loaded machine a 2-thread kernel can lose a whole scheduler slice in every one of three rounds
-    /// (planning ResNet-50 at 0.9 with another job on the second core, three 3x3 layers went to a dense kernel
-    /// timed at 3.1-3.3 ms instead of the sparse one that runs in 0.65-0.75 ms).
-    /// </summary>
-    internal static double[] TimeInterleaved(IReadOnlyList<Action> runs)
-    {
-        foreach (var run in runs) run();
-        var best = Enumerable.Repeat(double.PositiveInfinity, runs.Count).ToArray();
-        for (int r = 0; r < MaxRounds; r++)
-        {
-            bool improved = false;
-            for (int i = 0; i < runs.Count; i++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                runs[i]();
-                double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                if (ms < best[i] * 0.95) improved = true;
-                best[i] = Math.Min(best[i], ms);
-            }
-            if (r + 1 >= MinRounds && !improved) break;
-        }
-        return best;
-    }
-
-    private const int MinRounds = 3, MaxRounds = 9;
 }

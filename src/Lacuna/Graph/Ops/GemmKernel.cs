@@ -78,7 +78,7 @@ internal sealed class GemmKernel : NodeKernel
             var sparse = new SparseFullyConnected(wv, g._n, g._k, g._bias ?? [], act);
             using var x = Tensor.Random(19, new[] { g._m, g._k });
             var y = new float[g._m * g._n];
-            var ms = ConvPlanner.TimeInterleaved(new Action[]
+            var ms = KernelTimer.FastestRounds(new Action[]
             {
                 () => Gemm.Compute(g._m, g._n, g._k, x.Span, g._k, false, wv, g._k, true, y, g._n, 1f, 0f, g._bias,
                     g._bias is null ? BiasAxis.None : g._biasAxis, act),

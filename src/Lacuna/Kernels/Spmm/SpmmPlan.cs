@@ -124,8 +124,8 @@ public sealed unsafe class SpmmPlan
     /// The main tile, K block and thread split for this N and thread count, measured on the first run that needs
     /// them, one after the other: the cost model's shortlist of tiles (<see cref="SpmmSchedule.Candidates"/>) at the
     /// default block, the best tile at each size of <see cref="SpmmSchedule.BlockSizes"/>, then (several threads)
-    /// columns against rows. Each step times its candidates on the caller's X in interleaved rounds after a warm-up
-    /// round; the result is kept for the plan's lifetime, so repeated runs compute the same bits.
+    /// columns against rows. Each step times its candidates on the caller's X (<see cref="KernelTimer.Fastest"/>);
+    /// the result is kept for the plan's lifetime, so repeated runs compute the same bits.
     /// <list type="bullet">
     /// <item>The model alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512
     /// 12-vector tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).</item>
@@ -151,22 +151,8 @@ public sealed unsafe class SpmmPlan
         }
         return _tuned.GetOrAdd((n, threads), best);
 
-        // One warm-up round, then rounds A, B, C, A, B, C, ...; the best round of each counts. Interleaving keeps
-        // drift (clock ramp, other jobs, caches warming) from favouring whichever candidate runs last.
-        SpmmChoice Fastest(SpmmChoice[] choices)
-        {
-            const int Rounds = 3;
-            var times = Enumerable.Repeat(long.MaxValue, choices.Length).ToArray();
-            for (int round = 0; round <= Rounds; round++)
-                for (int i = 0; i < choices.Length; i++)
-                {
-                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                    SpmmSchedule.Run(this, x, n, y, threads, choices[i]);
-                    long dt = System.Diagnostics.Stopwatch.GetTimestamp() - t0;
-                    if (round > 0) times[i] = Math.Min(times[i], dt);
-                }
-            return choices[Array.IndexOf(times, times.Min())];
-        }
+        SpmmChoice Fastest(SpmmChoice[] choices) =>
+            choices[KernelTimer.Fastest(choices.Select(c => (Action)(() => SpmmSchedule.Run(this, x, n, y, threads, c))).ToArray())];
     }
 
     public CsrMatrix Weights { get; }

@@ -66,7 +66,7 @@ public static class RunCommand
     /// <summary>Per step, the median of its times over the profiled runs (every run has the same steps in the same order).</summary>
     private static void PrintProfile(IReadOnlyList<StepTiming>[] runs, double runMedianMs, int threads, bool json)
     {
-        var steps = runs[0].Select((s, i) => (s.Node, s.OpType, s.Kernel, Ms: Median(runs.Select(r => r[i].Ms)))).ToArray();
+        var steps = runs[0].Select((s, i) => (s.Node, s.OpType, s.Kernel, Ms: Measure.Median(runs.Select(r => r[i].Ms).Order().ToArray()))).ToArray();
         double total = steps.Sum(s => s.Ms);
         if (json)
         {
@@ -89,12 +89,6 @@ public static class RunCommand
         foreach (var g in steps.GroupBy(s => s.OpType).OrderByDescending(g => g.Sum(s => s.Ms)))
             Console.WriteLine($"  {g.Key,-20} {g.Sum(s => s.Ms),9:F3} ms  {100 * g.Sum(s => s.Ms) / Math.Max(total, 1e-9),5:F1} %  ({g.Count()} steps)");
         Console.WriteLine($"steps total {total:F3} ms (an unprofiled run: {runMedianMs:F3} ms)");
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     private static Dictionary<string, Tensor> Feeds(InferenceSession session, string input, int batch)

@@ -17,16 +17,6 @@ internal static unsafe partial class DirectConv
     private static Vector512<float> Clamp(Vector512<float> v, Vector512<float> lo, Vector512<float> hi) =>
         Avx512F.Min(Avx512F.Max(v, lo), hi);
 
-    /// <summary>Lanes 0..valid-1 of a 16-lane mask (all for valid ≥ 16, none for valid ≤ 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mask16(int valid) =>
-        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(valid)).AsSingle();
-
-    /// <summary>Lanes 0..valid-1 of an 8-lane mask.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Mask8(int valid) =>
-        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid)).AsSingle();
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Bcast512(float* w) => Vector512.Create(*w);
 
@@ -83,7 +73,7 @@ internal static unsafe partial class DirectConv
             c12.Store(o); c13.Store(o + os); c14.Store(o + 2 * os); c15.Store(o + 3 * os);
             return;
         }
-        var m = Mask16(a->ValidWidth);
+        var m = LaneMask.First16(a->ValidWidth);
         int vr = a->ValidRows;
         Avx512F.MaskStore(o, m, c0); if (vr == 1) return; o += os;
         Avx512F.MaskStore(o, m, c1); if (vr == 2) return; o += os;
@@ -162,8 +152,8 @@ internal static unsafe partial class DirectConv
             c70.Store(o); c71.Store(o + 16);
             return;
         }
-        var m0 = Mask16(a->ValidWidth);
-        var m1 = Mask16(a->ValidWidth - 16);
+        var m0 = LaneMask.First16(a->ValidWidth);
+        var m1 = LaneMask.First16(a->ValidWidth - 16);
         int vr = a->ValidRows;
         Avx512F.MaskStore(o, m0, c00); Avx512F.MaskStore(o + 16, m1, c01); if (vr == 1) return; o += os;
         Avx512F.MaskStore(o, m0, c10); Avx512F.MaskStore(o + 16, m1, c11); if (vr == 2) return; o += os;
@@ -224,7 +214,7 @@ internal static unsafe partial class DirectConv
             c20.Store(o); c21.Store(o + os); c22.Store(o + 2 * os); c23.Store(o + 3 * os);
             return;
         }
-        var m = Mask8(a->ValidWidth);
+        var m = LaneMask.First8(a->ValidWidth);
         int vr = a->ValidRows;
         Avx512F.VL.MaskStore(o, m, c0); if (vr == 1) return; o += os;
         Avx512F.VL.MaskStore(o, m, c1); if (vr == 2) return; o += os;
@@ -284,9 +274,9 @@ internal static unsafe partial class DirectConv
             c0.Store(o); c1.Store(o + 16); c2.Store(o + 32); c3.Store(o + 48);
             return;
         }
-        Avx512F.MaskStore(o, Mask16(vw), c0);
-        if (vw > 16) Avx512F.MaskStore(o + 16, Mask16(vw - 16), c1);
-        if (vw > 32) Avx512F.MaskStore(o + 32, Mask16(vw - 32), c2);
-        if (vw > 48) Avx512F.MaskStore(o + 48, Mask16(vw - 48), c3);
+        Avx512F.MaskStore(o, LaneMask.First16(vw), c0);
+        if (vw > 16) Avx512F.MaskStore(o + 16, LaneMask.First16(vw - 16), c1);
+        if (vw > 32) Avx512F.MaskStore(o + 32, LaneMask.First16(vw - 32), c2);
+        if (vw > 48) Avx512F.MaskStore(o + 48, LaneMask.First16(vw - 48), c3);
     }
 }

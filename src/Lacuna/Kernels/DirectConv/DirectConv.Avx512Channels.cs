@@ -43,7 +43,7 @@ internal static unsafe partial class DirectConv
         }
         var z = Vector512<float>.Zero;
         TransposeStore(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, z, z,
-            a->Output, a->OutputChannelStride, a->ValidRows, Mask16(a->ValidWidth));
+            a->Output, a->OutputChannelStride, a->ValidRows, LaneMask.First16(a->ValidWidth));
     }
 
     [SkipLocalsInit]
@@ -89,7 +89,7 @@ internal static unsafe partial class DirectConv
             c41 = Clamp(c41, lo, hi); c51 = Clamp(c51, lo, hi); c61 = Clamp(c61, lo, hi);
         }
         var z = Vector512<float>.Zero;
-        var mask = Mask16(a->ValidWidth);
+        var mask = LaneMask.First16(a->ValidWidth);
         float* o = a->Output;
         nint os = a->OutputChannelStride;
         int vr = a->ValidRows;

@@ -79,9 +79,6 @@ internal static unsafe partial class SparseConv
         if (a->Activation == ActivationKind.Relu) s = Avx.Max(s, Vector256<float>.Zero);
         else if (a->Activation == ActivationKind.Clip) s = Avx.Min(Avx.Max(s, Vector256.Create(a->Min)), Vector256.Create(a->Max));
         if (valid >= 8) Avx.Store(dst, s);
-        else Avx.MaskStore(dst, TailMask(valid), s);
+        else Avx.MaskStore(dst, LaneMask.First8(valid), s);
     }
-
-    private static Vector256<float> TailMask(int n) =>
-        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n)).AsSingle();
 }

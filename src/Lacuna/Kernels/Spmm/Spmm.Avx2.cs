@@ -28,7 +28,7 @@ internal static unsafe partial class Spmm
         var hi = Vector256.Create(a->Max);
         bool clamp = a->Activate && a->Activation != ActivationKind.None;
         float* y = a->Y + a->M0 * ldy;
-        var laneMask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid & 7)).AsSingle();
+        var laneMask = LaneMask.First8(valid & 7);
         for (int m = a->M0; m < a->M1; m++, y += ldy)
         {
             int i = starts[m], end = ends[m];
@@ -141,6 +141,6 @@ internal static unsafe partial class Spmm
     {
         if (valid <= 0) return;
         if (valid >= 8) Avx.Store(dst, s);
-        else Avx.MaskStore(dst, Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid)).AsSingle(), s);
+        else Avx.MaskStore(dst, LaneMask.First8(valid), s);
     }
 }

@@ -152,18 +152,13 @@ internal static unsafe partial class Spmm
         return Vector512.BitwiseAnd(Vector512.Create(*(float*)((ushort*)values + i - 1)), Vector512.Create(0xFFFF0000u).AsSingle());
     }
 
-    /// <summary>Lanes 0..valid-1 of a 16-lane mask (all for valid ≥ 16, none for valid ≤ 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LaneMask512(int valid) =>
-        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(valid)).AsSingle();
-
     /// <summary>Loads the first <paramref name="valid"/> lanes of a partial sum (nothing past them is read).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> LoadY512(float* src, int valid)
     {
         if (valid >= 16) return Avx512F.LoadVector512(src);
         if (valid <= 0) return Vector512<float>.Zero;
-        return Avx512F.MaskLoad(src, LaneMask512(valid), Vector512<float>.Zero);
+        return Avx512F.MaskLoad(src, LaneMask.First16(valid), Vector512<float>.Zero);
     }
 
     /// <summary>Stores the first <paramref name="valid"/> lanes of one vector.</summary>
@@ -172,6 +167,6 @@ internal static unsafe partial class Spmm
     {
         if (valid <= 0) return;
         if (valid >= 16) Avx512F.Store(dst, s);
-        else Avx512F.MaskStore(dst, LaneMask512(valid), s);
+        else Avx512F.MaskStore(dst, LaneMask.First16(valid), s);
     }
 }

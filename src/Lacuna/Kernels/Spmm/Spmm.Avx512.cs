@@ -50,8 +50,8 @@ internal static unsafe partial class Spmm
             Vector512<float> t0 = Vector512<float>.Zero, t1 = t0, t2 = t0, t3 = t0, t4 = t0, t5 = t0, t6 = t0, t7 = t0, t8 = t0, t9 = t0, t10 = t0, t11 = t0;
             for (; i + 2 <= end; i += 2)
             {
-                var v = Broadcast512<TWeight>(vals, i);
-                var u = Broadcast512<TWeight>(vals, i + 1);
+                var v = TWeight.Broadcast16(vals, i);
+                var u = TWeight.Broadcast16(vals, i + 1);
                 float* p = x + TIndex.Get(cols, i) * stride;
                 float* q = x + TIndex.Get(cols, i + 1) * stride;
                 { s0 = Avx512F.FusedMultiplyAdd(v, Avx512F.LoadVector512(p + 0), s0); t0 = Avx512F.FusedMultiplyAdd(u, Avx512F.LoadVector512(q + 0), t0); }
@@ -69,7 +69,7 @@ internal static unsafe partial class Spmm
             }
             if (i < end)
             {
-                var v = Broadcast512<TWeight>(vals, i);
+                var v = TWeight.Broadcast16(vals, i);
                 float* p = x + TIndex.Get(cols, i) * stride;
                 s0 = Avx512F.FusedMultiplyAdd(v, Avx512F.LoadVector512(p + 0), s0);
                 if (nv > 1) s1 = Avx512F.FusedMultiplyAdd(v, Avx512F.LoadVector512(p + 16), s1);
@@ -142,14 +142,6 @@ internal static unsafe partial class Spmm
                 if (nv > 11) StoreY512(y + 176, s11, valid - 176);
             }
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Broadcast512<TWeight>(void* values, int i) where TWeight : struct, ISpmmWeight
-    {
-        if (typeof(TWeight) == typeof(WeightF32)) return Vector512.Create(((float*)values)[i]);
-        // bf16: the 32 bits ending with weight i, low half cleared (see WeightBf16.Broadcast).
-        return Vector512.BitwiseAnd(Vector512.Create(*(float*)((ushort*)values + i - 1)), Vector512.Create(0xFFFF0000u).AsSingle());
     }
 
     /// <summary>Loads the first <paramref name="valid"/> lanes of a partial sum (nothing past them is read).</summary>

@@ -55,6 +55,9 @@ internal unsafe interface ISpmmWeight
 
     /// <summary>Weight i in every lane (AVX2 only).</summary>
     static abstract Vector256<float> Broadcast(void* values, int i);
+
+    /// <summary>Weight i in all 16 lanes (AVX-512 only).</summary>
+    static abstract Vector512<float> Broadcast16(void* values, int i);
 }
 
 internal unsafe struct WeightF32 : ISpmmWeight
@@ -62,6 +65,7 @@ internal unsafe struct WeightF32 : ISpmmWeight
     public static float Get(void* values, int i) => ((float*)values)[i];
     public static Vector256<float> Get8(void* values, int i) => Avx.LoadVector256((float*)values + i);
     public static Vector256<float> Broadcast(void* values, int i) => Avx.BroadcastScalarToVector256((float*)values + i);
+    public static Vector512<float> Broadcast16(void* values, int i) => Vector512.Create(((float*)values)[i]);
 }
 
 internal unsafe struct WeightBf16 : ISpmmWeight
@@ -77,6 +81,10 @@ internal unsafe struct WeightBf16 : ISpmmWeight
     /// </summary>
     public static Vector256<float> Broadcast(void* values, int i) =>
         Avx.And(Avx.BroadcastScalarToVector256((float*)((ushort*)values + i - 1)), Vector256.Create(0xFFFF0000u).AsSingle());
+
+    /// <summary>As <see cref="Broadcast"/>, 16 lanes wide.</summary>
+    public static Vector512<float> Broadcast16(void* values, int i) =>
+        Vector512.BitwiseAnd(Vector512.Create(*(float*)((ushort*)values + i - 1)), Vector512.Create(0xFFFF0000u).AsSingle());
 }
 
 /// <summary>Storage of the non-zero weights in a plan. Accumulation is always fp32.</summary>

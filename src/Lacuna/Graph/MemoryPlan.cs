@@ -15,6 +15,15 @@ public sealed class MemoryPlan
         NaiveFloats = naiveFloats;
     }
 
+    /// <summary>
+    /// Buffers start at multiples of this many floats (64 bytes, a cache line) from an arena that starts on a line
+    /// (<see cref="ExecutionPlan"/>), so every tensor's rows start where the kernels' tiles assume: a 512-bit
+    /// access at an address off a line touches two lines. A plain float[] arena is only 8-byte aligned (40 bytes
+    /// past a line in 9 of 10 processes); aligning it and its buffers took ResNet-50 at DLMC 0.9 (batch 1, 2 threads,
+    /// `lacuna run --repeat 40`, medians of 9 processes each) from 13.0-14.4 ms to 12.3-12.9 ms.
+    /// </summary>
+    public const int AlignFloats = 16;
+
     /// <summary>Where each activation value lives in the arena, in floats.</summary>
     public IReadOnlyDictionary<string, (int Offset, int Length)> Placement { get; }
     public long ArenaFloats { get; }
@@ -65,7 +74,7 @@ public sealed class MemoryPlan
 
         var offsets = new int[bufferSize.Count];
         long total = 0;
-        for (int b = 0; b < bufferSize.Count; b++) { offsets[b] = checked((int)total); total += bufferSize[b]; }
+        for (int b = 0; b < bufferSize.Count; b++) { offsets[b] = checked((int)total); total += (bufferSize[b] + AlignFloats - 1) / AlignFloats * AlignFloats; }
         if (total > Array.MaxLength) throw new OutOfMemoryException($"the activation arena needs {total} floats.");
         var placement = bufferOf.ToDictionary(kv => kv.Key, kv => (offsets[kv.Value], lengths[kv.Key]), StringComparer.Ordinal);
         return new MemoryPlan(placement, total, lengths.Values.Sum(v => (long)v));

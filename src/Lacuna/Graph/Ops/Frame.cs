@@ -3,8 +3,11 @@ namespace Lacuna.Graph.Ops;
 /// <summary>Where one value lives during a run: a constant array, or [Offset, Offset+Length) of the call's arena.</summary>
 internal readonly record struct Slot(int Offset, int Length, float[]? Constant);
 
-/// <summary>One call's storage: the arena (owned by this call only) and the plan's slot table (shared, read-only).</summary>
-internal sealed class Frame(float[] arena, Slot[] slots)
+/// <summary>
+/// One call's storage: the arena (owned by this call only) from float <paramref name="origin"/> on, and the plan's
+/// slot table (shared, read-only).
+/// </summary>
+internal sealed class Frame(float[] arena, Slot[] slots, int origin = 0)
 {
     public float[] Arena { get; } = arena;
     public Slot[] Slots { get; } = slots;
@@ -12,13 +15,13 @@ internal sealed class Frame(float[] arena, Slot[] slots)
     public ReadOnlySpan<float> Read(int slot)
     {
         var s = Slots[slot];
-        return s.Constant ?? Arena.AsSpan(s.Offset, s.Length);
+        return s.Constant ?? Arena.AsSpan(origin + s.Offset, s.Length);
     }
 
     public Span<float> Write(int slot)
     {
         var s = Slots[slot];
-        return Arena.AsSpan(s.Offset, s.Length);
+        return Arena.AsSpan(origin + s.Offset, s.Length);
     }
 }
 

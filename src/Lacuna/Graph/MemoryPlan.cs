@@ -20,7 +20,8 @@ public sealed class MemoryPlan
     /// (<see cref="ExecutionPlan"/>), so every tensor's rows start where the kernels' tiles assume: a 512-bit
     /// access at an address off a line touches two lines. A plain float[] arena is only 8-byte aligned (40 bytes
     /// past a line in 9 of 10 processes); aligning it and its buffers took ResNet-50 at DLMC 0.9 (batch 1, 2 threads,
-    /// `lacuna run --repeat 40`, medians of 9 processes each) from 13.0-14.4 ms to 12.3-12.9 ms.
+    /// `lacuna run --repeat 40`, medians of 9 processes each; a tenth of each ran in the slow state the README describes)
+    /// from 13.0-14.4 ms (6 of 9 at 13.0-13.6) to 12.3-13.7 ms (8 of 9 at 12.3-12.9).
     /// </summary>
     public const int AlignFloats = 16;
 

@@ -133,9 +133,9 @@ public static class ConstantFolder
             offset += len;
         }
         k.OutSlots = outSlots;
-        var arena = new float[offset];
+        using var arena = new AlignedBuffer(offset);
         k.Run(new Frame(arena, [.. slots]));
-        return k.OutShapes.Select((s, o) => new GraphTensor("", s, arena.AsSpan(slots[outSlots[o]].Offset, slots[outSlots[o]].Length).ToArray())).ToArray();
+        return k.OutShapes.Select((s, o) => new GraphTensor("", s, arena.Span.Slice(slots[outSlots[o]].Offset, slots[outSlots[o]].Length).ToArray())).ToArray();
     }
 
     /// <summary>The int64 shape arithmetic exporters emit: Concat, Reshape/Identity/Flatten of shape vectors.</summary>

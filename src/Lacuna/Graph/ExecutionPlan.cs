@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using Lacuna.Graph.Ops;
 using Lacuna.Tensors;
@@ -16,7 +14,7 @@ public sealed class ExecutionPlan
     private readonly Slot[] _slots;
     private readonly (string Name, int Slot)[] _inputs;
     private readonly (string Name, int Slot, int[] Shape)[] _outputs;
-    private readonly ConcurrentBag<(float[] Array, int Origin)> _arenas = new();
+    private readonly ConcurrentBag<AlignedBuffer> _arenas = new();
 
     internal ExecutionPlan(int batch, ModelGraph g, List<GraphNode> order, OpCompiler.PlanCache cache)
     {
@@ -57,18 +55,6 @@ public sealed class ExecutionPlan
         Shapes = shapes;
     }
 
-    /// <summary>
-    /// A pinned arena of at least <paramref name="floats"/> floats from a 64-byte-aligned origin (see
-    /// <see cref="MemoryPlan.AlignFloats"/>); pinned so the origin stays aligned.
-    /// </summary>
-    internal static unsafe (float[] Array, int Origin) NewArena(long floats)
-    {
-        const int line = MemoryPlan.AlignFloats * sizeof(float);
-        var array = GC.AllocateArray<float>(checked((int)(Math.Max(1, floats) + MemoryPlan.AlignFloats)), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        return (array, (int)((line - address % line) % line) / sizeof(float));
-    }
-
     public int Batch { get; }
     public MemoryPlan Memory { get; }
 
@@ -81,10 +67,10 @@ public sealed class ExecutionPlan
 
     internal Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, List<StepTiming>? profile = null)
     {
-        if (!_arenas.TryTake(out var arena)) arena = NewArena(Memory.ArenaFloats);
+        if (!_arenas.TryTake(out var arena)) arena = new AlignedBuffer(checked((int)Math.Max(1, Memory.ArenaFloats)));
         try
         {
-            var frame = new Frame(arena.Array, _slots, arena.Origin);
+            var frame = new Frame(arena, _slots);
             foreach (var (name, slot) in _inputs) inputs[name].Span.CopyTo(frame.Write(slot));
             if (profile is null)
                 foreach (var step in _steps) step.Run(frame);

@@ -17,7 +17,7 @@ public sealed class MemoryPlan
 
     /// <summary>
     /// Buffers start at multiples of this many floats (64 bytes, a cache line) from an arena that starts on a line
-    /// (<see cref="ExecutionPlan"/>), so every tensor's rows start where the kernels' tiles assume: a 512-bit
+    /// (an <see cref="Tensors.AlignedBuffer"/>), so every tensor's rows start where the kernels' tiles assume: a 512-bit
     /// access at an address off a line touches two lines. A plain float[] arena is only 8-byte aligned (40 bytes
     /// past a line in 9 of 10 processes); aligning it and its buffers took ResNet-50 at DLMC 0.9 (batch 1, 2 threads,
     /// `lacuna run --repeat 40`, medians of 9 processes each; a tenth of each ran in the slow state the README describes)

@@ -1,27 +1,29 @@
+using Lacuna.Tensors;
+
 namespace Lacuna.Graph.Ops;
 
 /// <summary>Where one value lives during a run: a constant array, or [Offset, Offset+Length) of the call's arena.</summary>
 internal readonly record struct Slot(int Offset, int Length, float[]? Constant);
 
 /// <summary>
-/// One call's storage: the arena (owned by this call only) from float <paramref name="origin"/> on, and the plan's
-/// slot table (shared, read-only).
+/// One call's storage: the arena (owned by this call only; 64-byte aligned, and <see cref="MemoryPlan"/> places
+/// every buffer on a line) and the plan's slot table (shared, read-only).
 /// </summary>
-internal sealed class Frame(float[] arena, Slot[] slots, int origin = 0)
+internal sealed class Frame(AlignedBuffer arena, Slot[] slots)
 {
-    public float[] Arena { get; } = arena;
+    public AlignedBuffer Arena { get; } = arena;
     public Slot[] Slots { get; } = slots;
 
     public ReadOnlySpan<float> Read(int slot)
     {
         var s = Slots[slot];
-        return s.Constant ?? Arena.AsSpan(origin + s.Offset, s.Length);
+        return s.Constant ?? Arena.Span.Slice(s.Offset, s.Length);
     }
 
     public Span<float> Write(int slot)
     {
         var s = Slots[slot];
-        return Arena.AsSpan(origin + s.Offset, s.Length);
+        return Arena.Span.Slice(s.Offset, s.Length);
     }
 }
 

@@ -138,6 +138,7 @@ public class SparsePlannerTests
     [Theory]
     [InlineData(24, 16, 9, 1, 1, 2)]   // 1x1: dense lowerings, direct sparse, SpMM
     [InlineData(24, 16, 9, 1, 2, 3)]   // 1x1 stride 2, odd size: + the strided gather candidates
+    [InlineData(8, 64, 66, 1, 2, 1)]   // 1x1 stride 2, 64x33x33 gathered: the threaded, vectorized gather
     [InlineData(16, 8, 10, 3, 2, 2)]   // 3x3 stride 2
     [InlineData(8, 3, 11, 7, 2, 1)]    // 7x7 stride 2 stem
     public void Every_candidate_matches_the_reference_convolution(int m, int c, int hw, int k, int stride, int batch)

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.SparseConv;
@@ -66,31 +64,6 @@ internal sealed class PhasePlanes
         });
     }
 
-    /// <summary>
-    /// even[j] = src[2j], odd[j] = src[2j + 1] for the n floats of src, 16 at a time in two 8-float halves. With the
-    /// element-by-element loop it replaces, the four stride-2 fills of ResNet-50 (DLMC 0.9, batch 1) took 906 µs of a
-    /// 23 ms run on 1 thread (379 µs for 128x56x56); with it, 470 µs (165 µs). On 2 threads: 614 -> 406 µs.
-    /// </summary>
-    private static unsafe void Deinterleave2(float* src, int n, float* even, float* odd)
-    {
-        int j = 0;
-        for (; 2 * j + 16 <= n; j += 8)
-        {
-            var a = Avx.LoadVector256(src + 2 * j);
-            var b = Avx.LoadVector256(src + 2 * j + 8);
-            // Within each 128-bit lane: [a0 a2 b0 b2 | a4 a6 b4 b6]; then the 64-bit quarters in order 0, 2, 1, 3.
-            var e = Avx.Shuffle(a, b, 0b10_00_10_00);
-            var o = Avx.Shuffle(a, b, 0b11_01_11_01);
-            Avx.Store(even + j, Avx2.Permute4x64(e.AsDouble(), 0b11_01_10_00).AsSingle());
-            Avx.Store(odd + j, Avx2.Permute4x64(o.AsDouble(), 0b11_01_10_00).AsSingle());
-        }
-        for (; 2 * j < n; j++)
-        {
-            even[j] = src[2 * j];
-            if (2 * j + 1 < n) odd[j] = src[2 * j + 1];
-        }
-    }
-
     /// <summary>Clears and fills the planes of channels [c0, c1) (and the slack after the last plane with the last channel).</summary>
     private unsafe void FillChannels(float* image, float* dst, int c0, int c1)
     {
@@ -103,12 +76,12 @@ internal sealed class PhasePlanes
                 int r = y + PT;
                 int qh = r % SH, i = r / SH;
                 float* src = image + ((long)c * H + y) * W;
-                if (SW == 2 && Avx2.IsSupported)
+                if (SW == 2)
                 {
                     float* row = dst + (long)(c * SH + qh) * SW * PlaneSize + (long)i * Wq;
                     // Even input columns x = 2j sit at padded column 2j + PL: phase PL % 2, index j + PL / 2.
                     float* even = row + (PL % 2) * PlaneSize + PL / 2, odd = row + ((PL + 1) % 2) * PlaneSize + (PL + 1) / 2;
-                    Deinterleave2(src, W, even, odd);
+                    Deinterleave.EvenOdd(src, W, even, odd);
                     continue;
                 }
                 for (int qw = 0; qw < SW; qw++)

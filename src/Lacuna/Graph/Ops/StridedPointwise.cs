@@ -1,5 +1,4 @@
 using Lacuna.Kernels;
-using Lacuna.Tensors;
 using Lacuna.Threading;
 
 namespace Lacuna.Graph.Ops;
@@ -27,27 +26,18 @@ internal static class StridedPointwise
         int inImage = c * h * w, outImage = c * oh * ow;
         return (x, y, n) =>
         {
-            var g = Scratch(n * outImage);
+            var g = Gathered(n * outImage);
             for (int i = 0; i < n; i++) Gather(x.Slice(i * inImage, inImage), c, h, w, sh, sw, oh, ow, g.Slice(i * outImage, outImage));
             inner(g, y, n);
         };
     }
 
-    [ThreadStatic] private static AlignedBuffer? t_scratch;
-
     /// <summary>
     /// The caller thread's gather buffer, 64-byte aligned: the SpMM reads it in place with 512-bit loads, which an
     /// ArrayPool array (8-byte aligned) made split cache lines.
     /// </summary>
-    private static Span<float> Scratch(int length)
-    {
-        if (t_scratch is null || t_scratch.Length < length)
-        {
-            t_scratch?.Dispose();
-            t_scratch = new AlignedBuffer(length, clear: false);
-        }
-        return t_scratch.Span[..length];
-    }
+    private static unsafe Span<float> Gathered(int length) =>
+        new(AlignedScratch.Get(AlignedScratch.StridedGather, length), length);
 
     /// <summary>
     /// dst[ch, oy, ox] = x[ch, oy·sh, ox·sw], channels split over the pool when large, stride-2 rows through

@@ -111,8 +111,8 @@ internal static unsafe class GemmDriver
         int rows = m1 - m0, cols = n1 - n0;
         int mc = CeilDiv(CeilDiv(rows, CeilDiv(rows, McMax)), mr) * mr;
         int nc = CeilDiv(CeilDiv(cols, CeilDiv(cols, NcMax)), nr) * nr;
-        float* aBuf = p.A.Packed == null ? GemmScratch.Get(GemmScratch.APanels, (long)mc * kcStep) : null;
-        float* bBuf = GemmScratch.Get(GemmScratch.BPanels, (long)nc * kcStep);
+        float* aBuf = p.A.Packed == null ? AlignedScratch.Get(AlignedScratch.GemmA, (long)mc * kcStep) : null;
+        float* bBuf = AlignedScratch.Get(AlignedScratch.GemmB, (long)nc * kcStep);
 
         GemmTileArgs t = default;
         t.RowStride = p.RowStride;

@@ -52,7 +52,7 @@ internal static unsafe class SpmmSchedule
         int k = plan.K;
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
         int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
-        float* panel = SpmmScratch.Panel((long)k * Math.Max(main.Width, TailTile(plan, main, main.Width - 1).Width));
+        float* panel = AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)k * Math.Max(main.Width, TailTile(plan, main, main.Width - 1).Width));
         int g = c0;
         for (; g + main.Width <= c1; g += main.Width)
         {
@@ -183,27 +183,3 @@ internal static unsafe class SpmmSchedule
 
 /// <summary>What one SpMM run uses: the main register tile and the K block (bytes of X per block, 0 = none).</summary>
 internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null);
-
-/// <summary>
-/// Per-thread pinned scratch for X panels, aligned to a 64-byte cache line: panel rows are a whole number of
-/// vectors wide, so every vector load of a panel stays within one line. A 512-bit load at an unaligned address
-/// always spans two lines, which cost the AVX-512 tiles their edge on packed narrow N.
-/// </summary>
-internal static unsafe class SpmmScratch
-{
-    private const int Align = 64;
-    [ThreadStatic] private static float[]? t_panel;
-
-    public static float* Panel(long length)
-    {
-        long padded = length + Align / sizeof(float);
-        if (padded > Array.MaxLength) ThrowHelper.NotSupported($"SpMM panel of {length} floats exceeds the largest array.");
-        if (t_panel is null || t_panel.Length < padded)
-        {
-            t_panel = null;
-            t_panel = GC.AllocateUninitializedArray<float>((int)Math.Max(padded, 64), pinned: true);
-        }
-        nint p = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_panel));
-        return (float*)((p + Align - 1) & ~(nint)(Align - 1));
-    }
-}

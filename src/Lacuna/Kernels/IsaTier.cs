@@ -5,7 +5,7 @@ namespace Lacuna.Kernels;
 
 /// <summary>
 /// The instruction-set tiers of the kernel families, widest last. Every tier can be exercised on one machine:
-/// <c>DOTNET_EnableAVX512F=0</c> drops to <see cref="Avx2Fma"/>, <c>DOTNET_EnableAVX2=0</c> to
+/// <c>DOTNET_EnableAVX512=0</c> drops to <see cref="Avx2Fma"/>, <c>DOTNET_EnableAVX2=0</c> to
 /// <see cref="Vector128"/>, <c>DOTNET_EnableHWIntrinsic=0</c> to <see cref="Scalar"/>. Every family has the
 /// AVX2, Vector128 and scalar tiers; <see cref="Avx512"/> only where it measured faster (a family's own best tier
 /// is <see cref="IsaTiers.BestOf"/> its entries).

@@ -61,10 +61,8 @@ internal static class ConvPlanner
         bool strided1x1 = StridedPointwise.Applies(weightShape, p);
         if (strided1x1)
         {
-            // On AVX-512 the direct channel-lane tiles beat the pointwise GEMM on every ResNet-50 1x1 layer (see
-            // DenseConv2dPlan.ChooseAlgorithm) and read the gathered input in place.
-            var pointwise = DenseConv2dPlan.Create(weight, weightShape, bias, unitStride, oh, ow, act,
-                DirectConvKernels.BestTier == IsaTier.Avx512 ? ConvAlgorithm.Direct : ConvAlgorithm.Pointwise);
+            // The gathered input is a stride-1 1x1 conv: the dense plan's own shape rule picks its algorithm.
+            var pointwise = DenseConv2dPlan.Create(weight, weightShape, bias, unitStride, oh, ow, act);
             candidates.Add(new ConvCandidate
             {
                 Name = "dense-strided-pointwise",

@@ -29,9 +29,10 @@ public sealed unsafe class SpmmPlan
     private readonly SpmmKernel[] _tiles;      // the tier's tiles, widest first (AVX-512 plans: then AVX2's)
     private readonly SpmmKernel? _forcedMain;  // tests: run every window with this tile
 
-    private SpmmPlan(CsrMatrix w, float[] bias, Activation activation, SpmmPrecision precision, IsaTier tier, SpmmKernel? forcedMain, int blockBytes)
+    private SpmmPlan(CsrMatrix w, float[] bias, Activation activation, SpmmPrecision precision, IsaTier tier, SpmmKernel? forcedMain, int blockBytes, bool? packed)
     {
         BlockBytes = blockBytes;
+        ForcedPacked = packed;
         Weights = w;
         M = w.Rows; K = w.Cols;
         Precision = precision;
@@ -85,9 +86,10 @@ public sealed unsafe class SpmmPlan
 
     /// <summary>
     /// Tests and benchmarks: <paramref name="tile"/> forces the tier and the main tile (null: the best tier, tiles chosen
-    /// per N); <paramref name="blockBytes"/> forces the K block size in bytes of X (0: no blocking, -1: measured default).
+    /// per N); <paramref name="blockBytes"/> forces the K block size in bytes of X (0: no blocking, -1: measured default);
+    /// <paramref name="packed"/> forces reading X in place (false) or from packed panels (true) (null: measured).
     /// </summary>
-    internal static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, SpmmPrecision precision, SpmmKernel? tile, int blockBytes = -1)
+    internal static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, SpmmPrecision precision, SpmmKernel? tile, int blockBytes = -1, bool? packed = null)
     {
         if (weights is null) ThrowHelper.ArgumentNull(nameof(weights));
         if (!bias.IsEmpty && bias.Length != weights.Rows)
@@ -96,7 +98,7 @@ public sealed unsafe class SpmmPlan
             ThrowHelper.OutOfRange(nameof(precision), precision, "Unknown SpMM weight precision.");
         var b = new float[weights.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
-        return new SpmmPlan(weights, b, activation, precision, tile?.Tier ?? SpmmKernels.BestTier, tile, blockBytes);
+        return new SpmmPlan(weights, b, activation, precision, tile?.Tier ?? SpmmKernels.BestTier, tile, blockBytes, packed);
     }
 
     /// <summary>Names of the register tiles this process can run (AVX2 and wider tiers, or the best tier's), e.g. "Avx512 1x64".</summary>
@@ -123,8 +125,8 @@ public sealed unsafe class SpmmPlan
     /// <summary>
     /// The main tile, K block and thread split for this N and thread count, measured on the first run that needs
     /// them, one after the other: the cost model's shortlist of tiles (<see cref="SpmmSchedule.Candidates"/>) at the
-    /// default block, the best tile at each size of <see cref="SpmmSchedule.BlockSizes"/>, then (several threads)
-    /// columns against rows. Each step times its candidates on the caller's X (<see cref="KernelTimer.Fastest"/>);
+    /// default block, the best tile at each size of <see cref="SpmmSchedule.BlockSizes"/> reading X in place and at
+    /// each of <see cref="SpmmSchedule.PackedBlockSizes"/> from packed panels, then (several threads) columns against rows. Each step times its candidates on the caller's X (<see cref="KernelTimer.Fastest"/>);
     /// the result is kept for the plan's lifetime, so repeated runs compute the same bits.
     /// <list type="bullet">
     /// <item>The model alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512
@@ -144,7 +146,9 @@ public sealed unsafe class SpmmPlan
         if (BlockBytes < 0)
         {
             if (candidates.Length > 1) best = Fastest(candidates.Select(c => new SpmmChoice(c, block)).ToArray());
-            best = Fastest(SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b }).ToArray());
+            var blocks = SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b });
+            if (ForcedPacked is null) blocks = blocks.Concat(SpmmSchedule.PackedBlockSizes.Select(b => best with { BlockBytes = b, Packed = true }));
+            best = Fastest(blocks.ToArray());
             // Splitting columns halves each thread's X but leaves each a partial tail window; splitting rows by
             // non-zeros balances exactly but every thread reads all of X. Which wins depends on N and K.
             if (threads > 1 && n >= 2) best = Fastest(new[] { best with { SplitRows = false }, best with { SplitRows = true } });
@@ -162,6 +166,7 @@ public sealed unsafe class SpmmPlan
     public SpmmPrecision Precision { get; }
     internal bool Index16 { get; }
     internal int BlockBytes { get; }
+    internal bool? ForcedPacked { get; }
     internal SpmmKernel[] Tiles => _tiles;
     internal SpmmKernel? ForcedTile => _forcedMain;
     internal int[] RowOffsets => Weights.RowOffsets;
@@ -171,7 +176,7 @@ public sealed unsafe class SpmmPlan
 
     public string Describe() => $"Spmm {_tiles[0].Tier} {(_forcedMain?.Name ?? "tiles per N")}, {Precision}, {(Index16 ? 16 : 32)}-bit indices, sparsity {Weights.Sparsity:P1}"
         + string.Concat(_tuned.OrderBy(t => t.Key).Select(t =>
-            $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Tile.Name}, {(t.Value.BlockBytes == 0 ? "no K blocks" : $"{t.Value.BlockBytes / 1024} KiB K blocks")}{(t.Value.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "")}"));
+            $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Tile.Name}, {(t.Value.BlockBytes == 0 ? "no K blocks" : $"{t.Value.BlockBytes / 1024} KiB K blocks")}{(t.Value.Packed ? " packed" : "")}{(t.Value.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "")}"));
 
     /// <param name="x">X [K × n], row-major</param>
     /// <param name="n">columns of X and Y</param>

@@ -9,8 +9,8 @@ namespace Lacuna.Kernels.Spmm;
 /// with a lane mask. Within a window every row runs over X, in blocks of K when the window's X is large
 /// (<see cref="DefaultBlockBytes"/>). Threads split columns or rows by non-zero count (<see cref="SplitColumns"/>, or
 /// as the plan's tuning measured).
-/// Copying every window into an aligned panel was measured and dropped: on DLMC rn50 0.9 (1 thread) the N = 196
-/// layers went from 5.1x to 2.6x of OpenBLAS, as X plus its copy overflow L2.
+/// Each (window, K block) of X may instead be copied into an aligned panel first (<see cref="PackedWork"/>), as the
+/// plan's tuning measures.
 /// </summary>
 internal static unsafe class SpmmSchedule
 {
@@ -52,6 +52,11 @@ internal static unsafe class SpmmSchedule
         int k = plan.K;
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
         int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
+        if (plan.ForcedPacked ?? choice?.Packed ?? false)
+        {
+            PackedWork(plan, main, x, n, y, c0, c1, m0, m1, blockBytes);
+            return;
+        }
         float* panel = AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)k * Math.Max(main.Width, TailTile(plan, main, main.Width - 1).Width));
         int g = c0;
         for (; g + main.Width <= c1; g += main.Width)
@@ -61,8 +66,58 @@ internal static unsafe class SpmmSchedule
         int r = c1 - g;
         if (r == 0) return;
         var tail = TailTile(plan, main, r);
-        Pack(x, n, g, r, tail.Width, panel, k);
+        Pack(x, n, g, r, tail.Width, panel, 0, k);
         Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1, blockBytes);
+    }
+
+    /// <summary>
+    /// As <see cref="Work"/>, but each (window, K block) of X is first copied into an aligned, zero-padded panel
+    /// and all rows then run over the panel. Read in place, a window's rows lie a whole row of X apart (12.5 KB at
+    /// N = 3136), spread over as many pages and few cache sets, and rows misaligned whenever N is not a multiple
+    /// of 16; the panel is contiguous and small enough to stay in L1/L2 while every row uses it. The copy reads X
+    /// once, so it pays where each X row is used by many non-zeros (M × density large). Measured on DLMC rn50 at
+    /// 0.7, 1 thread, best block each: 256x64x3136 0.70 → 0.38 ms, 64x576x3136 1.60 → 1.13, 128x1152x784
+    /// 1.50 → 1.02; at 0.95 a 64-row layer (64x256x3136) lost, 0.09 → 0.14 ms, so the tuning decides per layer.
+    /// </summary>
+    private static void PackedWork(SpmmPlan plan, SpmmKernel main, float* x, int n, float* y, int c0, int c1, int m0, int m1, int blockBytes)
+    {
+        int k = plan.K, m = plan.M;
+        int kb = Math.Max(1, blockBytes > 0 ? Math.Min(k, Math.Max(16, blockBytes / (main.Width * sizeof(float)))) : k);
+        int blocks = Math.Max(1, (k + kb - 1) / kb);
+        float* panel = AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)kb * main.Width);
+        fixed (int* offsets = plan.RowOffsets)
+        fixed (int* bo = blocks > 1 ? plan.BlockOffsets(kb) : null)
+        {
+            for (int g = c0; g < c1; g += main.Width)
+            {
+                int valid = Math.Min(main.Width, c1 - g);
+                var tile = valid == main.Width ? main : TailTile(plan, main, valid);
+                var fn = tile.Function(plan.Precision, plan.Index16);
+                var a = Args(plan, panel, tile.Width, y + g, n, valid, m0, m1);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int k0 = b * kb, k1 = Math.Min(k, k0 + kb);
+                    Pack(x, n, g, valid, tile.Width, panel, k0, k1);
+                    // The kernel addresses X row c at X + c·Stride, so the panel of rows [k0, k1) sits k0 rows in.
+                    a.X = panel - (long)k0 * tile.Width;
+                    if (blocks == 1) { a.Starts = offsets; a.Ends = offsets + 1; }
+                    else { a.Starts = bo + (long)b * m; a.Ends = bo + (long)(b + 1) * m; }
+                    a.Accumulate = b > 0; a.Activate = b == blocks - 1;
+                    fn(&a);
+                }
+            }
+        }
+    }
+
+    /// <summary>The arguments common to every block of one window; the caller sets the row ranges and block flags.</summary>
+    private static SpmmArgs Args(SpmmPlan plan, float* xs, int stride, float* y, int n, int valid, int m0, int m1)
+    {
+        SpmmArgs a = default;
+        a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
+        a.X = xs; a.Stride = stride; a.Valid = valid;
+        a.Cols = plan.ColsPointer; a.Values = plan.ValuesPointer; a.Bias = plan.BiasPointer;
+        a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n;
+        return a;
     }
 
     /// <summary>
@@ -76,17 +131,19 @@ internal static unsafe class SpmmSchedule
     /// <summary>K block sizes (bytes of X) a plan's tuning tries with its best tile; 0 = no blocking.</summary>
     internal static readonly int[] BlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 0 };
 
+    /// <summary>
+    /// K block sizes a plan's tuning tries with packed panels (<see cref="PackedWork"/>). No "none": a whole-K panel
+    /// of a deep layer overflows L2 (the N = 196 layers of DLMC rn50 0.9 went from 5.1x to 2.6x of OpenBLAS).
+    /// </summary>
+    internal static readonly int[] PackedBlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 256 * 1024 };
+
     /// <summary>One window of columns: all rows, in blocks of K when the window's X would not stay in L1.</summary>
     private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1, int bytes)
     {
         int k = plan.K, m = plan.M;
         int kb = bytes > 0 ? Math.Max(16, bytes / (tile.Width * sizeof(float))) : k;
         var fn = tile.Function(plan.Precision, plan.Index16);
-        SpmmArgs a;
-        a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
-        a.X = xs; a.Stride = stride; a.Valid = valid;
-        a.Cols = plan.ColsPointer; a.Values = plan.ValuesPointer; a.Bias = plan.BiasPointer;
-        a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n;
+        var a = Args(plan, xs, stride, y, n, valid, m0, m1);
         if (kb >= k)
         {
             fixed (int* offsets = plan.RowOffsets)
@@ -162,17 +219,20 @@ internal static unsafe class SpmmSchedule
         return covering ?? widest!;
     }
 
-    /// <summary>Copies X[0..k, g..g+valid) into panel rows of <paramref name="width"/> floats, zeroing lanes valid..width.</summary>
-    private static void Pack(float* x, int n, int g, int valid, int width, float* panel, int k)
+    /// <summary>Copies X[k0..k1, g..g+valid) into panel rows of <paramref name="width"/> floats, zeroing lanes valid..width.</summary>
+    private static void Pack(float* x, int n, int g, int valid, int width, float* panel, int k0, int k1)
     {
-        int full = valid & ~7;
-        for (int r = 0; r < k; r++)
+        for (int r = k0; r < k1; r++)
         {
-            float* src = x + (long)r * n + g, dst = panel + (long)r * width;
+            float* src = x + (long)r * n + g, dst = panel + (long)(r - k0) * width;
             int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j + 16 <= valid; j += 16) Vector512.Store(Vector512.Load(src + j), dst + j);
+            }
             if (Vector256.IsHardwareAccelerated)
             {
-                for (; j < full; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
+                for (; j + 8 <= valid; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
             }
             for (; j < valid; j++) dst[j] = src[j];
             for (; j < width; j++) dst[j] = 0f;
@@ -181,5 +241,8 @@ internal static unsafe class SpmmSchedule
 
 }
 
-/// <summary>What one SpMM run uses: the main register tile and the K block (bytes of X per block, 0 = none).</summary>
-internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null);
+/// <summary>
+/// What one SpMM run uses: the main register tile, the K block (bytes of X per block, 0 = none), whether each window's
+/// block of X is first packed into an aligned panel, and (several threads) whether threads split rows or columns.
+/// </summary>
+internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null, bool Packed = false);

@@ -29,13 +29,15 @@ public class SpmmTests
             var expected = new float[w.Rows * n];
             ReferenceSpmm.Compute(precision == SpmmPrecision.BFloat16 ? RoundedToBf16(w) : w, x, n, expected, b, act);
             foreach (var kernel in SpmmKernels.Supported.Append(null))
-                // K blocks of 16 rows of X (the smallest block) exercise partial-sum accumulation across blocks.
+                // K blocks of 16 rows of X (the smallest block) exercise partial-sum accumulation across blocks;
+                // packed runs copy each block of each window into an aligned panel first.
                 foreach (int blockBytes in new[] { 0, 1 })
+                foreach (bool packed in new[] { false, true })
                 {
-                    var plan = SpmmPlan.Create(w, b, act, precision, kernel, blockBytes);
+                    var plan = SpmmPlan.Create(w, b, act, precision, kernel, blockBytes, packed);
                     var y = TestData.Poisoned(w.Rows * n);
                     plan.Run(x, n, y, threads);
-                    KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{kernel?.Name ?? "auto"} {precision} blockBytes={blockBytes} {context} n={n} {act}");
+                    KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{kernel?.Name ?? "auto"} {precision} blockBytes={blockBytes} packed={packed} {context} n={n} {act}");
                 }
         }
     }

@@ -126,7 +126,8 @@ public sealed unsafe class SpmmPlan
     /// The main tile, K block and thread split for this N and thread count, measured on the first run that needs
     /// them, one after the other: the cost model's shortlist of tiles (<see cref="SpmmSchedule.Candidates"/>) at the
     /// default block, the best tile at each size of <see cref="SpmmSchedule.BlockSizes"/> reading X in place and at
-    /// each of <see cref="SpmmSchedule.PackedBlockSizes"/> from packed panels, then (several threads) columns against rows. Each step times its candidates on the caller's X (<see cref="KernelTimer.Fastest"/>);
+    /// each of <see cref="SpmmSchedule.PackedBlockSizes"/> from packed panels, the shortlist again at that block and
+    /// layout, then (several threads) columns against rows. Each step times its candidates on the caller's X (<see cref="KernelTimer.Fastest"/>);
     /// the result is kept for the plan's lifetime, so repeated runs compute the same bits.
     /// <list type="bullet">
     /// <item>The model alone mispredicts by up to 1.5x across tiers (DLMC rn50 0.9, 1 thread: it picked the AVX-512
@@ -149,6 +150,9 @@ public sealed unsafe class SpmmPlan
             var blocks = SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b });
             if (ForcedPacked is null) blocks = blocks.Concat(SpmmSchedule.PackedBlockSizes.Select(b => best with { BlockBytes = b, Packed = true }));
             best = Fastest(blocks.ToArray());
+            // The tile was picked at the default block, in place; at the chosen block and layout another may win
+            // (DLMC rn50 0.7 256x64x3136: AVX2 1x56 kept at 0.46 ms where AVX-512 1x128 packed takes 0.38).
+            if (candidates.Length > 1) best = Fastest(candidates.Select(c => best with { Tile = c }).ToArray());
             // Splitting columns halves each thread's X but leaves each a partial tail window; splitting rows by
             // non-zeros balances exactly but every thread reads all of X. Which wins depends on N and K.
             if (threads > 1 && n >= 2) best = Fastest(new[] { best with { SplitRows = false }, best with { SplitRows = true } });

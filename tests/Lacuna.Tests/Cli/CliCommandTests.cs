@@ -61,6 +61,9 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(2, results.GetArrayLength());
         Assert.Equal(70, results[1].GetProperty("n").GetInt32());
         Assert.Equal(0.625, results[1].GetProperty("sparsity").GetDouble(), 3);
+        // The tuned schedule of each matrix names its tile and K block.
+        foreach (var r in results.EnumerateArray())
+            Assert.Matches(@"^(Avx512|Avx2Fma|Vector128|Scalar) 1x\d+, (no K blocks|\d+ KiB K blocks)", r.GetProperty("schedule").GetString());
         var summary = doc.RootElement.GetProperty("summary");
         Assert.True(summary.GetProperty("geomean_speedup_vs_openblas").GetDouble() > 0);
         Assert.True(summary.GetProperty("geomean_speedup_vs_dense").GetDouble() > 0);

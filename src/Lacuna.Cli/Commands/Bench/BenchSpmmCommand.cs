@@ -15,7 +15,8 @@ namespace Lacuna.Cli.Commands.Bench;
 /// <c>lacuna bench spmm --dlmc DIR</c>: every DLMC matrix in DIR (real pruned ResNet-50 topologies, values
 /// synthesized) as Y = W·X with N from rn50_batchsizes.txt × batch. Contenders, interleaved on the same X:
 /// Lacuna's SpMM, Lacuna's dense GEMM on the densified W, OpenBLAS sgemm on the densified W.
-/// speedup_vs_openblas = openblas_ms / lacuna_sparse_ms; speedup_vs_dense = lacuna_dense_ms / lacuna_sparse_ms.
+/// speedup_vs_openblas = openblas_ms / lacuna_sparse_ms; speedup_vs_dense = lacuna_dense_ms / lacuna_sparse_ms;
+/// schedule = what the SpMM plan's tuning chose for this N and thread count (tile, K block, packed, split).
 /// With --bf16 a fourth contender stores the weights as bf16 (fp32 accumulation): lacuna_bf16_ms,
 /// bf16_speedup_vs_fp32 and bf16_max_rel_error = max |Y_bf16 − Y_fp32| / max |Y_fp32|.
 /// With --tiles every register tile of the registry this machine runs is also timed alone on each matrix
@@ -108,6 +109,7 @@ public static class BenchSpmmCommand
                     ["name"] = name, ["m"] = m, ["k"] = k, ["n"] = n, ["nnz"] = w.Nnz, ["sparsity"] = BenchJson.Num(w.Sparsity),
                     ["lacuna_sparse_ms"] = BenchJson.Num(s), ["lacuna_dense_ms"] = BenchJson.Num(d), ["openblas_ms"] = BenchJson.Num(o),
                     ["speedup_vs_openblas"] = BenchJson.Num(o / s), ["speedup_vs_dense"] = BenchJson.Num(d / s),
+                    ["schedule"] = plan.ScheduleFor(n, threads),
                 };
                 if (planBf16 is not null)
                 {

@@ -12,11 +12,10 @@ namespace Lacuna.Kernels.Spmm;
 /// consecutive columns of row k of X. See <see cref="SpmmSchedule"/> for how N is cut into tiles, K into blocks
 /// and the work into threads. Column indices are stored in 16 bits when K ≤ 65536; weights in fp32 or bf16.
 /// Buffers: x ≥ K·N, y ≥ M·N, bias [M] or empty. Plans are immutable and safe to share between threads.
-/// <para>Measured (`lacuna bench spmm --dlmc .../rn50/magnitude_pruning/S --threads 1 --repeat 9`, geomean vs OpenBLAS
-/// sgemm, on a 2-core machine shared with other jobs, so ±20%): S = 0.7: 1.32x, 0.9: 3.46x (3.6-4.1x in quieter
-/// runs), 0.95: 6.99x; the 64-column one-row-at-a-time kernel before measured 1.25x / 2.99-3.37x / 5.90x. Kernel
-/// throughput with X in L1 reaches 0.20-0.22 ns per non-zero × 8 columns on the 96-column tile (synthetic
-/// 512×64·64×96 at 0.7), about OpenBLAS's per-FMA rate; on DLMC layers X comes from L2 and it is 0.3-0.5 ns.</para>
+/// <para>Measured (`lacuna bench spmm --dlmc .../rn50/magnitude_pruning/S --threads 1 --repeat 7`, geomean vs OpenBLAS
+/// sgemm on the 2-vCPU Zen 4 VM): S = 0.7: 2.16-2.21x, 0.9: 5.55x, 0.95: 9.72-9.79x. The kernel's floor, with X in
+/// L1 and no index loads at all, is 1.26-1.4 cycles per 512-bit FMA, against OpenBLAS's 1.1; on the deep DLMC layers
+/// X comes from L2 (each non-zero reads a whole tile row of X) and it is 2-2.6.</para>
 /// </summary>
 public sealed unsafe class SpmmPlan
 {
@@ -117,8 +116,16 @@ public sealed unsafe class SpmmPlan
     public string TileFor(int n, int threads = 1) =>
         (_forcedMain ?? (_tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var c) ? c.Tile : SpmmSchedule.ChooseMain(this, n))).Name;
 
-    /// <summary>The K block (bytes of X per block, 0 = none) runs with <paramref name="n"/> columns use, once tuned.</summary>
-    internal int BlockBytesFor(int n, int threads) => _tuned.TryGetValue((n, threads), out var c) ? c.BlockBytes : SpmmSchedule.DefaultBlockBytes(this);
+    /// <summary>
+    /// What runs with <paramref name="n"/> columns and <paramref name="threads"/> threads once tuned, e.g. "Avx512 1x112,
+    /// 64 KiB K blocks, packed, rows split", or "SpMV" for one column; null before the first such run.
+    /// </summary>
+    public string? ScheduleFor(int n, int threads) =>
+        n == 1 && _forcedMain is null ? "SpMV" : _tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var c) ? Describe(c) : null;
+
+    private static string Describe(SpmmChoice c) =>
+        $"{c.Tile.Name}, {(c.BlockBytes == 0 ? "no K blocks" : $"{c.BlockBytes / 1024} KiB K blocks")}{(c.Packed ? ", packed" : "")}"
+        + (c.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "");
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), SpmmChoice> _tuned = new();
 
@@ -179,8 +186,7 @@ public sealed unsafe class SpmmPlan
     internal float* BiasPointer => _pBias;
 
     public string Describe() => $"Spmm {_tiles[0].Tier} {(_forcedMain?.Name ?? "tiles per N")}, {Precision}, {(Index16 ? 16 : 32)}-bit indices, sparsity {Weights.Sparsity:P1}"
-        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t =>
-            $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Tile.Name}, {(t.Value.BlockBytes == 0 ? "no K blocks" : $"{t.Value.BlockBytes / 1024} KiB K blocks")}{(t.Value.Packed ? " packed" : "")}{(t.Value.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "")}"));
+        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {Describe(t.Value)}"));
 
     /// <param name="x">X [K × n], row-major</param>
     /// <param name="n">columns of X and Y</param>

@@ -4,13 +4,10 @@ using Lacuna.Threading;
 namespace Lacuna.Kernels.Spmm;
 
 /// <summary>
-/// How one SpMM run is cut up. N is covered by windows of the main tile's width (read in place from X) plus one
-/// narrower tail window, copied into a zero-padded panel so the kernel reads full tiles without leaving X and stores
-/// with a lane mask. Within a window every row runs over X, in blocks of K when the window's X is large
-/// (<see cref="DefaultBlockBytes"/>). Threads split columns or rows by non-zero count (<see cref="SplitColumns"/>, or
-/// as the plan's tuning measured).
-/// Each (window, K block) of X may instead be copied into an aligned panel first (<see cref="PackedWork"/>), as the
-/// plan's tuning measures.
+/// How one SpMM run is cut up. N is covered by windows of the main tile's width plus one narrower tail window
+/// (<see cref="Work"/>); within a window every row runs over X, in blocks of K when the window's X is large
+/// (<see cref="DefaultBlockBytes"/>), reading X in place or from a packed panel per block (<see cref="Window"/>).
+/// Threads split columns or rows by non-zero count (<see cref="SplitColumns"/>, or as the plan's tuning measured).
 /// </summary>
 internal static unsafe class SpmmSchedule
 {
@@ -46,78 +43,65 @@ internal static unsafe class SpmmSchedule
     /// </summary>
     internal static bool SplitColumns(int n, int threads) => n >= 64 * threads;
 
-    /// <summary>Y[m0..m1, c0..c1) of the product.</summary>
+    /// <summary>
+    /// Y[m0..m1, c0..c1) of the product: windows of the main tile's width, then one narrower tail window (the
+    /// narrowest tile of the main tile's tier that covers it). A window reads X in place unless the choice packs X
+    /// (<see cref="SpmmChoice.Packed"/>) or the tile is wider than the window: a tail always runs from a zero-padded
+    /// panel, so its full-width loads never leave X.
+    /// </summary>
     private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmChoice? choice)
     {
-        int k = plan.K;
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
         int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
-        if (plan.ForcedPacked ?? choice?.Packed ?? false)
+        bool packed = plan.ForcedPacked ?? choice?.Packed ?? false;
+        for (int g = c0; g < c1; g += main.Width)
         {
-            PackedWork(plan, main, x, n, y, c0, c1, m0, m1, blockBytes);
-            return;
+            int valid = Math.Min(main.Width, c1 - g);
+            var tile = valid == main.Width ? main : TailTile(plan, main, valid);
+            Window(plan, tile, x, n, g, valid, y + g, m0, m1, blockBytes, packed || valid < tile.Width);
         }
-        float* panel = AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)k * Math.Max(main.Width, TailTile(plan, main, main.Width - 1).Width));
-        int g = c0;
-        for (; g + main.Width <= c1; g += main.Width)
-        {
-            Window(plan, main, x + g, n, y + g, n, main.Width, m0, m1, blockBytes);
-        }
-        int r = c1 - g;
-        if (r == 0) return;
-        var tail = TailTile(plan, main, r);
-        Pack(x, n, g, r, tail.Width, panel, 0, k);
-        Window(plan, tail, panel, tail.Width, y + g, n, r, m0, m1, blockBytes);
     }
 
     /// <summary>
-    /// As <see cref="Work"/>, but each (window, K block) of X is first copied into an aligned, zero-padded panel
-    /// and all rows then run over the panel. Read in place, a window's rows lie a whole row of X apart (12.5 KB at
-    /// N = 3136), spread over as many pages and few cache sets, and rows misaligned whenever N is not a multiple
-    /// of 16; the panel is contiguous and small enough to stay in L1/L2 while every row uses it. The copy reads X
-    /// once, so it pays where each X row is used by many non-zeros (M × density large). Measured on DLMC rn50 at
-    /// 0.7, 1 thread, best block each: 256x64x3136 0.70 → 0.38 ms, 64x576x3136 1.60 → 1.13, 128x1152x784
-    /// 1.50 → 1.02; at 0.95 a 64-row layer (64x256x3136) lost, 0.09 → 0.14 ms, so the tuning decides per layer.
+    /// One window of columns [g, g + valid): all rows, in blocks of K of <paramref name="bytes"/> of X each (0: one
+    /// block). With <paramref name="pack"/> each block of the window is first copied into an aligned, zero-padded
+    /// panel and the rows run over that. Read in place, a window's rows lie a whole row of X apart (12.5 KB at
+    /// N = 3136), spread over as many pages and few cache sets, and are misaligned whenever N is not a multiple of
+    /// 16; the panel is contiguous and small enough to stay in L1/L2 while every row uses it. The copy reads X once,
+    /// so it pays where each X row is used by many non-zeros (M × density large). Measured on DLMC rn50 at 0.7,
+    /// 1 thread, best block each: 256x64x3136 0.70 → 0.38 ms, 64x576x3136 1.60 → 1.13, 128x1152x784 1.50 → 1.02;
+    /// at 0.95 a 64-row layer (64x256x3136) lost, 0.09 → 0.14 ms, so the tuning decides per layer.
     /// </summary>
-    private static void PackedWork(SpmmPlan plan, SpmmKernel main, float* x, int n, float* y, int c0, int c1, int m0, int m1, int blockBytes)
+    private static void Window(SpmmPlan plan, SpmmKernel tile, float* x, int n, int g, int valid, float* y, int m0, int m1, int bytes, bool pack)
     {
-        int k = plan.K, m = plan.M;
-        int kb = Math.Max(1, blockBytes > 0 ? Math.Min(k, Math.Max(16, blockBytes / (main.Width * sizeof(float)))) : k);
-        int blocks = Math.Max(1, (k + kb - 1) / kb);
-        float* panel = AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)kb * main.Width);
+        int k = plan.K, m = plan.M, width = tile.Width;
+        int kb = bytes > 0 ? Math.Min(k, Math.Max(16, bytes / (width * sizeof(float)))) : k;
+        int blocks = kb >= k ? 1 : (k + kb - 1) / kb;
+        float* panel = pack ? AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)Math.Max(1, kb) * width) : null;
+        var fn = tile.Function(plan.Precision, plan.Index16);
+        SpmmArgs a = default;
+        a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
+        a.X = x + g; a.Stride = pack ? width : n; a.Valid = valid;
+        a.Cols = plan.ColsPointer; a.Values = plan.ValuesPointer; a.Bias = plan.BiasPointer;
+        a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n;
         fixed (int* offsets = plan.RowOffsets)
         fixed (int* bo = blocks > 1 ? plan.BlockOffsets(kb) : null)
         {
-            for (int g = c0; g < c1; g += main.Width)
+            for (int b = 0; b < blocks; b++)
             {
-                int valid = Math.Min(main.Width, c1 - g);
-                var tile = valid == main.Width ? main : TailTile(plan, main, valid);
-                var fn = tile.Function(plan.Precision, plan.Index16);
-                var a = Args(plan, panel, tile.Width, y + g, n, valid, m0, m1);
-                for (int b = 0; b < blocks; b++)
+                if (pack)
                 {
                     int k0 = b * kb, k1 = Math.Min(k, k0 + kb);
-                    Pack(x, n, g, valid, tile.Width, panel, k0, k1);
+                    Pack(x, n, g, valid, width, panel, k0, k1);
                     // The kernel addresses X row c at X + c·Stride, so the panel of rows [k0, k1) sits k0 rows in.
-                    a.X = panel - (long)k0 * tile.Width;
-                    if (blocks == 1) { a.Starts = offsets; a.Ends = offsets + 1; }
-                    else { a.Starts = bo + (long)b * m; a.Ends = bo + (long)(b + 1) * m; }
-                    a.Accumulate = b > 0; a.Activate = b == blocks - 1;
-                    fn(&a);
+                    a.X = panel - (long)k0 * width;
                 }
+                if (blocks == 1) { a.Starts = offsets; a.Ends = offsets + 1; }
+                else { a.Starts = bo + (long)b * m; a.Ends = bo + (long)(b + 1) * m; }
+                a.Accumulate = b > 0; a.Activate = b == blocks - 1;
+                fn(&a);
             }
         }
-    }
-
-    /// <summary>The arguments common to every block of one window; the caller sets the row ranges and block flags.</summary>
-    private static SpmmArgs Args(SpmmPlan plan, float* xs, int stride, float* y, int n, int valid, int m0, int m1)
-    {
-        SpmmArgs a = default;
-        a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
-        a.X = xs; a.Stride = stride; a.Valid = valid;
-        a.Cols = plan.ColsPointer; a.Values = plan.ValuesPointer; a.Bias = plan.BiasPointer;
-        a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n;
-        return a;
     }
 
     /// <summary>
@@ -132,38 +116,10 @@ internal static unsafe class SpmmSchedule
     internal static readonly int[] BlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 0 };
 
     /// <summary>
-    /// K block sizes a plan's tuning tries with packed panels (<see cref="PackedWork"/>). No "none": a whole-K panel
+    /// K block sizes a plan's tuning tries with packed panels (<see cref="Window"/>). No "none": a whole-K panel
     /// of a deep layer overflows L2 (the N = 196 layers of DLMC rn50 0.9 went from 5.1x to 2.6x of OpenBLAS).
     /// </summary>
     internal static readonly int[] PackedBlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 256 * 1024 };
-
-    /// <summary>One window of columns: all rows, in blocks of K when the window's X would not stay in L1.</summary>
-    private static void Window(SpmmPlan plan, SpmmKernel tile, float* xs, int stride, float* y, int n, int valid, int m0, int m1, int bytes)
-    {
-        int k = plan.K, m = plan.M;
-        int kb = bytes > 0 ? Math.Max(16, bytes / (tile.Width * sizeof(float))) : k;
-        var fn = tile.Function(plan.Precision, plan.Index16);
-        var a = Args(plan, xs, stride, y, n, valid, m0, m1);
-        if (kb >= k)
-        {
-            fixed (int* offsets = plan.RowOffsets)
-            {
-                a.Starts = offsets; a.Ends = offsets + 1; a.Accumulate = false; a.Activate = true;
-                fn(&a);
-            }
-            return;
-        }
-        int blocks = (k + kb - 1) / kb;
-        fixed (int* bo = plan.BlockOffsets(kb))
-        {
-            for (int b = 0; b < blocks; b++)
-            {
-                a.Starts = bo + (long)b * m; a.Ends = bo + (long)(b + 1) * m;
-                a.Accumulate = b > 0; a.Activate = b == blocks - 1;
-                fn(&a);
-            }
-        }
-    }
 
     /// <summary>
     /// The main tile for a range of <paramref name="width"/> columns: the one with the fewest estimated cycles per

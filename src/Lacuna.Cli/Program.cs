@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lacuna.Bench.Baselines;
 using Lacuna.Cli.Commands;
 
 var root = new RootCommand("Lacuna: a sparse neural-network engine for .NET (pruned and ReLU-sparse CNNs on CPUs).");
@@ -10,4 +11,10 @@ root.Subcommands.Add(RunCommand.Build());
 root.Subcommands.Add(InspectCommand.Build());
 root.Subcommands.Add(ZooCommand.Build());
 root.Subcommands.Add(TrainCommand.Build());
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+if (parsed.GetValue(BenchCommand.OpenBlasCore) is { } core)
+{
+    if (OpenBlasCore.Find(core) is null) { Console.Error.WriteLine(OpenBlasCore.Unknown(core, "--openblas-core")); return 2; }
+    OpenBlas.RequestedCore = core;
+}
+return parsed.Invoke();

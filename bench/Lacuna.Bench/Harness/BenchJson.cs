@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lacuna.Bench.Baselines;
+using Lacuna.Kernels;
 
 namespace Lacuna.Bench.Harness;
 
@@ -8,7 +10,19 @@ public static class BenchJson
 {
     private static readonly JsonSerializerOptions s_options = new() { WriteIndented = true };
 
-    public static string Write(JsonObject doc) => doc.ToJsonString(s_options);
+    /// <summary>
+    /// The document, with the machine it ran on added where the benchmark did not say: <c>cpu</c>, Lacuna's
+    /// <c>tier</c>, the processor count, and, when the run used OpenBLAS, the core it ran and how it was chosen.
+    /// </summary>
+    public static string Write(JsonObject doc)
+    {
+        doc.TryAdd("cpu", CpuInfo.Current.Describe());
+        doc.TryAdd("tier", IsaTiers.Best.ToString());
+        doc.TryAdd("processors", Environment.ProcessorCount);
+        if (OpenBlas.WasUsed)
+            foreach (var (key, value) in OpenBlas.Report()) doc.TryAdd(key, value?.DeepClone());
+        return doc.ToJsonString(s_options);
+    }
 
     /// <summary>Rounds to <paramref name="digits"/> significant digits; NaN/∞ become null (JSON has neither).</summary>
     public static JsonNode? Num(double value, int digits = 4)

@@ -42,6 +42,10 @@ public sealed class CliCommandTests : IDisposable
             Assert.True(r.TryGetProperty(key, out _), $"missing {key}");
         Assert.Equal(17, r.GetProperty("m").GetInt32());
         Assert.True(r.GetProperty("ratio_vs_openblas").GetDouble() > 0);
+        // The machine and the baseline's kernel: the same numbers mean different things on another CPU or core.
+        foreach (var key in new[] { "cpu", "tier", "openblas_core", "openblas_core_source", "openblas_verified_max_rel_error" })
+            Assert.True(doc.RootElement.TryGetProperty(key, out _), $"missing {key}");
+        Assert.False(string.IsNullOrEmpty(doc.RootElement.GetProperty("openblas_core").GetString()));
     }
 
     [Fact]

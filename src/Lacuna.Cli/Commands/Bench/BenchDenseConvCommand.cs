@@ -66,7 +66,7 @@ public static class BenchDenseConvCommand
             string s = pr.GetValue(set) ?? "all";
             var shapes = Shapes.Where(x => s == "all" || x.Name.StartsWith(s + " ", StringComparison.Ordinal)).ToArray();
             if (shapes.Length == 0) { Console.Error.WriteLine($"--set must be all, rn50 or vgg16 (got '{s}')."); return 2; }
-            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.InstallHint); return 3; }
+            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
             return Run(shapes, t, Math.Max(1, pr.GetValue(repeat)), pr.GetValue(warmup), pr.GetValue(json));
         });
         return cmd;

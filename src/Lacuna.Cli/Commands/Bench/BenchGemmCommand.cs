@@ -68,7 +68,7 @@ public static class BenchGemmCommand
                 shapes = new[] { ($"{mm}x{nn}x{kk}", mm, nn, kk) };
             }
             else { Console.Error.WriteLine("Give all of --m, --n and --k, or none (the ResNet-50 layer set and 1024³)."); return 2; }
-            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.InstallHint); return 3; }
+            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
             return Run(shapes, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json));
         });
         return cmd;

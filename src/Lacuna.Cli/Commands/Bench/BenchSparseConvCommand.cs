@@ -42,7 +42,7 @@ public static class BenchSparseConvCommand
             if (CommonOptions.CheckThreads(t) is { } err) { Console.Error.WriteLine(err); return 2; }
             double s = pr.GetValue(sparsity);
             if (!(s >= 0 && s < 1)) { Console.Error.WriteLine($"--sparsity must be in [0, 1) (got {s})."); return 2; }
-            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.InstallHint); return 3; }
+            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
             var shapes = BenchDenseConvCommand.Shapes.Where(x => x.K > 1).ToArray();
             if (pr.GetValue(sweep))
             {

@@ -53,7 +53,7 @@ public static class BenchSpmmCommand
             if (files.Length == 0) { Console.Error.WriteLine($"No .smtx or .smtx.gz files in {dir}{(f is null ? "" : $" matching '{f}'")}."); return 2; }
             string? sizesPath = DlmcReader.FindBatchSizes(dir);
             if (sizesPath is null) { Console.Error.WriteLine($"rn50_batchsizes.txt not found in {dir} or any parent folder."); return 2; }
-            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.InstallHint); return 3; }
+            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
             return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(tiles));
         });
         return cmd;

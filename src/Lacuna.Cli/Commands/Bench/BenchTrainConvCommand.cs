@@ -59,7 +59,7 @@ public static class BenchTrainConvCommand
             int b = pr.GetValue(batch), sc = pr.GetValue(scale);
             if (b < 1) { Console.Error.WriteLine($"--batch must be at least 1 (got {b})."); return 2; }
             if (sc < 1) { Console.Error.WriteLine($"--scale must be at least 1 (got {sc})."); return 2; }
-            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.InstallHint); return 3; }
+            if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
             List<LayerCase> cases;
             double s = double.NaN;
             try

@@ -17,4 +17,14 @@ if (parsed.GetValue(BenchCommand.OpenBlasCore) is { } core)
     if (OpenBlasCore.Find(core) is null) { Console.Error.WriteLine(OpenBlasCore.Unknown(core, "--openblas-core")); return 2; }
     OpenBlas.RequestedCore = core;
 }
-return parsed.Invoke();
+// One place turns a user's mistake (a missing or malformed file, a bad shape, an unsupported operator) into one line on
+// stderr and exit code 1; only an unexpected exception (a bug) keeps its stack trace, so it can be reported.
+try
+{
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (CliErrors.IsUserError(e))
+{
+    Console.Error.WriteLine($"lacuna: {CliErrors.Message(e)}");
+    return 1;
+}

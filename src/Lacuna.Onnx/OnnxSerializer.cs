@@ -59,6 +59,8 @@ public static class OnnxSerializer
     /// <summary>Reads a file that must fit in one protobuf message (at most 2 GiB).</summary>
     internal static byte[] ReadWholeFile(string path)
     {
+        if (Directory.Exists(path))
+            throw new IOException($"'{path}' is a directory; give the .onnx (or .pb) file inside it.");
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         if (fs.Length > int.MaxValue)
             ThrowHelper.Format($"'{path}'", $"is {fs.Length} bytes; a protobuf message cannot exceed 2 GiB (large weights belong in external data).");

@@ -31,4 +31,8 @@ public static class CommonOptions
     /// <summary>Validates a thread count from the command line; returns an error message or null.</summary>
     public static string? CheckThreads(int threads) =>
         threads < 1 ? $"--threads must be at least 1 (got {threads})." : null;
+
+    /// <summary>Validates a batch size; <paramref name="zeroMeansModel"/>: 0 keeps the model's own batch.</summary>
+    public static string? CheckBatch(int batch, bool zeroMeansModel = false) =>
+        batch < (zeroMeansModel ? 0 : 1) ? $"--batch must be at least {(zeroMeansModel ? "0 (the model's batch)" : "1")} (got {batch})." : null;
 }

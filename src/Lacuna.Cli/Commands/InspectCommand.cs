@@ -17,6 +17,7 @@ public static class InspectCommand
         var cmd = new Command("inspect", "Show each layer's op, shapes, weight sparsity and kernel, and the peak activation memory.") { model, batch, json, dense };
         cmd.SetAction(parse =>
         {
+            if (CommonOptions.CheckBatch(parse.GetValue(batch)) is { } badBatch) { Console.Error.WriteLine(badBatch); return 2; }
             try
             {
                 var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!),

@@ -29,7 +29,8 @@ public static class RunCommand
         var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time.") { model, input, batch, threads, repeat, dense, profile, json };
         cmd.SetAction(parse =>
         {
-            if (CommonOptions.CheckThreads(parse.GetValue(threads)) is string bad) { Console.Error.WriteLine(bad); return 2; }
+            if ((CommonOptions.CheckThreads(parse.GetValue(threads)) ?? CommonOptions.CheckBatch(parse.GetValue(batch), zeroMeansModel: true)) is string bad)
+            { Console.Error.WriteLine(bad); return 2; }
             WorkerPool.DefaultThreads = parse.GetValue(threads);
             try
             {

@@ -206,4 +206,23 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(1, bad.Code);
         Assert.Contains("LCNACKPT", bad.Err);
     }
+
+    [Fact]
+    public void A_directory_a_negative_batch_and_an_unknown_openblas_core_get_one_line_errors()
+    {
+        foreach (var cmd in new[] { RunCommand.Build(), InspectCommand.Build() })
+        {
+            var dir = Invoke(cmd, cmd.Name, _dir);
+            Assert.Equal(1, dir.Code);
+            Assert.Contains("is a directory", dir.Err);
+            Assert.Single(dir.Err.Trim().Split('\n')); // one line, no stack trace
+        }
+        var batch = Invoke(RunCommand.Build(), "run", Path.Combine(_dir, "m.onnx"), "--batch", "-2");
+        Assert.Equal(2, batch.Code);
+        Assert.Contains("--batch must be at least 0", batch.Err);
+        batch = Invoke(InspectCommand.Build(), "inspect", Path.Combine(_dir, "m.onnx"), "--batch", "0");
+        Assert.Equal(2, batch.Code);
+        Assert.True(Lacuna.Cli.Commands.CliErrors.IsUserError(new Lacuna.LacunaFormatException("x", "y")));
+        Assert.False(Lacuna.Cli.Commands.CliErrors.IsUserError(new NullReferenceException()));
+    }
 }

@@ -51,7 +51,7 @@ public static class BenchModelCommand
             string? zooName = pr.GetValue(zoo), file = pr.GetValue(onnx), dir = pr.GetValue(dlmc);
             double s = pr.GetValue(sparsity);
             string? error = CommonOptions.CheckThreads(t)
-                ?? (b < 1 ? $"--batch must be at least 1 (got {b})." : null)
+                ?? CommonOptions.CheckBatch(b)
                 ?? (r < 1 ? $"--repeat must be at least 1 (got {r})." : null)
                 ?? ((zooName is null) == (file is null) ? "give exactly one of --zoo NAME and --onnx FILE." : null)
                 ?? (file is not null && (dir is not null || s != 0) ? "--dlmc and --sparsity apply to --zoo models only; --onnx runs the file as it is." : null)

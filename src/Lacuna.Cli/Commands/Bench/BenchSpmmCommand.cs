@@ -44,7 +44,7 @@ public static class BenchSpmmCommand
             int t = pr.GetValue(threads);
             if (CommonOptions.CheckThreads(t) is { } err) { Console.Error.WriteLine(err); return 2; }
             int b = pr.GetValue(batch);
-            if (b < 1) { Console.Error.WriteLine($"--batch must be at least 1 (got {b})."); return 2; }
+            if (CommonOptions.CheckBatch(b) is { } badBatch) { Console.Error.WriteLine(badBatch); return 2; }
             string dir = pr.GetValue(dlmc)!;
             if (!Directory.Exists(dir)) { Console.Error.WriteLine($"DLMC folder not found: {dir}"); return 2; }
             var files = Directory.GetFiles(dir).Where(f => f.EndsWith(".smtx") || f.EndsWith(".smtx.gz")).OrderBy(f => f, StringComparer.Ordinal).ToArray();

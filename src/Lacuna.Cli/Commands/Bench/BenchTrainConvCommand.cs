@@ -57,7 +57,7 @@ public static class BenchTrainConvCommand
             string n = pr.GetValue(net) ?? "vgg16";
             string sp = pr.GetValue(sparsity) ?? "0.77";
             int b = pr.GetValue(batch), sc = pr.GetValue(scale);
-            if (b < 1) { Console.Error.WriteLine($"--batch must be at least 1 (got {b})."); return 2; }
+            if (CommonOptions.CheckBatch(b) is { } badBatch) { Console.Error.WriteLine(badBatch); return 2; }
             if (sc < 1) { Console.Error.WriteLine($"--scale must be at least 1 (got {sc})."); return 2; }
             if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
             List<LayerCase> cases;

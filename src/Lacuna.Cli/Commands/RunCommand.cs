@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lacuna.Bench.Baselines;
 using Lacuna.Bench.Harness;
 using Lacuna.Graph;
 using Lacuna.Onnx;
@@ -26,18 +27,24 @@ public static class RunCommand
         var dense = new Option<bool>("--dense") { Description = "Dense kernels only (no sparse planning): the baseline for a pruned model." };
         var profile = new Option<bool>("--profile") { Description = "Also time every step (median over the repeats): where the time goes, layer by layer." };
         var json = CommonOptions.Json();
-        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time.") { model, input, batch, threads, repeat, dense, profile, json };
+        var ort = new Option<bool>("--onnxruntime") { Description = "Run the model on ONNX Runtime instead (random input; time and memory, for comparison)." };
+        var shape = new Option<string?>("--shape") { Description = "With --onnxruntime: the input shape, e.g. 1,3,224,224 (default: read from the model)." };
+        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time, resident memory.") { model, input, batch, threads, repeat, dense, profile, json, ort, shape };
         cmd.SetAction(parse =>
         {
             if ((CommonOptions.CheckThreads(parse.GetValue(threads)) ?? CommonOptions.CheckBatch(parse.GetValue(batch), zeroMeansModel: true)) is string bad)
             { Console.Error.WriteLine(bad); return 2; }
             WorkerPool.DefaultThreads = parse.GetValue(threads);
+            if (parse.GetValue(ort))
+                return RunOnnxRuntime(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(batch), parse.GetValue(threads),
+                    Math.Max(1, parse.GetValue(repeat)), parse.GetValue(json));
             try
             {
                 var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!),
                     parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch));
                 IReadOnlyDictionary<string, Tensor> outputs = session.Run(feeds);
+                var steady = ResidentMemory.ReadSteady(); // planned and run once: what the process keeps to serve the model
                 int repeats = Math.Max(1, parse.GetValue(repeat));
                 var timing = Measure.Interleaved(1, repeats, [("run", () => outputs = session.Run(feeds))]);
                 if (parse.GetValue(profile))
@@ -46,6 +53,19 @@ public static class RunCommand
                     PrintProfile(runs, timing[0].MedianMs, parse.GetValue(threads), parse.GetValue(json));
                     if (parse.GetValue(json)) return 0;
                 }
+                if (parse.GetValue(json))
+                {
+                    var outs = new System.Text.Json.Nodes.JsonArray();
+                    foreach (var (name, t) in outputs)
+                        outs.Add(new System.Text.Json.Nodes.JsonObject { ["name"] = name, ["shape"] = t.Shape.ToString(), ["sum"] = BenchJson.Num(Sum(t.Span), 9) });
+                    Console.WriteLine(BenchJson.Write(new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["engine"] = parse.GetValue(dense) ? "lacuna_dense" : "lacuna", ["threads"] = parse.GetValue(threads),
+                        ["median_ms"] = BenchJson.Num(timing[0].MedianMs), ["min_ms"] = BenchJson.Num(timing[0].MinMs),
+                        ["outputs"] = outs, ["memory"] = MemoryJson(steady),
+                    }));
+                    return 0;
+                }
                 foreach (var (name, t) in outputs)
                 {
                     double sum = 0, abs = 0;
@@ -53,6 +73,7 @@ public static class RunCommand
                     Console.WriteLine($"{name}: {t.Shape}  sum={sum:G9}  sum|x|={abs:G9}");
                 }
                 Console.WriteLine($"median {timing[0].MedianMs:F3} ms (min {timing[0].MinMs:F3}, {timing[0].Repeats} runs, {parse.GetValue(threads)} threads)");
+                Console.WriteLine($"resident memory: {steady.RssMb:F0} MB after planning, peak {ResidentMemory.Read().PeakMb:F0} MB");
                 return 0;
             }
             catch (Exception e) when (e is NotSupportedException or FormatException or ArgumentException or IOException)
@@ -62,6 +83,67 @@ public static class RunCommand
             }
         });
         return cmd;
+    }
+
+    private static double Sum(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        foreach (float v in x) sum += v;
+        return sum;
+    }
+
+    /// <summary>Resident memory once planned and run (after a full GC), and the process's peak so far.</summary>
+    private static System.Text.Json.Nodes.JsonObject MemoryJson(ResidentMemory.Sample steady) => new()
+    {
+        ["steady_rss_mb"] = BenchJson.Num(steady.RssMb), ["peak_rss_mb"] = BenchJson.Num(ResidentMemory.Read().PeakMb),
+    };
+
+    /// <summary>
+    /// The same run on ONNX Runtime (random input), for time and memory in a process of its own; the input shape comes
+    /// from <c>--shape</c> or, without it, from the model's declared input (batch from --batch, else 1).
+    /// </summary>
+    private static int RunOnnxRuntime(string path, string? shapeText, int batch, int threads, int repeats, bool json)
+    {
+        if (!OnnxRuntime.IsAvailable) { Console.Error.WriteLine(OnnxRuntime.InstallHint); return 3; }
+        long[] shape;
+        if (shapeText is not null)
+        {
+            var parts = shapeText.Split(',', StringSplitOptions.TrimEntries);
+            shape = new long[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!long.TryParse(parts[i], out shape[i]) || shape[i] < 1) { Console.Error.WriteLine($"--shape: '{shapeText}' is not a list of positive sizes such as 1,3,224,224."); return 2; }
+        }
+        else
+        {
+            var declared = InferenceSession.Create(OnnxGraphImporter.Load(path)).RuntimeInputs[0].Shape
+                ?? throw new ArgumentException("the model's input has no declared shape; give --shape.");
+            shape = declared.Select((d, i) => (long)(d == GraphValue.Symbolic ? (i == 0 && batch > 0 ? batch : 1) : d)).ToArray();
+        }
+        byte[]? bytes = File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"model not found: {path}");
+        using var session = OnnxRuntimeSession.Create(bytes, threads, allowSpinning: false);
+        bytes = null; // ONNX Runtime holds its own copy; ours is garbage from here on
+        using var x = Tensor.Random(1, shape.Select(d => (int)d).ToArray());
+        var (y, yShape) = session.Run(x.Span, shape);
+        var steady = ResidentMemory.ReadSteady();
+        var timing = Measure.Interleaved(1, repeats, [("onnxruntime", () => session.Run(x.Span, shape))]);
+        if (json)
+        {
+            Console.WriteLine(BenchJson.Write(new System.Text.Json.Nodes.JsonObject
+            {
+                ["engine"] = "onnxruntime", ["onnxruntime_version"] = OnnxRuntime.Version, ["threads"] = threads,
+                ["median_ms"] = BenchJson.Num(timing[0].MedianMs), ["min_ms"] = BenchJson.Num(timing[0].MinMs),
+                ["outputs"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["name"] = session.OutputNames[0], ["shape"] = $"[{string.Join(", ", yShape)}]", ["sum"] = BenchJson.Num(Sum(y), 9),
+                }),
+                ["memory"] = MemoryJson(steady),
+            }));
+            return 0;
+        }
+        Console.WriteLine($"{session.OutputNames[0]}: [{string.Join(", ", yShape)}]  sum={Sum(y):G9}");
+        Console.WriteLine($"ONNX Runtime {OnnxRuntime.Version}: median {timing[0].MedianMs:F3} ms (min {timing[0].MinMs:F3}, {repeats} runs, {threads} threads)");
+        Console.WriteLine($"resident memory: {steady.RssMb:F0} MB after session creation and one run, peak {ResidentMemory.Read().PeakMb:F0} MB");
+        return 0;
     }
 
     /// <summary>Per step, the median of its times over the profiled runs (every run has the same steps in the same order).</summary>

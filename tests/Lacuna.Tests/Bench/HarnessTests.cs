@@ -29,3 +29,16 @@ public class HarnessTests
         Assert.True(a >= 4 && b >= 4);
     }
 }
+
+public class ResidentMemoryTests
+{
+    [Fact]
+    public void Status_lines_give_rss_and_peak_in_megabytes_and_this_process_has_both()
+    {
+        var s = ResidentMemory.Parse(["Name:\tx", "VmHWM:\t  204800 kB", "VmRSS:\t  102400 kB", "Threads: 3"]);
+        Assert.Equal((100.0, 200.0), (s.RssMb, s.PeakMb));
+        Assert.True(double.IsNaN(ResidentMemory.Parse([]).RssMb));
+        var now = ResidentMemory.ReadSteady();
+        Assert.InRange(now.RssMb, 1, now.PeakMb);
+    }
+}

@@ -105,6 +105,33 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_json_reports_time_outputs_and_resident_memory_for_lacuna_and_onnx_runtime_alike()
+    {
+        string model = Path.Combine(_dir, "mini.onnx");
+        var export = Invoke(ZooCommand.Build(), "zoo", "export", "resnet-mini", "-o", model, "--sparsity", "0.8");
+        Assert.True(export.Code == 0, export.Err);
+        var sums = new List<double>();
+        foreach (var extra in new[] { Array.Empty<string>(), ["--onnxruntime"], ["--onnxruntime", "--shape", "1,3,32,32"] })
+        {
+            var (code, output, err) = Invoke(RunCommand.Build(), ["run", model, "--repeat", "2", "--json", .. extra]);
+            Assert.True(code == 0, err);
+            using var doc = JsonDocument.Parse(output);
+            var root = doc.RootElement;
+            Assert.Equal(extra.Length == 0 ? "lacuna" : "onnxruntime", root.GetProperty("engine").GetString());
+            Assert.True(root.GetProperty("median_ms").GetDouble() > 0);
+            var mem = root.GetProperty("memory");
+            double steady = mem.GetProperty("steady_rss_mb").GetDouble(), peak = mem.GetProperty("peak_rss_mb").GetDouble();
+            Assert.InRange(steady, 1, peak);
+            sums.Add(root.GetProperty("outputs")[0].GetProperty("sum").GetDouble());
+        }
+        Assert.Equal(sums[0], sums[1], 3); // the same random input reaches the same logits on both engines
+        Assert.Equal(sums[1], sums[2], 6);
+        var badShape = Invoke(RunCommand.Build(), "run", model, "--onnxruntime", "--shape", "1,x");
+        Assert.Equal(2, badShape.Code);
+        Assert.Contains("--shape", badShape.Err);
+    }
+
+    [Fact]
     public void Bench_sweep_writes_json_and_svg_with_a_crossover_field()
     {
         string path = Path.Combine(_dir, "sweep.json");

@@ -41,9 +41,10 @@ public static class BenchModelCommand
         var repeat = CommonOptions.Repeat(9);
         var warmup = CommonOptions.Warmup(2);
         var json = CommonOptions.Json();
+        var memory = new Option<bool>("--memory") { Description = "Also measure each contender's resident memory (steady after planning, and peak), each in its own process." };
         var cmd = new Command("model", "A whole model: Lacuna sparse plan vs Lacuna dense plan vs ONNX Runtime, same ONNX, same threads.")
         {
-            zoo, onnx, dlmc, sparsity, batch, seed, ortSpin, threads, repeat, warmup, json,
+            zoo, onnx, dlmc, sparsity, batch, seed, ortSpin, threads, repeat, warmup, json, memory,
         };
         cmd.SetAction(pr =>
         {
@@ -64,7 +65,7 @@ public static class BenchModelCommand
             try
             {
                 var source = file is not null ? Source.FromFile(file) : Source.FromZoo(zooName!, s, dir, pr.GetValue(seed));
-                return Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json));
+                return Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json), pr.GetValue(memory));
             }
             catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException or IOException or OnnxRuntimeException)
             {
@@ -102,7 +103,7 @@ public static class BenchModelCommand
         }
     }
 
-    private static int Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, bool json)
+    private static int Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, bool json, bool memory)
     {
         WorkerPool.DefaultThreads = threads;
         var graph = OnnxGraphImporter.ToGraph(src.Model);
@@ -147,6 +148,7 @@ public static class BenchModelCommand
             ("onnxruntime", () => ort.Run(x.Span, longShape)),
         });
         double sMs = t[0].MedianMs, dMs = t[1].MedianMs, oMs = t[2].MedianMs;
+        var mem = memory ? MeasureMemory(src, shape, threads) : null;
         var kernels = sparse.PlanFor(batch).Steps.Where(st => st.Node.OpType == "Conv")
             .GroupBy(st => st.Kernel.Split(' ')[0]).ToDictionary(g => g.Key, g => g.Count());
 
@@ -168,6 +170,7 @@ public static class BenchModelCommand
                 ["max_abs_diff_vs_onnxruntime"] = BenchJson.Num(maxAbs, 3), ["max_rel_diff_vs_onnxruntime"] = BenchJson.Num(rel, 3),
                 ["dense_max_rel_diff_vs_onnxruntime"] = BenchJson.Num(relDense, 3),
                 ["plan_sparse_s"] = BenchJson.Num(planSparseMs / 1000, 3), ["conv_kernels_chosen"] = chosen, ["timings"] = timings,
+                ["memory"] = mem,
             }));
             return 0;
         }
@@ -178,7 +181,37 @@ public static class BenchModelCommand
         Console.WriteLine($"speedup vs ONNX Runtime {OnnxRuntime.Version}: {oMs / sMs:F2}x; vs Lacuna dense: {dMs / sMs:F2}x; Lacuna dense / ONNX Runtime: {dMs / oMs:F2}");
         Console.WriteLine($"agreement with ONNX Runtime: max |Δ| {maxAbs:G3} (relative {rel:E1}); dense plan relative {relDense:E1}");
         Console.WriteLine($"conv kernels chosen: {string.Join(", ", kernels.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
+        if (mem is not null)
+            foreach (var (name, m) in mem)
+                Console.WriteLine(m?["error"] is { } err ? $"memory, {name}: not measured ({err})"
+                    : $"memory, {name}: {m?["steady_rss_mb"]} MB after planning, peak {m?["peak_rss_mb"]} MB");
         return 0;
+    }
+
+    /// <summary>
+    /// Each contender's resident memory in a process of its own (`lacuna run --json`, `run --onnxruntime`): a process's
+    /// peak cannot be split among three engines that shared it. Steady = after planning, one run and a full GC.
+    /// </summary>
+    private static JsonObject MeasureMemory(Source src, int[] shape, int threads)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"lacuna-bench-{Environment.ProcessId}.onnx");
+        File.WriteAllBytes(path, src.Bytes);
+        try
+        {
+            var result = new JsonObject();
+            string[] common = ["run", path, "--json", "--threads", $"{threads}", "--repeat", "3", "--batch", $"{shape[0]}"];
+            foreach (var (name, extra) in new (string, string[])[]
+            {
+                ("lacuna_sparse", []), ("lacuna_dense", ["--dense"]), ("onnxruntime", ["--onnxruntime", "--shape", string.Join(",", shape)]),
+            })
+            {
+                Progress($"measuring {name}'s resident memory in its own process ...");
+                var (doc, error) = SelfProcess.RunJson([.. common, .. extra]);
+                result[name] = error is not null ? new JsonObject { ["error"] = error } : doc?["memory"]?.DeepClone();
+            }
+            return result;
+        }
+        finally { File.Delete(path); }
     }
 
     private static double MaxAbsDiff(float[] a, float[] b)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Lacuna.Bench.Baselines;
 using Lacuna.Bench.Harness;
@@ -81,28 +80,7 @@ public static class BenchOpenBlasCoresCommand
     }
 
     /// <summary>Runs <c>bench gemm --json</c> for one core in a child process; its JSON, or why there is none.</summary>
-    private static (JsonNode? Doc, string? Error) Child(string core, int size, int threads, int repeats)
-    {
-        string[] self = Environment.GetCommandLineArgs();
-        var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        // Under `dotnet Lacuna.Cli.dll` the host is dotnet and args[0] is the dll; an apphost is the command itself.
-        if (self[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) psi.ArgumentList.Add(self[0]);
-        foreach (string a in new[] { "bench", "gemm", "--m", $"{size}", "--n", $"{size}", "--k", $"{size}", "--threads", $"{threads}",
-                     "--repeat", $"{repeats}", "--json", "--openblas-core", core })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            string why = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? $"exit code {p.ExitCode}";
-            return (null, why);
-        }
-        try { return (JsonNode.Parse(stdout), null); }
-        catch (System.Text.Json.JsonException e) { return (null, $"unreadable output: {e.Message}"); }
-    }
+    private static (JsonNode? Doc, string? Error) Child(string core, int size, int threads, int repeats) =>
+        SelfProcess.RunJson("bench", "gemm", "--m", $"{size}", "--n", $"{size}", "--k", $"{size}", "--threads", $"{threads}",
+            "--repeat", $"{repeats}", "--json", "--openblas-core", core);
 }

@@ -30,12 +30,11 @@ internal sealed class ConvKernel : NodeKernel
         if (cache is not null && w is not null && (!hasBias || b is not null))
         {
             int h = s[0][2], wd = s[0][3], batch = s[0][0];
-            var prepared = cache.Prepared.GetOrAdd((n, h, wd), _ => new Lazy<ConvCandidates>(() =>
-                ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse))).Value;
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
+                var prepared = ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse);
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
-                return new OpCompiler.ConvPlan(chosen, measured);
+                return new OpCompiler.ConvPlan(chosen, measured.Select(c => (c.Name, c.MeasuredMs)).ToArray());
             })).Value;
         }
         return k;

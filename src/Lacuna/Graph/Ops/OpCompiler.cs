@@ -23,9 +23,11 @@ internal static class OpCompiler
     ];
 
     /// <summary>
-    /// Conv plans of one session. Candidate kernels are prepared (weights packed) once per node and input H×W;
-    /// the choice among them is timed and cached per (node, H, W, batch, threads): the node fixes the weight
-    /// shape and sparsity pattern, and a kernel's rank can change with batch size and thread count.
+    /// Conv plans of one session, per (node, H, W, batch, threads): the node fixes the weight shape and sparsity
+    /// pattern, and a kernel's rank can change with batch size and thread count. Only the chosen kernel is kept:
+    /// the candidates are prepared (weights packed) for the timing and dropped after it, since holding every
+    /// candidate's packed copy of every weight took most of a plan's memory (ResNet-50 at DLMC 0.9: 577 MB resident
+    /// after planning with all candidates kept). Planning another batch size prepares them again.
     /// </summary>
     public sealed class PlanCache
     {
@@ -33,7 +35,6 @@ internal static class OpCompiler
 
         /// <summary>Whether the planner may pick sparse kernels (false: the dense plan, for comparisons).</summary>
         public bool AllowSparse { get; }
-        public ConcurrentDictionary<(GraphNode Node, int H, int W), Lazy<ConvCandidates>> Prepared { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int Batch, int Threads), Lazy<FcPlan>> Fc { get; } = new();
     }
@@ -41,12 +42,12 @@ internal static class OpCompiler
     /// <summary>A pruned fully connected layer's choice: the sparse kernel, or null for the dense GEMM; what was measured.</summary>
     public sealed record FcPlan(SparseFullyConnected? Sparse, string Measured);
 
-    /// <summary>A conv layer's measured candidates and the one it runs.</summary>
-    public sealed record ConvPlan(ConvCandidate Chosen, IReadOnlyList<ConvCandidate> Candidates)
+    /// <summary>A conv layer's chosen kernel, and what each candidate measured (names and times only).</summary>
+    public sealed record ConvPlan(ConvCandidate Chosen, IReadOnlyList<(string Name, double Ms)> Measured)
     {
-        public string Describe() => Candidates.Count == 1
+        public string Describe() => Measured.Count == 1
             ? Chosen.Describe()
-            : $"{Chosen.Describe()} [{string.Join(", ", Candidates.Select(c => $"{c.Name} {c.MeasuredMs:F3} ms"))}]";
+            : $"{Chosen.Describe()} [{string.Join(", ", Measured.Select(c => $"{c.Name} {c.Ms:F3} ms"))}]";
     }
 
     public static NodeKernel Compile(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, PlanCache? cache)

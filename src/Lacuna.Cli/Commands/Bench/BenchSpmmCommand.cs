@@ -105,12 +105,11 @@ public static class BenchSpmmCommand
                     ("openblas", () => OpenBlas.Sgemm(m, n, k, pd, k, false, px, n, false, pyo, n)),
                 };
                 if (planBf16 is not null) contenders.Add(("bf16", () => planBf16.Run(x.Span, n, yb.Span, threads)));
-                var peerErrors = new JsonObject();
                 if (peers.Any)
                 {
                     var yr = new float[(long)m * n];
                     ReferenceSpmm.Compute(w, x.Span, n, yr);
-                    peers.AddContenders(contenders, w, n, threads, x, yr, peerErrors);
+                    peers.AddContenders(contenders, w, n, threads, x, yr);
                 }
                 int firstTile = contenders.Count;
                 var tilePlans = tiles ? SpmmPlan.TileNames.Select(name => (name, plan: SpmmPlan.CreateWithTile(w, name))).ToArray() : [];
@@ -127,7 +126,6 @@ public static class BenchSpmmCommand
                     ["speedup_vs_openblas"] = BenchJson.Num(o / s), ["speedup_vs_dense"] = BenchJson.Num(d / s),
                     ["schedule"] = plan.ScheduleFor(n, threads),
                 };
-                foreach (var (key, value) in peerErrors.ToArray()) { peerErrors.Remove(key); row[key] = value; }
                 var peerCells = peers.Record(t, s, o, row);
                 if (planBf16 is not null)
                 {

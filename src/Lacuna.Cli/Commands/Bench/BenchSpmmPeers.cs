@@ -22,6 +22,7 @@ public sealed unsafe class BenchSpmmPeers : IDisposable
     private readonly SpmmPeer[] _available;
     private readonly Dictionary<SpmmPeer, (List<double> VsLacuna, List<double> VsOpenBlas, int Failed)> _stats = new();
     private readonly List<(SpmmPeer Peer, PreparedSpmm Prepared, Tensor Y, int Index)> _timed = new();
+    private readonly List<(string Key, string Value)> _notes = new(); // this matrix's <peer>_kernel / <peer>_error
 
     public BenchSpmmPeers(IReadOnlyList<SpmmPeer> peers)
     {
@@ -45,11 +46,12 @@ public sealed unsafe class BenchSpmmPeers : IDisposable
 
     /// <summary>
     /// Prepares and checks every available peer on this matrix; those that pass join <paramref name="contenders"/>.
-    /// Failures are written into <paramref name="row"/> as <c>&lt;peer&gt;_error</c>.
+    /// A failure becomes <c>&lt;peer&gt;_error</c> in the matrix's row (written by <see cref="Record"/>).
     /// </summary>
-    public void AddContenders(List<(string, Action)> contenders, CsrMatrix w, int n, int threads, Tensor x, ReadOnlySpan<float> reference, JsonObject row)
+    public void AddContenders(List<(string, Action)> contenders, CsrMatrix w, int n, int threads, Tensor x, ReadOnlySpan<float> reference)
     {
         DisposeMatrix();
+        _notes.Clear();
         foreach (var peer in _available)
         {
             PreparedSpmm? prepared = null;
@@ -62,7 +64,7 @@ public sealed unsafe class BenchSpmmPeers : IDisposable
                 double err = MaxRelError(y.Span, reference);
                 if (!(err <= Tolerance))
                     throw new InvalidOperationException($"result differs from the reference by {err:E2} of max |Y| (tolerance {Tolerance:E0})");
-                row[$"{peer.Name}_kernel"] = prepared.Detail;
+                _notes.Add(($"{peer.Name}_kernel", prepared.Detail));
                 var p = prepared; var py = y.Pointer; float* px = x.Pointer;
                 _timed.Add((peer, prepared, y, contenders.Count));
                 contenders.Add((peer.Name, () => p.Run(px, py)));
@@ -71,16 +73,21 @@ public sealed unsafe class BenchSpmmPeers : IDisposable
             {
                 prepared?.Dispose();
                 y.Dispose();
-                row[$"{peer.Name}_error"] = e.Message;
+                _notes.Add(($"{peer.Name}_error", e.Message));
                 var s = _stats[peer];
                 _stats[peer] = (s.VsLacuna, s.VsOpenBlas, s.Failed + 1);
             }
         }
     }
 
-    /// <summary>Per matrix: <c>&lt;peer&gt;_ms</c>, <c>speedup_vs_&lt;peer&gt;</c> and <c>&lt;peer&gt;_vs_openblas</c>; returns the table cells.</summary>
+    /// <summary>
+    /// Per matrix, into <paramref name="row"/>: <c>&lt;peer&gt;_kernel</c> or <c>&lt;peer&gt;_error</c>, and for the timed peers
+    /// <c>&lt;peer&gt;_ms</c>, <c>speedup_vs_&lt;peer&gt;</c> and <c>&lt;peer&gt;_vs_openblas</c>; returns the table cells.
+    /// </summary>
     public IEnumerable<string> Record(Measure.Timing[] t, double lacunaMs, double openBlasMs, JsonObject row)
     {
+        foreach (var (key, value) in _notes) row[key] = value;
+        _notes.Clear();
         var cells = new List<string>();
         foreach (var peer in _available)
         {

@@ -4,6 +4,7 @@ using Lacuna.Bench.Baselines;
 using Lacuna.Bench.Harness;
 using Lacuna.Formats;
 using Lacuna.Kernels;
+using Lacuna.Kernels.Reference;
 using Lacuna.Kernels.Spmm;
 using Lacuna.Tensors;
 using Lacuna.Threading;
@@ -21,6 +22,9 @@ namespace Lacuna.Cli.Commands.Bench;
 /// bf16_speedup_vs_fp32 and bf16_max_rel_error = max |Y_bf16 − Y_fp32| / max |Y_fp32|.
 /// With --tiles every register tile of the registry this machine runs is also timed alone on each matrix
 /// (<c>tiles_ms</c>, tile name → ms, plus <c>tile_chosen</c>): the data the tile cost model is calibrated on.
+/// Peers (<c>--peers</c>, default all): LIBXSMM's libxsmm_spmdm and librsb's tuned rsb_spmm, each checked against the
+/// reference and timed in the same rounds (see <see cref="BenchSpmmPeers"/>): <c>&lt;peer&gt;_ms</c>,
+/// <c>speedup_vs_&lt;peer&gt;</c> = peer_ms / lacuna_sparse_ms and <c>&lt;peer&gt;_vs_openblas</c> = openblas_ms / peer_ms.
 /// </summary>
 public static class BenchSpmmCommand
 {
@@ -35,9 +39,10 @@ public static class BenchSpmmCommand
         var json = CommonOptions.Json();
         var bf16 = new Option<bool>("--bf16") { Description = "Also time bf16 weight storage (fp32 accumulation) and report its error vs fp32." };
         var tiles = new Option<bool>("--tiles") { Description = "Also time every SpMM register tile alone on each matrix (calibrates the tile choice)." };
+        var peers = new Option<string>("--peers") { Description = "Peer sparse libraries to time too: all, none, or a list (libxsmm,librsb). Absent ones are reported, not fatal.", DefaultValueFactory = _ => "all" };
         var cmd = new Command("spmm", "Sparse W·X on DLMC ResNet-50 matrices: Lacuna SpMM vs Lacuna dense GEMM vs OpenBLAS.")
         {
-            dlmc, batch, filter, threads, repeat, warmup, json, bf16, tiles,
+            dlmc, batch, filter, threads, repeat, warmup, json, bf16, tiles, peers,
         };
         cmd.SetAction(pr =>
         {
@@ -54,12 +59,16 @@ public static class BenchSpmmCommand
             string? sizesPath = DlmcReader.FindBatchSizes(dir);
             if (sizesPath is null) { Console.Error.WriteLine($"rn50_batchsizes.txt not found in {dir} or any parent folder."); return 2; }
             if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
-            return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(tiles));
+            IReadOnlyList<SpmmPeer> chosen;
+            try { chosen = SpmmPeers.Parse(pr.GetValue(peers)!); }
+            catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
+            using var peerRuns = new BenchSpmmPeers(chosen);
+            return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(tiles), peerRuns);
         });
         return cmd;
     }
 
-    private static unsafe int Run(string[] files, Dictionary<string, int> sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16, bool tiles)
+    private static unsafe int Run(string[] files, Dictionary<string, int> sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16, bool tiles, BenchSpmmPeers peers)
     {
         WorkerPool.DefaultThreads = threads;
         OpenBlas.SetThreads(threads);
@@ -69,7 +78,7 @@ public static class BenchSpmmCommand
         var bf16VsFp32 = new List<double>();
         double bf16MaxErr = 0;
         var table = new Table().Title($"SpMM on DLMC, batch {batch}, {threads} thread(s), median of {repeats}")
-            .AddColumns("matrix", "M", "K", "N", "sparsity", "sparse ms", "dense ms", "openblas ms", "vs openblas", "vs dense");
+            .AddColumns(new[] { "matrix", "M", "K", "N", "sparsity", "sparse ms", "dense ms", "openblas ms", "vs openblas", "vs dense" }.Concat(peers.Columns).ToArray());
         void Body(Action<string> progress)
         {
             foreach (string file in files)
@@ -96,6 +105,12 @@ public static class BenchSpmmCommand
                     ("openblas", () => OpenBlas.Sgemm(m, n, k, pd, k, false, px, n, false, pyo, n)),
                 };
                 if (planBf16 is not null) contenders.Add(("bf16", () => planBf16.Run(x.Span, n, yb.Span, threads)));
+                if (peers.Any)
+                {
+                    var yr = new float[(long)m * n];
+                    ReferenceSpmm.Compute(w, x.Span, n, yr);
+                    peers.AddContenders(contenders, w, n, threads, x, yr);
+                }
                 int firstTile = contenders.Count;
                 var tilePlans = tiles ? SpmmPlan.TileNames.Select(name => (name, plan: SpmmPlan.CreateWithTile(w, name))).ToArray() : [];
                 foreach (var (tileName, tp) in tilePlans) contenders.Add((tileName, () => tp.Run(x.Span, n, yb.Span, threads)));
@@ -111,6 +126,7 @@ public static class BenchSpmmCommand
                     ["speedup_vs_openblas"] = BenchJson.Num(o / s), ["speedup_vs_dense"] = BenchJson.Num(d / s),
                     ["schedule"] = plan.ScheduleFor(n, threads),
                 };
+                var peerCells = peers.Record(t, s, o, row);
                 if (planBf16 is not null)
                 {
                     double bms = t[3].MedianMs, err = BenchDenseConvCommand.MaxRelDiff(yb.Span, ys.Span);
@@ -128,7 +144,7 @@ public static class BenchSpmmCommand
                     row["tile_chosen"] = plan.TileFor(n);
                 }
                 results.Add(row);
-                table.AddRow(Markup.Escape(name), m.ToString(), k.ToString(), n.ToString(), $"{w.Sparsity:F3}", $"{s:F3}", $"{d:F3}", $"{o:F3}", $"{o / s:F2}", $"{d / s:F2}");
+                table.AddRow(new[] { Markup.Escape(name), m.ToString(), k.ToString(), n.ToString(), $"{w.Sparsity:F3}", $"{s:F3}", $"{d:F3}", $"{o:F3}", $"{o / s:F2}", $"{d / s:F2}" }.Concat(peerCells).ToArray());
             }
         }
         if (json) Body(_ => { });
@@ -147,6 +163,7 @@ public static class BenchSpmmCommand
                 ["geomean_speedup_vs_openblas"] = BenchJson.Num(gBlas),
                 ["geomean_speedup_vs_dense"] = BenchJson.Num(gDense),
             };
+            peers.Summarize(summary);
             if (bf16)
             {
                 summary["geomean_bf16_speedup_vs_fp32"] = BenchJson.Num(Measure.GeometricMean(bf16VsFp32));
@@ -155,13 +172,14 @@ public static class BenchSpmmCommand
             Console.WriteLine(BenchJson.Write(new JsonObject
             {
                 ["bench"] = "spmm", ["threads"] = threads, ["batch"] = batch, ["tier"] = IsaTiers.Best.ToString(),
-                ["repeats"] = repeats, ["results"] = results, ["summary"] = summary,
+                ["repeats"] = repeats, ["peers"] = peers.Report(), ["results"] = results, ["summary"] = summary,
             }));
         }
         else
         {
             AnsiConsole.Write(table);
             Console.WriteLine($"geomean speedup vs OpenBLAS {gBlas:F2}x, vs Lacuna dense {gDense:F2}x over {vsBlas.Count} matrices");
+            foreach (string line in peers.SummaryLines()) Console.WriteLine(line);
             if (bf16)
                 Console.WriteLine($"bf16 weights: geomean {Measure.GeometricMean(bf16VsFp32):F2}x vs fp32 SpMM, max error {bf16MaxErr:E2} of max |Y|");
         }

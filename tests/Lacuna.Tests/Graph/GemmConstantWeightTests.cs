@@ -8,7 +8,10 @@ using Lacuna.Tests.TestUtil;
 
 namespace Lacuna.Tests.Graph;
 
-/// <summary>A Gemm node with constant weights runs on the weights packed once, stored transposed or not, at any batch.</summary>
+/// <summary>
+/// A Gemm node with constant weights runs matrix-vector products at batch ≤ GemvMaxRows and on the weights packed once
+/// above, stored transposed or not.
+/// </summary>
 public class GemmConstantWeightTests
 {
     private static byte[] Model(int k, int n, bool transB, float[] w, float[] bias)
@@ -32,10 +35,11 @@ public class GemmConstantWeightTests
             {
                 float[] w = TestData.Random(k * n, (ulong)(k + n)), bias = TestData.Random(n, 3);
                 var s = InferenceSession.Create(OnnxGraphImporter.ToGraph(OnnxModel.Parse(Model(k, n, transB, w, bias))));
-                foreach (int batch in new[] { 1, 5, 19 })
+                foreach (int batch in new[] { 1, 2, 5, 19 })
                 {
                     var plan = s.PlanFor(batch);
-                    Assert.Contains("packed once", plan.Steps.Single(st => st.Node.OpType == "Gemm").Kernel);
+                    Assert.Contains(batch <= Lacuna.Graph.Ops.GemmKernel.GemvMaxRows ? "Gemv" : "packed once",
+                        plan.Steps.Single(st => st.Node.OpType == "Gemm").Kernel);
                     float[] x = TestData.Random(batch * k, (ulong)batch);
                     var expected = TestData.Poisoned(batch * n);
                     ReferenceGemm.Compute(batch, n, k, x, k, false, w, transB ? k : n, transB, expected, n, 1f, 0f, bias, BiasAxis.Column);

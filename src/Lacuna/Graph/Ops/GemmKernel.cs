@@ -20,11 +20,20 @@ internal sealed class GemmKernel : NodeKernel
     private int[]? _cShape;
     private OpCompiler.FcPlan? _fc;
     private GemmPackedA? _packedB; // a constant op(B)ᵀ [N × K] packed once as the A of Yᵀ = op(B)ᵀ · op(A)ᵀ
+    private float[]? _gemvWeight;  // a constant B read as it is, one matrix-vector product per row of A (small M)
+
+    /// <summary>
+    /// Up to this many rows of A, a constant-weight Gemm runs as matrix-vector products (<see cref="Gemv"/>): each
+    /// reads all of W, and the packed GEMM's tile is mostly empty (ResNet-50's FC at batch 1: packed GEMM 0.83 ms,
+    /// ONNX Runtime 0.30 ms).
+    /// </summary>
+    public const int GemvMaxRows = 2;
 
     public override string KernelName => _matMulReference ? "ReferenceMatMul"
         : _fc is { Sparse: { } sp } ? $"{sp.Describe()} [{_fc.Measured}]"
         : _fc is not null ? $"Gemm ({Gemm.Describe()}) [{_fc.Measured}]"
         : _packedB is not null ? $"Gemm ({Gemm.Describe()}, constant B packed once)"
+        : _gemvWeight is not null ? $"Gemv ({(_transB ? "weight rows" : "weight columns")})"
         : $"Gemm ({Gemm.Describe()})";
 
     public static GemmKernel CreateGemm(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache = null)
@@ -58,7 +67,10 @@ internal sealed class GemmKernel : NodeKernel
         // otherwise every call repacks all N·K weights for a handful of rows (ResNet-50's 2048x1000 layer at
         // batch 1 spent most of its time packing B).
         if (g._fc is null && !ta && g._alpha == 1f && g._cShape is null && k > 0 && nn > 0 && constant(1) is { } b)
-            g._packedB = Gemm.PackA(nn, k, b.AsFloats(), tb ? k : nn, !tb);
+        {
+            if (m <= GemvMaxRows) g._gemvWeight = b.AsFloats();
+            else g._packedB = Gemm.PackA(nn, k, b.AsFloats(), tb ? k : nn, !tb);
+        }
         return g;
     }
 
@@ -136,6 +148,18 @@ internal sealed class GemmKernel : NodeKernel
         if (_packedB is not null)
         {
             RunPacked(In(f, 0), y, act);
+            return;
+        }
+        if (_gemvWeight is not null)
+        {
+            var a = In(f, 0);
+            for (int i = 0; i < _m; i++)
+            {
+                ReadOnlySpan<float> x = a.Slice(i * _k, _k);
+                Span<float> yi = y.Slice(i * _n, _n);
+                if (_transB) Gemv.WeightRows(_gemvWeight, _n, _k, x, yi, _bias, act);
+                else Gemv.WeightCols(_gemvWeight, _n, _k, x, yi, _bias, act);
+            }
             return;
         }
         Gemm.Compute(_m, _n, _k, In(f, 0), _transA ? _m : _k, _transA, In(f, 1), _transB ? _k : _n, _transB,

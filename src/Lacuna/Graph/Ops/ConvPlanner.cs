@@ -73,8 +73,15 @@ internal static class ConvPlanner
         if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
             return new ConvCandidates(candidates, outLength, inLength);
 
+        // One candidate per register tile of the sparse-conv shortlist (the AVX-512 widths and, on such a machine, the
+        // AVX2 tile): the best width depends on the layer's grid (rn50's 7x7 grids are one partial pass of any tile).
         var direct = SparseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
-        candidates.Add(new ConvCandidate { Name = "sparse-direct", Run = (x, y, n) => direct.Run(x, y, n), Describe = direct.Describe });
+        foreach (var tile in SparseConvKernels.Candidates)
+        {
+            var plan = direct.WithKernel(tile);
+            string name = tile == direct.Kernel ? "sparse-direct" : $"sparse-direct-{tile.Tier.ToString().ToLowerInvariant()}-1x{tile.Width}";
+            candidates.Add(new ConvCandidate { Name = name, Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe });
+        }
         if (IsPointwise(weightShape, p))
         {
             int hw = h * w;

@@ -41,6 +41,28 @@ public sealed unsafe class SparseConv2dPlan
         Weights = csr;
     }
 
+    /// <summary>The same plan (weights, offsets and bias shared, not copied) run by another kernel.</summary>
+    private SparseConv2dPlan(SparseConv2dPlan other, SparseConvKernel kernel)
+    {
+        _m = other._m; _c = other._c; _h = other._h; _w = other._w; _oh = other._oh; _ow = other._ow; _planes = other._planes;
+        _rowOffsets = other._rowOffsets; _values = other._values; _offsets = other._offsets; _bias = other._bias;
+        _channelParts = other._channelParts;
+        Activation = other.Activation; Nnz = other.Nnz; Sparsity = other.Sparsity; Weights = other.Weights;
+        _kernel = kernel;
+    }
+
+    /// <summary>
+    /// This plan on another registry entry, sharing its arrays: the conv planner times one plan per tile of
+    /// <see cref="SparseConvKernels.Candidates"/> without a copy of the weights for each.
+    /// </summary>
+    internal SparseConv2dPlan WithKernel(SparseConvKernel kernel)
+    {
+        if (kernel is null) ThrowHelper.ArgumentNull(nameof(kernel));
+        return kernel == _kernel ? this : new SparseConv2dPlan(this, kernel);
+    }
+
+    internal SparseConvKernel Kernel => _kernel;
+
     /// <summary>
     /// Builds the plan for inputs [N, C, inputH, inputW] from weight [M, C, KH, KW] (its zeros define the sparsity),
     /// bias [M] or empty. <paramref name="kernel"/> forces a registry entry (tests, benchmarks).

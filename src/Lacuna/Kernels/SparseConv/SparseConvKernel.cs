@@ -1,3 +1,5 @@
+using Lacuna.Kernels.Spmm;
+
 namespace Lacuna.Kernels.SparseConv;
 
 /// <summary>
@@ -38,6 +40,9 @@ internal static unsafe class SparseConvKernels
 {
     public static readonly SparseConvKernel[] All =
     {
+        new(IsaTier.Avx512, 128, &SparseConv.Avx512Row<Tile8>),
+        new(IsaTier.Avx512, 64, &SparseConv.Avx512Row<Tile4>),
+        new(IsaTier.Avx512, 32, &SparseConv.Avx512Row<Tile2>),
         new(IsaTier.Avx2Fma, 64, &SparseConv.Avx2Row64),
         new(IsaTier.Vector128, 16, &SparseConv.Vector128Row16),
         new(IsaTier.Scalar, 4, &SparseConv.ScalarRow4),
@@ -48,5 +53,13 @@ internal static unsafe class SparseConvKernels
     /// <summary>The tier this family runs at in this process.</summary>
     public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
 
-    public static SparseConvKernel Best => Supported.OrderByDescending(k => k.Tier).First();
+    /// <summary>
+    /// The entries the conv planner times on each layer, the plan's default first: the best tier's, and on an AVX-512
+    /// machine the AVX2 tile too (as for SpMM and the dense direct conv, where the AVX2 tiles stay candidates).
+    /// </summary>
+    public static SparseConvKernel[] Candidates { get; } =
+        Supported.Where(k => k.Tier == BestTier || (BestTier == IsaTier.Avx512 && k.Tier == IsaTier.Avx2Fma)).ToArray();
+
+    /// <summary>The plan's kernel when none is forced: the best tier's first (widest) tile.</summary>
+    public static SparseConvKernel Best => Candidates[0];
 }

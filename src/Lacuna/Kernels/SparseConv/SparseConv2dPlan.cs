@@ -63,6 +63,21 @@ public sealed unsafe class SparseConv2dPlan
 
     internal SparseConvKernel Kernel => _kernel;
 
+    /// <summary>The register tile this plan runs, e.g. "Avx512 1x128".</summary>
+    public string TileName => _kernel.Name;
+
+    /// <summary>The tiles the conv planner times on each layer in this process (the default first), e.g. "Avx512 1x128".</summary>
+    public static IReadOnlyList<string> TileNames => SparseConvKernels.Candidates.Select(k => k.Name).ToArray();
+
+    /// <summary>Benchmarks: this plan (arrays shared) on the tile named <paramref name="tile"/>, any this process supports.</summary>
+    public SparseConv2dPlan WithTile(string tile)
+    {
+        var k = SparseConvKernels.Supported.FirstOrDefault(k => k.Name == tile);
+        if (k is null)
+            ThrowHelper.Argument(nameof(tile), $"No sparse conv tile '{tile}' on this machine; there are: {string.Join(", ", SparseConvKernels.Supported.Select(x => x.Name))}.");
+        return WithKernel(k);
+    }
+
     /// <summary>
     /// Builds the plan for inputs [N, C, inputH, inputW] from weight [M, C, KH, KW] (its zeros define the sparsity),
     /// bias [M] or empty. <paramref name="kernel"/> forces a registry entry (tests, benchmarks).

@@ -42,7 +42,6 @@ internal static unsafe class SparseConvKernels
     {
         new(IsaTier.Avx512, 128, &SparseConv.Avx512Row<Tile8>),
         new(IsaTier.Avx512, 64, &SparseConv.Avx512Row<Tile4>),
-        new(IsaTier.Avx512, 32, &SparseConv.Avx512Row<Tile2>),
         new(IsaTier.Avx2Fma, 64, &SparseConv.Avx2Row64),
         new(IsaTier.Vector128, 16, &SparseConv.Vector128Row16),
         new(IsaTier.Scalar, 4, &SparseConv.ScalarRow4),

@@ -61,8 +61,8 @@ public class SparseConv2dTests
         }
     }
 
-    /// <summary>Output widths just below, at and above every vector width and register tile of every tier (16 … 128 points).</summary>
-    private static readonly int[] TileEdgeWidths = { 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129 };
+    /// <summary>Output widths just below, at and above every vector width and register tile of every tier (16 … 256 points).</summary>
+    private static readonly int[] TileEdgeWidths = { 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257 };
 
     /// <summary>Kernel size, stride and (symmetric) pad of the tile-edge cases: 1x1, 3x3 and the 7x7 stem at strides 1 and 2.</summary>
     public static TheoryData<int, int, int> TileEdgeShapes() => new()
@@ -152,6 +152,12 @@ public class SparseConv2dTests
             KernelAssert.Close(expected, Run(other, x, 1, outLen), c.C * 9, kernel.Name);
         }
         Assert.Equal("kernel", Assert.Throws<ArgumentNullException>(() => plan.WithKernel(null!)).ParamName);
+        // The public names (benchmarks): the planner's shortlist, and a one-line error naming the tiles there are.
+        Assert.Equal(SparseConvKernels.Candidates.Select(k => k.Name), SparseConv2dPlan.TileNames);
+        foreach (string tile in SparseConv2dPlan.TileNames) Assert.Equal(tile, plan.WithTile(tile).TileName);
+        var e = Assert.Throws<ArgumentException>(() => plan.WithTile("Avx512 1x7"));
+        Assert.Equal("tile", e.ParamName);
+        Assert.Contains(SparseConvKernels.Best.Name, e.Message);
     }
 
     [Fact]

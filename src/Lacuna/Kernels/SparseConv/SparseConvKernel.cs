@@ -42,10 +42,12 @@ internal static unsafe class SparseConvKernels
     {
         // The first entry is the plan's default. AVX-512 against the AVX2 tile in one interleaved run (`lacuna bench conv
         // --sparsity 0.9 --threads 1 --repeat 15`, fastest repeat, geomean over the 13 layers, on a loaded 2-core share
-        // of a Zen 5): 1x128 1.14x, 1x256 1.15x, 1x64 1.03x, fastest per layer 1.21x. 1x32 measured 0.95x and 1x192
-        // was never clearly ahead of its neighbours, so they are not candidates.
-        new(IsaTier.Avx512, 128, &SparseConv.Avx512Row<Tile8>),
+        // of a Zen 5): 1x256 1.10x, 1x128 1.10x, 1x64 1.08x, fastest per layer 1.16x; in the conv planner's own timings
+        // of ResNet-50 at DLMC 0.9 (17 direct sparse layers) 1x256 won 10 and 11 of them in two runs (sums 8.7 ms
+        // against 10.0 ms for the AVX2 tile, 9.1 ms for 1x64). 1x32 measured 0.95x and 1x192 was never clearly ahead
+        // of its neighbours, so they are not candidates.
         new(IsaTier.Avx512, 256, &SparseConv.Avx512Row<Tile16>),
+        new(IsaTier.Avx512, 128, &SparseConv.Avx512Row<Tile8>),
         new(IsaTier.Avx512, 64, &SparseConv.Avx512Row<Tile4>),
         new(IsaTier.Avx2Fma, 64, &SparseConv.Avx2Row64),
         new(IsaTier.Vector128, 16, &SparseConv.Vector128Row16),

@@ -151,6 +151,8 @@ public class SparsePlannerTests
         var prepared = ConvPlanner.Prepare(weight, [m, c, k, k], bias, p, hw, hw, Activation.Relu, allowSparse: true);
         var names = prepared.Kernels.Select(x => x.Name).ToArray();
         Assert.Contains("sparse-direct", names);
+        // One direct sparse candidate per tile of the shortlist (the AVX-512 widths and the AVX2 tile on such a machine).
+        Assert.Equal(Lacuna.Kernels.SparseConv.SparseConvKernels.Candidates.Length, names.Count(n => n.StartsWith("sparse-direct", StringComparison.Ordinal)));
         if (k == 1) Assert.Contains(stride == 1 ? "spmm" : "spmm-strided", names);
         if (k == 1 && stride > 1) Assert.Contains("dense-strided-pointwise", names);
         var x = TestData.Random(batch * c * hw * hw, 53);

@@ -59,7 +59,9 @@ public static class BenchSparseConvCommand
         return cmd;
     }
 
-    private sealed record LayerResult(string Name, string Shape, double SparseMs, double DenseMs, double OpenBlasMs, string Kernel, double MaxDiff);
+    /// <param name="Tiles">Each tile of the planner's shortlist (<see cref="SparseConv2dPlan.TileNames"/>) timed in the same interleaved run.</param>
+    private sealed record LayerResult(string Name, string Shape, double SparseMs, double DenseMs, double OpenBlasMs, string Kernel, double MaxDiff,
+        IReadOnlyList<(string Tile, double Ms)> Tiles, IReadOnlyList<(string Tile, double Ms)> TilesMin);
 
     private static unsafe LayerResult Measure1((string Name, int C, int H, int W, int M, int K, int S, int P) l, double sparsity,
         int threads, int repeats, int warmup)
@@ -79,16 +81,33 @@ public static class BenchSparseConvCommand
         var sparse = SparseConv2dPlan.Create(wt.Span, wShape, bias.Span, p, h, w, Activation.Relu);
         var dense = DenseConv2dPlan.Create(wt.Span, wShape, bias.Span, p, h, w, Activation.Relu);
         float* px = x.Pointer, pw = wt.Pointer, pb = bias.Pointer, pcol = col.Pointer, pyo = yo.Pointer;
-        var t = Measure.Interleaved(warmup, repeats, new (string, Action)[]
+        var contenders = new List<(string, Action)>
         {
             ("sparse", () => sparse.Run(x.Span, ys.Span, 1, threads)),
             ("dense", () => dense.Run(x.Span, yd.Span, 1, threads)),
             ("openblas", () => BenchDenseConvCommand.OpenBlasConv(px, c, h, w, pw, pb, m, k, s, pad, oh, ow, pcol, pyo)),
-        });
+        };
+        // The other tiles the conv planner would time on this layer, interleaved with the default one.
+        var others = SparseConv2dPlan.TileNames.Where(tn => tn != sparse.TileName).Select(sparse.WithTile).ToArray();
+        var otherYs = others.Select(_ => new float[m * oh * ow]).ToArray();
+        for (int i = 0; i < others.Length; i++)
+        {
+            var (plan, y) = (others[i], otherYs[i]);
+            contenders.Add((plan.TileName, () => plan.Run(x.Span, y, 1, threads)));
+        }
+        var t = Measure.Interleaved(warmup, repeats, contenders);
         double diff = BenchDenseConvCommand.MaxRelDiff(ys.Span, yo.Span);
+        foreach (var y in otherYs) diff = Math.Max(diff, BenchDenseConvCommand.MaxRelDiff(y, yo.Span));
         if (diff > 1e-3) Console.Error.WriteLine($"warning: {name}: sparse and OpenBLAS differ by {diff:E2} (relative)");
+        var tiles = new List<(string, double)> { (sparse.TileName, t[0].MedianMs) };
+        var tilesMin = new List<(string, double)> { (sparse.TileName, t[0].MinMs) };
+        for (int i = 0; i < others.Length; i++)
+        {
+            tiles.Add((others[i].TileName, t[3 + i].MedianMs));
+            tilesMin.Add((others[i].TileName, t[3 + i].MinMs));
+        }
         return new LayerResult(name, $"{c}x{h}x{w} -> {m}x{oh}x{ow}, k{k} s{s} p{pad}", t[0].MedianMs, t[1].MedianMs, t[2].MedianMs,
-            sparse.Describe() + " vs " + dense.Describe(), diff);
+            sparse.Describe() + " vs " + dense.Describe(), diff, tiles, tilesMin);
     }
 
     private static int Run((string Name, int C, int H, int W, int M, int K, int S, int P)[] shapes, double sparsity, int threads, int repeats, int warmup, bool json)
@@ -119,6 +138,9 @@ public static class BenchSparseConvCommand
                     ["openblas_im2col_ms"] = BenchJson.Num(r.OpenBlasMs),
                     ["speedup_vs_dense"] = BenchJson.Num(r.DenseMs / r.SparseMs),
                     ["speedup_vs_openblas"] = BenchJson.Num(r.OpenBlasMs / r.SparseMs),
+                    ["sparse_tiles_ms"] = TilesJson(r.Tiles),
+                    // Fastest repeat per tile: on a loaded machine noise only adds time, so the minimum ranks tiles more steadily.
+                    ["sparse_tiles_min_ms"] = TilesJson(r.TilesMin),
                 });
             Console.WriteLine(BenchJson.Write(new JsonObject
             {
@@ -128,6 +150,8 @@ public static class BenchSparseConvCommand
                 {
                     ["geomean_speedup_vs_dense"] = BenchJson.Num(gDense),
                     ["geomean_speedup_vs_openblas"] = BenchJson.Num(gBlas),
+                    ["geomean_tile_speedup_vs_avx2"] = TileGeomeans(rows, r => r.Tiles),
+                    ["geomean_tile_speedup_vs_avx2_min"] = TileGeomeans(rows, r => r.TilesMin),
                 },
             }));
         }
@@ -137,6 +161,27 @@ public static class BenchSparseConvCommand
             Console.WriteLine($"geomean speedup vs dense {gDense:F2}x, vs OpenBLAS im2col+sgemm {gBlas:F2}x");
         }
         return 0;
+    }
+
+    private static JsonObject TilesJson(IReadOnlyList<(string Tile, double Ms)> tiles)
+    {
+        var o = new JsonObject();
+        foreach (var (tile, ms) in tiles) o[tile] = BenchJson.Num(ms);
+        return o;
+    }
+
+    /// <summary>
+    /// Per tile, the geomean over layers of (time of the shortlist's last tile / this tile's time), and of the fastest tile
+    /// per layer (what the planner would pick): on an AVX-512 machine the last tile is the AVX2 one, so this is the
+    /// AVX-512 tier's speedup over the AVX2 kernel measured in the same run.
+    /// </summary>
+    private static JsonObject TileGeomeans(IReadOnlyList<LayerResult> rows, Func<LayerResult, IReadOnlyList<(string Tile, double Ms)>> of)
+    {
+        var o = new JsonObject { ["baseline_tile"] = of(rows[0])[^1].Tile };
+        foreach (var (tile, _) in of(rows[0]))
+            o[tile] = BenchJson.Num(Measure.GeometricMean(rows.Select(r => of(r)[^1].Ms / of(r).First(x => x.Tile == tile).Ms)));
+        o["fastest_per_layer"] = BenchJson.Num(Measure.GeometricMean(rows.Select(r => of(r)[^1].Ms / of(r).Min(x => x.Ms))));
+        return o;
     }
 
     private static int Sweep((string Name, int C, int H, int W, int M, int K, int S, int P) l, int threads, int repeats, int warmup, bool json)

@@ -71,7 +71,13 @@ internal static class ConvPlanner
         if (!allowSparse || p.Groups != 1 || sparsity < MinSparsity)
             return new ConvCandidates(candidates, outLength, inLength);
 
-        candidates.Add(SparseDirect(SparseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act)));
+        // One candidate per register tile of the sparse-conv shortlist (the AVX-512 widths and, on such a machine, the
+        // AVX2 tile): the best width depends on the layer's grid (rn50's 7x7 grids are one partial pass of any tile).
+        // The tiles' plans share one copy of the weights and offsets.
+        var direct = SparseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
+        foreach (var tile in SparseConvKernels.Candidates)
+            candidates.Add(SparseDirect(tile == direct.Kernel ? "sparse-direct" : $"sparse-direct-{tile.Tier.ToString().ToLowerInvariant()}-1x{tile.Width}",
+                direct.WithKernel(tile)));
         if (IsPointwise(weightShape, p))
         {
             var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
@@ -95,8 +101,8 @@ internal static class ConvPlanner
     private static ConvCandidate Dense(string name, DenseConv2dPlan plan, string suffix) =>
         new() { Name = name, Run = DenseRun(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}" };
 
-    private static ConvCandidate SparseDirect(SparseConv2dPlan plan) =>
-        new() { Name = "sparse-direct", Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe };
+    private static ConvCandidate SparseDirect(string name, SparseConv2dPlan plan) =>
+        new() { Name = name, Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe };
 
     /// <summary>One image at a time: Y[i] (M×HW) = W (M×C) · X[i] (C×HW).</summary>
     private static Action<ReadOnlySpan<float>, Span<float>, int> SpmmRun(SpmmPlan spmm, int m, int c, int hw) => (x, y, n) =>

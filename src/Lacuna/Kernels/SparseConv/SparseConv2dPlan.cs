@@ -41,6 +41,43 @@ public sealed unsafe class SparseConv2dPlan
         Weights = csr;
     }
 
+    /// <summary>The same plan (weights, offsets and bias shared, not copied) run by another kernel.</summary>
+    private SparseConv2dPlan(SparseConv2dPlan other, SparseConvKernel kernel)
+    {
+        _m = other._m; _c = other._c; _h = other._h; _w = other._w; _oh = other._oh; _ow = other._ow; _planes = other._planes;
+        _rowOffsets = other._rowOffsets; _values = other._values; _offsets = other._offsets; _bias = other._bias;
+        _channelParts = other._channelParts;
+        Activation = other.Activation; Nnz = other.Nnz; Sparsity = other.Sparsity; Weights = other.Weights;
+        _kernel = kernel;
+    }
+
+    /// <summary>
+    /// This plan on another registry entry, sharing its arrays: the conv planner times one plan per tile of
+    /// <see cref="SparseConvKernels.Candidates"/> without a copy of the weights for each.
+    /// </summary>
+    internal SparseConv2dPlan WithKernel(SparseConvKernel kernel)
+    {
+        if (kernel is null) ThrowHelper.ArgumentNull(nameof(kernel));
+        return kernel == _kernel ? this : new SparseConv2dPlan(this, kernel);
+    }
+
+    internal SparseConvKernel Kernel => _kernel;
+
+    /// <summary>The register tile this plan runs, e.g. "Avx512 1x128".</summary>
+    public string TileName => _kernel.Name;
+
+    /// <summary>The tiles the conv planner times on each layer in this process (the default first), e.g. "Avx512 1x128".</summary>
+    public static IReadOnlyList<string> TileNames => SparseConvKernels.Candidates.Select(k => k.Name).ToArray();
+
+    /// <summary>Benchmarks: this plan (arrays shared) on the tile named <paramref name="tile"/>, any this process supports.</summary>
+    public SparseConv2dPlan WithTile(string tile)
+    {
+        var k = SparseConvKernels.Supported.FirstOrDefault(k => k.Name == tile);
+        if (k is null)
+            ThrowHelper.Argument(nameof(tile), $"No sparse conv tile '{tile}' on this machine; there are: {string.Join(", ", SparseConvKernels.Supported.Select(x => x.Name))}.");
+        return WithKernel(k);
+    }
+
     /// <summary>
     /// Builds the plan for inputs [N, C, inputH, inputW] from weight [M, C, KH, KW] (its zeros define the sparsity),
     /// bias [M] or empty. <paramref name="kernel"/> forces a registry entry (tests, benchmarks).

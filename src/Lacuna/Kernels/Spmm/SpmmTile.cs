@@ -23,6 +23,8 @@ internal struct Tile7 : ISpmmTile { public static int Vectors => 7; }
 internal struct Tile8 : ISpmmTile { public static int Vectors => 8; }
 internal struct Tile10 : ISpmmTile { public static int Vectors => 10; }
 internal struct Tile12 : ISpmmTile { public static int Vectors => 12; }
+/// <summary>Sparse conv only (SpMM stops at 12): 16 accumulators, half the 32 AVX-512 registers.</summary>
+internal struct Tile16 : ISpmmTile { public static int Vectors => 16; }
 
 /// <summary>How a kernel reads one column index: 16-bit where K ≤ 65536 (half the index stream), else 32-bit.</summary>
 internal unsafe interface ISpmmIndex

@@ -61,6 +61,105 @@ public class SparseConv2dTests
         }
     }
 
+    /// <summary>Output widths just below, at and above every vector width and register tile of every tier (16 … 256 points).</summary>
+    private static readonly int[] TileEdgeWidths = { 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 255, 256, 257 };
+
+    /// <summary>Kernel size, stride and (symmetric) pad of the tile-edge cases: 1x1, 3x3 and the 7x7 stem at strides 1 and 2.</summary>
+    public static TheoryData<int, int, int> TileEdgeShapes() => new()
+    {
+        { 1, 1, 0 }, { 1, 2, 0 }, { 3, 1, 1 }, { 3, 2, 1 }, { 7, 1, 3 }, { 7, 2, 3 }, { 3, 1, 0 },
+    };
+
+    /// <summary>
+    /// Every registered tile of every tier this process supports, on outputs whose width (with one output row, also the
+    /// flattened grid's length) sits at each tile and vector edge, and on three rows (whose grid rows are Wq apart, so
+    /// the tail lands elsewhere), at 1 and 2 threads, against the reference; the output starts NaN-poisoned.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TileEdgeShapes))]
+    public void Every_registered_tile_matches_reference_at_tile_edges(int k, int stride, int pad)
+    {
+        const int c = 3, m = 5;
+        int[] ws = { m, c, k, k };
+        var p = Conv2dParams.Square(k, stride, pad);
+        var w = TestData.Random(m * c * k * k, 31);
+        Pruner.Random(w, 0.5, 32);
+        var bias = TestData.Random(m, 33);
+        int checkedRuns = 0;
+        foreach (int ow in TileEdgeWidths)
+        foreach (int oh in new[] { 1, 3 })
+        {
+            // The input size that gives exactly oh x ow outputs.
+            int h = (oh - 1) * stride + k - 2 * pad, wd = (ow - 1) * stride + k - 2 * pad;
+            Assert.Equal(ow, p.OutputWidth(wd));
+            Assert.Equal(oh, p.OutputHeight(h));
+            var x = TestData.Random(c * h * wd, (ulong)(34 + ow + oh));
+            int outLen = m * oh * ow;
+            var expected = new float[outLen];
+            ReferenceConv2d.Compute(x, new[] { 1, c, h, wd }, w, ws, bias, expected, p, Activation.Relu);
+            foreach (var kernel in SparseConvKernels.Supported)
+            {
+                var plan = SparseConv2dPlan.Create(w, ws, bias, p, h, wd, Activation.Relu, kernel);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    KernelAssert.Close(expected, Run(plan, x, 1, outLen, threads), c * k * k, $"{kernel} k{k} s{stride} p{pad} {oh}x{ow} threads {threads}");
+                    checkedRuns++;
+                }
+            }
+        }
+        Assert.Equal(TileEdgeWidths.Length * 2 * SparseConvKernels.Supported.Count() * 2, checkedRuns);
+    }
+
+    [Fact]
+    public void Registry_lists_every_tier_and_the_planner_shortlist_starts_with_the_default()
+    {
+        foreach (var tier in new[] { IsaTier.Avx512, IsaTier.Avx2Fma, IsaTier.Vector128, IsaTier.Scalar })
+            Assert.Contains(SparseConvKernels.All, k => k.Tier == tier);
+        Assert.Equal(IsaTiers.BestOf(SparseConvKernels.All.Select(k => k.Tier)), SparseConvKernels.BestTier);
+        Assert.Same(SparseConvKernels.Candidates[0], SparseConvKernels.Best);
+        Assert.Equal(SparseConvKernels.BestTier, SparseConvKernels.Best.Tier);
+        Assert.All(SparseConvKernels.Candidates, k => Assert.True(IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best, k.Name));
+        // On an AVX-512 process (not under DOTNET_EnableAVX512=0) the AVX2 tile stays a candidate; below it, one tier only.
+        if (SparseConvKernels.BestTier == IsaTier.Avx512)
+        {
+            Assert.Contains(SparseConvKernels.Candidates, k => k.Tier == IsaTier.Avx2Fma);
+            Assert.True(SparseConvKernels.Candidates.Count(k => k.Tier == IsaTier.Avx512) >= 2);
+        }
+        else Assert.All(SparseConvKernels.Candidates, k => Assert.Equal(SparseConvKernels.BestTier, k.Tier));
+    }
+
+    [Fact]
+    public void A_plan_on_another_kernel_shares_the_weights_and_gives_the_reference()
+    {
+        var c = new Case(8, 6, 12, 70, 3, 1, 1, 1, 1, 1);
+        int[] ws = { c.M, c.C, c.K, c.K };
+        var w = TestData.Random(c.M * c.C * 9, 41);
+        Pruner.Magnitude(w, 0.8);
+        var bias = TestData.Random(c.M, 42);
+        var x = TestData.Random(c.C * c.H * c.W, 43);
+        int outLen = c.M * c.H * c.W;
+        var expected = new float[outLen];
+        ReferenceConv2d.Compute(x, new[] { 1, c.C, c.H, c.W }, w, ws, bias, expected, c.Params, Activation.Clip(-0.3f, 0.6f));
+        var plan = SparseConv2dPlan.Create(w, ws, bias, c.Params, c.H, c.W, Activation.Clip(-0.3f, 0.6f));
+        Assert.Same(SparseConvKernels.Best, plan.Kernel);
+        Assert.Same(plan, plan.WithKernel(plan.Kernel));
+        foreach (var kernel in SparseConvKernels.Supported)
+        {
+            var other = plan.WithKernel(kernel);
+            Assert.Same(kernel, other.Kernel);
+            Assert.Same(plan.Weights, other.Weights);
+            Assert.Contains(kernel.Name, other.Describe());
+            KernelAssert.Close(expected, Run(other, x, 1, outLen), c.C * 9, kernel.Name);
+        }
+        Assert.Equal("kernel", Assert.Throws<ArgumentNullException>(() => plan.WithKernel(null!)).ParamName);
+        // The public names (benchmarks): the planner's shortlist, and a one-line error naming the tiles there are.
+        Assert.Equal(SparseConvKernels.Candidates.Select(k => k.Name), SparseConv2dPlan.TileNames);
+        foreach (string tile in SparseConv2dPlan.TileNames) Assert.Equal(tile, plan.WithTile(tile).TileName);
+        var e = Assert.Throws<ArgumentException>(() => plan.WithTile("Avx512 1x7"));
+        Assert.Equal("tile", e.ParamName);
+        Assert.Contains(SparseConvKernels.Best.Name, e.Message);
+    }
+
     [Fact]
     public void All_zero_weights_give_the_bias_and_a_single_nonzero_is_exact()
     {

@@ -20,8 +20,7 @@ public static class InspectCommand
             if (CommonOptions.CheckBatch(parse.GetValue(batch)) is { } badBatch) { Console.Error.WriteLine(badBatch); return 2; }
             try
             {
-                var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!),
-                    parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
+                var session = OnnxGraphImporter.LoadSession(parse.GetValue(model)!, parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 int b = session.RuntimeInputs.Any(i => i.Shape is { Length: > 0 } s && s[0] == GraphValue.Symbolic) ? parse.GetValue(batch) : session.DefaultBatch;
                 var plan = session.PlanFor(b);
                 var layers = new JsonArray();

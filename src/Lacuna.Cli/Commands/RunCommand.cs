@@ -40,8 +40,7 @@ public static class RunCommand
                     Math.Max(1, parse.GetValue(repeat)), parse.GetValue(json));
             try
             {
-                var session = InferenceSession.Create(OnnxGraphImporter.Load(parse.GetValue(model)!),
-                    parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
+                var session = OnnxGraphImporter.LoadSession(parse.GetValue(model)!, parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch));
                 IReadOnlyDictionary<string, Tensor> outputs = session.Run(feeds);
                 var steady = ResidentMemory.ReadSteady(); // planned and run once: what the process keeps to serve the model

@@ -89,6 +89,21 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_spmm_on_a_folder_the_batch_size_file_does_not_name_runs_at_n_equal_to_batch_tokens()
+    {
+        // As the DLMC Transformer folders: dlmc/rn50_batchsizes.txt is a parent's file, naming none of these matrices.
+        File.WriteAllText(Path.Combine(_dir, "rn50_batchsizes.txt"), "other,20\n");
+        string sub = Directory.CreateDirectory(Path.Combine(_dir, "transformer", "magnitude_pruning", "0.9")).FullName;
+        File.WriteAllText(Path.Combine(sub, "ffn_conv1.smtx"), "3, 8, 4\n0 2 2 4\n1 5 0 7\n");
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "spmm", "--dlmc", sub, "--batch", "40", "--peers", "none",
+            "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(40, doc.RootElement.GetProperty("results")[0].GetProperty("n").GetInt32());
+        Assert.StartsWith("--batch", doc.RootElement.GetProperty("n_from").GetString());
+    }
+
+    [Fact]
     public void Run_profile_json_times_every_step_in_order()
     {
         string model = Path.Combine(_dir, "mini.onnx");

@@ -14,7 +14,8 @@ namespace Lacuna.Cli.Commands.Bench;
 
 /// <summary>
 /// <c>lacuna bench spmm --dlmc DIR</c>: every DLMC matrix in DIR (real pruned ResNet-50 topologies, values
-/// synthesized) as Y = W·X with N from rn50_batchsizes.txt × batch. Contenders, interleaved on the same X:
+/// synthesized) as Y = W·X with N from rn50_batchsizes.txt × batch where the folder (or a parent) has that file,
+/// else N = batch (tokens: the Transformer matrices and any other folder of the collection). Contenders, interleaved on the same X:
 /// Lacuna's SpMM, Lacuna's dense GEMM on the densified W, OpenBLAS sgemm on the densified W.
 /// speedup_vs_openblas = openblas_ms / lacuna_sparse_ms; speedup_vs_dense = lacuna_dense_ms / lacuna_sparse_ms;
 /// schedule = what the SpMM plan's tuning chose for this N and thread count (tile, K block, packed, split).
@@ -31,7 +32,7 @@ public static class BenchSpmmCommand
     public static Command Build()
     {
         var dlmc = new Option<string>("--dlmc") { Description = "Folder of .smtx/.smtx.gz files (e.g. .../dlmc/rn50/magnitude_pruning/0.9).", Required = true };
-        var batch = new Option<int>("--batch") { Description = "Images per batch: N = output pixels × batch.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch") { Description = "ResNet-50 folders: images per batch (N = output pixels × batch); folders without rn50_batchsizes.txt: N itself (tokens).", DefaultValueFactory = _ => 1 };
         var filter = new Option<string?>("--filter") { Description = "Only matrices whose name contains this text." };
         var threads = CommonOptions.Threads();
         var repeat = CommonOptions.Repeat(5);
@@ -56,19 +57,24 @@ public static class BenchSpmmCommand
             string? f = pr.GetValue(filter);
             if (f is not null) files = files.Where(p => DlmcReader.MatrixName(p).Contains(f, StringComparison.Ordinal)).ToArray();
             if (files.Length == 0) { Console.Error.WriteLine($"No .smtx or .smtx.gz files in {dir}{(f is null ? "" : $" matching '{f}'")}."); return 2; }
+            // ResNet-50 folders take N from rn50_batchsizes.txt (found here or in a parent); a folder none of whose
+            // matrices it names (the Transformer's, other models') runs at N = --batch tokens.
             string? sizesPath = DlmcReader.FindBatchSizes(dir);
-            if (sizesPath is null) { Console.Error.WriteLine($"rn50_batchsizes.txt not found in {dir} or any parent folder."); return 2; }
+            var sizes = sizesPath is null ? null : DlmcReader.ReadBatchSizes(sizesPath);
+            if (sizes is not null && !files.Any(p => sizes.ContainsKey(DlmcReader.MatrixName(p)))) sizes = null;
+            if (sizes is null)
+                Console.Error.WriteLine($"note: no batch-size entries for these matrices: N = --batch = {b} (tokens; e.g. --batch 256).");
             if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
             IReadOnlyList<SpmmPeer> chosen;
             try { chosen = SpmmPeers.Parse(pr.GetValue(peers)!); }
             catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
             using var peerRuns = new BenchSpmmPeers(chosen);
-            return Run(files, DlmcReader.ReadBatchSizes(sizesPath), b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(tiles), peerRuns);
+            return Run(files, sizes, b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(tiles), peerRuns);
         });
         return cmd;
     }
 
-    private static unsafe int Run(string[] files, Dictionary<string, int> sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16, bool tiles, BenchSpmmPeers peers)
+    private static unsafe int Run(string[] files, Dictionary<string, int>? sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16, bool tiles, BenchSpmmPeers peers)
     {
         WorkerPool.DefaultThreads = threads;
         OpenBlas.SetThreads(threads);
@@ -85,7 +91,8 @@ public static class BenchSpmmCommand
             {
                 string name = DlmcReader.MatrixName(file);
                 progress(name);
-                if (!sizes.TryGetValue(name, out int pixels))
+                int pixels = 1;
+                if (sizes is not null && !sizes.TryGetValue(name, out pixels))
                     throw new LacunaFormatException(name, "has no entry in rn50_batchsizes.txt.");
                 var w = DlmcReader.ReadSmtx(file);
                 int m = w.Rows, k = w.Cols, n = pixels * batch;
@@ -171,7 +178,7 @@ public static class BenchSpmmCommand
             }
             Console.WriteLine(BenchJson.Write(new JsonObject
             {
-                ["bench"] = "spmm", ["threads"] = threads, ["batch"] = batch, ["tier"] = IsaTiers.Best.ToString(),
+                ["bench"] = "spmm", ["threads"] = threads, ["batch"] = batch, ["n_from"] = sizes is null ? "--batch (tokens)" : "rn50_batchsizes.txt × --batch", ["tier"] = IsaTiers.Best.ToString(),
                 ["repeats"] = repeats, ["peers"] = peers.Report(), ["results"] = results, ["summary"] = summary,
             }));
         }

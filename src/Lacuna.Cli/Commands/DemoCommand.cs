@@ -23,7 +23,7 @@ public static class DemoCommand
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model") { Description = "Zoo model (resnet50, resnet18, vgg16, mobilenetv1, resnet-mini).", DefaultValueFactory = _ => "resnet50" };
+        var model = new Option<string>("--model") { Description = $"Zoo model ({string.Join(", ", ZooBuilder.Names)}).", DefaultValueFactory = _ => "resnet50" };
         var sparsity = new Option<double>("--sparsity") { Description = "Magnitude-pruning sparsity (ignored with --dlmc).", DefaultValueFactory = _ => 0.9 };
         var dlmc = new Option<string?>("--dlmc") { Description = "A DLMC ResNet-50 folder (e.g. dlmc/rn50/magnitude_pruning/0.9): use its real pruned topology." };
         var seed = new Option<ulong>("--seed") { Description = "Weight seed.", DefaultValueFactory = _ => 1UL };

@@ -8,7 +8,7 @@ public static class ZooCommand
 {
     public static Command Build()
     {
-        var zoo = new Command("zoo", "Standard CNNs (ResNet-50/18, VGG-16, MobileNetV1) built as ONNX with seeded weights.");
+        var zoo = new Command("zoo", "Standard CNNs (ResNet-50/18, VGG-16, MobileNetV1/V2, DenseNet-121, GoogLeNet) built as ONNX with seeded weights.");
         zoo.Subcommands.Add(List());
         zoo.Subcommands.Add(Export());
         return zoo;
@@ -38,10 +38,12 @@ public static class ZooCommand
         var sparsity = new Option<double>("--sparsity") { Description = "Magnitude-prune every conv/Gemm weight but the first conv to this fraction of zeros." };
         var pruneFirst = new Option<bool>("--prune-first-conv") { Description = "Prune the first conv as well." };
         var dlmc = new Option<DirectoryInfo?>("--dlmc") { Description = "DLMC folder of one method and sparsity (e.g. .../rn50/magnitude_pruning/0.9); ResNet-50 only." };
-        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pruneFirst, dlmc };
+        var imageSize = new Option<int?>("--image-size") { Description = "Input height and width (mobilenetv2, densenet121, googlenet: 32 and up; default 224)." };
+        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pruneFirst, dlmc, imageSize };
         cmd.SetAction(pr =>
         {
-            var options = new ZooOptions(pr.GetValue(seed), pr.GetValue(sparsity), pr.GetValue(pruneFirst), pr.GetValue(dlmc)?.FullName);
+            var options = new ZooOptions(pr.GetValue(seed), pr.GetValue(sparsity), pr.GetValue(pruneFirst), pr.GetValue(dlmc)?.FullName,
+                ImageSize: pr.GetValue(imageSize));
             ZooModel model;
             try
             {

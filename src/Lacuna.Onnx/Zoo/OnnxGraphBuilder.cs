@@ -31,6 +31,9 @@ public sealed class OnnxGraphBuilder
     private readonly List<ZooLayer> _layers = [];
     private long _parameters;
     private long _externalOffset;
+    private bool _haveClipBounds;
+
+    private const string ClipMin = "relu6.min", ClipMax = "relu6.max";
 
     public OnnxGraphBuilder(string graphName, ulong seed, bool withWeights = true)
     {
@@ -67,7 +70,7 @@ public sealed class OnnxGraphBuilder
         int c = s[0];
         if (c % group != 0 || outChannels % group != 0)
             throw new ArgumentException($"conv '{name}': channels {c} → {outChannels} not divisible by group {group}.");
-        int oh = (s[1] + 2 * pad - kernel) / stride + 1, ow = (s[2] + 2 * pad - kernel) / stride + 1;
+        int oh = OutSize(name, s[1], kernel, stride, pad, false), ow = OutSize(name, s[2], kernel, stride, pad, false);
         long[] dims = [outChannels, c / group, kernel, kernel];
         var layer = AddLayer(name, ZooLayerKind.Conv, dims, group, oh, ow);
         var inputs = new List<string> { x, layer.WeightName };
@@ -86,7 +89,7 @@ public sealed class OnnxGraphBuilder
     /// Inference BatchNormalization with non-trivial statistics so BN folding is exercised:
     /// gamma ∈ [0.9, 1.1], beta ∈ [-0.05, 0.05], running mean ∈ [-0.1, 0.1], running var ∈ [0.5, 1.5].
     /// </summary>
-    public string BatchNorm(string x, string name)
+    public string BatchNorm(string x, string name, float epsilon = 1e-5f)
     {
         int c = ShapeOf(x)[0];
         string gamma = AddVector(name + ".weight", c, 0.9f, 1.1f);
@@ -94,7 +97,7 @@ public sealed class OnnxGraphBuilder
         string mean = AddVector(name + ".running_mean", c, -0.1f, 0.1f, trainable: false);
         string variance = AddVector(name + ".running_var", c, 0.5f, 1.5f, trainable: false);
         _graph.Node.Add(new NodeProto("BatchNormalization", name, [x, gamma, beta, mean, variance], [name],
-            AttributeProto.Float("epsilon", 1e-5f), AttributeProto.Float("momentum", 0.9f)));
+            AttributeProto.Float("epsilon", epsilon), AttributeProto.Float("momentum", 0.9f)));
         _shapes[name] = ShapeOf(x);
         return name;
     }
@@ -108,14 +111,61 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
-    public string MaxPool(string x, string name, int kernel, int stride, int pad)
+    /// <summary>
+    /// ReLU6 as exported by PyTorch: Clip(x, 0, 6) with the bounds as scalar initializer inputs (opset 11+),
+    /// shared by every Clip of the graph.
+    /// </summary>
+    public string Relu6(string x, string name)
+    {
+        if (!_haveClipBounds)
+        {
+            _initializers.Add(TensorProto.FromFloats(ClipMin, [], [0f]));
+            _initializers.Add(TensorProto.FromFloats(ClipMax, [], [6f]));
+            _haveClipBounds = true;
+        }
+        _graph.Node.Add(new NodeProto("Clip", name, [x, ClipMin, ClipMax], [name]));
+        _shapes[name] = ShapeOf(x);
+        return name;
+    }
+
+    /// <summary>MaxPool with square kernel, stride and symmetric padding; <paramref name="ceilMode"/> as torchvision's ceil_mode.</summary>
+    public string MaxPool(string x, string name, int kernel, int stride, int pad, bool ceilMode = false) =>
+        Pool("MaxPool", x, name, kernel, stride, pad, ceilMode);
+
+    /// <summary>AveragePool with square kernel and stride, no padding (so count_include_pad does not arise).</summary>
+    public string AveragePool(string x, string name, int kernel, int stride) =>
+        Pool("AveragePool", x, name, kernel, stride, 0, false);
+
+    private string Pool(string op, string x, string name, int kernel, int stride, int pad, bool ceilMode)
     {
         var s = ShapeOf(x);
-        _graph.Node.Add(new NodeProto("MaxPool", name, [x], [name],
+        var attributes = new List<AttributeProto>
+        {
             AttributeProto.IntList("kernel_shape", kernel, kernel),
             AttributeProto.IntList("strides", stride, stride),
-            AttributeProto.IntList("pads", pad, pad, pad, pad)));
-        _shapes[name] = [s[0], (s[1] + 2 * pad - kernel) / stride + 1, (s[2] + 2 * pad - kernel) / stride + 1];
+            AttributeProto.IntList("pads", pad, pad, pad, pad),
+        };
+        if (ceilMode) attributes.Add(AttributeProto.Int("ceil_mode", 1));
+        _graph.Node.Add(new NodeProto(op, name, [x], [name], [.. attributes]));
+        _shapes[name] = [s[0], OutSize(name, s[1], kernel, stride, pad, ceilMode), OutSize(name, s[2], kernel, stride, pad, ceilMode)];
+        return name;
+    }
+
+    /// <summary>Concatenation along channels of values with equal H×W (DenseNet blocks, Inception branches).</summary>
+    public string Concat(IReadOnlyList<string> xs, string name)
+    {
+        if (xs.Count < 1) throw new ArgumentException($"concat '{name}': no inputs.");
+        var first = ShapeOf(xs[0]);
+        int channels = 0;
+        foreach (string x in xs)
+        {
+            var s = ShapeOf(x);
+            if (s.Length != 3 || s[1] != first[1] || s[2] != first[2])
+                throw new ArgumentException($"concat '{name}': '{x}' is [{string.Join(",", s)}], not [C,{first[1]},{first[2]}].");
+            channels += s[0];
+        }
+        _graph.Node.Add(new NodeProto("Concat", name, [.. xs], [name], AttributeProto.Int("axis", 1)));
+        _shapes[name] = [channels, first[1], first[2]];
         return name;
     }
 
@@ -185,6 +235,21 @@ public sealed class OnnxGraphBuilder
         proto.OpsetImport.Add(new OperatorSetIdProto("", Opset));
         long flops = 2 * _layers.Sum(l => l.MacsPerImage);
         return new ZooModel(modelName, new OnnxModel(proto), _layers.ToArray(), _parameters, flops);
+    }
+
+    /// <summary>
+    /// Output size of a conv or pool along one axis (ceil mode: a window must start inside the input or its
+    /// begin padding, as ONNX and PyTorch define it); a size below 1 is an error naming the layer, so a
+    /// too-small input resolution fails at build time.
+    /// </summary>
+    private static int OutSize(string name, int size, int kernel, int stride, int pad, bool ceilMode)
+    {
+        int room = size + 2 * pad - kernel;
+        int outSize = room < 0 ? 0 : (ceilMode ? (room + stride - 1) / stride : room / stride) + 1;
+        if (ceilMode && outSize > 0 && (outSize - 1) * stride >= size + pad) outSize--;
+        if (outSize < 1)
+            throw new ArgumentException($"layer '{name}': input {size} with kernel {kernel}, stride {stride}, pad {pad} leaves no output; the input resolution is too small.");
+        return outSize;
     }
 
     private ZooLayer AddLayer(string name, ZooLayerKind kind, long[] dims, int group, int oh, int ow)

@@ -16,7 +16,7 @@ public sealed record ResNetSpec(bool Bottleneck, int[] Blocks, int Width = 64, i
 }
 
 /// <summary>The architectures of the zoo, each a few lines over <see cref="OnnxGraphBuilder"/>.</summary>
-internal static class ZooArchitectures
+internal static partial class ZooArchitectures
 {
     public static string ResNet(OnnxGraphBuilder b, ResNetSpec spec)
     {

@@ -8,12 +8,14 @@ namespace Lacuna.Onnx.Zoo;
 /// <param name="PruneFirstConv">Also prune the first conv (usually left dense: 3 input channels, little compute saved).</param>
 /// <param name="DlmcDirectory">A DLMC folder of one method and sparsity (ResNet-50 family only) whose patterns replace the weights.</param>
 /// <param name="WithWeights">False builds a shape-only model: initializers have dims but no data.</param>
+/// <param name="ImageSize">Input height and width for models built at any resolution (<see cref="ZooBuilder.Entry.MinImageSize"/>); null: the model's own.</param>
 public sealed record ZooOptions(
     ulong Seed = 1,
     double Sparsity = 0,
     bool PruneFirstConv = false,
     string? DlmcDirectory = null,
-    bool WithWeights = true);
+    bool WithWeights = true,
+    int? ImageSize = null);
 
 /// <summary>
 /// The model zoo: standard CNNs as ONNX (opset 13) with seeded weights, input <c>input</c> [N, 3, H, W]
@@ -25,8 +27,13 @@ public sealed record ZooOptions(
 /// </summary>
 public static class ZooBuilder
 {
-    /// <summary>A zoo entry: name, one-line description and its builder.</summary>
-    public sealed record Entry(string Name, string Description, ResNetSpec? ResNet, Func<OnnxGraphBuilder, string> Build);
+    /// <summary>
+    /// A zoo entry: name, one-line description and its builder, which takes the input resolution. A model with a
+    /// <see cref="MinImageSize"/> is built at any resolution from it up (global pooling before the classifier;
+    /// tests use small ones); without, only at <see cref="ImageSize"/>.
+    /// </summary>
+    public sealed record Entry(string Name, string Description, ResNetSpec? ResNet, Func<OnnxGraphBuilder, int, string> Build,
+        int ImageSize = 224, int? MinImageSize = null);
 
     public static readonly ResNetSpec ResNet50Spec = new(Bottleneck: true, Blocks: [3, 4, 6, 3]);
     public static readonly ResNetSpec ResNet18Spec = new(Bottleneck: false, Blocks: [2, 2, 2, 2]);
@@ -38,8 +45,11 @@ public static class ZooBuilder
     [
         Res("resnet50", "ResNet-50 v1.5 (torchvision layout), 224²", ResNet50Spec),
         Res("resnet18", "ResNet-18 (torchvision layout), 224²", ResNet18Spec),
-        new("vgg16", "VGG-16 (configuration D, no BN), 224²", null, ZooArchitectures.Vgg16),
-        new("mobilenetv1", "MobileNetV1 width 1.0, 224²", null, ZooArchitectures.MobileNetV1),
+        new("vgg16", "VGG-16 (configuration D, no BN), 224²", null, (b, _) => ZooArchitectures.Vgg16(b)),
+        new("mobilenetv1", "MobileNetV1 width 1.0, 224²", null, (b, _) => ZooArchitectures.MobileNetV1(b)),
+        new("mobilenetv2", "MobileNetV2 width 1.0 (torchvision layout, ReLU6 as Clip), 224²", null, ZooArchitectures.MobileNetV2, MinImageSize: 32),
+        new("densenet121", "DenseNet-121 (torchvision layout, Concat + pre-activation BN), 224²", null, ZooArchitectures.DenseNet121, MinImageSize: 32),
+        new("googlenet", "GoogLeNet / Inception v1 (torchvision layout with BN, no aux heads), 224²", null, ZooArchitectures.GoogLeNet, MinImageSize: 32),
         Res("resnet-mini", "bottleneck ResNet, width 8, blocks [1,2,1,1], 32², 10 classes (tests)", ResNetMiniSpec),
     ];
 
@@ -65,9 +75,14 @@ public static class ZooBuilder
             throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
         if (options.DlmcDirectory is not null && entry.ResNet is not { Bottleneck: true })
             throw new ArgumentException($"DLMC matrices map onto bottleneck ResNets only, not '{entry.Name}'.", nameof(options));
+        int imageSize = options.ImageSize ?? entry.ImageSize;
+        if (imageSize != entry.ImageSize && entry.MinImageSize is null)
+            throw new ArgumentException($"'{entry.Name}' is built at {entry.ImageSize}² only (got image size {imageSize}).", nameof(options));
+        if (imageSize < entry.MinImageSize)
+            throw new ArgumentException($"'{entry.Name}' needs an image size of at least {entry.MinImageSize} (got {imageSize}).", nameof(options));
 
         var b = new OnnxGraphBuilder(entry.Name, options.Seed, options.WithWeights);
-        string last = entry.Build(b);
+        string last = entry.Build(b, imageSize);
         DlmcCoverage? coverage = null;
         if (options.Sparsity > 0)
         {
@@ -84,5 +99,5 @@ public static class ZooBuilder
     }
 
     private static Entry Res(string name, string description, ResNetSpec spec) =>
-        new(name, description, spec, b => ZooArchitectures.ResNet(b, spec));
+        new(name, description, spec, (b, _) => ZooArchitectures.ResNet(b, spec), spec.ImageSize);
 }

@@ -147,6 +147,26 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Zoo_lists_the_new_models_and_exports_them_at_a_chosen_size()
+    {
+        var list = Invoke(ZooCommand.Build(), "zoo", "list");
+        Assert.True(list.Code == 0, list.Err);
+        Assert.Contains("7,978,856", list.Out.Split('\n').Single(l => l.StartsWith("densenet121 ")));
+        Assert.Contains("3,504,872", list.Out.Split('\n').Single(l => l.StartsWith("mobilenetv2 ")));
+        Assert.Contains("6,624,904", list.Out.Split('\n').Single(l => l.StartsWith("googlenet ")));
+
+        string model = Path.Combine(_dir, "v2.onnx");
+        var export = Invoke(ZooCommand.Build(), "zoo", "export", "mobilenetv2", "-o", model, "--sparsity", "0.5", "--image-size", "32");
+        Assert.True(export.Code == 0, export.Err);
+        var input = Assert.Single(Lacuna.Onnx.OnnxModel.Load(model).Graph.Input);
+        Assert.Equal("[N, 3, 32, 32]", input.Type!.TensorType!.Shape!.ToString());
+
+        var tooSmall = Invoke(ZooCommand.Build(), "zoo", "export", "densenet121", "-o", model, "--image-size", "16");
+        Assert.Equal(2, tooSmall.Code);
+        Assert.Contains("at least 32", tooSmall.Err);
+    }
+
+    [Fact]
     public void Bench_sweep_writes_json_and_svg_with_a_crossover_field()
     {
         string path = Path.Combine(_dir, "sweep.json");

@@ -14,8 +14,6 @@ public static class ConstantFolder
 {
     public const long BatchMarker = long.MinValue + 1;
 
-    private static readonly HashSet<string> LoadTimeOps = ["Constant", "ConstantOfShape", "Shape"];
-
     /// <summary>Folds in place; returns the number of nodes folded away.</summary>
     public static int Fold(ModelGraph g)
     {
@@ -34,7 +32,7 @@ public static class ConstantFolder
                 OpAttributes.ResolveAutoPad(n, ShapeOf(0, n.Inputs[0]), n.OpType == "Conv" ? ShapeOf(0, n.Inputs[1]) : null);
 
             bool allConst = n.Inputs.All(i => i.Length == 0 || g.Initializers.ContainsKey(i));
-            if (LoadTimeOps.Contains(n.OpType) || (allConst && n.Inputs.Any(i => i.Length > 0)))
+            if (IsLoadTime(n) || (allConst && n.Inputs.Any(i => i.Length > 0)))
             {
                 var values = Evaluate(n, Const, name => probes.Select((_, p) => ShapeOf(p, name)).ToArray());
                 for (int o = 0; o < values.Length; o++) g.AddInitializer(values[o].Rename(n.Outputs[o]));
@@ -51,6 +49,9 @@ public static class ConstantFolder
         }
         return folded;
     }
+
+    /// <summary>Operators registered as <see cref="OpTraits.LoadTime"/> (Constant, ConstantOfShape, Shape).</summary>
+    private static bool IsLoadTime(GraphNode n) => OpRegistry.Named(n.OpType).Any(d => d.Traits.HasFlag(OpTraits.LoadTime));
 
     /// <summary>Graph input shapes with the symbolic batch replaced by <paramref name="batch"/>.</summary>
     public static Dictionary<string, int[]> InputShapes(ModelGraph g, int batch)

@@ -22,15 +22,21 @@ public static class GraphPasses
         if (options.FuseActivations) FuseActivations(g);
     }
 
-    /// <summary>Identity and inference-mode Dropout forward their input: readers are rewired to it.</summary>
+    /// <summary>
+    /// Identity and inference-mode Dropout forward their input: readers are rewired to it. A Dropout mask nobody reads
+    /// (what PyTorch exports for AlexNet, VGG, SqueezeNet) goes with the node; a read one keeps it.
+    /// </summary>
     public static int RemoveIdentities(ModelGraph g)
     {
         int removed = 0;
         var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        var read = g.Nodes.SelectMany(n => n.Inputs).ToHashSet();
         foreach (var n in g.Nodes.ToList())
         {
             if (n.OpType is not ("Identity" or "Dropout")) continue;
-            if (n.Outputs.Skip(1).Any(o => o.Length > 0) || outputs.Contains(n.Outputs[0])) continue; // keep graph output names
+            if (n.OpType == "Dropout" && n.Inputs.Count > 2 && n.Inputs[2].Length > 0) continue; // training_mode: the kernel checks it
+            if (n.Outputs.Skip(1).Any(o => o.Length > 0 && (read.Contains(o) || outputs.Contains(o)))) continue;
+            if (outputs.Contains(n.Outputs[0])) continue; // keep graph output names
             Rewire(g, n.Outputs[0], n.Inputs[0]);
             g.Nodes.Remove(n);
             removed++;

@@ -13,6 +13,12 @@ public static class UnaryKernels
 {
     public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
 
+    /// <summary>TensorPrimitives.Sigmoid, which rejects empty spans (a zero-size tensor is valid ONNX).</summary>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (!x.IsEmpty) TensorPrimitives.Sigmoid(x, y);
+    }
+
     public static void LeakyRelu(ReadOnlySpan<float> x, Span<float> y, float alpha) => VectorMap.Unary(x, y, new LeakyReluOp(alpha));
 
     /// <summary>y = min(max(x, min), max) by the reference's comparisons (NaN stays NaN; min &gt; max gives max).</summary>

@@ -22,7 +22,7 @@ internal static class ActivationOps
     public static IReadOnlyList<UnaryRow> UnaryRows { get; } =
     [
         Fixed("Relu", All, ReferenceMath.Relu, UnaryKernels.Relu, "TensorPrimitives.Max"),
-        Fixed("Sigmoid", All, ReferenceMath.Sigmoid, TensorPrimitives.Sigmoid, "TensorPrimitives"),
+        Fixed("Sigmoid", All, ReferenceMath.Sigmoid, UnaryKernels.Sigmoid, "TensorPrimitives"),
         Fixed("Tanh", All, Math.Tanh, TensorPrimitives.Tanh, "TensorPrimitives"),
         Fixed("Exp", All, Math.Exp, TensorPrimitives.Exp, "TensorPrimitives"),
         Fixed("Log", All, Math.Log, TensorPrimitives.Log, "TensorPrimitives"),

@@ -19,7 +19,27 @@ public static class GraphPasses
     {
         if (options.RemoveIdentities) RemoveIdentities(g);
         if (options.FoldBatchNorm) FoldBatchNorm(g);
-        if (options.FuseActivations) FuseActivations(g);
+        if (options.FuseActivations)
+        {
+            SumOfTwoToAdd(g);
+            FuseActivations(g);
+        }
+    }
+
+    /// <summary>
+    /// A Sum of two inputs is an Add (the same broadcasting in every opset): Caffe2 exports ResNet's residual as Sum,
+    /// and as Add it gets the one-pass, threaded AddActivation kernel with the following Relu fused.
+    /// </summary>
+    public static int SumOfTwoToAdd(ModelGraph g)
+    {
+        int changed = 0;
+        foreach (var n in g.Nodes)
+        {
+            if (n.OpType != "Sum" || n.Inputs.Count != 2 || n.Inputs.Any(i => i.Length == 0)) continue;
+            n.OpType = "Add";
+            changed++;
+        }
+        return changed;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Lacuna.Tensors;
+using Lacuna.Threading;
 
 namespace Lacuna.Kernels.Elementwise;
 
@@ -62,21 +63,63 @@ public sealed class BroadcastPlan
     /// <summary>Length of each inner run.</summary>
     public int RunLength => _run;
 
-    /// <summary>y = op(a, b) broadcast; y may be a when a has the output shape (in place).</summary>
-    public void Run(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, BinarySpanOp op)
+    /// <summary>
+    /// y = op(a, b) broadcast; y may be a when a has the output shape (in place). From 64 K elements the runs (or one
+    /// long run's 32 KB chunks) are split across the pool's threads: the operation is bandwidth-bound.
+    /// </summary>
+    public unsafe void Run(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, BinarySpanOp op, int threads = 0)
     {
         if (a.Length < ALength || b.Length < BLength || y.Length < Count)
             ThrowHelper.Argument(nameof(y), $"{op.Name}: spans of {a.Length}, {b.Length}, {y.Length} elements are shorter than the plan's {ALength}, {BLength}, {Count}.");
         if (Count == 0) return;
         int runs = Count / _run;
+        int parts = Count < ElementwiseParallel.ParallelFrom ? 1 : WorkerPool.Resolve(threads);
+        if (parts <= 1)
+        {
+            RunRange(a, b, y, op, 0, runs, 0, _run);
+            return;
+        }
+        // One long run: split its elements; many runs: split the runs (whole runs of at least a chunk per part).
+        bool splitRun = runs < parts;
+        int total = splitRun ? _run : runs;
+        int grain = splitRun ? ElementwiseParallel.Chunk : Math.Max(1, ElementwiseParallel.Chunk / _run);
+        parts = Math.Min(parts, (total + grain - 1) / grain);
+        int alen = ALength, blen = BLength, count = Count, run = _run;
+        fixed (float* pa = a, pb = b, py = y)
+        {
+            float* xa = pa, xb = pb, xy = py;
+            WorkerPool.Shared.Run(parts, part =>
+            {
+                var (s, e) = WorkerPool.Range(total, parts, part, grain);
+                var sa = new ReadOnlySpan<float>(xa, alen);
+                var sb = new ReadOnlySpan<float>(xb, blen);
+                var sy = new Span<float>(xy, count);
+                if (splitRun) RunRange(sa, sb, sy, op, 0, runs, s, e);
+                else RunRange(sa, sb, sy, op, s, e, 0, run);
+            });
+        }
+    }
+
+    /// <summary>Runs [r0, r1), and of each run the elements [s, e).</summary>
+    private void RunRange(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, BinarySpanOp op, int r0, int r1, int s, int e)
+    {
+        if (r0 >= r1 || s >= e) return;
         Span<int> index = stackalloc int[_outer.Length];
         int offA = 0, offB = 0;
-        for (int r = 0; r < runs; r++)
+        for (int ax = _outer.Length - 1, rest = r0; ax >= 0; ax--)
         {
-            var yr = y.Slice(r * _run, _run);
-            if (_aRuns && _bRuns) op.Both(a.Slice(offA, _run), b.Slice(offB, _run), yr);
-            else if (_aRuns) op.RightScalar(a.Slice(offA, _run), b[offB], yr);
-            else if (_bRuns) op.LeftScalar(a[offA], b.Slice(offB, _run), yr);
+            index[ax] = rest % _outer[ax];
+            rest /= _outer[ax];
+            offA += index[ax] * _outerA[ax];
+            offB += index[ax] * _outerB[ax];
+        }
+        int len = e - s;
+        for (int r = r0; r < r1; r++)
+        {
+            var yr = y.Slice(r * _run + s, len);
+            if (_aRuns && _bRuns) op.Both(a.Slice(offA + s, len), b.Slice(offB + s, len), yr);
+            else if (_aRuns) op.RightScalar(a.Slice(offA + s, len), b[offB], yr);
+            else if (_bRuns) op.LeftScalar(a[offA], b.Slice(offB + s, len), yr);
             else
             {
                 // Both operands repeat along the run: one value, filled.

@@ -107,3 +107,43 @@ public class UnaryKernelTests
             }
     }
 }
+
+/// <summary>Large tensors split across threads compute what one thread does, for unary and broadcast binary work.</summary>
+public class ElementwiseParallelTests
+{
+    [Theory]
+    [InlineData(1 << 16)]
+    [InlineData(200_003)]
+    public void Threaded_unary_equals_one_thread(int n)
+    {
+        var x = ElementwiseCheck.Data(n, 7, specials: true, -6f, 6f);
+        var one = TestData.Poisoned(n);
+        var two = TestData.Poisoned(n);
+        ElementwiseParallel.Unary(UnaryKernels.Erf, x, one, threads: 1);
+        ElementwiseParallel.Unary(UnaryKernels.Erf, x, two, threads: 2);
+        KernelAssert.Exact(one, two, $"Erf n={n}");
+        var expected = new float[n];
+        ReferenceElementwise.Unary(x, expected, ReferenceMath.Erf, "Erf");
+        ElementwiseCheck.Close(expected, two, "Erf threaded");
+    }
+
+    [Theory]
+    [InlineData(new[] { 1, 64, 56, 56 }, new[] { 1, 64, 56, 56 })] // one long run, split by elements
+    [InlineData(new[] { 2, 64, 33, 35 }, new[] { 1, 64, 1, 1 })]   // per-channel runs, split by runs
+    [InlineData(new[] { 70001 }, new int[0])]                       // scalar
+    [InlineData(new[] { 3, 1, 40000 }, new[] { 1, 2, 1 })]          // both repeat: 6 runs of 40000
+    public void Threaded_broadcast_equals_one_thread(int[] aShape, int[] bShape)
+    {
+        var plan = new BroadcastPlan(aShape, bShape);
+        var a = ElementwiseCheck.Data(plan.ALength, 8, specials: false);
+        var b = ElementwiseCheck.Data(plan.BLength, 9, specials: false);
+        var one = TestData.Poisoned(plan.Count);
+        var two = TestData.Poisoned(plan.Count);
+        plan.Run(a, b, one, BinaryKernels.Sub, threads: 1);
+        plan.Run(a, b, two, BinaryKernels.Sub, threads: 2);
+        KernelAssert.Exact(one, two, "Sub threaded");
+        var expected = new float[plan.Count];
+        ReferenceElementwise.Binary(a, aShape, b, bShape, expected, (p, q) => p - q, "Sub");
+        ElementwiseCheck.Close(expected, two, "Sub threaded vs reference");
+    }
+}

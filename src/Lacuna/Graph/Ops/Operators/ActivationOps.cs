@@ -63,12 +63,12 @@ internal static class ActivationOps
         .. UnaryRows.Select(r => new OpDef(r.Name, r.Opsets, OpTraits.Elementwise, c => [c.X], (c, o) =>
         {
             var fast = r.Bind(c.Node).Fast;
-            return c.Lambda(o, (k, f) => fast(k.Input(f, 0), k.Output(f)), r.Kernel);
+            return c.Lambda(o, (k, f) => ElementwiseParallel.Unary(fast, k.Input(f, 0), k.Output(f)), r.Kernel);
         }) { Attributes = r.Attributes, Kernels = r.Kernel, ConformanceCases = r.Cases }),
         new("Clip", new(1, 10), OpTraits.Elementwise, c => [c.X], (c, o) =>
         {
             float min = c.Node.Float("min", float.NegativeInfinity), max = c.Node.Float("max", float.PositiveInfinity);
-            return c.Lambda(o, (k, f) => UnaryKernels.Clip(k.Input(f, 0), k.Output(f), min, max), "Vector<float>");
+            return c.Lambda(o, (k, f) => ElementwiseParallel.Unary((x, y) => UnaryKernels.Clip(x, y, min, max), k.Input(f, 0), k.Output(f)), "Vector<float>");
         }) { Attributes = ["min", "max", .. Legacy], Kernels = "Vector<float>", ConformanceCases = ["test_clip"] },
         // Since opset 11 the bounds are optional inputs, possibly computed at run time: read on every call.
         new("Clip", new(11, 21), OpTraits.Elementwise, c => [c.X], (c, o) =>

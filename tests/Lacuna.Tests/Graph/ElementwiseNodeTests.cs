@@ -52,8 +52,11 @@ public class ElementwiseNodeTests
     public void Dropout_is_the_identity_with_an_all_true_mask(int opset)
     {
         var x = ElementwiseCheck.Data(24, 4, specials: true);
-        var node = new GraphNode("d", "Dropout", ["x"], ["y", "mask"], [GraphAttribute.Of("ratio", 0.5f)], opset);
-        var outs = ElementwiseCheck.RunNode(node, [x], [[2, 3, 4]]);
+        // The ratio is an attribute before opset 12, an input since; neither changes inference.
+        var node = opset < 12
+            ? new GraphNode("d", "Dropout", ["x"], ["y", "mask"], [GraphAttribute.Of("ratio", 0.5f)], opset)
+            : new GraphNode("d", "Dropout", ["x", "ratio"], ["y", "mask"], opset: opset);
+        var outs = opset < 12 ? ElementwiseCheck.RunNode(node, [x], [[2, 3, 4]]) : ElementwiseCheck.RunNode(node, [x, [0.5f]], [[2, 3, 4], []]);
         ElementwiseCheck.Close(x, outs[0], "Dropout Y");
         Assert.All(outs[1], m => Assert.Equal(1f, m));
     }

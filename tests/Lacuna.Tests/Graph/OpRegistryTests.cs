@@ -83,4 +83,15 @@ public class OpRegistryTests
         var d = OpRegistry.Resolve(new GraphNode("n", op, ["x"], ["y"], opset: opset));
         Assert.Equal(from, d.Opsets.From);
     }
+
+    [Fact]
+    public void AttributeOfAnotherRangeIsNamed()
+    {
+        var n = new GraphNode("a", "Add", ["x", "y"], ["z"], [GraphAttribute.Of("broadcast", 1L)], opset: 13);
+        var e = Assert.Throws<UnsupportedOperatorException>(() => OpRegistry.Resolve(n));
+        Assert.Contains("attribute 'broadcast'", e.Message);
+        Assert.Contains("Add [7-21]", e.Message);
+        n.Opset = 6;
+        Assert.Equal(1, OpRegistry.Resolve(n).Opsets.From);
+    }
 }

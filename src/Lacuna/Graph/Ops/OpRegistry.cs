@@ -32,7 +32,13 @@ public static class OpRegistry
         var defs = Named(n.OpType);
         if (defs.Count == 0) throw UnsupportedOperatorException.For(n, "operator is not supported.");
         foreach (var d in defs)
-            if (d.Opsets.Contains(n.Opset)) return d;
+        {
+            if (!d.Opsets.Contains(n.Opset)) continue;
+            // The importer accepts any attribute of any of the operator's ranges; this range must read it.
+            if (n.Attributes.FirstOrDefault(a => !d.Attributes.Contains(a.Name)) is { } extra)
+                throw UnsupportedOperatorException.For(n, $"attribute '{extra.Name}' is not supported at opset {n.Opset} ({d} reads {(d.Attributes.Count == 0 ? "none" : string.Join(", ", d.Attributes))}).");
+            return d;
+        }
         throw UnsupportedOperatorException.For(n,
             $"opset {n.Opset} is not supported; Lacuna implements {n.OpType} at opsets {string.Join(", ", defs.Select(d => $"[{d.Opsets}]"))}.");
     }

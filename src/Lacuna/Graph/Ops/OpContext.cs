@@ -31,3 +31,21 @@ internal sealed class OpContext(GraphNode node, int[][] inShapes, Func<int, Grap
     /// <summary>A kernel that copies input 0 to output 0 (views that still need their own buffer).</summary>
     public LambdaKernel Copy(int[][] outShapes) => Lambda(outShapes, (k, f) => k.Input(f, 0).CopyTo(k.Output(f)), "copy");
 }
+
+/// <summary>
+/// What a definition's <see cref="OpDef.Fold"/> sees: the node, its constant inputs, and each input's shape at the
+/// folder's probe batch sizes (a dimension that differs between probes is the run-time batch).
+/// </summary>
+internal sealed class FoldContext(GraphNode node, Func<int, GraphTensor?> constant, Func<string, int[][]> probeShapes)
+{
+    public GraphNode Node { get; } = node;
+
+    public GraphTensor? Constant(int i) => constant(i);
+
+    /// <summary>Input <paramref name="i"/>, which folding needs as a constant.</summary>
+    public GraphTensor Need(int i) => constant(i) ?? throw UnsupportedOperatorException.For(Node,
+        $"input {i} ('{Node.Inputs[i]}') must be a constant (data-dependent {Node.OpType} is not supported).");
+
+    /// <summary>The shapes of value <paramref name="name"/> at each probe batch size.</summary>
+    public int[][] ProbeShapes(string name) => probeShapes(name);
+}

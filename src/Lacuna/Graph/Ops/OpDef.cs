@@ -56,6 +56,12 @@ public sealed class OpDef
     /// <summary>ONNX backend node-test folder names this operator owns: a case matches "p" or "p_*"; "!p" excludes.</summary>
     public IReadOnlyList<string> ConformanceCases { get; init; } = [];
 
+    /// <summary>
+    /// Evaluation on constant inputs at load (<see cref="ConstantFolder"/>) where it differs from running the kernel:
+    /// load-time operators and the int64 shape arithmetic exporters emit. Null: the folder runs <see cref="Compile"/>.
+    /// </summary>
+    internal Func<FoldContext, GraphTensor[]>? Fold { get; init; }
+
     internal Func<OpContext, int[][]> InferShapes { get; }
     internal Func<OpContext, int[][], NodeKernel> Compile { get; }
 

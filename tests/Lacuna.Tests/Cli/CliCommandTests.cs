@@ -240,4 +240,22 @@ public sealed class CliCommandTests : IDisposable
         foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
         foreach (var d in Directory.GetDirectories(from)) CopyDirectory(d, Path.Combine(to, Path.GetFileName(d)));
     }
+
+    [Fact]
+    public void Bench_elementwise_json_has_the_documented_fields()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "elementwise", "--hw", "3", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("elementwise", doc.RootElement.GetProperty("bench").GetString());
+        var results = doc.RootElement.GetProperty("results");
+        Assert.True(results.GetArrayLength() >= 8);
+        foreach (var r in results.EnumerateArray())
+        {
+            foreach (var key in new[] { "case", "elements", "fast_ms", "reference_ms", "speedup_vs_reference", "fast_gbps", "max_rel_diff" })
+                Assert.True(r.TryGetProperty(key, out _), $"missing {key}");
+            Assert.InRange(r.GetProperty("max_rel_diff").GetDouble(), 0, 1e-5);
+            Assert.True(r.GetProperty("fast_ms").GetDouble() > 0);
+        }
+    }
 }

@@ -9,6 +9,7 @@ root.Subcommands.Add(DemoCommand.Build());
 root.Subcommands.Add(ConformanceCommand.Build());
 root.Subcommands.Add(RunCommand.Build());
 root.Subcommands.Add(InspectCommand.Build());
+root.Subcommands.Add(OpsCommand.Build());
 root.Subcommands.Add(ZooCommand.Build());
 root.Subcommands.Add(TrainCommand.Build());
 var parsed = root.Parse(args);

@@ -28,6 +28,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchTrainConvCommand.Build());
         bench.Subcommands.Add(BenchModelCommand.Build());
         bench.Subcommands.Add(BenchOpenBlasCoresCommand.Build());
+        bench.Subcommands.Add(BenchElementwiseCommand.Build());
         bench.Options.Add(OpenBlasCore);
         return bench;
     }

@@ -1,10 +1,18 @@
 using Lacuna.Graph;
+using Lacuna.Graph.Ops;
 using Lacuna.Tensors;
 
 namespace Lacuna.Onnx.Import;
 
 /// <summary>The outcome of running ONNX backend test cases.</summary>
-public sealed record ConformanceResult(int Passed, int Failed, int Unsupported, IReadOnlyList<string> Failures, IReadOnlyList<string> UnsupportedCases);
+public sealed record ConformanceResult(int Passed, int Failed, int Unsupported, IReadOnlyList<string> Failures, IReadOnlyList<string> UnsupportedCases)
+{
+    /// <summary>Every case run, in name order, with its outcome and message ("" when passed).</summary>
+    public IReadOnlyList<(string Case, ConformanceRunner.Outcome Outcome, string Message)> Cases { get; init; } = [];
+}
+
+/// <summary>One operator's share of a conformance run: the cases it owns (<see cref="OpDef.OwnsCase"/>) by outcome.</summary>
+public sealed record OperatorConformance(string Operator, int Passed, int Failed, int Unsupported);
 
 /// <summary>
 /// Runs ONNX backend test cases (<c>&lt;case&gt;/model.onnx</c> + <c>test_data_set_*/input_k.pb, output_k.pb</c>)
@@ -21,11 +29,13 @@ public static class ConformanceRunner
         int passed = 0, failed = 0, unsupported = 0;
         var failures = new List<string>();
         var skipped = new List<string>();
+        var cases = new List<(string, Outcome, string)>();
         foreach (var dir in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
         {
             if (!File.Exists(Path.Combine(dir, "model.onnx"))) continue;
             string name = Path.GetFileName(dir);
             var (outcome, message) = RunCase(dir);
+            cases.Add((name, outcome, message));
             switch (outcome)
             {
                 case Outcome.Passed: passed++; break;
@@ -33,7 +43,23 @@ public static class ConformanceRunner
                 default: failed++; failures.Add($"{name}: {message}"); break;
             }
         }
-        return new ConformanceResult(passed, failed, unsupported, failures, skipped);
+        return new ConformanceResult(passed, failed, unsupported, failures, skipped) { Cases = cases };
+    }
+
+    /// <summary>
+    /// Outcomes per registered operator (every one listed, in registry order, even with no cases), then "(other)" for
+    /// cases no registered operator owns (operators the engine does not implement).
+    /// </summary>
+    public static IReadOnlyList<OperatorConformance> ByOperator(ConformanceResult r)
+    {
+        var names = OpRegistry.All.Select(d => d.Name).Distinct().ToList();
+        var counts = names.Append("(other)").ToDictionary(n => n, _ => new int[3]);
+        foreach (var (name, outcome, _) in r.Cases)
+        {
+            var owners = OpRegistry.All.Where(d => d.OwnsCase(name)).Select(d => d.Name).Distinct().DefaultIfEmpty("(other)");
+            foreach (var o in owners) counts[o][(int)outcome]++;
+        }
+        return counts.Select(kv => new OperatorConformance(kv.Key, kv.Value[(int)Outcome.Passed], kv.Value[(int)Outcome.Failed], kv.Value[(int)Outcome.Unsupported])).ToList();
     }
 
     public enum Outcome { Passed, Failed, Unsupported }

@@ -1,4 +1,5 @@
 using Lacuna.Graph;
+using Lacuna.Graph.Ops;
 
 namespace Lacuna.Onnx.Import;
 
@@ -9,35 +10,6 @@ namespace Lacuna.Onnx.Import;
 /// </summary>
 public static class OnnxGraphImporter
 {
-    /// <summary>Attributes each supported operator understands; anything else is rejected at load.</summary>
-    private static readonly Dictionary<string, string[]> KnownAttributes = new()
-    {
-        ["Conv"] = ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
-        ["Gemm"] = ["alpha", "beta", "transA", "transB", "broadcast"],
-        ["MatMul"] = [],
-        ["Relu"] = ["consumed_inputs"],
-        ["Clip"] = ["min", "max", "consumed_inputs"],
-        ["BatchNormalization"] = ["epsilon", "momentum", "spatial", "is_test", "training_mode", "consumed_inputs"],
-        ["MaxPool"] = ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"],
-        ["AveragePool"] = ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"],
-        ["GlobalAveragePool"] = [],
-        ["Add"] = [], ["Mul"] = [], ["Sum"] = [],
-        ["Concat"] = ["axis"],
-        ["Flatten"] = ["axis"],
-        ["Reshape"] = ["allowzero", "shape"],
-        ["Softmax"] = ["axis"],
-        ["Identity"] = [],
-        ["Dropout"] = ["ratio", "seed", "is_test"],
-        ["Constant"] = ["value", "value_float", "value_floats", "value_int", "value_ints"],
-        ["ConstantOfShape"] = ["value"],
-        ["Shape"] = ["start", "end"],
-        ["Gather"] = ["axis"],
-        ["Unsqueeze"] = ["axes"],
-        ["Pad"] = ["mode", "pads", "value"],
-        ["Transpose"] = ["perm"],
-        ["LRN"] = ["alpha", "beta", "bias", "size"],
-    };
-
     public static ModelGraph ToGraph(OnnxModel model)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
@@ -55,7 +27,8 @@ public static class OnnxGraphImporter
             index++;
             if (n.Domain is not ("" or "ai.onnx"))
                 throw new UnsupportedOperatorException(name, n.OpType, opset, $"domain '{n.Domain}' is not supported.");
-            if (!KnownAttributes.TryGetValue(n.OpType, out var known))
+            var known = OpRegistry.AttributesOf(n.OpType);
+            if (known is null)
                 throw new UnsupportedOperatorException(name, n.OpType, opset, "operator is not supported.");
             var attributes = new List<GraphAttribute>();
             foreach (var a in n.Attribute)

@@ -19,18 +19,44 @@ public static class GraphPasses
     {
         if (options.RemoveIdentities) RemoveIdentities(g);
         if (options.FoldBatchNorm) FoldBatchNorm(g);
-        if (options.FuseActivations) FuseActivations(g);
+        if (options.FuseActivations)
+        {
+            SumOfTwoToAdd(g);
+            FuseActivations(g);
+        }
     }
 
-    /// <summary>Identity and inference-mode Dropout forward their input: readers are rewired to it.</summary>
+    /// <summary>
+    /// A Sum of two inputs is an Add (the same broadcasting in every opset): Caffe2 exports ResNet's residual as Sum,
+    /// and as Add it gets the one-pass, threaded AddActivation kernel with the following Relu fused.
+    /// </summary>
+    public static int SumOfTwoToAdd(ModelGraph g)
+    {
+        int changed = 0;
+        foreach (var n in g.Nodes)
+        {
+            if (n.OpType != "Sum" || n.Inputs.Count != 2 || n.Inputs.Any(i => i.Length == 0)) continue;
+            n.OpType = "Add";
+            changed++;
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// Identity and inference-mode Dropout forward their input: readers are rewired to it. A Dropout mask nobody reads
+    /// (what PyTorch exports for AlexNet, VGG, SqueezeNet) goes with the node; a read one keeps it.
+    /// </summary>
     public static int RemoveIdentities(ModelGraph g)
     {
         int removed = 0;
         var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        var read = g.Nodes.SelectMany(n => n.Inputs).ToHashSet();
         foreach (var n in g.Nodes.ToList())
         {
             if (n.OpType is not ("Identity" or "Dropout")) continue;
-            if (n.Outputs.Skip(1).Any(o => o.Length > 0) || outputs.Contains(n.Outputs[0])) continue; // keep graph output names
+            if (n.OpType == "Dropout" && n.Inputs.Count > 2 && n.Inputs[2].Length > 0) continue; // training_mode: the kernel checks it
+            if (n.Outputs.Skip(1).Any(o => o.Length > 0 && (read.Contains(o) || outputs.Contains(o)))) continue;
+            if (outputs.Contains(n.Outputs[0])) continue; // keep graph output names
             Rewire(g, n.Outputs[0], n.Inputs[0]);
             g.Nodes.Remove(n);
             removed++;

@@ -287,4 +287,60 @@ public sealed class CliCommandTests : IDisposable
         Assert.True(Lacuna.Cli.Commands.CliErrors.IsUserError(new Lacuna.LacunaFormatException("x", "y")));
         Assert.False(Lacuna.Cli.Commands.CliErrors.IsUserError(new NullReferenceException()));
     }
+
+    [Fact]
+    public void Ops_lists_every_registered_definition_with_its_cases()
+    {
+        var (code, output, err) = Invoke(OpsCommand.Build(), "ops", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var ops = doc.RootElement.GetProperty("ops");
+        Assert.Equal(Lacuna.Graph.Ops.OpRegistry.All.Count, ops.GetArrayLength());
+        var softmax = ops.EnumerateArray().Where(o => o.GetProperty("op").GetString() == "Softmax").ToList();
+        Assert.Equal([1, 13], softmax.Select(o => o.GetProperty("from").GetInt32()));
+        Assert.All(ops.EnumerateArray(), o => Assert.True(o.GetProperty("cases").GetInt32() > 0, o.GetProperty("op").GetString()));
+    }
+
+    [Fact]
+    public void Conformance_by_op_counts_each_operator()
+    {
+        const string node = "/usr/share/libonnx-testdata/data/node";
+        foreach (var name in new[] { "test_relu", "test_sigmoid", "test_add_uint8", "test_acos" })
+            CopyDirectory(Path.Combine(node, name), Path.Combine(_dir, name));
+        var (code, output, err) = Invoke(ConformanceCommand.Build(), "conformance", _dir, "--by-op", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(2, doc.RootElement.GetProperty("passed").GetInt32());
+        var byOp = doc.RootElement.GetProperty("by_op").EnumerateArray().ToDictionary(o => o.GetProperty("op").GetString()!);
+        Assert.Equal(1, byOp["Relu"].GetProperty("passed").GetInt32());
+        Assert.Equal(1, byOp["Sigmoid"].GetProperty("passed").GetInt32());
+        Assert.Equal(1, byOp["Add"].GetProperty("unsupported").GetInt32());
+        Assert.Equal(1, byOp["(other)"].GetProperty("unsupported").GetInt32());
+        Assert.Equal(0, byOp["Conv"].GetProperty("passed").GetInt32());
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        foreach (var d in Directory.GetDirectories(from)) CopyDirectory(d, Path.Combine(to, Path.GetFileName(d)));
+    }
+
+    [Fact]
+    public void Bench_elementwise_json_has_the_documented_fields()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "elementwise", "--hw", "3", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("elementwise", doc.RootElement.GetProperty("bench").GetString());
+        var results = doc.RootElement.GetProperty("results");
+        Assert.True(results.GetArrayLength() >= 8);
+        foreach (var r in results.EnumerateArray())
+        {
+            foreach (var key in new[] { "case", "elements", "fast_ms", "reference_ms", "speedup_vs_reference", "fast_gbps", "max_rel_diff" })
+                Assert.True(r.TryGetProperty(key, out _), $"missing {key}");
+            Assert.InRange(r.GetProperty("max_rel_diff").GetDouble(), 0, 1e-5);
+            Assert.True(r.GetProperty("fast_ms").GetDouble() > 0);
+        }
+    }
 }

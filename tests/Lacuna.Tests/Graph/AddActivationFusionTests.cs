@@ -58,3 +58,35 @@ public class AddActivationFusionTests
         Assert.Equal(2, exported.Nodes.Count);
     }
 }
+
+/// <summary>Caffe2's residual Sum of two becomes an Add and takes the following Relu, computing what the unfused nodes do.</summary>
+public class SumToAddTests
+{
+    [Theory]
+    [InlineData(new[] { 1, 64, 28, 28 }, new[] { 1, 64, 28, 28 })]
+    [InlineData(new[] { 2, 8, 5, 5 }, new[] { 1, 8, 1, 1 })]
+    public void Sum_of_two_then_relu_fuses_and_matches_the_separate_nodes(int[] a, int[] b)
+    {
+        var g = new GraphProto { Name = "sum_relu" };
+        g.Input.Add(ValueInfoProto.Tensor("a", TensorDataType.Float, a.Select(d => (object)d).ToArray()));
+        g.Input.Add(ValueInfoProto.Tensor("b", TensorDataType.Float, b.Select(d => (object)d).ToArray()));
+        g.Output.Add(ValueInfoProto.Tensor("y", TensorDataType.Float, a.Select(d => (object)d).ToArray()));
+        g.Node.Add(new NodeProto("Sum", "sum", ["a", "b"], ["s"]));
+        g.Node.Add(new NodeProto("Relu", "relu", ["s"], ["y"]));
+        var model = new ModelProto { IrVersion = 3, Graph = g };
+        model.OpsetImport.Add(new OperatorSetIdProto("", 8));
+        var graph = OnnxGraphImporter.ToGraph(new OnnxModel(model));
+        var fused = InferenceSession.Create(graph);
+        var separate = InferenceSession.Create(graph, PassOptions.None);
+        var add = Assert.Single(fused.Graph.Nodes);
+        Assert.Equal("Add", add.OpType);
+        Assert.Equal(ActivationKind.Relu, add.FusedActivation.Kind);
+        Assert.Equal("Sum", separate.Graph.Nodes[0].OpType);
+
+        var xa = Tensor.FromArray(TestData.Random(a.Aggregate(1, (p, d) => p * d), 5, -4f, 4f), a);
+        var xb = Tensor.FromArray(TestData.Random(b.Aggregate(1, (p, d) => p * d), 6, -4f, 4f), b);
+        xa.Span[3] = float.NaN;
+        var feeds = new Dictionary<string, Tensor> { ["a"] = xa, ["b"] = xb };
+        KernelAssert.Exact(separate.Run(feeds)["y"].ToArray(), fused.Run(feeds)["y"].ToArray(), string.Join("x", a));
+    }
+}

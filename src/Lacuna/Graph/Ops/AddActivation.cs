@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Lacuna.Kernels;
-using Lacuna.Kernels.Reference;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Threading;
 
 namespace Lacuna.Graph.Ops;
@@ -10,7 +10,7 @@ namespace Lacuna.Graph.Ops;
 /// <summary>
 /// y = act(a + b) for same-shape operands: the residual Add of a ResNet block with the Relu after it fused in
 /// (<see cref="GraphPasses.FuseActivations"/>). The result is bit for bit what the separate Relu/Clip node computes
-/// (Relu as max(x, 0) keeping NaN, Clip by the reference). Add+Relu is one pass over memory instead of two
+/// (Relu as max(x, 0) keeping NaN, Clip by the reference's comparisons, <see cref="UnaryKernels.Clip"/>). Add+Relu is one pass over memory instead of two
 /// (ResNet-50's 16 separate Relus over up to 0.8 M floats cost as much as the Adds, `lacuna demo`; one pass:
 /// 0.25-0.34 ms vs 0.66-1.0 ms for Add then Max on 256x56x56, 1 thread), and large tensors are split across the
 /// pool's threads in 32 KB-aligned ranges: the op is bandwidth-bound.
@@ -43,7 +43,7 @@ internal static unsafe class AddActivation
             case ActivationKind.Relu: AddRelu(a, b, y); break;
             case ActivationKind.Clip:
                 TensorPrimitives.Add(a, b, y);
-                ReferenceElementwise.Clip(y, y, act.Min, act.Max);
+                UnaryKernels.Clip(y, y, act.Min, act.Max);
                 break;
             default: TensorPrimitives.Add(a, b, y); break;
         }

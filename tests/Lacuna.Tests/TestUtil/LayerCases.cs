@@ -15,7 +15,7 @@ public static class LayerCases
     public static float[] WithSpecials(float[] data, params (int Index, float Value)[] specials)
     {
         foreach (var (i, v) in specials)
-            if (i < data.Length) data[i] = v;
+            if (i >= 0 && i < data.Length) data[i] = v;
         return data;
     }
 }

@@ -35,7 +35,13 @@ public class OnnxNodeReferenceTests
         "test_constant_pad", "test_edge_pad", "test_reflect_pad",
         "test_lrn", "test_lrn_default",
         "test_reshape_negative_dim", "test_reshape_zero_dim", "test_reshape_zero_and_negative_dim",
-        "test_reshape_reordered_all_dims", "test_reshape_allowzero_reordered", "test_reshape_one_dim", "test_reshape_extended_dims");
+        "test_reshape_reordered_all_dims", "test_reshape_allowzero_reordered", "test_reshape_one_dim", "test_reshape_extended_dims",
+        "test_instancenorm_epsilon", "test_instancenorm_example", "test_globalmaxpool", "test_globalmaxpool_precomputed",
+        "test_logsoftmax_axis_0", "test_logsoftmax_axis_1", "test_logsoftmax_axis_2", "test_logsoftmax_default_axis",
+        "test_logsoftmax_example_1", "test_logsoftmax_large_number", "test_logsoftmax_negative_axis",
+        "test_split_equal_parts_1d", "test_split_equal_parts_2d", "test_split_equal_parts_default_axis",
+        "test_split_variable_parts_1d", "test_split_variable_parts_2d", "test_split_variable_parts_default_axis",
+        "test_split_zero_size_splits");
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -55,12 +61,14 @@ public class OnnxNodeReferenceTests
         for (int k = 0; k < inputs.Count; k++)
             values[inputs[k].Name] = OnnxSerializer.LoadTensor(Path.Combine(dir, "test_data_set_0", $"input_{k}.pb"));
 
-        var actual = Run(node, opset, name => name.Length == 0 ? null : values[name]);
+        Func<string, TensorProto?> lookup = name => name.Length == 0 ? null : values[name];
+        var actual = node.OpType == "Split" ? RunSplit(node, opset, lookup) : [Run(node, opset, lookup)];
+        Assert.Equal(graph.Output.Count, actual.Length);
         for (int k = 0; k < graph.Output.Count; k++)
         {
             var expected = OnnxSerializer.LoadTensor(Path.Combine(dir, "test_data_set_0", $"output_{k}.pb"));
-            Assert.Equal(expected.Dims.Select(d => (int)d).ToArray(), actual.Shape);
-            KernelAssert.Close(expected.ToFloatArray(), actual.Data, 8, $"{test} output {k}");
+            Assert.Equal(expected.Dims.Select(d => (int)d).ToArray(), actual[k].Shape);
+            KernelAssert.Close(expected.ToFloatArray(), actual[k].Data, 8, $"{test} output {k}");
         }
     }
 
@@ -68,6 +76,23 @@ public class OnnxNodeReferenceTests
 
     private static int[] ShapeOf(TensorProto t) => t.Dims.Select(d => (int)d).ToArray();
     private static int Count(int[] shape) => shape.Aggregate(1, (a, d) => a * d);
+
+    /// <summary>Split has one output per part: sizes from the split input (opset 13+) or attribute, else equal parts.</summary>
+    private static Result[] RunSplit(NodeProto node, long opset, Func<string, TensorProto?> input)
+    {
+        var x = input(node.Input[0]) ?? throw new InvalidOperationException("input 0 missing");
+        int[] shape = ShapeOf(x);
+        int axis = (int)(node.FindAttribute("axis")?.I ?? 0);
+        int[]? given = opset >= 13
+            ? (node.Input.Count > 1 ? input(node.Input[1])?.ToInt64Array().Select(v => (int)v).ToArray() : null)
+            : node.FindAttribute("split")?.Ints.Select(v => (int)v).ToArray();
+        int[] sizes = ReferenceShapeOps.SplitSizes(shape, axis, given ?? [], node.Output.Count);
+        int a = axis < 0 ? axis + shape.Length : axis;
+        var shapes = sizes.Select(s => { var sh = (int[])shape.Clone(); sh[a] = s; return sh; }).ToArray();
+        var outputs = shapes.Select(sh => TestData.Poisoned(Count(sh))).ToList();
+        ReferenceShapeOps.Split(x.ToFloatArray(), shape, axis, sizes, outputs);
+        return outputs.Select((o, k) => new Result(o, shapes[k])).ToArray();
+    }
 
     private static Result Run(NodeProto node, long opset, Func<string, TensorProto?> input)
     {
@@ -118,6 +143,14 @@ public class OnnxNodeReferenceTests
             case "BatchNormalization":
                 return Make(shape, y => ReferenceNormalization.BatchNormalization(data, shape,
                     X(1).ToFloatArray(), X(2).ToFloatArray(), X(3).ToFloatArray(), X(4).ToFloatArray(), y, Float("epsilon", 1e-5f)));
+            case "InstanceNormalization":
+                return Make(shape, y => ReferenceNormalization.InstanceNormalization(data, shape,
+                    X(1).ToFloatArray(), X(2).ToFloatArray(), y, Float("epsilon", 1e-5f)));
+            case "LogSoftmax":
+                Assert.True(opset >= 13, "LogSoftmax semantics changed in opset 13");
+                return Make(shape, y => ReferenceNormalization.LogSoftmax(data, shape, y, (int)Int("axis", -1)));
+            case "GlobalMaxPool":
+                return Make(ReferencePool.GlobalMaxPoolShape(shape), y => ReferencePool.GlobalMaxPool(data, shape, y));
             case "LRN":
                 return Make(shape, y => ReferenceNormalization.Lrn(data, shape, y, (int)Int("size", 0),
                     Float("alpha", 1e-4f), Float("beta", 0.75f), Float("bias", 1f)));

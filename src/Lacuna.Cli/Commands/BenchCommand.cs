@@ -17,6 +17,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
         bench.Subcommands.Add(BenchTrainConvCommand.Build());
         bench.Subcommands.Add(BenchModelCommand.Build());
+        bench.Subcommands.Add(BenchOpsCommand.Build());
         return bench;
     }
 }

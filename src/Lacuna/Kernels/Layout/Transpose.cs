@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Lacuna.Kernels.Reference;
 
 namespace Lacuna.Kernels.Layout;
@@ -9,7 +11,7 @@ namespace Lacuna.Kernels.Layout;
 /// [N, g, C/g, H, W]→(0, 2, 1, 3, 4) becomes copies of whole H·W planes). Then either the innermost output axis is
 /// contiguous in the input and each run of it is one memmove, or the two innermost axes (the output's, and the
 /// input's contiguous one) are transposed in cache tiles of <see cref="Tile"/>², reading and writing whole cache
-/// lines. Units (runs, or tile strips) are split across threads.
+/// lines, each tile by 8×8 (AVX) or 4×4 (SSE) register transposes with scalar edges. Units (runs, or tile strips) are split across threads.
 /// </summary>
 public static class Transpose
 {
@@ -134,18 +136,77 @@ public static class Transpose
                 long from = Decompose(o, os, osrc, os.Length, coord), to = 0;
                 for (int d = 0; d < os.Length; d++) to += coord[d] * odst[d];
                 for (int j0 = 0; j0 < cols; j0 += Tile)
-                {
-                    int j1 = Math.Min(cols, j0 + Tile);
-                    // dst[i, j] = src[j, i]: rows of the tile written contiguously, source read down its columns.
-                    for (int i = i0; i < i1; i++)
-                    {
-                        float* d = dst + to + i * ldDst;
-                        float* a = src + from + i;
-                        for (int j = j0; j < j1; j++) d[j] = a[j * ldSrc];
-                    }
-                }
+                    TransposeTile(src + from, ldSrc, dst + to, ldDst, i0, i1, j0, Math.Min(cols, j0 + Tile));
             }
         });
+    }
+
+    /// <summary>
+    /// dst[i·ldd + j] = src[j·lds + i] for i in [i0, i1), j in [j0, j1): 8×8 register transposes (AVX), else 4×4
+    /// (SSE), then scalar for the edges and on other hardware.
+    /// </summary>
+    private static unsafe void TransposeTile(float* src, long lds, float* dst, long ldd, int i0, int i1, int j0, int j1)
+    {
+        int i = i0;
+        if (Vector256.IsHardwareAccelerated && Avx.IsSupported)
+            for (; i + 8 <= i1; i += 8)
+            {
+                int j = j0;
+                for (; j + 8 <= j1; j += 8) Block8(src + j * lds + i, lds, dst + i * ldd + j, ldd);
+                Scalar(src, lds, dst, ldd, i, i + 8, j, j1);
+            }
+        if (Vector128.IsHardwareAccelerated && Sse.IsSupported)
+            for (; i + 4 <= i1; i += 4)
+            {
+                int j = j0;
+                for (; j + 4 <= j1; j += 4) Block4(src + j * lds + i, lds, dst + i * ldd + j, ldd);
+                Scalar(src, lds, dst, ldd, i, i + 4, j, j1);
+            }
+        Scalar(src, lds, dst, ldd, i, i1, j0, j1);
+    }
+
+    private static unsafe void Scalar(float* src, long lds, float* dst, long ldd, int i0, int i1, int j0, int j1)
+    {
+        for (int i = i0; i < i1; i++)
+        {
+            float* d = dst + i * ldd;
+            for (int j = j0; j < j1; j++) d[j] = src[j * lds + i];
+        }
+    }
+
+    /// <summary>An 8×8 block: eight source rows in, eight destination rows out, through unpack, shuffle and lane permutes.</summary>
+    private static unsafe void Block8(float* s, long lds, float* d, long ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(s), r1 = Avx.LoadVector256(s + lds), r2 = Avx.LoadVector256(s + 2 * lds), r3 = Avx.LoadVector256(s + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(s + 4 * lds), r5 = Avx.LoadVector256(s + 5 * lds), r6 = Avx.LoadVector256(s + 6 * lds), r7 = Avx.LoadVector256(s + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(d + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>A 4×4 block with SSE unpacks and half moves.</summary>
+    private static unsafe void Block4(float* s, long lds, float* d, long ldd)
+    {
+        Vector128<float> r0 = Sse.LoadVector128(s), r1 = Sse.LoadVector128(s + lds), r2 = Sse.LoadVector128(s + 2 * lds), r3 = Sse.LoadVector128(s + 3 * lds);
+        var t0 = Sse.UnpackLow(r0, r1); var t1 = Sse.UnpackLow(r2, r3);
+        var t2 = Sse.UnpackHigh(r0, r1); var t3 = Sse.UnpackHigh(r2, r3);
+        Sse.Store(d, Sse.MoveLowToHigh(t0, t1));
+        Sse.Store(d + ldd, Sse.MoveHighToLow(t1, t0));
+        Sse.Store(d + 2 * ldd, Sse.MoveLowToHigh(t2, t3));
+        Sse.Store(d + 3 * ldd, Sse.MoveHighToLow(t3, t2));
     }
 
     /// <summary>Sets <paramref name="coord"/> to the row-major coordinates of <paramref name="index"/> over the first <paramref name="rank"/> axes; returns its source offset.</summary>

@@ -24,7 +24,7 @@ public static class MaxPool2d
         long planes = (long)n * c;
         ThrowHelper.IfTooShort(input.Length, planes * h * w, nameof(input), $"input [{n}, {c}, {h}, {w}]");
         ThrowHelper.IfTooShort(output.Length, planes * oh * ow, nameof(output), $"output [{n}, {c}, {oh}, {ow}]");
-        int parts = (int)Math.Min(WorkerPool.Resolve(threads), planes);
+        int parts = KernelParallel.Parts(threads, (int)planes, planes * h * w * p.KernelH);
         if (parts <= 1) { Planes(input, output, 0, (int)planes, h, w, oh, ow, p); return; }
         unsafe
         {

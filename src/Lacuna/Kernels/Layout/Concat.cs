@@ -30,7 +30,7 @@ public static class Concat
     public static unsafe void WritePart(ReadOnlySpan<float> part, ReadOnlySpan<int> partShape, int axis, int axisOffset,
         Span<float> output, ReadOnlySpan<int> outputShape, int threads = 0)
     {
-        var (outer, inner, a) = CheckPart(part.Length, partShape, axis, axisOffset, output.Length, outputShape, "Concat", "part");
+        var (outer, inner, a) = CheckPart(part.Length, partShape, axis, axisOffset, output.Length, outputShape, "Concat", "part", "output");
         int block = partShape[a] * inner, stride = outputShape[a] * inner;
         fixed (float* src = part, dst = output)
             BlockCopy.Run(src, block, dst + (long)axisOffset * inner, stride, outer, block, threads);
@@ -41,10 +41,10 @@ public static class Concat
     /// buffers' lengths; returns the outer and inner products and the normalized axis.
     /// </summary>
     internal static (int Outer, int Inner, int Axis) CheckPart(int partLength, ReadOnlySpan<int> partShape, int axis, int axisOffset,
-        int wholeLength, ReadOnlySpan<int> wholeShape, string op, string partName)
+        int wholeLength, ReadOnlySpan<int> wholeShape, string op, string partName, string wholeName)
     {
-        ReferenceCheck.Count(wholeShape, "whole", op);
-        if (wholeShape.Length == 0) ThrowHelper.Shape("whole", $"{op}: tensors must be rank ≥ 1; got a scalar.");
+        ReferenceCheck.Count(wholeShape, wholeName, op);
+        if (wholeShape.Length == 0) ThrowHelper.Shape(wholeName, $"{op}: tensors must be rank ≥ 1; got a scalar.");
         int a = ReferenceCheck.Axis(axis, wholeShape.Length, nameof(axis), op);
         ReferenceCheck.Data(partLength, partShape, partName, op);
         bool ok = partShape.Length == wholeShape.Length;
@@ -53,9 +53,9 @@ public static class Concat
             ThrowHelper.Shape(partName, $"{op}: {partName} {Broadcast.Format(partShape)} and {Broadcast.Format(wholeShape)} differ outside axis {axis}.");
         if (axisOffset < 0 || (long)axisOffset + partShape[a] > wholeShape[a])
             ThrowHelper.OutOfRange(nameof(axisOffset), axisOffset, $"{op}: entries [{axisOffset}, {(long)axisOffset + partShape[a]}) of axis {axis} are outside {Broadcast.Format(wholeShape)}.");
-        int wholeCount = ReferenceCheck.Count(wholeShape, "whole", op);
+        int wholeCount = ReferenceCheck.Count(wholeShape, wholeName, op);
         if (wholeLength < wholeCount)
-            ThrowHelper.Shape("whole", $"{op}: the whole tensor has {wholeLength} elements but {Broadcast.Format(wholeShape)} needs {wholeCount}.");
+            ThrowHelper.Shape(wholeName, $"{op}: '{wholeName}' has {wholeLength} elements but {Broadcast.Format(wholeShape)} needs {wholeCount}.");
         return (ReferenceCheck.Product(wholeShape[..a]), ReferenceCheck.Product(wholeShape[(a + 1)..]), a);
     }
 }

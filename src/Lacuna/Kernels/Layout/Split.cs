@@ -32,7 +32,7 @@ public static class Split
         Span<float> part, ReadOnlySpan<int> partShape, int threads = 0)
     {
         int count = ReferenceCheck.Count(partShape, "part", "Split");
-        var (outer, inner, a) = Concat.CheckPart(count, partShape, axis, axisOffset, input.Length, inputShape, "Split", "part");
+        var (outer, inner, a) = Concat.CheckPart(count, partShape, axis, axisOffset, input.Length, inputShape, "Split", "part", "input");
         if (part.Length < count)
             ThrowHelper.Shape("part", $"Split: 'part' has {part.Length} elements but its shape needs {count}.");
         int block = partShape[a] * inner, stride = inputShape[a] * inner;

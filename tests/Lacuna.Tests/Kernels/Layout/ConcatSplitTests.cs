@@ -73,6 +73,9 @@ public class ConcatSplitTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Concat.Compute(two, [[2, 3], [2, 3]], 2, new float[12]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Concat.WritePart(new float[6], [2, 3], 1, 3, new float[10], [2, 5]));
         Assert.Throws<ShapeMismatchException>(() => Concat.WritePart(new float[6], [3, 2], 1, 0, new float[10], [2, 5]));
+        Assert.Equal("output", Assert.Throws<ShapeMismatchException>(() => Concat.WritePart(new float[6], [2, 3], 1, 0, new float[9], [2, 5])).ParamName);
+        Assert.Equal("input", Assert.Throws<ShapeMismatchException>(() => Split.ReadPart(new float[9], [2, 5], 1, 0, new float[6], [2, 3])).ParamName);
+        Assert.Equal("part", Assert.Throws<ShapeMismatchException>(() => Split.ReadPart(new float[10], [2, 5], 1, 0, new float[5], [2, 3])).ParamName);
         Assert.Throws<ArgumentException>(() => Split.Compute(new float[12], [2, 6], 1, [3, 2], [new float[6], new float[4]]));
         Assert.Throws<ArgumentException>(() => Split.Compute(new float[12], [2, 6], 1, [3, 3], [new float[6]]));
         Assert.Equal("output", Assert.Throws<ShapeMismatchException>(() => Split.Compute(new float[12], [2, 6], 1, [3, 3], [new float[6], new float[5]])).ParamName);

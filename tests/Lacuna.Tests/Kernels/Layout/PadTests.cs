@@ -43,18 +43,21 @@ public class PadTests
         }
     }
 
-    [Fact]
-    public void Constant_mode_fills_empty_axes_and_nan_values()
+    [Theory]
+    [InlineData(3f)]
+    [InlineData(float.NaN)]
+    [InlineData(float.NegativeInfinity)]
+    public void Constant_mode_fills_empty_axes_with_any_value(float value)
     {
+        // Input [2, 0] padded to [4, 3]: every output element is the fill value.
+        int[] pads = { 1, 1, 1, 2 };
         var expected = TestData.Poisoned(12);
-        ReferenceShapeOps.Pad([], [2, 0], [0, 1, 0, 1], expected, PadMode.Constant, float.NaN);
+        ReferenceShapeOps.Pad([], [2, 0], pads, expected, PadMode.Constant, value);
         var actual = new float[12];
-        Pad.Compute([], [2, 0], [0, 1, 0, 1], actual[..4], PadMode.Constant, float.NaN);
-        Pad.Compute([], [2, 0], [1, 1, 1, 2], actual, PadMode.Constant, 3f);
-        Assert.All(actual, v => Assert.Equal(3f, v));
-        var nanFill = new float[4];
-        Pad.Compute([], [2, 0], [0, 1, 0, 1], nanFill, PadMode.Constant, float.NaN);
-        Assert.All(nanFill, v => Assert.True(float.IsNaN(v)));
+        Array.Fill(actual, 12345f);
+        Pad.Compute([], [2, 0], pads, actual, PadMode.Constant, value);
+        KernelAssert.Exact(expected, actual, $"fill {value}");
+        Assert.All(actual, v => Assert.Equal(BitConverter.SingleToInt32Bits(value), BitConverter.SingleToInt32Bits(v)));
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchModelCommand.Build());
         bench.Subcommands.Add(BenchOpenBlasCoresCommand.Build());
         bench.Subcommands.Add(BenchElementwiseCommand.Build());
+        bench.Subcommands.Add(BenchOpsCommand.Build());
         bench.Options.Add(OpenBlasCore);
         return bench;
     }

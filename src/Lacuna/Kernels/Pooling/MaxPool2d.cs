@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using Lacuna.Threading;
 
@@ -9,7 +8,8 @@ namespace Lacuna.Kernels.Pooling;
 /// y[n,c,oy,ox] = max over taps (kh, kw) inside the input of x[n, c, oy·sh - pt + kh·dh, ox·sw - pl + kw·dw]; padding
 /// never wins; NaN propagates. The window bounds are clipped once per output row and column instead of per tap,
 /// and planes are split across threads (ResNet-50's stem pool: 8.9 ms in the reference, see `lacuna demo`).
-/// Column maxima are taken first, vectorized along the row (see <see cref="Planes"/>).
+/// Column maxima are taken first, vectorized along the row (see <see cref="Planes"/>); any stride, dilation, pads
+/// and ceil mode (<see cref="Pool2dParams"/>).
 /// </summary>
 public static class MaxPool2d
 {
@@ -17,14 +17,14 @@ public static class MaxPool2d
     {
         if (p is null) ThrowHelper.ArgumentNull(nameof(p));
         if (inputShape.Length != 4) ThrowHelper.Shape(nameof(inputShape), $"MaxPool2d needs a rank-4 NCHW input; got rank {inputShape.Length}.");
-        p.Validate();
+        // The reference's checks: too small an input, or a window over padding only, throws naming the shape.
+        p.OutputShape(inputShape, "MaxPool");
         int n = inputShape[0], c = inputShape[1], h = inputShape[2], w = inputShape[3];
         int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
-        if (oh < 1 || ow < 1) ThrowHelper.Shape(nameof(inputShape), $"Input {h}x{w} is too small for the pooling window.");
         long planes = (long)n * c;
         ThrowHelper.IfTooShort(input.Length, planes * h * w, nameof(input), $"input [{n}, {c}, {h}, {w}]");
         ThrowHelper.IfTooShort(output.Length, planes * oh * ow, nameof(output), $"output [{n}, {c}, {oh}, {ow}]");
-        int parts = (int)Math.Min(WorkerPool.Resolve(threads), planes);
+        int parts = KernelParallel.Parts(threads, (int)planes, planes * h * w * p.KernelH);
         if (parts <= 1) { Planes(input, output, 0, (int)planes, h, w, oh, ow, p); return; }
         unsafe
         {
@@ -102,23 +102,5 @@ public static class MaxPool2d
         }
     }
 
-    /// <summary>acc[i] = max(acc[i], row[i]) with the reference's rule: a NaN, once in, stays (the first one wins).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxInto(Span<float> acc, ReadOnlySpan<float> row)
-    {
-        int i = 0, n = acc.Length;
-        if (Vector.IsHardwareAccelerated)
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var m = new Vector<float>(acc.Slice(i));
-                var v = new Vector<float>(row.Slice(i));
-                var take = (Vector.GreaterThan(v, m) | ~Vector.Equals(v, v)) & Vector.Equals(m, m);
-                Vector.ConditionalSelect(take, v, m).CopyTo(acc.Slice(i));
-            }
-        for (; i < n; i++)
-        {
-            float v = row[i], m = acc[i];
-            if ((v > m || float.IsNaN(v)) && !float.IsNaN(m)) acc[i] = v;
-        }
-    }
+    private static void MaxInto(Span<float> acc, ReadOnlySpan<float> row) => VectorLoops.MaxInto(acc, row);
 }

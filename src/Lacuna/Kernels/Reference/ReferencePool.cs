@@ -2,7 +2,7 @@ namespace Lacuna.Kernels.Reference;
 
 /// <summary>
 /// The specification of ONNX MaxPool, AveragePool (2-D, NCHW; geometry in <see cref="Pool2dParams"/>) and
-/// GlobalAveragePool (any rank ≥ 3). Padding positions never take part in a max; in an average they add
+/// GlobalAveragePool / GlobalMaxPool (any rank ≥ 3). Padding positions never take part in a max; in an average they add
 /// nothing to the sum and count in the divisor only with <see cref="Pool2dParams.CountIncludePad"/>.
 /// </summary>
 public static class ReferencePool
@@ -55,11 +55,16 @@ public static class ReferencePool
     }
 
     /// <summary>Output shape of GlobalAveragePool: [N, C, 1, ..., 1] for input [N, C, D1, ..., Dk], k ≥ 1.</summary>
-    public static int[] GlobalAveragePoolShape(ReadOnlySpan<int> inputShape)
+    public static int[] GlobalAveragePoolShape(ReadOnlySpan<int> inputShape) => GlobalPoolShape(inputShape, "GlobalAveragePool");
+
+    /// <summary>Output shape of GlobalMaxPool: [N, C, 1, ..., 1] for input [N, C, D1, ..., Dk], k ≥ 1.</summary>
+    public static int[] GlobalMaxPoolShape(ReadOnlySpan<int> inputShape) => GlobalPoolShape(inputShape, "GlobalMaxPool");
+
+    private static int[] GlobalPoolShape(ReadOnlySpan<int> inputShape, string op)
     {
-        ReferenceCheck.Count(inputShape, "input", "GlobalAveragePool");
+        ReferenceCheck.Count(inputShape, "input", op);
         if (inputShape.Length < 3)
-            ThrowHelper.Shape("input", $"GlobalAveragePool: input must be rank ≥ 3 (N, C, spatial...); got [{string.Join(", ", inputShape.ToArray())}].");
+            ThrowHelper.Shape("input", $"{op}: input must be rank ≥ 3 (N, C, spatial...); got [{string.Join(", ", inputShape.ToArray())}].");
         var os = new int[inputShape.Length];
         os.AsSpan().Fill(1);
         os[0] = inputShape[0];
@@ -70,18 +75,45 @@ public static class ReferencePool
     /// <summary>y[n,c] = mean over all spatial positions of x[n,c,...]; an empty spatial extent throws.</summary>
     public static void GlobalAveragePool(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output)
     {
-        int[] os = GlobalAveragePoolShape(inputShape);
-        ReferenceCheck.Data(input.Length, inputShape, nameof(input), "GlobalAveragePool");
-        ReferenceCheck.Output(output.Length, os, "GlobalAveragePool");
+        CheckGlobalPool(input.Length, inputShape, output.Length, "GlobalAveragePool");
         int planes = inputShape[0] * inputShape[1];
         int spatial = ReferenceCheck.Product(inputShape[2..]);
-        if (spatial == 0 && planes > 0)
-            ThrowHelper.Shape("input", $"GlobalAveragePool: input [{string.Join(", ", inputShape.ToArray())}] has an empty spatial extent.");
         for (int plane = 0; plane < planes; plane++)
         {
             double sum = 0;
             for (int i = 0; i < spatial; i++) sum += input[plane * spatial + i];
             output[plane] = (float)(sum / spatial);
         }
+    }
+
+    /// <summary>y[n,c] = max over all spatial positions of x[n,c,...]; NaN wins; an empty spatial extent throws.</summary>
+    public static void GlobalMaxPool(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output)
+    {
+        CheckGlobalPool(input.Length, inputShape, output.Length, "GlobalMaxPool");
+        int planes = inputShape[0] * inputShape[1];
+        int spatial = ReferenceCheck.Product(inputShape[2..]);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            double best = double.NegativeInfinity;
+            for (int i = 0; i < spatial; i++)
+            {
+                double v = input[plane * spatial + i];
+                if (double.IsNaN(v) || v > best) best = v;
+                if (double.IsNaN(best)) break;
+            }
+            output[plane] = (float)best;
+        }
+    }
+
+    /// <summary>The checks of the global pools, shared with the fast kernels.</summary>
+    internal static void CheckGlobalPool(int inputLength, ReadOnlySpan<int> inputShape, int outputLength, string op)
+    {
+        int[] os = GlobalPoolShape(inputShape, op);
+        ReferenceCheck.Data(inputLength, inputShape, "input", op);
+        ReferenceCheck.Output(outputLength, os, op);
+        int planes = inputShape[0] * inputShape[1];
+        int spatial = ReferenceCheck.Product(inputShape[2..]);
+        if (spatial == 0 && planes > 0)
+            ThrowHelper.Shape("input", $"{op}: input [{string.Join(", ", inputShape.ToArray())}] has an empty spatial extent.");
     }
 }

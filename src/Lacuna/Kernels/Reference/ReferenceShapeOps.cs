@@ -14,7 +14,7 @@ public enum PadMode
 }
 
 /// <summary>
-/// The specification of the ONNX data-movement operators: Concat, Flatten, Transpose, Pad, and Reshape's shape
+/// The specification of the ONNX data-movement operators: Concat, Split, Flatten, Transpose, Pad, and Reshape's shape
 /// inference. Each has a shape function that validates and a compute function that moves elements (row-major).
 /// </summary>
 public static class ReferenceShapeOps
@@ -47,11 +47,7 @@ public static class ReferenceShapeOps
     /// <summary>Joins inputs along <paramref name="axis"/>: each outer index copies input 0's slab, then input 1's, and so on.</summary>
     public static void Concat(IReadOnlyList<float[]> inputs, IReadOnlyList<int[]> shapes, int axis, Span<float> output)
     {
-        if (inputs is null) ThrowHelper.ArgumentNull(nameof(inputs));
-        int[] shape = ConcatShape(shapes, axis);
-        if (inputs.Count != shapes.Count) ThrowHelper.Argument(nameof(inputs), $"Concat: {inputs.Count} inputs but {shapes.Count} shapes.");
-        for (int k = 0; k < inputs.Count; k++) ReferenceCheck.Data(inputs[k].Length, shapes[k], $"inputs[{k}]", "Concat");
-        ReferenceCheck.Output(output.Length, shape, "Concat");
+        int[] shape = CheckConcat(inputs, shapes, axis, output.Length);
         int a = axis < 0 ? axis + shape.Length : axis;
         int outer = ReferenceCheck.Product(shape.AsSpan(0, a));
         int inner = ReferenceCheck.Product(shape.AsSpan(a + 1));
@@ -62,6 +58,93 @@ public static class ReferenceShapeOps
                 int slab = shapes[k][a] * inner;
                 for (int i = 0; i < slab; i++) output[at++] = inputs[k][o * slab + i];
             }
+    }
+
+    /// <summary>The checks of <see cref="Concat"/>, shared with the fast kernel; returns the output shape.</summary>
+    internal static int[] CheckConcat(IReadOnlyList<float[]> inputs, IReadOnlyList<int[]> shapes, int axis, int outputLength)
+    {
+        if (inputs is null) ThrowHelper.ArgumentNull(nameof(inputs));
+        int[] shape = ConcatShape(shapes, axis);
+        if (inputs.Count != shapes.Count) ThrowHelper.Argument(nameof(inputs), $"Concat: {inputs.Count} inputs but {shapes.Count} shapes.");
+        for (int k = 0; k < inputs.Count; k++)
+        {
+            if (inputs[k] is null) ThrowHelper.ArgumentNull($"inputs[{k}]");
+            ReferenceCheck.Data(inputs[k].Length, shapes[k], $"inputs[{k}]", "Concat");
+        }
+        ReferenceCheck.Output(outputLength, shape, "Concat");
+        return shape;
+    }
+
+    // ---- Split ----
+
+    /// <summary>
+    /// Part sizes along <paramref name="axis"/>: the explicit <paramref name="splits"/> (non-negative, summing to the
+    /// axis length), or without them <paramref name="numOutputs"/> parts of ceil(length / numOutputs) with a smaller
+    /// last one (ONNX opset 18).
+    /// </summary>
+    public static int[] SplitSizes(ReadOnlySpan<int> inputShape, int axis, ReadOnlySpan<int> splits, int numOutputs = 0)
+    {
+        const string op = "Split";
+        ReferenceCheck.Count(inputShape, "input", op);
+        if (inputShape.Length == 0) ThrowHelper.Shape("input", $"{op}: input must be rank ≥ 1; got a scalar.");
+        int a = ReferenceCheck.Axis(axis, inputShape.Length, nameof(axis), op);
+        int length = inputShape[a];
+        if (!splits.IsEmpty)
+        {
+            long sum = 0;
+            foreach (int v in splits)
+            {
+                if (v < 0) ThrowHelper.Argument(nameof(splits), $"{op}: split [{string.Join(", ", splits.ToArray())}] has a negative size.");
+                sum += v;
+            }
+            if (sum != length)
+                ThrowHelper.Argument(nameof(splits), $"{op}: split [{string.Join(", ", splits.ToArray())}] sums to {sum} but axis {axis} of input {Broadcast.Format(inputShape)} has {length}.");
+            return splits.ToArray();
+        }
+        if (numOutputs < 1) ThrowHelper.OutOfRange(nameof(numOutputs), numOutputs, $"{op}: without split sizes, num_outputs must be at least 1.");
+        int chunk = (length + numOutputs - 1) / numOutputs;
+        int last = length - chunk * (numOutputs - 1);
+        if (last < 0)
+            ThrowHelper.Argument(nameof(numOutputs), $"{op}: axis {axis} of input {Broadcast.Format(inputShape)} cannot be split into {numOutputs} parts of {chunk}.");
+        var sizes = new int[numOutputs];
+        sizes.AsSpan().Fill(chunk);
+        sizes[^1] = last;
+        return sizes;
+    }
+
+    /// <summary>The inverse of Concat: part k takes <paramref name="splits"/>[k] consecutive entries along the axis.</summary>
+    public static void Split(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, int axis, ReadOnlySpan<int> splits, IReadOnlyList<float[]> outputs)
+    {
+        CheckSplit(input.Length, inputShape, axis, splits, outputs);
+        int a = axis < 0 ? axis + inputShape.Length : axis;
+        int outer = ReferenceCheck.Product(inputShape[..a]);
+        int inner = ReferenceCheck.Product(inputShape[(a + 1)..]);
+        int at = 0;
+        for (int o = 0; o < outer; o++)
+            for (int k = 0; k < splits.Length; k++)
+            {
+                int slab = splits[k] * inner;
+                for (int i = 0; i < slab; i++) outputs[k][o * slab + i] = input[at++];
+            }
+    }
+
+    /// <summary>The checks of <see cref="Split"/>, shared with the fast kernel.</summary>
+    internal static void CheckSplit(int inputLength, ReadOnlySpan<int> inputShape, int axis, ReadOnlySpan<int> splits, IReadOnlyList<float[]> outputs)
+    {
+        if (outputs is null) ThrowHelper.ArgumentNull(nameof(outputs));
+        if (splits.IsEmpty) ThrowHelper.Argument(nameof(splits), "Split: give the part sizes (see SplitSizes).");
+        SplitSizes(inputShape, axis, splits);
+        ReferenceCheck.Data(inputLength, inputShape, "input", "Split");
+        if (outputs.Count != splits.Length)
+            ThrowHelper.Argument(nameof(outputs), $"Split: {outputs.Count} outputs for {splits.Length} split sizes.");
+        int a = axis < 0 ? axis + inputShape.Length : axis;
+        for (int k = 0; k < outputs.Count; k++)
+        {
+            var shape = inputShape.ToArray();
+            shape[a] = splits[k];
+            if (outputs[k] is null) ThrowHelper.ArgumentNull($"outputs[{k}]");
+            ReferenceCheck.Output(outputs[k].Length, shape, "Split");
+        }
     }
 
     // ---- Flatten ----
@@ -109,7 +192,7 @@ public static class ReferenceShapeOps
         for (int i = 0; i < count; i++) output[i] = input[Broadcast.SourceIndex(i, shape, strides)];
     }
 
-    private static int[] ResolvePerm(ReadOnlySpan<int> inputShape, ReadOnlySpan<int> perm)
+    internal static int[] ResolvePerm(ReadOnlySpan<int> inputShape, ReadOnlySpan<int> perm)
     {
         int rank = inputShape.Length;
         if (perm.IsEmpty)
@@ -161,15 +244,8 @@ public static class ReferenceShapeOps
     public static void Pad(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, ReadOnlySpan<int> pads, Span<float> output,
         PadMode mode = PadMode.Constant, float value = 0f)
     {
-        int[] shape = PadShape(inputShape, pads);
-        ReferenceCheck.Data(input.Length, inputShape, nameof(input), "Pad");
-        ReferenceCheck.Output(output.Length, shape, "Pad");
-        if (!Enum.IsDefined(mode)) ThrowHelper.OutOfRange(nameof(mode), mode, "Pad: unknown mode.");
+        int[] shape = CheckPad(input.Length, inputShape, pads, output.Length, mode);
         int rank = inputShape.Length;
-        if (mode != PadMode.Constant)
-            for (int d = 0; d < rank; d++)
-                if (inputShape[d] == 0 && shape[d] > 0)
-                    ThrowHelper.Shape(nameof(input), $"Pad: {mode} mode cannot fill axis {d} of input {Broadcast.Format(inputShape)}: it is empty.");
 
         int[] inStrides = ReferenceCheck.Strides(inputShape);
         int count = ReferenceCheck.Product(shape);
@@ -194,8 +270,22 @@ public static class ReferenceShapeOps
         }
     }
 
+    /// <summary>The checks of <see cref="Pad"/>, shared with the fast kernel; returns the output shape.</summary>
+    internal static int[] CheckPad(int inputLength, ReadOnlySpan<int> inputShape, ReadOnlySpan<int> pads, int outputLength, PadMode mode)
+    {
+        int[] shape = PadShape(inputShape, pads);
+        ReferenceCheck.Data(inputLength, inputShape, "input", "Pad");
+        ReferenceCheck.Output(outputLength, shape, "Pad");
+        if (!Enum.IsDefined(mode)) ThrowHelper.OutOfRange(nameof(mode), mode, "Pad: unknown mode.");
+        if (mode != PadMode.Constant)
+            for (int d = 0; d < inputShape.Length; d++)
+                if (inputShape[d] == 0 && shape[d] > 0)
+                    ThrowHelper.Shape("input", $"Pad: {mode} mode cannot fill axis {d} of input {Broadcast.Format(inputShape)}: it is empty.");
+        return shape;
+    }
+
     /// <summary>Mirrors i into [0, size) without repeating the border: period 2·(size-1); size 1 maps everything to 0.</summary>
-    private static int Reflect(int i, int size)
+    internal static int Reflect(int i, int size)
     {
         if (size == 1) return 0;
         int period = 2 * (size - 1);

@@ -1,4 +1,7 @@
 using Lacuna.Kernels;
+using Lacuna.Kernels.Layout;
+using Lacuna.Kernels.Normalization;
+using Lacuna.Kernels.Pooling;
 using Lacuna.Kernels.Reference;
 using Lacuna.Onnx;
 using Lacuna.Tests.TestUtil;
@@ -35,11 +38,39 @@ public class OnnxNodeReferenceTests
         "test_constant_pad", "test_edge_pad", "test_reflect_pad",
         "test_lrn", "test_lrn_default",
         "test_reshape_negative_dim", "test_reshape_zero_dim", "test_reshape_zero_and_negative_dim",
-        "test_reshape_reordered_all_dims", "test_reshape_allowzero_reordered", "test_reshape_one_dim", "test_reshape_extended_dims");
+        "test_reshape_reordered_all_dims", "test_reshape_allowzero_reordered", "test_reshape_one_dim", "test_reshape_extended_dims",
+        "test_instancenorm_epsilon", "test_instancenorm_example", "test_globalmaxpool", "test_globalmaxpool_precomputed",
+        "test_logsoftmax_axis_0", "test_logsoftmax_axis_1", "test_logsoftmax_axis_2", "test_logsoftmax_default_axis",
+        "test_logsoftmax_example_1", "test_logsoftmax_large_number", "test_logsoftmax_negative_axis",
+        "test_split_equal_parts_1d", "test_split_equal_parts_2d", "test_split_equal_parts_default_axis",
+        "test_split_variable_parts_1d", "test_split_variable_parts_2d", "test_split_variable_parts_default_axis",
+        "test_split_zero_size_splits");
+
+    /// <summary>The cases whose operator has a fast layer kernel (Kernels/Normalization, Pooling, Layout).</summary>
+    public static TheoryData<string> FastCases()
+    {
+        string[] prefixes =
+        {
+            "test_batchnorm", "test_instancenorm", "test_lrn", "test_softmax", "test_logsoftmax", "test_maxpool", "test_averagepool",
+            "test_globalaveragepool", "test_globalmaxpool", "test_concat", "test_split", "test_transpose", "test_constant_pad",
+            "test_edge_pad", "test_reflect_pad",
+        };
+        var data = new TheoryData<string>();
+        foreach (string test in Cases())
+            if (prefixes.Any(test.StartsWith)) data.Add(test);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ReferenceMatchesOnnxTestData(string test)
+    public void ReferenceMatchesOnnxTestData(string test) => Check(test, fast: false);
+
+    /// <summary>The same node tests through the fast kernels (2 threads), which must agree with ONNX's expected outputs too.</summary>
+    [Theory]
+    [MemberData(nameof(FastCases))]
+    public void FastKernelMatchesOnnxTestData(string test) => Check(test, fast: true);
+
+    private static void Check(string test, bool fast)
     {
         string dir = Path.Combine(Root, test);
         Assert.True(Directory.Exists(dir), $"{dir} is missing: install libonnx-testdata (scripts/install-deps.sh).");
@@ -55,12 +86,14 @@ public class OnnxNodeReferenceTests
         for (int k = 0; k < inputs.Count; k++)
             values[inputs[k].Name] = OnnxSerializer.LoadTensor(Path.Combine(dir, "test_data_set_0", $"input_{k}.pb"));
 
-        var actual = Run(node, opset, name => name.Length == 0 ? null : values[name]);
+        Func<string, TensorProto?> lookup = name => name.Length == 0 ? null : values[name];
+        var actual = node.OpType == "Split" ? RunSplit(node, opset, lookup, fast) : [Run(node, opset, lookup, fast)];
+        Assert.Equal(graph.Output.Count, actual.Length);
         for (int k = 0; k < graph.Output.Count; k++)
         {
             var expected = OnnxSerializer.LoadTensor(Path.Combine(dir, "test_data_set_0", $"output_{k}.pb"));
-            Assert.Equal(expected.Dims.Select(d => (int)d).ToArray(), actual.Shape);
-            KernelAssert.Close(expected.ToFloatArray(), actual.Data, 8, $"{test} output {k}");
+            Assert.Equal(expected.Dims.Select(d => (int)d).ToArray(), actual[k].Shape);
+            KernelAssert.Close(expected.ToFloatArray(), actual[k].Data, 8, $"{test} output {k}");
         }
     }
 
@@ -69,7 +102,25 @@ public class OnnxNodeReferenceTests
     private static int[] ShapeOf(TensorProto t) => t.Dims.Select(d => (int)d).ToArray();
     private static int Count(int[] shape) => shape.Aggregate(1, (a, d) => a * d);
 
-    private static Result Run(NodeProto node, long opset, Func<string, TensorProto?> input)
+    /// <summary>Split has one output per part: sizes from the split input (opset 13+) or attribute, else equal parts.</summary>
+    private static Result[] RunSplit(NodeProto node, long opset, Func<string, TensorProto?> input, bool fast)
+    {
+        var x = input(node.Input[0]) ?? throw new InvalidOperationException("input 0 missing");
+        int[] shape = ShapeOf(x);
+        int axis = (int)(node.FindAttribute("axis")?.I ?? 0);
+        int[]? given = opset >= 13
+            ? (node.Input.Count > 1 ? input(node.Input[1])?.ToInt64Array().Select(v => (int)v).ToArray() : null)
+            : node.FindAttribute("split")?.Ints.Select(v => (int)v).ToArray();
+        int[] sizes = ReferenceShapeOps.SplitSizes(shape, axis, given ?? [], node.Output.Count);
+        int a = axis < 0 ? axis + shape.Length : axis;
+        var shapes = sizes.Select(s => { var sh = (int[])shape.Clone(); sh[a] = s; return sh; }).ToArray();
+        var outputs = shapes.Select(sh => TestData.Poisoned(Count(sh))).ToList();
+        if (fast) Lacuna.Kernels.Layout.Split.Compute(x.ToFloatArray(), shape, axis, sizes, outputs, threads: 2);
+        else ReferenceShapeOps.Split(x.ToFloatArray(), shape, axis, sizes, outputs);
+        return outputs.Select((o, k) => new Result(o, shapes[k])).ToArray();
+    }
+
+    private static Result Run(NodeProto node, long opset, Func<string, TensorProto?> input, bool fast)
     {
         TensorProto X(int i) => input(node.Input[i]) ?? throw new InvalidOperationException($"input {i} missing");
         TensorProto? Optional(int i) => i < node.Input.Count ? input(node.Input[i]) : null;
@@ -113,17 +164,51 @@ public class OnnxNodeReferenceTests
                 var shapes = all.Select(ShapeOf).ToList();
                 if (node.OpType == "Sum") return Make(ReferenceElementwise.SumShape(shapes), y => ReferenceElementwise.Sum(arrays, shapes, y));
                 int axis = (int)Int("axis", 0);
-                return Make(ReferenceShapeOps.ConcatShape(shapes, axis), y => ReferenceShapeOps.Concat(arrays, shapes, axis, y));
+                return Make(ReferenceShapeOps.ConcatShape(shapes, axis), y =>
+                {
+                    if (fast) Concat.Compute(arrays, shapes, axis, y, threads: 2);
+                    else ReferenceShapeOps.Concat(arrays, shapes, axis, y);
+                });
             }
             case "BatchNormalization":
-                return Make(shape, y => ReferenceNormalization.BatchNormalization(data, shape,
-                    X(1).ToFloatArray(), X(2).ToFloatArray(), X(3).ToFloatArray(), X(4).ToFloatArray(), y, Float("epsilon", 1e-5f)));
+                return Make(shape, y =>
+                {
+                    var (sc, b, m, v) = (X(1).ToFloatArray(), X(2).ToFloatArray(), X(3).ToFloatArray(), X(4).ToFloatArray());
+                    if (fast) BatchNorm.Compute(data, shape, sc, b, m, v, y, Float("epsilon", 1e-5f), threads: 2);
+                    else ReferenceNormalization.BatchNormalization(data, shape, sc, b, m, v, y, Float("epsilon", 1e-5f));
+                });
+            case "InstanceNormalization":
+                return Make(shape, y =>
+                {
+                    if (fast) InstanceNorm.Compute(data, shape, X(1).ToFloatArray(), X(2).ToFloatArray(), y, Float("epsilon", 1e-5f), threads: 2);
+                    else ReferenceNormalization.InstanceNormalization(data, shape, X(1).ToFloatArray(), X(2).ToFloatArray(), y, Float("epsilon", 1e-5f));
+                });
+            case "LogSoftmax":
+                Assert.True(opset >= 13, "LogSoftmax semantics changed in opset 13");
+                return Make(shape, y =>
+                {
+                    if (fast) Softmax.ComputeLog(data, shape, y, (int)Int("axis", -1), threads: 2);
+                    else ReferenceNormalization.LogSoftmax(data, shape, y, (int)Int("axis", -1));
+                });
+            case "GlobalMaxPool":
+                return Make(ReferencePool.GlobalMaxPoolShape(shape), y =>
+                {
+                    if (fast) GlobalPool.Max(data, shape, y, threads: 2);
+                    else ReferencePool.GlobalMaxPool(data, shape, y);
+                });
             case "LRN":
-                return Make(shape, y => ReferenceNormalization.Lrn(data, shape, y, (int)Int("size", 0),
-                    Float("alpha", 1e-4f), Float("beta", 0.75f), Float("bias", 1f)));
+                return Make(shape, y =>
+                {
+                    if (fast) Lrn.Compute(data, shape, y, (int)Int("size", 0), Float("alpha", 1e-4f), Float("beta", 0.75f), Float("bias", 1f), threads: 2);
+                    else ReferenceNormalization.Lrn(data, shape, y, (int)Int("size", 0), Float("alpha", 1e-4f), Float("beta", 0.75f), Float("bias", 1f));
+                });
             case "Softmax":
                 Assert.True(opset >= 13, "Softmax semantics changed in opset 13");
-                return Make(shape, y => ReferenceNormalization.Softmax(data, shape, y, (int)Int("axis", -1)));
+                return Make(shape, y =>
+                {
+                    if (fast) Softmax.Compute(data, shape, y, (int)Int("axis", -1), threads: 2);
+                    else ReferenceNormalization.Softmax(data, shape, y, (int)Int("axis", -1));
+                });
             case "MaxPool" or "AveragePool":
             {
                 string autoPad = node.FindAttribute("auto_pad")?.StringValue ?? "NOTSET";
@@ -133,11 +218,15 @@ public class OnnxNodeReferenceTests
                     Int("ceil_mode", 0) != 0, Int("count_include_pad", 0) != 0);
                 int[] os = p.OutputShape(shape, node.OpType);
                 return node.OpType == "MaxPool"
-                    ? Make(os, y => ReferencePool.MaxPool(data, shape, y, p))
-                    : Make(os, y => ReferencePool.AveragePool(data, shape, y, p));
+                    ? Make(os, y => { if (fast) MaxPool2d.Compute(data, shape, y, p, threads: 2); else ReferencePool.MaxPool(data, shape, y, p); })
+                    : Make(os, y => { if (fast) AveragePool2d.Compute(data, shape, y, p, threads: 2); else ReferencePool.AveragePool(data, shape, y, p); });
             }
             case "GlobalAveragePool":
-                return Make(ReferencePool.GlobalAveragePoolShape(shape), y => ReferencePool.GlobalAveragePool(data, shape, y));
+                return Make(ReferencePool.GlobalAveragePoolShape(shape), y =>
+                {
+                    if (fast) GlobalPool.Average(data, shape, y, threads: 2);
+                    else ReferencePool.GlobalAveragePool(data, shape, y);
+                });
             case "Flatten":
             {
                 int axis = (int)Int("axis", 1);
@@ -146,7 +235,11 @@ public class OnnxNodeReferenceTests
             case "Transpose":
             {
                 int[] perm = Ints("perm") ?? [];
-                return Make(ReferenceShapeOps.TransposeShape(shape, perm), y => ReferenceShapeOps.Transpose(data, shape, perm, y));
+                return Make(ReferenceShapeOps.TransposeShape(shape, perm), y =>
+                {
+                    if (fast) Transpose.Compute(data, shape, perm, y, threads: 2);
+                    else ReferenceShapeOps.Transpose(data, shape, perm, y);
+                });
             }
             case "MatMul":
             {
@@ -165,7 +258,11 @@ public class OnnxNodeReferenceTests
                     "edge" => PadMode.Edge,
                     var m => throw new InvalidOperationException($"Pad mode {m} is not modelled"),
                 };
-                return Make(ReferenceShapeOps.PadShape(shape, pads), y => ReferenceShapeOps.Pad(data, shape, pads, y, mode, value));
+                return Make(ReferenceShapeOps.PadShape(shape, pads), y =>
+                {
+                    if (fast) Pad.Compute(data, shape, pads, y, mode, value, threads: 2);
+                    else ReferenceShapeOps.Pad(data, shape, pads, y, mode, value);
+                });
             }
             case "Reshape":
             {

@@ -1,8 +1,13 @@
+using Lacuna.Kernels.Normalization;
 using Lacuna.Kernels.Reference;
 
 namespace Lacuna.Graph.Ops.Operators;
 
-/// <summary>Normalization: BatchNormalization (inference; folded into a preceding Conv by <see cref="GraphPasses"/>), LRN, Softmax.</summary>
+/// <summary>
+/// Normalization: BatchNormalization (inference; folded into a preceding Conv by <see cref="GraphPasses"/>, else the
+/// per-channel FMA kernel, as after DenseNet's Concats), InstanceNormalization, LRN, Softmax and LogSoftmax, each on
+/// its fast kernel in <c>Kernels/Normalization</c> (the references stay the specification the tests hold them to).
+/// </summary>
 internal static class NormalizationOps
 {
     private static readonly string[] BatchNormAttributes = ["epsilon", "momentum", "spatial", "is_test", "training_mode", "consumed_inputs"];
@@ -11,25 +16,38 @@ internal static class NormalizationOps
     [
         // Before opset 9 `spatial` chose per-channel (1) or per-element (0) statistics; only per-channel is implemented.
         new("BatchNormalization", new(1, 8), OpTraits.None, BatchNormShape, BatchNorm)
-        { Attributes = BatchNormAttributes, ConformanceCases = ["test_batchnorm"] },
+        { Attributes = BatchNormAttributes, Kernels = "BatchNorm", ConformanceCases = ["test_batchnorm"] },
         new("BatchNormalization", new(9, 21), OpTraits.None, BatchNormShape, BatchNorm)
-        { Attributes = BatchNormAttributes, ConformanceCases = ["test_batchnorm"] },
+        { Attributes = BatchNormAttributes, Kernels = "BatchNorm", ConformanceCases = ["test_batchnorm"] },
+        new("InstanceNormalization", new(1, 21), OpTraits.None, c => [c.X], (c, o) =>
+        {
+            float eps = c.Node.Float("epsilon", 1e-5f);
+            return c.Lambda(o, (k, f) => InstanceNorm.Compute(k.Input(f, 0), k.InShapes[0], k.Input(f, 1), k.Input(f, 2), k.Output(f), eps), "InstanceNorm");
+        }) { Attributes = ["epsilon"], Kernels = "InstanceNorm", ConformanceCases = ["test_instancenorm"] },
         new("LRN", new(1, 21), OpTraits.None, c => [c.X], Lrn)
-        { Attributes = ["alpha", "beta", "bias", "size"], ConformanceCases = ["test_lrn"] },
+        { Attributes = ["alpha", "beta", "bias", "size"], Kernels = "Lrn", ConformanceCases = ["test_lrn"] },
         // Before opset 13 Softmax flattens the input to 2-D at axis (default 1) and normalizes each row.
-        new("Softmax", new(1, 12), OpTraits.None, c => [c.X], (c, o) =>
-        {
-            int[] flat = ReferenceShapeOps.FlattenShape(c.X, (int)c.Node.Int("axis", 1));
-            return c.Lambda(o, (k, f) => ReferenceNormalization.Softmax(k.Input(f, 0), flat, k.Output(f), 1));
-        }) { Attributes = ["axis"], ConformanceCases = SoftmaxCases },
-        new("Softmax", new(13, 21), OpTraits.None, c => [c.X], (c, o) =>
-        {
-            int axis = (int)c.Node.Int("axis", -1);
-            return c.Lambda(o, (k, f) => ReferenceNormalization.Softmax(k.Input(f, 0), k.InShapes[0], k.Output(f), axis));
-        }) { Attributes = ["axis"], ConformanceCases = SoftmaxCases },
+        new("Softmax", new(1, 12), OpTraits.None, c => [c.X], (c, o) => SoftmaxKernel(c, o, log: false, flatten: true))
+        { Attributes = ["axis"], Kernels = "Softmax", ConformanceCases = SoftmaxCases },
+        new("Softmax", new(13, 21), OpTraits.None, c => [c.X], (c, o) => SoftmaxKernel(c, o, log: false, flatten: false))
+        { Attributes = ["axis"], Kernels = "Softmax", ConformanceCases = SoftmaxCases },
+        new("LogSoftmax", new(1, 12), OpTraits.None, c => [c.X], (c, o) => SoftmaxKernel(c, o, log: true, flatten: true))
+        { Attributes = ["axis"], Kernels = "Softmax.ComputeLog", ConformanceCases = ["test_logsoftmax"] },
+        new("LogSoftmax", new(13, 21), OpTraits.None, c => [c.X], (c, o) => SoftmaxKernel(c, o, log: true, flatten: false))
+        { Attributes = ["axis"], Kernels = "Softmax.ComputeLog", ConformanceCases = ["test_logsoftmax"] },
     ];
 
     private static readonly string[] SoftmaxCases = ["test_softmax", "!test_softmax_cross_entropy"];
+
+    /// <summary>Opsets 1-12 flatten the input to 2-D at axis (default 1) and normalize rows; 13+ normalize one axis (default -1).</summary>
+    private static NodeKernel SoftmaxKernel(OpContext c, int[][] outs, bool log, bool flatten)
+    {
+        int[] shape = flatten ? ReferenceShapeOps.FlattenShape(c.X, (int)c.Node.Int("axis", 1)) : c.X;
+        int axis = flatten ? 1 : (int)c.Node.Int("axis", -1);
+        return log
+            ? c.Lambda(outs, (k, f) => Softmax.ComputeLog(k.Input(f, 0), shape, k.Output(f), axis), "Softmax.ComputeLog")
+            : c.Lambda(outs, (k, f) => Softmax.Compute(k.Input(f, 0), shape, k.Output(f), axis), "Softmax");
+    }
 
     private static int[][] BatchNormShape(OpContext c)
     {
@@ -43,8 +61,8 @@ internal static class NormalizationOps
     private static NodeKernel BatchNorm(OpContext c, int[][] outs)
     {
         float eps = c.Node.Float("epsilon", 1e-5f);
-        return c.Lambda(outs, (k, f) => ReferenceNormalization.BatchNormalization(k.Input(f, 0), k.InShapes[0],
-            k.Input(f, 1), k.Input(f, 2), k.Input(f, 3), k.Input(f, 4), k.Output(f), eps));
+        return c.Lambda(outs, (k, f) => Kernels.Normalization.BatchNorm.Compute(k.Input(f, 0), k.InShapes[0],
+            k.Input(f, 1), k.Input(f, 2), k.Input(f, 3), k.Input(f, 4), k.Output(f), eps), "BatchNorm");
     }
 
     private static NodeKernel Lrn(OpContext c, int[][] outs)
@@ -52,6 +70,6 @@ internal static class NormalizationOps
         var n = c.Node;
         int size = (int)n.Int("size", 0);
         float alpha = n.Float("alpha", 1e-4f), beta = n.Float("beta", 0.75f), bias = n.Float("bias", 1f);
-        return c.Lambda(outs, (k, f) => ReferenceNormalization.Lrn(k.Input(f, 0), k.InShapes[0], k.Output(f), size, alpha, beta, bias));
+        return c.Lambda(outs, (k, f) => Kernels.Normalization.Lrn.Compute(k.Input(f, 0), k.InShapes[0], k.Output(f), size, alpha, beta, bias), "Lrn");
     }
 }

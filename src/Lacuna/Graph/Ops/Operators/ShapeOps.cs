@@ -15,12 +15,18 @@ internal static class ShapeOps
         new("Concat", new(1, 21), OpTraits.ShapeOnly | OpTraits.Variadic, c => [ReferenceShapeOps.ConcatShape(c.InShapes, ConcatAxis(c))], (c, o) =>
         {
             int axis = ConcatAxis(c), count = c.InShapes.Length;
+            int a = axis < 0 ? axis + c.X.Length : axis;
+            int[] offsets = new int[count];
+            for (int i = 1; i < count; i++) offsets[i] = offsets[i - 1] + c.InShapes[i - 1][a];
+            // Each input copied as strided blocks into its place: no temporary arrays (the reference's ToArray per
+            // input and call made DenseNet-121's 58 Concats 169 ms of a 318 ms run).
             return c.Lambda(o, (k, f) =>
             {
-                var arrays = Enumerable.Range(0, count).Select(i => k.Input(f, i).ToArray()).ToList();
-                ReferenceShapeOps.Concat(arrays, k.InShapes, axis, k.Output(f));
-            });
-        }) { Attributes = ["axis"], ConformanceCases = ["test_concat"] },
+                var y = k.Output(f);
+                for (int i = 0; i < count; i++)
+                    Kernels.Layout.Concat.WritePart(k.Input(f, i), k.InShapes[i], a, offsets[i], y, k.OutShapes[0]);
+            }, "Concat.WritePart");
+        }) { Attributes = ["axis"], Kernels = "Concat.WritePart", ConformanceCases = ["test_concat"] },
         new("Flatten", new(1, 21), OpTraits.ShapeOnly, c => [ReferenceShapeOps.FlattenShape(c.X, (int)c.Node.Int("axis", 1))], (c, o) => c.Copy(o))
         { Attributes = ["axis"], Kernels = "copy", ConformanceCases = ["test_flatten"] },
         // Reshape took its target shape as an attribute before opset 5, as an input since.
@@ -45,13 +51,13 @@ internal static class ShapeOps
         new("Transpose", new(1, 21), OpTraits.ShapeOnly, c => [ReferenceShapeOps.TransposeShape(c.X, Perm(c))], (c, o) =>
         {
             int[] perm = Perm(c);
-            return c.Lambda(o, (k, f) => ReferenceShapeOps.Transpose(k.Input(f, 0), k.InShapes[0], perm, k.Output(f)));
-        }) { Attributes = ["perm"], ConformanceCases = ["test_transpose"] },
+            return c.Lambda(o, (k, f) => Kernels.Layout.Transpose.Compute(k.Input(f, 0), k.InShapes[0], perm, k.Output(f)), "Transpose");
+        }) { Attributes = ["perm"], Kernels = "Transpose (blocked)", ConformanceCases = ["test_transpose"] },
         // Pad read pads and value from attributes before opset 11, from inputs since.
         new("Pad", new(1, 10), OpTraits.ShapeOnly, c => [ReferenceShapeOps.PadShape(c.X, Pads(c))], (c, o) => Pad(c, o, c.Node.Float("value", 0f), runtimeValue: false))
-        { Attributes = ["mode", "pads", "value"], ConformanceCases = ["test_pad", "test_constant_pad", "test_edge_pad", "test_reflect_pad"] },
+        { Attributes = ["mode", "pads", "value"], Kernels = "Pad", ConformanceCases = ["test_pad", "test_constant_pad", "test_edge_pad", "test_reflect_pad"] },
         new("Pad", new(11, 21), OpTraits.ShapeOnly, c => [ReferenceShapeOps.PadShape(c.X, Pads(c))], PadFromInputs)
-        { Attributes = ["mode"], ConformanceCases = ["test_pad", "test_constant_pad", "test_edge_pad", "test_reflect_pad"] },
+        { Attributes = ["mode"], Kernels = "Pad", ConformanceCases = ["test_pad", "test_constant_pad", "test_edge_pad", "test_reflect_pad"] },
         LoadTime("Constant", 1, ["value", "value_float", "value_floats", "value_int", "value_ints"], FoldConstant, ["test_constant", "!test_constant_pad", "!test_constantofshape"]),
         LoadTime("ConstantOfShape", 9, ["value"], FoldConstantOfShape, ["test_constantofshape"]),
         LoadTime("Shape", 1, ["start", "end"], FoldShape, ["test_shape"]),
@@ -199,7 +205,7 @@ internal static class ShapeOps
     {
         var mode = OpAttributes.PadModeOf(c.Node);
         int[] p = Pads(c);
-        return c.Lambda(outs, (k, f) => ReferenceShapeOps.Pad(k.Input(f, 0), k.InShapes[0], p, k.Output(f), mode,
-            runtimeValue ? k.Input(f, 2)[0] : value));
+        return c.Lambda(outs, (k, f) => Kernels.Layout.Pad.Compute(k.Input(f, 0), k.InShapes[0], p, k.Output(f), mode,
+            runtimeValue ? k.Input(f, 2)[0] : value), "Pad");
     }
 }

@@ -1,0 +1,138 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.Pooling;
+
+/// <summary>
+/// 2-D average pooling over NCHW with the contract of <see cref="Reference.ReferencePool.AveragePool"/>: any kernel,
+/// stride, dilation, pads, ceil mode and count_include_pad (<see cref="Pool2dParams"/>). Window sums are separable:
+/// per output row the valid input rows are summed into one column-sum row, then the sums of every full-width window
+/// along it are vector adds of shifted column sums, so both passes run vectorized along the row for any stride
+/// (outputs then pick their window's start). Only windows clipped by the left/right edge sum taps one by one. The
+/// divisor is the product of a row count and a column count (positions inside the input, or inside the padded
+/// input with count_include_pad), both computed once per output row and column. Planes split across threads.
+/// </summary>
+public static class AveragePool2d
+{
+    public static void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p, int threads = 0)
+    {
+        if (p is null) ThrowHelper.ArgumentNull(nameof(p));
+        if (inputShape.Length != 4) ThrowHelper.Shape(nameof(inputShape), $"AveragePool2d needs a rank-4 NCHW input; got rank {inputShape.Length}.");
+        p.OutputShape(inputShape, "AveragePool");
+        int n = inputShape[0], c = inputShape[1], h = inputShape[2], w = inputShape[3];
+        int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
+        long planes = (long)n * c;
+        ThrowHelper.IfTooShort(input.Length, planes * h * w, nameof(input), $"input [{n}, {c}, {h}, {w}]");
+        ThrowHelper.IfTooShort(output.Length, planes * oh * ow, nameof(output), $"output [{n}, {c}, {oh}, {ow}]");
+        var geometry = new Geometry(p, h, w, oh, ow);
+        int parts = KernelParallel.Parts(threads, (int)planes, planes * h * w * p.KernelH);
+        if (parts <= 1) { Planes(input, output, 0, (int)planes, geometry); return; }
+        unsafe
+        {
+            fixed (float* px = input, py = output)
+            {
+                float* xs = px, ys = py;
+                long inLen = planes * h * w, outLen = planes * oh * ow;
+                WorkerPool.Shared.Run(parts, part =>
+                {
+                    var (s, e) = WorkerPool.Range((int)planes, parts, part);
+                    Planes(new ReadOnlySpan<float>(xs, (int)inLen), new Span<float>(ys, (int)outLen), s, e, geometry);
+                });
+            }
+        }
+    }
+
+    /// <summary>Per output row and column: the tap range inside the input and the divisor's factor along that axis.</summary>
+    private sealed class Geometry
+    {
+        public readonly Pool2dParams P;
+        public readonly int H, W, OH, OW;
+        public readonly int[] RowLo, RowHi, RowCount, ColLo, ColHi, ColCount;
+
+        public Geometry(Pool2dParams p, int h, int w, int oh, int ow)
+        {
+            (P, H, W, OH, OW) = (p, h, w, oh, ow);
+            (RowLo, RowHi, RowCount) = Axis(oh, h, p.KernelH, p.StrideH, p.PadTop, p.PadBottom, p.DilationH, p.CountIncludePad);
+            (ColLo, ColHi, ColCount) = Axis(ow, w, p.KernelW, p.StrideW, p.PadLeft, p.PadRight, p.DilationW, p.CountIncludePad);
+        }
+
+        private static (int[] Lo, int[] Hi, int[] Count) Axis(int outSize, int size, int kernel, int stride, int padBegin, int padEnd, int dilation, bool includePad)
+        {
+            var lo = new int[outSize];
+            var hi = new int[outSize];
+            var count = new int[outSize];
+            for (int o = 0; o < outSize; o++)
+            {
+                int start = o * stride - padBegin;
+                lo[o] = kernel;
+                int inside = 0, padded = 0;
+                for (int k = 0; k < kernel; k++)
+                {
+                    int i = start + k * dilation;
+                    if (i >= -padBegin && i < size + padEnd) padded++;
+                    if (i < 0 || i >= size) continue;
+                    inside++;
+                    lo[o] = Math.Min(lo[o], k);
+                    hi[o] = k + 1;
+                }
+                count[o] = includePad ? padded : inside;
+            }
+            return (lo, hi, count);
+        }
+    }
+
+    // Called once per pooling layer per run: without this it would stay in tier-0 code for the first 30 runs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Planes(ReadOnlySpan<float> x, Span<float> y, int p0, int p1, Geometry g)
+    {
+        var p = g.P;
+        int h = g.H, w = g.W, oh = g.OH, ow = g.OW;
+        Span<float> columns = w <= 2048 ? stackalloc float[w] : new float[w];
+        Span<float> windows = w <= 2048 ? stackalloc float[w] : new float[w];
+        // Output columns [oxIn0, oxIn1) have their whole window inside the row.
+        int span = (p.KernelW - 1) * p.DilationW;
+        int oxIn0 = Math.Min(ow, (p.PadLeft + p.StrideW - 1) / p.StrideW);
+        int oxIn1 = w - 1 - span + p.PadLeft < 0 ? 0 : Math.Min(ow, (w - 1 - span + p.PadLeft) / p.StrideW + 1);
+        oxIn1 = Math.Max(oxIn1, oxIn0);
+        int starts = Math.Max(0, w - span);
+        for (int plane = p0; plane < p1; plane++)
+        {
+            var src = x.Slice(plane * h * w, h * w);
+            var dst = y.Slice(plane * oh * ow, oh * ow);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                int y0 = oy * p.StrideH - p.PadTop, khLo = g.RowLo[oy], khHi = g.RowHi[oy];
+                src.Slice((y0 + khLo * p.DilationH) * w, w).CopyTo(columns);
+                for (int kh = khLo + 1; kh < khHi; kh++)
+                    TensorPrimitives.Add(columns, src.Slice((y0 + kh * p.DilationH) * w, w), columns);
+                // windows[j] = sum of the window starting at column j, for every start whose window fits.
+                if (starts > 0)
+                {
+                    columns[..starts].CopyTo(windows);
+                    for (int kw = 1; kw < p.KernelW; kw++)
+                        TensorPrimitives.Add(windows[..starts], columns.Slice(kw * p.DilationW, starts), windows[..starts]);
+                }
+                var outRow = dst.Slice(oy * ow, ow);
+                int rowCount = g.RowCount[oy];
+                if (oxIn1 > oxIn0)
+                {
+                    // Interior windows all have the full kernel width inside, so one divisor serves the whole run.
+                    float inv = 1f / (rowCount * p.KernelW);
+                    if (p.StrideW == 1) TensorPrimitives.Multiply(windows.Slice(oxIn0 - p.PadLeft, oxIn1 - oxIn0), inv, outRow[oxIn0..oxIn1]);
+                    else
+                        for (int ox = oxIn0; ox < oxIn1; ox++) outRow[ox] = windows[ox * p.StrideW - p.PadLeft] * inv;
+                }
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    if (ox == oxIn0) ox = oxIn1; // the interior is done; only windows clipped by an edge remain
+                    if (ox >= ow) break;
+                    int x0 = ox * p.StrideW - p.PadLeft;
+                    float sum = 0;
+                    for (int kw = g.ColLo[ox]; kw < g.ColHi[ox]; kw++) sum += columns[x0 + kw * p.DilationW];
+                    outRow[ox] = sum / (rowCount * g.ColCount[ox]);
+                }
+            }
+        }
+    }
+}

@@ -49,7 +49,7 @@ public sealed unsafe class SpmmPlan
             w.ColumnIndices.CopyTo(c, 0);
             _cols = c; _pCols = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(c));
         }
-        if (precision == SpmmPrecision.BFloat16)
+        if (precision.HasBf16Weights())
         {
             // One pad element first: the AVX2 kernels broadcast the 32 bits ending at weight i (see WeightBf16).
             var v = GC.AllocateArray<ushort>(nnz + 1, pinned: true);
@@ -79,7 +79,10 @@ public sealed unsafe class SpmmPlan
     public static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias = default, Activation activation = default) =>
         Create(weights, bias, activation, SpmmPrecision.Float32);
 
-    /// <summary>As <see cref="Create(CsrMatrix, ReadOnlySpan{float}, Activation)"/>, storing the weights in <paramref name="precision"/> (accumulation stays fp32).</summary>
+    /// <summary>
+    /// As <see cref="Create(CsrMatrix, ReadOnlySpan{float}, Activation)"/>, storing the weights, and with bf16
+    /// activations the packed panels of X, in <paramref name="precision"/> (accumulation stays fp32).
+    /// </summary>
     public static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, SpmmPrecision precision) =>
         Create(weights, bias, activation, precision, null);
 
@@ -93,8 +96,8 @@ public sealed unsafe class SpmmPlan
         if (weights is null) ThrowHelper.ArgumentNull(nameof(weights));
         if (!bias.IsEmpty && bias.Length != weights.Rows)
             ThrowHelper.Shape(nameof(bias), $"Bias has {bias.Length} elements but W has {weights.Rows} rows.");
-        if (precision is not (SpmmPrecision.Float32 or SpmmPrecision.BFloat16))
-            ThrowHelper.OutOfRange(nameof(precision), precision, "Unknown SpMM weight precision.");
+        if (precision is not (SpmmPrecision.Float32 or SpmmPrecision.BFloat16 or SpmmPrecision.BFloat16Activations or SpmmPrecision.BFloat16WeightsAndActivations))
+            ThrowHelper.OutOfRange(nameof(precision), precision, "Unknown SpMM precision.");
         var b = new float[weights.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
         return new SpmmPlan(weights, b, activation, precision, tile?.Tier ?? SpmmKernels.BestTier, tile, blockBytes, packed);
@@ -155,7 +158,10 @@ public sealed unsafe class SpmmPlan
         {
             if (candidates.Length > 1) best = Fastest(candidates.Select(c => new SpmmChoice(c, block)).ToArray());
             var blocks = SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b });
-            if (ForcedPacked is null) blocks = blocks.Concat(SpmmSchedule.PackedBlockSizes.Select(b => best with { BlockBytes = b, Packed = true }));
+            var packedBlocks = SpmmSchedule.PackedBlockSizes.Select(b => best with { BlockBytes = b, Packed = true });
+            // bf16 activations are always packed (the conversion happens in the packing), so only packed blocks differ.
+            if (Precision.HasBf16Activations()) blocks = packedBlocks;
+            else if (ForcedPacked is null) blocks = blocks.Concat(packedBlocks);
             best = Fastest(blocks.ToArray());
             // The tile was picked at the default block, in place; at the chosen block and layout another may win
             // (DLMC rn50 0.7 256x64x3136: AVX2 1x56 kept at 0.46 ms where AVX-512 1x128 packed takes 0.38).

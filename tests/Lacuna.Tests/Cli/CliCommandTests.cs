@@ -89,6 +89,27 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_spmm_bf16x_reports_speed_and_error_of_bf16_activations()
+    {
+        string sub = Directory.CreateDirectory(Path.Combine(_dir, "bf16x", "0.5")).FullName;
+        File.WriteAllText(Path.Combine(_dir, "bf16x", "rn50_batchsizes.txt"), "tiny_c,40\n");
+        File.WriteAllText(Path.Combine(sub, "tiny_c.smtx"), "3, 8, 5\n0 2 3 5\n1 5 0 2 7\n");
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "spmm", "--dlmc", sub, "--repeat", "1", "--warmup", "0", "--bf16x", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var row = doc.RootElement.GetProperty("results")[0];
+        foreach (var key in new[] { "lacuna_bf16x_ms", "bf16x_speedup_vs_openblas", "bf16x_speedup_vs_fp32" })
+            Assert.True(row.GetProperty(key).GetDouble() > 0, key);
+        // X rounded to bf16 (8 significant bits) changes Y, by well under a percent of its largest element.
+        double error = row.GetProperty("bf16x_max_rel_error").GetDouble();
+        Assert.InRange(error, 1e-9, 1e-2);
+        Assert.Contains("packed", row.GetProperty("bf16x_schedule").GetString());
+        var summary = doc.RootElement.GetProperty("summary");
+        Assert.True(summary.GetProperty("geomean_bf16x_speedup_vs_openblas").GetDouble() > 0);
+        Assert.Equal(error, summary.GetProperty("bf16x_max_rel_error").GetDouble());
+    }
+
+    [Fact]
     public void Run_profile_json_times_every_step_in_order()
     {
         string model = Path.Combine(_dir, "mini.onnx");

@@ -100,10 +100,11 @@ public sealed class CliCommandTests : IDisposable
         var row = doc.RootElement.GetProperty("results")[0];
         foreach (var key in new[] { "lacuna_bf16x_ms", "bf16x_speedup_vs_openblas", "bf16x_speedup_vs_fp32" })
             Assert.True(row.GetProperty(key).GetDouble() > 0, key);
-        // X rounded to bf16 (8 significant bits) changes Y, by well under a percent of its largest element.
+        // X rounded to bf16 (8 significant bits) changes Y by well under a percent of its largest element (or not at
+        // all where the tuning kept fp32 X, which the schedule then says).
         double error = row.GetProperty("bf16x_max_rel_error").GetDouble();
-        Assert.InRange(error, 1e-9, 1e-2);
-        Assert.Contains("packed", row.GetProperty("bf16x_schedule").GetString());
+        Assert.InRange(error, 0, 1e-2);
+        Assert.Matches(@"^(Avx512|Avx2Fma|Vector128|Scalar) 1x\d+, ", row.GetProperty("bf16x_schedule").GetString());
         var summary = doc.RootElement.GetProperty("summary");
         Assert.True(summary.GetProperty("geomean_bf16x_speedup_vs_openblas").GetDouble() > 0);
         Assert.Equal(error, summary.GetProperty("bf16x_max_rel_error").GetDouble());

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Lacuna.Kernels.Spmm;
@@ -37,13 +38,13 @@ internal static unsafe class SpmmBf16Panel
                 int j = 0;
                 if (Vector512.IsHardwareAccelerated)
                     for (; j + 16 <= lanes; j += 16)
-                        Vector512.Store(BFloat16.RoundHigh(Vector512.Load(src + c + j)) >> 16 | (BFloat16.RoundHigh(Vector512.Load(src + c + lanes + j)) & Vector512.Create(0xFFFF0000u)), dst + j);
+                        Vector512.Store(Pair(Vector512.Load(src + c + j), Vector512.Load(src + c + lanes + j)), dst + j);
                 if (Vector256.IsHardwareAccelerated)
                     for (; j + 8 <= lanes; j += 8)
-                        Vector256.Store(BFloat16.RoundHigh(Vector256.Load(src + c + j)) >> 16 | (BFloat16.RoundHigh(Vector256.Load(src + c + lanes + j)) & Vector256.Create(0xFFFF0000u)), dst + j);
+                        Vector256.Store(Pair(Vector256.Load(src + c + j), Vector256.Load(src + c + lanes + j)), dst + j);
                 if (Vector128.IsHardwareAccelerated)
                     for (; j + 4 <= lanes; j += 4)
-                        Vector128.Store(BFloat16.RoundHigh(Vector128.Load(src + c + j)) >> 16 | (BFloat16.RoundHigh(Vector128.Load(src + c + lanes + j)) & Vector128.Create(0xFFFF0000u)), dst + j);
+                        Vector128.Store(Pair(Vector128.Load(src + c + j), Vector128.Load(src + c + lanes + j)), dst + j);
                 for (; j < lanes; j++)
                     dst[j] = BFloat16.FromSingle(src[c + j]) | (uint)BFloat16.FromSingle(src[c + lanes + j]) << 16;
             }
@@ -56,5 +57,55 @@ internal static unsafe class SpmmBf16Panel
                     dst[j] = a | b << 16;
                 }
         }
+    }
+
+    // Magnitudes (fp32 bits without the sign) from which rounding needs more than adding the bias: those that round
+    // past the largest bf16, infinities and NaNs. Below it, nearest-even is a shift, an AND and two adds per lane;
+    // the full rule (BFloat16.RoundHigh) runs only for a pair that holds one, which activations practically never do.
+    private const uint SpecialFrom = 0x7F7F8000u;
+
+    /// <summary>Lanes of <paramref name="even"/> and <paramref name="odd"/> rounded to bf16 into the low and high halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Pair(Vector512<float> even, Vector512<float> odd)
+    {
+        var a = even.AsUInt32();
+        var b = odd.AsUInt32();
+        var magnitude = Vector512.Create(0x7FFFFFFFu);
+        if (Vector512.GreaterThanOrEqualAny(Vector512.Max(a & magnitude, b & magnitude), Vector512.Create(SpecialFrom)))
+            return BFloat16.RoundHigh(even) >> 16 | (BFloat16.RoundHigh(odd) & Vector512.Create(0xFFFF0000u));
+        var bias = Vector512.Create(0x7FFFu);
+        var ra = a + bias + ((a >> 16) & Vector512<uint>.One);
+        var rb = b + bias + ((b >> 16) & Vector512<uint>.One);
+        return ra >> 16 | (rb & Vector512.Create(0xFFFF0000u));
+    }
+
+    /// <summary>As <see cref="Pair(Vector512{float}, Vector512{float})"/>, 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Pair(Vector256<float> even, Vector256<float> odd)
+    {
+        var a = even.AsUInt32();
+        var b = odd.AsUInt32();
+        var magnitude = Vector256.Create(0x7FFFFFFFu);
+        if (Vector256.GreaterThanOrEqualAny(Vector256.Max(a & magnitude, b & magnitude), Vector256.Create(SpecialFrom)))
+            return BFloat16.RoundHigh(even) >> 16 | (BFloat16.RoundHigh(odd) & Vector256.Create(0xFFFF0000u));
+        var bias = Vector256.Create(0x7FFFu);
+        var ra = a + bias + ((a >> 16) & Vector256<uint>.One);
+        var rb = b + bias + ((b >> 16) & Vector256<uint>.One);
+        return ra >> 16 | (rb & Vector256.Create(0xFFFF0000u));
+    }
+
+    /// <summary>As <see cref="Pair(Vector512{float}, Vector512{float})"/>, 4 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> Pair(Vector128<float> even, Vector128<float> odd)
+    {
+        var a = even.AsUInt32();
+        var b = odd.AsUInt32();
+        var magnitude = Vector128.Create(0x7FFFFFFFu);
+        if (Vector128.GreaterThanOrEqualAny(Vector128.Max(a & magnitude, b & magnitude), Vector128.Create(SpecialFrom)))
+            return BFloat16.RoundHigh(even) >> 16 | (BFloat16.RoundHigh(odd) & Vector128.Create(0xFFFF0000u));
+        var bias = Vector128.Create(0x7FFFu);
+        var ra = a + bias + ((a >> 16) & Vector128<uint>.One);
+        var rb = b + bias + ((b >> 16) & Vector128<uint>.One);
+        return ra >> 16 | (rb & Vector128.Create(0xFFFF0000u));
     }
 }

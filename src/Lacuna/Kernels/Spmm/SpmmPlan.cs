@@ -128,7 +128,7 @@ public sealed unsafe class SpmmPlan
 
     private static string Describe(SpmmChoice c) =>
         $"{c.Tile.Name}, {(c.BlockBytes == 0 ? "no K blocks" : $"{c.BlockBytes / 1024} KiB K blocks")}{(c.Packed ? ", packed" : "")}"
-        + (c.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "");
+        + (c.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "") + (c.Fp32X ? ", fp32 X" : "");
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), SpmmChoice> _tuned = new();
 
@@ -144,6 +144,8 @@ public sealed unsafe class SpmmPlan
     /// 12-vector tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).</item>
     /// <item>Blocks are tuned because the AVX-512 tiles moved the best one: at 0.7 sparsity 32 KiB blocks beat the
     /// 64 KiB chosen for AVX2 (DLMC rn50 geomean 1.88x vs 1.66x of OpenBLAS, 1 thread); at 0.9 no size won everywhere.</item>
+    /// <item>With bf16 activations the packed bf16 blocks are timed against the fp32 layouts (in place and packed, with
+    /// the tile picked for bf16), so each N runs the faster; the bench reports the error against fp32 next to the time.</item>
     /// <item>Each thread count has its own pick, and a column's summation order depends on its tile, so results
     /// with different thread counts agree to rounding, not bit for bit.</item>
     /// </list>
@@ -160,7 +162,10 @@ public sealed unsafe class SpmmPlan
             var blocks = SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b });
             var packedBlocks = SpmmSchedule.PackedBlockSizes.Select(b => best with { BlockBytes = b, Packed = true });
             // bf16 activations are always packed (the conversion happens in the packing), so only packed blocks differ.
-            if (Precision.HasBf16Activations()) blocks = packedBlocks;
+            // Against them the fp32 layouts run too: where each X row meets few non-zeros (64-row layers at 0.9) the
+            // conversion costs more than the halved bytes save, and a plan that allows bf16 need not use it.
+            if (Precision.HasBf16Activations())
+                blocks = packedBlocks.Concat(ForcedPacked is null ? blocks.Concat(packedBlocks).Select(c => c with { Fp32X = true }) : []);
             else if (ForcedPacked is null) blocks = blocks.Concat(packedBlocks);
             best = Fastest(blocks.ToArray());
             // The tile was picked at the default block, in place; at the chosen block and layout another may win

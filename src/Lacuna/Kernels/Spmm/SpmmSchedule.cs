@@ -53,13 +53,15 @@ internal static unsafe class SpmmSchedule
     {
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
         int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
-        // bf16 activations exist only in packed panels: the conversion happens while packing.
-        bool packed = plan.Precision.HasBf16Activations() || (plan.ForcedPacked ?? choice?.Packed ?? false);
+        // bf16 activations exist only in packed panels (the conversion happens while packing), unless the tuning
+        // measured fp32 X faster for this N (SpmmChoice.Fp32X).
+        var precision = choice?.Fp32X == true ? plan.Precision.WithFp32Activations() : plan.Precision;
+        bool packed = precision.HasBf16Activations() || (plan.ForcedPacked ?? choice?.Packed ?? false);
         for (int g = c0; g < c1; g += main.Width)
         {
             int valid = Math.Min(main.Width, c1 - g);
             var tile = valid == main.Width ? main : TailTile(plan, main, valid);
-            Window(plan, tile, x, n, g, valid, y + g, m0, m1, blockBytes, packed || valid < tile.Width);
+            Window(plan, precision, tile, x, n, g, valid, y + g, m0, m1, blockBytes, packed || valid < tile.Width);
         }
     }
 
@@ -74,16 +76,16 @@ internal static unsafe class SpmmSchedule
     /// 1 thread, best block each: 256x64x3136 0.70 → 0.38 ms, 64x576x3136 1.60 → 1.13, 128x1152x784 1.50 → 1.02;
     /// at 0.95 a 64-row layer (64x256x3136) lost, 0.09 → 0.14 ms, so the tuning decides per layer.
     /// </summary>
-    private static void Window(SpmmPlan plan, SpmmKernel tile, float* x, int n, int g, int valid, float* y, int m0, int m1, int bytes, bool pack)
+    private static void Window(SpmmPlan plan, SpmmPrecision precision, SpmmKernel tile, float* x, int n, int g, int valid, float* y, int m0, int m1, int bytes, bool pack)
     {
         int k = plan.K, m = plan.M, width = tile.Width;
-        bool bf16 = plan.Precision.HasBf16Activations();
+        bool bf16 = precision.HasBf16Activations();
         // A bf16 panel row: ushorts, a whole number of vector pairs (SpmmBf16Panel); an fp32 one: the tile's floats.
         int stride = bf16 ? SpmmBf16Panel.Stride(width, tile.Lanes) : width;
         int kb = bytes > 0 ? Math.Min(k, Math.Max(16, bytes / (stride * (bf16 ? sizeof(ushort) : sizeof(float))))) : k;
         int blocks = kb >= k ? 1 : (k + kb - 1) / kb;
         float* panel = pack ? AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)Math.Max(1, kb) * (bf16 ? stride / 2 : stride)) : null;
-        var fn = tile.Function(plan.Precision, plan.Index16);
+        var fn = tile.Function(precision, plan.Index16);
         SpmmArgs a = default;
         a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
         a.X = x + g; a.Stride = pack ? stride : n; a.Valid = valid;
@@ -212,6 +214,7 @@ internal static unsafe class SpmmSchedule
 
 /// <summary>
 /// What one SpMM run uses: the main register tile, the K block (bytes of X per block, 0 = none), whether each window's
-/// block of X is first packed into an aligned panel, and (several threads) whether threads split rows or columns.
+/// block of X is first packed into an aligned panel, (several threads) whether threads split rows or columns, and
+/// (plans with bf16 activations) whether this N runs on fp32 X instead, measured faster.
 /// </summary>
-internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null, bool Packed = false);
+internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null, bool Packed = false, bool Fp32X = false);

@@ -100,8 +100,9 @@ public enum SpmmPrecision
     /// <summary>
     /// fp32 weights, X rounded to bf16 (nearest even) as each block of it is packed into a per-thread panel: half the
     /// bytes of X per FMA, which bound an unstructured SpMM (<see cref="SpmmBf16Panel"/>). Products of a bf16 X are
-    /// exact in fp32 only with bf16 weights; here each product is rounded once, sums are fp32. SpMV (one column)
-    /// reads X in fp32: nothing there is reused, so nothing would repay the conversion.
+    /// exact in fp32 only with bf16 weights; here each product is rounded once, sums are fp32. bf16 is allowed, not
+    /// imposed: the plan's tuning keeps fp32 X for an N where that measured faster, and SpMV (one column) reads X in
+    /// fp32 (nothing there is reused, so nothing would repay the conversion).
     /// </summary>
     BFloat16Activations = 2,
     /// <summary>Both: bf16 weights and bf16 activations (every product exact in fp32, sums fp32).</summary>
@@ -113,6 +114,9 @@ internal static class SpmmPrecisions
     public static bool HasBf16Weights(this SpmmPrecision p) => ((int)p & 1) != 0;
 
     public static bool HasBf16Activations(this SpmmPrecision p) => ((int)p & 2) != 0;
+
+    /// <summary>The same weights with fp32 activations.</summary>
+    public static SpmmPrecision WithFp32Activations(this SpmmPrecision p) => (SpmmPrecision)((int)p & 1);
 }
 
 internal static class BFloat16

@@ -82,12 +82,42 @@ public class SpmmBf16ActivationTests
         foreach (var precision in new[] { SpmmPrecision.BFloat16Activations, SpmmPrecision.BFloat16WeightsAndActivations })
             foreach (int threads in new[] { 1, 2 })
             {
-                var y16 = TestData.Poisoned(64 * n);
-                SpmmPlan.Create(w, default, default, precision).Run(x, n, y16, threads);
-                double maxErr = 0, maxAbs = 0;
-                for (int i = 0; i < y32.Length; i++) { maxErr = Math.Max(maxErr, Math.Abs(y32[i] - y16[i])); maxAbs = Math.Max(maxAbs, Math.Abs(y32[i])); }
-                Assert.True(maxErr > 0 && maxErr <= 1e-2 * maxAbs, $"{precision} t{threads}: max error {maxErr} vs max |y| {maxAbs}");
+                // The public plan may keep fp32 X where it measured faster; a plan with its K block fixed only tunes
+                // the tile, so it always runs bf16 X and its error cannot be zero.
+                foreach (var (plan, bf16Certain) in new[] { (SpmmPlan.Create(w, default, default, precision), false), (SpmmPlan.Create(w, default, default, precision, null, blockBytes: 0), true) })
+                {
+                    var y16 = TestData.Poisoned(64 * n);
+                    plan.Run(x, n, y16, threads);
+                    double maxErr = 0, maxAbs = 0;
+                    for (int i = 0; i < y32.Length; i++) { maxErr = Math.Max(maxErr, Math.Abs(y32[i] - y16[i])); maxAbs = Math.Max(maxAbs, Math.Abs(y32[i])); }
+                    Assert.True(maxErr <= 1e-2 * maxAbs, $"{precision} t{threads}: max error {maxErr} vs max |y| {maxAbs}");
+                    if (bf16Certain) Assert.True(maxErr > 1e-5 * maxAbs, $"{precision} t{threads}: max error {maxErr}: X was not rounded to bf16");
+                }
             }
+    }
+
+    [Fact]
+    public void Tuned_plan_runs_bf16_or_fp32_x_as_measured_and_keeps_its_pick()
+    {
+        var w = SpmmTests.RandomCsr(48, 300, 0.9, 51);
+        var b = TestData.Random(48, 52);
+        var plan = SpmmPlan.Create(w, b, Activation.Relu, SpmmPrecision.BFloat16Activations);
+        foreach (int n in new[] { 40, 150 })
+        {
+            var x = TestData.Random(300 * n, 53);
+            var first = TestData.Poisoned(48 * n);
+            plan.Run(x, n, first, 1);
+            string schedule = plan.ScheduleFor(n, 1)!;
+            // Whichever X the tuning kept, the result is that X's product, and later runs repeat it bit for bit.
+            var expected = new float[48 * n];
+            ReferenceSpmm.Compute(w, schedule.Contains("fp32 X") ? x : RoundedToBf16(x), n, expected, b, Activation.Relu);
+            KernelAssert.Close(expected, first, 300, schedule);
+            var again = TestData.Poisoned(48 * n);
+            plan.Run(x, n, again, 1);
+            KernelAssert.Exact(first, again, schedule);
+            Assert.Equal(schedule, plan.ScheduleFor(n, 1));
+            Assert.True(schedule.Contains("fp32 X") || schedule.Contains("packed"), schedule);
+        }
     }
 
     /// <summary>

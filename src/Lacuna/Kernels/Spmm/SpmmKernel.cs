@@ -97,6 +97,9 @@ internal static class SpmmKernels
     {
         // AVX-512 stops at 8 vectors: 10 and 12 measured slower than 7 and 8 on every DLMC N (rn50 0.9, 1 thread,
         // `bench spmm --tiles`: N = 3136 summed 6.89 ms for 12, 5.40 for 10, 4.54 for 8, 4.11 for 7).
+        // With bf16 activations (a pair of vectors per load) 10- and 12-vector tiles were tried too: the tuning picked
+        // them on most DLMC rn50 0.9 layers but gained nothing (1 thread, min of 15: geomean 1.25x of fp32 SpMM with
+        // them, 1.24-1.26x without; 1024x256x196 0.082 ms either way), so the tiles stay one list up to 8.
         SpmmKernel.Avx512<Tile8>(), SpmmKernel.Avx512<Tile7>(), SpmmKernel.Avx512<Tile6>(), SpmmKernel.Avx512<Tile5>(),
         SpmmKernel.Avx512<Tile4>(), SpmmKernel.Avx512<Tile3>(), SpmmKernel.Avx512<Tile2>(), SpmmKernel.Avx512<Tile1>(),
         SpmmKernel.Avx2<Tile12>(), SpmmKernel.Avx2<Tile10>(), SpmmKernel.Avx2<Tile8>(), SpmmKernel.Avx2<Tile7>(),

@@ -31,7 +31,7 @@ internal sealed class ConvKernel : NodeKernel
         {
             int h = s[0][2], wd = s[0][3], batch = s[0][0];
             var prepared = cache.Prepared.GetOrAdd((n, h, wd), _ => new Lazy<ConvCandidates>(() =>
-                ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse))).Value;
+                ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision))).Value;
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);

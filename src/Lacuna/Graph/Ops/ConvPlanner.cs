@@ -36,7 +36,7 @@ internal static class ConvPlanner
     /// <summary>Builds the candidate kernels for a layer (packing its weights); nothing is timed yet.</summary>
     public static ConvCandidates Prepare(
         ReadOnlySpan<float> weight, int[] weightShape, ReadOnlySpan<float> bias, Conv2dParams p, int h, int w,
-        Activation act, bool allowSparse)
+        Activation act, bool allowSparse, SpmmPrecision spmmPrecision = SpmmPrecision.Float32)
     {
         var dense = DenseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act);
         var denseCandidate = new ConvCandidate { Name = "dense", Run = (x, y, n) => dense.Run(x, y, n), Describe = () => $"DenseConv2d {dense.Describe()}" };
@@ -78,7 +78,7 @@ internal static class ConvPlanner
         if (IsPointwise(weightShape, p))
         {
             int hw = h * w;
-            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
+            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act, spmmPrecision);
             candidates.Add(new ConvCandidate
             {
                 Name = "spmm",
@@ -92,7 +92,7 @@ internal static class ConvPlanner
         }
         if (strided1x1)
         {
-            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
+            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act, spmmPrecision);
             candidates.Add(new ConvCandidate
             {
                 Name = "spmm-strided",

@@ -127,6 +127,24 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_precision_bf16_prints_its_error_against_fp32()
+    {
+        string model = Path.Combine(_dir, "mini-bf16.onnx");
+        var export = Invoke(ZooCommand.Build(), "zoo", "export", "resnet-mini", "-o", model, "--sparsity", "0.9");
+        Assert.True(export.Code == 0, export.Err);
+        var (code, output, err) = Invoke(RunCommand.Build(), "run", model, "--precision", "bf16", "--repeat", "1");
+        Assert.True(code == 0, err);
+        var m = System.Text.RegularExpressions.Regex.Match(output, @"bf16 activations: max \|Y - Y_fp32\| = (\S+) of max");
+        Assert.True(m.Success, output);
+        Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1e-2);
+        Assert.Contains("bf16 activations)", output);
+        var bad = Invoke(RunCommand.Build(), "run", model, "--precision", "fp8");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("fp8", bad.Err);
+        Assert.Equal(2, Invoke(RunCommand.Build(), "run", model, "--precision", "bf16", "--dense").Code);
+    }
+
+    [Fact]
     public void Bench_sweep_writes_json_and_svg_with_a_crossover_field()
     {
         string path = Path.Combine(_dir, "sweep.json");

@@ -1,4 +1,5 @@
 using Lacuna.Kernels;
+using Lacuna.Kernels.Spmm;
 
 namespace Lacuna.Graph;
 
@@ -7,6 +8,13 @@ public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations
     bool SparseKernels = true)
 {
     public static PassOptions None => new(false, false, false);
+
+    /// <summary>
+    /// Precision of the SpMM plans of sparse 1x1 convolutions (fp32 by default). <see cref="SpmmPrecision.BFloat16Activations"/>
+    /// lets them read their input as bf16 (fp32 weights and sums; each layer's tuning keeps fp32 where that is faster):
+    /// `lacuna bench spmm --bf16x` reports its speed and error.
+    /// </summary>
+    public SpmmPrecision SparsePrecision { get; init; }
 
     /// <summary>All passes, dense kernels only: the baseline a sparse plan is compared with.</summary>
     public static PassOptions Dense => new(SparseKernels: false);

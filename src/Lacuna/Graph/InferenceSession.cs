@@ -20,9 +20,9 @@ public sealed class InferenceSession
     private readonly ConcurrentDictionary<(int Batch, int Threads), Lazy<ExecutionPlan>> _plans = new();
     private readonly List<GraphNode> _order;
 
-    private InferenceSession(ModelGraph graph, bool sparseKernels)
+    private InferenceSession(ModelGraph graph, bool sparseKernels, Kernels.Spmm.SpmmPrecision sparsePrecision)
     {
-        _cache = new OpCompiler.PlanCache(sparseKernels);
+        _cache = new OpCompiler.PlanCache(sparseKernels) { SparsePrecision = sparsePrecision };
         Graph = graph;
         _order = graph.TopologicalOrder();
         RuntimeInputs = graph.Inputs.Where(i => !graph.Initializers.ContainsKey(i.Name)).ToList();
@@ -40,7 +40,7 @@ public sealed class InferenceSession
         ConstantFolder.Fold(g);
         options ??= new PassOptions();
         GraphPasses.Optimize(g, options);
-        var session = new InferenceSession(g, options.SparseKernels);
+        var session = new InferenceSession(g, options.SparseKernels, options.SparsePrecision);
         return session;
     }
 

@@ -104,6 +104,28 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_spmm_bf16x_reports_speed_and_error_of_bf16_activations()
+    {
+        string sub = Directory.CreateDirectory(Path.Combine(_dir, "bf16x", "0.5")).FullName;
+        File.WriteAllText(Path.Combine(_dir, "bf16x", "rn50_batchsizes.txt"), "tiny_c,40\n");
+        File.WriteAllText(Path.Combine(sub, "tiny_c.smtx"), "3, 8, 5\n0 2 3 5\n1 5 0 2 7\n");
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "spmm", "--dlmc", sub, "--repeat", "1", "--warmup", "0", "--bf16x", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var row = doc.RootElement.GetProperty("results")[0];
+        foreach (var key in new[] { "lacuna_bf16x_ms", "bf16x_speedup_vs_openblas", "bf16x_speedup_vs_fp32" })
+            Assert.True(row.GetProperty(key).GetDouble() > 0, key);
+        // X rounded to bf16 (8 significant bits) changes Y by well under a percent of its largest element (or not at
+        // all where the tuning kept fp32 X, which the schedule then says).
+        double error = row.GetProperty("bf16x_max_rel_error").GetDouble();
+        Assert.InRange(error, 0, 1e-2);
+        Assert.Matches(@"^(Avx512|Avx2Fma|Vector128|Scalar) 1x\d+, ", row.GetProperty("bf16x_schedule").GetString());
+        var summary = doc.RootElement.GetProperty("summary");
+        Assert.True(summary.GetProperty("geomean_bf16x_speedup_vs_openblas").GetDouble() > 0);
+        Assert.Equal(error, summary.GetProperty("bf16x_max_rel_error").GetDouble());
+    }
+
+    [Fact]
     public void Run_profile_json_times_every_step_in_order()
     {
         string model = Path.Combine(_dir, "mini.onnx");
@@ -164,6 +186,24 @@ public sealed class CliCommandTests : IDisposable
         var tooSmall = Invoke(ZooCommand.Build(), "zoo", "export", "densenet121", "-o", model, "--image-size", "16");
         Assert.Equal(2, tooSmall.Code);
         Assert.Contains("at least 32", tooSmall.Err);
+    }
+
+    [Fact]
+    public void Run_precision_bf16_prints_its_error_against_fp32()
+    {
+        string model = Path.Combine(_dir, "mini-bf16.onnx");
+        var export = Invoke(ZooCommand.Build(), "zoo", "export", "resnet-mini", "-o", model, "--sparsity", "0.9");
+        Assert.True(export.Code == 0, export.Err);
+        var (code, output, err) = Invoke(RunCommand.Build(), "run", model, "--precision", "bf16", "--repeat", "1");
+        Assert.True(code == 0, err);
+        var m = System.Text.RegularExpressions.Regex.Match(output, @"bf16 activations: max \|Y - Y_fp32\| = (\S+) of max");
+        Assert.True(m.Success, output);
+        Assert.InRange(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1e-2);
+        Assert.Contains("bf16 activations)", output);
+        var bad = Invoke(RunCommand.Build(), "run", model, "--precision", "fp8");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("fp8", bad.Err);
+        Assert.Equal(2, Invoke(RunCommand.Build(), "run", model, "--precision", "bf16", "--dense").Code);
     }
 
     [Fact]

@@ -21,6 +21,9 @@ namespace Lacuna.Cli.Commands.Bench;
 /// schedule = what the SpMM plan's tuning chose for this N and thread count (tile, K block, packed, split).
 /// With --bf16 a fourth contender stores the weights as bf16 (fp32 accumulation): lacuna_bf16_ms,
 /// bf16_speedup_vs_fp32 and bf16_max_rel_error = max |Y_bf16 − Y_fp32| / max |Y_fp32|.
+/// With --bf16x another stores the activations X as bf16 in its packed panels (fp32 weights and accumulation,
+/// <see cref="SpmmPrecision.BFloat16Activations"/>): lacuna_bf16x_ms, bf16x_speedup_vs_openblas, bf16x_speedup_vs_fp32,
+/// bf16x_max_rel_error (as for --bf16) and bf16x_schedule; the summary gives their geomeans and the largest error.
 /// With --tiles every register tile of the registry this machine runs is also timed alone on each matrix
 /// (<c>tiles_ms</c>, tile name → ms, plus <c>tile_chosen</c>): the data the tile cost model is calibrated on.
 /// Peers (<c>--peers</c>, default all): LIBXSMM's libxsmm_spmdm and librsb's tuned rsb_spmm, each checked against the
@@ -39,11 +42,12 @@ public static class BenchSpmmCommand
         var warmup = CommonOptions.Warmup(1);
         var json = CommonOptions.Json();
         var bf16 = new Option<bool>("--bf16") { Description = "Also time bf16 weight storage (fp32 accumulation) and report its error vs fp32." };
+        var bf16x = new Option<bool>("--bf16x") { Description = "Also time bf16 activations (X packed as bf16; fp32 weights and accumulation) and report its error vs fp32." };
         var tiles = new Option<bool>("--tiles") { Description = "Also time every SpMM register tile alone on each matrix (calibrates the tile choice)." };
         var peers = new Option<string>("--peers") { Description = "Peer sparse libraries to time too: all, none, or a list (libxsmm,librsb). Absent ones are reported, not fatal.", DefaultValueFactory = _ => "all" };
         var cmd = new Command("spmm", "Sparse W·X on DLMC ResNet-50 matrices: Lacuna SpMM vs Lacuna dense GEMM vs OpenBLAS.")
         {
-            dlmc, batch, filter, threads, repeat, warmup, json, bf16, tiles, peers,
+            dlmc, batch, filter, threads, repeat, warmup, json, bf16, bf16x, tiles, peers,
         };
         cmd.SetAction(pr =>
         {
@@ -69,12 +73,12 @@ public static class BenchSpmmCommand
             try { chosen = SpmmPeers.Parse(pr.GetValue(peers)!); }
             catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
             using var peerRuns = new BenchSpmmPeers(chosen);
-            return Run(files, sizes, b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(tiles), peerRuns);
+            return Run(files, sizes, b, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bf16), pr.GetValue(bf16x), pr.GetValue(tiles), peerRuns);
         });
         return cmd;
     }
 
-    private static unsafe int Run(string[] files, Dictionary<string, int>? sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16, bool tiles, BenchSpmmPeers peers)
+    private static unsafe int Run(string[] files, Dictionary<string, int>? sizes, int batch, int threads, int repeats, int warmup, bool json, bool bf16, bool bf16x, bool tiles, BenchSpmmPeers peers)
     {
         WorkerPool.DefaultThreads = threads;
         OpenBlas.SetThreads(threads);
@@ -83,6 +87,9 @@ public static class BenchSpmmCommand
         var vsDense = new List<double>();
         var bf16VsFp32 = new List<double>();
         double bf16MaxErr = 0;
+        var bf16xVsBlas = new List<double>();
+        var bf16xVsFp32 = new List<double>();
+        double bf16xMaxErr = 0;
         var table = new Table().Title($"SpMM on DLMC, batch {batch}, {threads} thread(s), median of {repeats}")
             .AddColumns(new[] { "matrix", "M", "K", "N", "sparsity", "sparse ms", "dense ms", "openblas ms", "vs openblas", "vs dense" }.Concat(peers.Columns).ToArray());
         void Body(Action<string> progress)
@@ -102,8 +109,10 @@ public static class BenchSpmmCommand
                 using var yd = new Tensor(m, n);
                 using var yo = new Tensor(m, n);
                 using var yb = new Tensor(m, n);
+                using var yx = new Tensor(m, n);
                 var plan = SpmmPlan.Create(w);
                 var planBf16 = bf16 ? SpmmPlan.Create(w, default, default, SpmmPrecision.BFloat16) : null;
+                var planBf16x = bf16x ? SpmmPlan.Create(w, default, default, SpmmPrecision.BFloat16Activations) : null;
                 float* pd = dense.Pointer, px = x.Pointer, pyo = yo.Pointer;
                 var contenders = new List<(string, Action)>
                 {
@@ -112,6 +121,8 @@ public static class BenchSpmmCommand
                     ("openblas", () => OpenBlas.Sgemm(m, n, k, pd, k, false, px, n, false, pyo, n)),
                 };
                 if (planBf16 is not null) contenders.Add(("bf16", () => planBf16.Run(x.Span, n, yb.Span, threads)));
+                int bf16xAt = contenders.Count;
+                if (planBf16x is not null) contenders.Add(("bf16x", () => planBf16x.Run(x.Span, n, yx.Span, threads)));
                 if (peers.Any)
                 {
                     var yr = new float[(long)m * n];
@@ -142,6 +153,17 @@ public static class BenchSpmmCommand
                     row["lacuna_bf16_ms"] = BenchJson.Num(bms);
                     row["bf16_speedup_vs_fp32"] = BenchJson.Num(s / bms);
                     row["bf16_max_rel_error"] = BenchJson.Num(err);
+                }
+                if (planBf16x is not null)
+                {
+                    double xms = t[bf16xAt].MedianMs, err = BenchDenseConvCommand.MaxRelDiff(yx.Span, ys.Span);
+                    bf16xVsBlas.Add(o / xms); bf16xVsFp32.Add(s / xms);
+                    bf16xMaxErr = Math.Max(bf16xMaxErr, err);
+                    row["lacuna_bf16x_ms"] = BenchJson.Num(xms);
+                    row["bf16x_speedup_vs_openblas"] = BenchJson.Num(o / xms);
+                    row["bf16x_speedup_vs_fp32"] = BenchJson.Num(s / xms);
+                    row["bf16x_max_rel_error"] = BenchJson.Num(err);
+                    row["bf16x_schedule"] = planBf16x.ScheduleFor(n, threads);
                 }
                 if (tilePlans.Length > 0)
                 {
@@ -176,6 +198,12 @@ public static class BenchSpmmCommand
                 summary["geomean_bf16_speedup_vs_fp32"] = BenchJson.Num(Measure.GeometricMean(bf16VsFp32));
                 summary["bf16_max_rel_error"] = BenchJson.Num(bf16MaxErr);
             }
+            if (bf16x)
+            {
+                summary["geomean_bf16x_speedup_vs_openblas"] = BenchJson.Num(Measure.GeometricMean(bf16xVsBlas));
+                summary["geomean_bf16x_speedup_vs_fp32"] = BenchJson.Num(Measure.GeometricMean(bf16xVsFp32));
+                summary["bf16x_max_rel_error"] = BenchJson.Num(bf16xMaxErr);
+            }
             Console.WriteLine(BenchJson.Write(new JsonObject
             {
                 ["bench"] = "spmm", ["threads"] = threads, ["batch"] = batch, ["n_from"] = sizes is null ? "--batch (tokens)" : "rn50_batchsizes.txt × --batch", ["tier"] = IsaTiers.Best.ToString(),
@@ -189,6 +217,8 @@ public static class BenchSpmmCommand
             foreach (string line in peers.SummaryLines()) Console.WriteLine(line);
             if (bf16)
                 Console.WriteLine($"bf16 weights: geomean {Measure.GeometricMean(bf16VsFp32):F2}x vs fp32 SpMM, max error {bf16MaxErr:E2} of max |Y|");
+            if (bf16x)
+                Console.WriteLine($"bf16 activations: geomean {Measure.GeometricMean(bf16xVsBlas):F2}x vs OpenBLAS, {Measure.GeometricMean(bf16xVsFp32):F2}x vs fp32 SpMM, max error {bf16xMaxErr:E2} of max |Y|");
         }
         return 0;
     }

@@ -32,7 +32,7 @@ internal sealed class ConvKernel : NodeKernel
             int h = s[0][2], wd = s[0][3], batch = s[0][0];
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
-                var prepared = ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse);
+                var prepared = ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision);
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
                 return new OpCompiler.ConvPlan(chosen, measured.Select(c => (c.Name, c.MeasuredMs)).ToArray());
             })).Value;

@@ -36,7 +36,7 @@ internal static class ConvPlanner
     /// <summary>Builds the candidate kernels for a layer (packing its weights); nothing is timed yet.</summary>
     public static ConvCandidates Prepare(
         ReadOnlySpan<float> weight, int[] weightShape, ReadOnlySpan<float> bias, Conv2dParams p, int h, int w,
-        Activation act, bool allowSparse)
+        Activation act, bool allowSparse, SpmmPrecision spmmPrecision = SpmmPrecision.Float32)
     {
         // Every candidate is built by a static helper that captures only its own plan: a lambda written here would
         // share this method's closure object, and the chosen kernel would keep every other candidate's packed weights
@@ -80,12 +80,12 @@ internal static class ConvPlanner
                 direct.WithKernel(tile)));
         if (IsPointwise(weightShape, p))
         {
-            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
+            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act, spmmPrecision);
             candidates.Add(new ConvCandidate { Name = "spmm", Run = SpmmRun(spmm, m, c, h * w), Describe = spmm.Describe });
         }
         if (strided1x1)
         {
-            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act);
+            var spmm = SpmmPlan.Create(CsrMatrix.FromDense(weight[..(int)count], m, c), bias, act, spmmPrecision);
             candidates.Add(new ConvCandidate
             {
                 Name = "spmm-strided",

@@ -24,6 +24,9 @@ internal static class OpCompiler
 
         /// <summary>Whether the planner may pick sparse kernels (false: the dense plan, for comparisons).</summary>
         public bool AllowSparse { get; }
+
+        /// <summary>Precision of the SpMM candidates (<see cref="PassOptions.SparsePrecision"/>).</summary>
+        public Kernels.Spmm.SpmmPrecision SparsePrecision { get; init; }
         public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int Batch, int Threads), Lazy<FcPlan>> Fc { get; } = new();
     }

@@ -16,6 +16,10 @@ namespace Lacuna.Kernels.Spmm;
 /// sgemm on the 2-vCPU Zen 4 VM): S = 0.7: 2.16-2.21x, 0.9: 5.55x, 0.95: 9.72-9.79x. The kernel's floor, with X in
 /// L1 and no index loads at all, is 1.26-1.4 cycles per 512-bit FMA, against OpenBLAS's 1.1; on the deep DLMC layers
 /// X comes from L2 (each non-zero reads a whole tile row of X) and it is 2-2.6.</para>
+/// <para>With <see cref="SpmmPrecision.BFloat16Activations"/> each packed block of X is bf16, half the bytes per FMA.
+/// Measured on the DLMC rn50 0.9 matrices, 1 thread, Zen 5 (AVX-512), min of 15 interleaved runs on a loaded machine:
+/// 1.25x the speed of fp32 X (geomean; 1.3-1.47x on the N = 196 and 49 layers, about 1.0-1.2x on 64-row layers,
+/// where the tuning may keep fp32 X), max error 1.8e-3 of max |Y| (`bench spmm --bf16x`).</para>
 /// </summary>
 public sealed unsafe class SpmmPlan
 {
@@ -49,7 +53,7 @@ public sealed unsafe class SpmmPlan
             w.ColumnIndices.CopyTo(c, 0);
             _cols = c; _pCols = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(c));
         }
-        if (precision == SpmmPrecision.BFloat16)
+        if (precision.HasBf16Weights())
         {
             // One pad element first: the AVX2 kernels broadcast the 32 bits ending at weight i (see WeightBf16).
             var v = GC.AllocateArray<ushort>(nnz + 1, pinned: true);
@@ -79,7 +83,10 @@ public sealed unsafe class SpmmPlan
     public static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias = default, Activation activation = default) =>
         Create(weights, bias, activation, SpmmPrecision.Float32);
 
-    /// <summary>As <see cref="Create(CsrMatrix, ReadOnlySpan{float}, Activation)"/>, storing the weights in <paramref name="precision"/> (accumulation stays fp32).</summary>
+    /// <summary>
+    /// As <see cref="Create(CsrMatrix, ReadOnlySpan{float}, Activation)"/>, storing the weights, and with bf16
+    /// activations the packed panels of X, in <paramref name="precision"/> (accumulation stays fp32).
+    /// </summary>
     public static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, SpmmPrecision precision) =>
         Create(weights, bias, activation, precision, null);
 
@@ -93,8 +100,8 @@ public sealed unsafe class SpmmPlan
         if (weights is null) ThrowHelper.ArgumentNull(nameof(weights));
         if (!bias.IsEmpty && bias.Length != weights.Rows)
             ThrowHelper.Shape(nameof(bias), $"Bias has {bias.Length} elements but W has {weights.Rows} rows.");
-        if (precision is not (SpmmPrecision.Float32 or SpmmPrecision.BFloat16))
-            ThrowHelper.OutOfRange(nameof(precision), precision, "Unknown SpMM weight precision.");
+        if (precision is not (SpmmPrecision.Float32 or SpmmPrecision.BFloat16 or SpmmPrecision.BFloat16Activations or SpmmPrecision.BFloat16WeightsAndActivations))
+            ThrowHelper.OutOfRange(nameof(precision), precision, "Unknown SpMM precision.");
         var b = new float[weights.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
         return new SpmmPlan(weights, b, activation, precision, tile?.Tier ?? SpmmKernels.BestTier, tile, blockBytes, packed);
@@ -125,7 +132,7 @@ public sealed unsafe class SpmmPlan
 
     private static string Describe(SpmmChoice c) =>
         $"{c.Tile.Name}, {(c.BlockBytes == 0 ? "no K blocks" : $"{c.BlockBytes / 1024} KiB K blocks")}{(c.Packed ? ", packed" : "")}"
-        + (c.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "");
+        + (c.SplitRows is { } rows ? rows ? ", rows split" : ", columns split" : "") + (c.Fp32X ? ", fp32 X" : "");
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), SpmmChoice> _tuned = new();
 
@@ -141,6 +148,8 @@ public sealed unsafe class SpmmPlan
     /// 12-vector tile, 6.08 ms summed over the N = 3136 layers, where the 7-vector one takes 4.11 ms).</item>
     /// <item>Blocks are tuned because the AVX-512 tiles moved the best one: at 0.7 sparsity 32 KiB blocks beat the
     /// 64 KiB chosen for AVX2 (DLMC rn50 geomean 1.88x vs 1.66x of OpenBLAS, 1 thread); at 0.9 no size won everywhere.</item>
+    /// <item>With bf16 activations the packed bf16 blocks are timed against the fp32 layouts (in place and packed, with
+    /// the tile picked for bf16), so each N runs the faster; the bench reports the error against fp32 next to the time.</item>
     /// <item>Each thread count has its own pick, and a column's summation order depends on its tile, so results
     /// with different thread counts agree to rounding, not bit for bit.</item>
     /// </list>
@@ -155,7 +164,13 @@ public sealed unsafe class SpmmPlan
         {
             if (candidates.Length > 1) best = Fastest(candidates.Select(c => new SpmmChoice(c, block)).ToArray());
             var blocks = SpmmSchedule.BlockSizes.Select(b => best with { BlockBytes = b });
-            if (ForcedPacked is null) blocks = blocks.Concat(SpmmSchedule.PackedBlockSizes.Select(b => best with { BlockBytes = b, Packed = true }));
+            var packedBlocks = SpmmSchedule.PackedBlockSizes.Select(b => best with { BlockBytes = b, Packed = true });
+            // bf16 activations are always packed (the conversion happens in the packing), so only packed blocks differ.
+            // Against them the fp32 layouts run too: where each X row meets few non-zeros (64-row layers at 0.9) the
+            // conversion costs more than the halved bytes save, and a plan that allows bf16 need not use it.
+            if (Precision.HasBf16Activations())
+                blocks = packedBlocks.Concat(ForcedPacked is null ? blocks.Concat(packedBlocks).Select(c => c with { Fp32X = true }) : []);
+            else if (ForcedPacked is null) blocks = blocks.Concat(packedBlocks);
             best = Fastest(blocks.ToArray());
             // The tile was picked at the default block, in place; at the chosen block and layout another may win
             // (DLMC rn50 0.7 256x64x3136: AVX2 1x56 kept at 0.46 ms where AVX-512 1x128 packed takes 0.38).

@@ -53,12 +53,15 @@ internal static unsafe class SpmmSchedule
     {
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
         int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
-        bool packed = plan.ForcedPacked ?? choice?.Packed ?? false;
+        // bf16 activations exist only in packed panels (the conversion happens while packing), unless the tuning
+        // measured fp32 X faster for this N (SpmmChoice.Fp32X).
+        var precision = choice?.Fp32X == true ? plan.Precision.WithFp32Activations() : plan.Precision;
+        bool packed = precision.HasBf16Activations() || (plan.ForcedPacked ?? choice?.Packed ?? false);
         for (int g = c0; g < c1; g += main.Width)
         {
             int valid = Math.Min(main.Width, c1 - g);
             var tile = valid == main.Width ? main : TailTile(plan, main, valid);
-            Window(plan, tile, x, n, g, valid, y + g, m0, m1, blockBytes, packed || valid < tile.Width);
+            Window(plan, precision, tile, x, n, g, valid, y + g, m0, m1, blockBytes, packed || valid < tile.Width);
         }
     }
 
@@ -68,20 +71,24 @@ internal static unsafe class SpmmSchedule
     /// panel and the rows run over that. Read in place, a window's rows lie a whole row of X apart (12.5 KB at
     /// N = 3136), spread over as many pages and few cache sets, and are misaligned whenever N is not a multiple of
     /// 16; the panel is contiguous and small enough to stay in L1/L2 while every row uses it. The copy reads X once,
-    /// so it pays where each X row is used by many non-zeros (M × density large). Measured on DLMC rn50 at 0.7,
+    /// so it pays where each X row is used by many non-zeros (M × density large). With bf16 activations every block
+    /// is packed, as bf16 (<see cref="SpmmBf16Panel"/>), and <paramref name="bytes"/> counts bf16 bytes. Measured on DLMC rn50 at 0.7,
     /// 1 thread, best block each: 256x64x3136 0.70 → 0.38 ms, 64x576x3136 1.60 → 1.13, 128x1152x784 1.50 → 1.02;
     /// at 0.95 a 64-row layer (64x256x3136) lost, 0.09 → 0.14 ms, so the tuning decides per layer.
     /// </summary>
-    private static void Window(SpmmPlan plan, SpmmKernel tile, float* x, int n, int g, int valid, float* y, int m0, int m1, int bytes, bool pack)
+    private static void Window(SpmmPlan plan, SpmmPrecision precision, SpmmKernel tile, float* x, int n, int g, int valid, float* y, int m0, int m1, int bytes, bool pack)
     {
         int k = plan.K, m = plan.M, width = tile.Width;
-        int kb = bytes > 0 ? Math.Min(k, Math.Max(16, bytes / (width * sizeof(float)))) : k;
+        bool bf16 = precision.HasBf16Activations();
+        // A bf16 panel row: ushorts, a whole number of vector pairs (SpmmBf16Panel); an fp32 one: the tile's floats.
+        int stride = bf16 ? SpmmBf16Panel.Stride(width, tile.Lanes) : width;
+        int kb = bytes > 0 ? Math.Min(k, Math.Max(16, bytes / (stride * (bf16 ? sizeof(ushort) : sizeof(float))))) : k;
         int blocks = kb >= k ? 1 : (k + kb - 1) / kb;
-        float* panel = pack ? AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)Math.Max(1, kb) * width) : null;
-        var fn = tile.Function(plan.Precision, plan.Index16);
+        float* panel = pack ? AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)Math.Max(1, kb) * (bf16 ? stride / 2 : stride)) : null;
+        var fn = tile.Function(precision, plan.Index16);
         SpmmArgs a = default;
         a.Activation = plan.Activation.Kind; a.Min = plan.Activation.Min; a.Max = plan.Activation.Max;
-        a.X = x + g; a.Stride = pack ? width : n; a.Valid = valid;
+        a.X = x + g; a.Stride = pack ? stride : n; a.Valid = valid;
         a.Cols = plan.ColsPointer; a.Values = plan.ValuesPointer; a.Bias = plan.BiasPointer;
         a.M0 = m0; a.M1 = m1; a.Y = y; a.Ldy = n;
         fixed (int* offsets = plan.RowOffsets)
@@ -92,9 +99,17 @@ internal static unsafe class SpmmSchedule
                 if (pack)
                 {
                     int k0 = b * kb, k1 = Math.Min(k, k0 + kb);
-                    Pack(x, n, g, valid, width, panel, k0, k1);
                     // The kernel addresses X row c at X + c·Stride, so the panel of rows [k0, k1) sits k0 rows in.
-                    a.X = panel - (long)k0 * width;
+                    if (bf16)
+                    {
+                        SpmmBf16Panel.Pack(x, n, g, valid, width, tile.Lanes, (ushort*)panel, k0, k1);
+                        a.X = (float*)((ushort*)panel - (long)k0 * stride);
+                    }
+                    else
+                    {
+                        Pack(x, n, g, valid, width, panel, k0, k1);
+                        a.X = panel - (long)k0 * width;
+                    }
                 }
                 if (blocks == 1) { a.Starts = offsets; a.Ends = offsets + 1; }
                 else { a.Starts = bo + (long)b * m; a.Ends = bo + (long)(b + 1) * m; }
@@ -199,6 +214,7 @@ internal static unsafe class SpmmSchedule
 
 /// <summary>
 /// What one SpMM run uses: the main register tile, the K block (bytes of X per block, 0 = none), whether each window's
-/// block of X is first packed into an aligned panel, and (several threads) whether threads split rows or columns.
+/// block of X is first packed into an aligned panel, (several threads) whether threads split rows or columns, and
+/// (plans with bf16 activations) whether this N runs on fp32 X instead, measured faster.
 /// </summary>
-internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null, bool Packed = false);
+internal readonly record struct SpmmChoice(SpmmKernel Tile, int BlockBytes, bool? SplitRows = null, bool Packed = false, bool Fp32X = false);

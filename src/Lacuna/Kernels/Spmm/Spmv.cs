@@ -12,7 +12,7 @@ internal static unsafe class Spmv
 {
     public static void Rows(SpmmPlan plan, int m0, int m1, float* x, float* y)
     {
-        bool bf16 = plan.Precision == SpmmPrecision.BFloat16;
+        bool bf16 = plan.Precision.HasBf16Weights(); // X stays fp32 here (SpmmPrecision.BFloat16Activations)
         if (plan.Index16) { if (bf16) Rows<Index16, WeightBf16>(plan, m0, m1, x, y); else Rows<Index16, WeightF32>(plan, m0, m1, x, y); }
         else { if (bf16) Rows<Index32, WeightBf16>(plan, m0, m1, x, y); else Rows<Index32, WeightF32>(plan, m0, m1, x, y); }
     }

@@ -9,7 +9,7 @@ namespace Lacuna.Tests.Kernels.Spmm;
 
 public class SpmmTests
 {
-    private static CsrMatrix RandomCsr(int m, int k, double sparsity, ulong seed)
+    internal static CsrMatrix RandomCsr(int m, int k, double sparsity, ulong seed)
     {
         var w = TestData.Random(m * k, seed);
         Pruner.Random(w, sparsity, seed + 1);
@@ -17,7 +17,7 @@ public class SpmmTests
     }
 
     /// <summary>W with every value rounded to bf16: what a bf16 plan multiplies by.</summary>
-    private static CsrMatrix RoundedToBf16(CsrMatrix w) =>
+    internal static CsrMatrix RoundedToBf16(CsrMatrix w) =>
         new(w.Rows, w.Cols, w.RowOffsets, w.ColumnIndices, Array.ConvertAll(w.Values, v => BFloat16.ToSingle(BFloat16.FromSingle(v))));
 
     private static void Check(CsrMatrix w, int n, Activation act, bool bias, int threads, string context)

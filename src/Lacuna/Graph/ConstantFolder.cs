@@ -81,7 +81,7 @@ public static class ConstantFolder
         var shapes = ins.Select(t => t?.Dims ?? []).ToArray();
         var k = OpCompiler.Compile(n, shapes, i => i < ins.Length ? ins[i] : null, null);
         var slots = new List<Slot>();
-        k.InSlots = ins.Select(t => { if (t is null) return -1; slots.Add(new Slot(0, t.Length, t.AsFloats())); return slots.Count - 1; }).ToArray();
+        k.InSlots = ins.Select(t => { if (t is null) return -1; slots.Add(new Slot(0, t.Length, t)); return slots.Count - 1; }).ToArray();
         int offset = 0;
         var outSlots = new int[k.OutShapes.Length];
         for (int o = 0; o < outSlots.Length; o++)

@@ -39,7 +39,7 @@ public sealed class ExecutionPlan
         {
             if (name.Length == 0) return -1;
             if (slotOf.TryGetValue(name, out int s)) return s;
-            slots.Add(g.Initializers.TryGetValue(name, out var t) ? new Slot(0, t.Length, t.AsFloats())
+            slots.Add(g.Initializers.TryGetValue(name, out var t) ? new Slot(0, t.Length, t)
                 : new Slot(Memory.Placement[name].Offset, Memory.Placement[name].Length, null));
             return slotOf[name] = slots.Count - 1;
         }

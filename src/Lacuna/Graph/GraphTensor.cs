@@ -6,9 +6,15 @@ public enum GraphElementType { Float = 1, Int64 = 7 }
 /// <summary>
 /// A constant tensor in the graph (an initializer or a folded value): row-major, exactly one of
 /// <see cref="Floats"/> / <see cref="Int64s"/> set, length = product of <see cref="Dims"/> (1 for a scalar).
+/// A large, mostly-zero float constant can be held compactly (<see cref="Compact"/>): then <see cref="Floats"/>
+/// builds a new dense array on every call, for the planner to read once and drop.
 /// </summary>
 public sealed class GraphTensor
 {
+    private readonly float[]? _floats;
+    private readonly CompactFloats? _compact;
+    private float[]? _runtimeFloats;
+
     public GraphTensor(string name, int[] dims, float[] values) : this(name, dims, GraphElementType.Float, values, null) { }
     public GraphTensor(string name, int[] dims, long[] values) : this(name, dims, GraphElementType.Int64, null, values) { }
 
@@ -17,7 +23,7 @@ public sealed class GraphTensor
         Name = name;
         Dims = dims;
         ElementType = type;
-        Floats = f;
+        _floats = f;
         Int64s = l;
         long count = 1;
         foreach (int d in dims) count *= d;
@@ -29,9 +35,44 @@ public sealed class GraphTensor
     public string Name { get; }
     public int[] Dims { get; }
     public GraphElementType ElementType { get; }
-    public float[]? Floats { get; }
+    private GraphTensor(string name, int[] dims, CompactFloats compact)
+    {
+        Name = name;
+        Dims = dims;
+        ElementType = GraphElementType.Float;
+        _compact = compact;
+    }
+
+    /// <summary>The values (a new array each call when the tensor is held compactly).</summary>
+    public float[]? Floats => _floats ?? _compact?.ToDense();
     public long[]? Int64s { get; }
-    public int Length => Floats?.Length ?? Int64s!.Length;
+    public int Length => _floats?.Length ?? _compact?.Length ?? Int64s!.Length;
+
+    /// <summary>Whether the values are held compactly (<see cref="Compact"/>).</summary>
+    public bool IsCompact => _compact is not null;
+
+    /// <summary>
+    /// The values for a kernel that reads this constant on every run (a slot of the plan): dense, built once and
+    /// kept. Weights that run on packed or sparse kernels are never read this way, so they stay compact.
+    /// </summary>
+    public float[] RuntimeFloats => _floats ?? (_runtimeFloats ??= _compact?.ToDense() ?? Array.ConvertAll(Int64s!, v => (float)v));
+
+    /// <summary>Below this many elements compacting saves too little to matter.</summary>
+    public const int CompactMinLength = 4096;
+
+    /// <summary>
+    /// This tensor held as a bit mask of its non-zeros plus their values (1/32 + density of the dense bytes), when it
+    /// is float, at least <see cref="CompactMinLength"/> long and at least half zeros; else this tensor. A pruned
+    /// model's weights are planned into packed or sparse kernels, which keep their own copies, so the graph's dense
+    /// copy would only double the memory (ResNet-50 at 0.9: 102 MB of the 246 MB resident after planning).
+    /// </summary>
+    public GraphTensor Compact()
+    {
+        if (_floats is null || _floats.Length < CompactMinLength) return this;
+        int zeros = 0;
+        foreach (float v in _floats) if (v == 0f && !float.IsNegative(v)) zeros++; // -0 is kept as a value (bit-exact)
+        return zeros * 2 < _floats.Length ? this : new GraphTensor(Name, Dims, CompactFloats.From(_floats));
+    }
 
     /// <summary>The values as float (int64 converted).</summary>
     public float[] AsFloats() => Floats ?? Array.ConvertAll(Int64s!, v => (float)v);
@@ -39,7 +80,42 @@ public sealed class GraphTensor
     /// <summary>The values as int64 (float truncated).</summary>
     public long[] AsInt64s() => Int64s ?? Array.ConvertAll(Floats!, v => (long)v);
 
-    public GraphTensor Rename(string name) => Floats is not null ? new(name, Dims, Floats) : new(name, Dims, Int64s!);
+    public GraphTensor Rename(string name) => _compact is not null ? new(name, Dims, _compact)
+        : _floats is not null ? new(name, Dims, _floats) : new(name, Dims, Int64s!);
 
     public override string ToString() => $"{Name}: {ElementType}[{string.Join(", ", Dims)}]";
+}
+
+/// <summary>A float array as a bit mask of its non-zero elements (+0 is the only zero) and those elements in order.</summary>
+internal sealed class CompactFloats
+{
+    private readonly ulong[] _mask;
+    private readonly float[] _values;
+
+    private CompactFloats(int length, ulong[] mask, float[] values) { Length = length; _mask = mask; _values = values; }
+
+    public int Length { get; }
+
+    public static CompactFloats From(ReadOnlySpan<float> dense)
+    {
+        var mask = new ulong[(dense.Length + 63) / 64];
+        var values = new List<float>();
+        for (int i = 0; i < dense.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(dense[i]) == 0) continue;
+            mask[i >> 6] |= 1UL << (i & 63);
+            values.Add(dense[i]);
+        }
+        return new CompactFloats(dense.Length, mask, values.ToArray());
+    }
+
+    public float[] ToDense()
+    {
+        var dense = new float[Length];
+        int k = 0;
+        for (int w = 0; w < _mask.Length; w++)
+            for (ulong bits = _mask[w]; bits != 0; bits &= bits - 1)
+                dense[(w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits)] = _values[k++];
+        return dense;
+    }
 }

@@ -40,6 +40,9 @@ public sealed class InferenceSession
         ConstantFolder.Fold(g);
         options ??= new PassOptions();
         GraphPasses.Optimize(g, options);
+        // Large mostly-zero weights are kept compact from here: planning expands each once into its kernel's own
+        // packed or sparse form, and the graph's dense copy would double a pruned model's memory.
+        foreach (var name in g.Initializers.Keys.ToList()) g.Initializers[name] = g.Initializers[name].Compact();
         var session = new InferenceSession(g, options.SparseKernels, options.SparsePrecision);
         return session;
     }

@@ -3,7 +3,11 @@ using Lacuna.Tensors;
 namespace Lacuna.Graph.Ops;
 
 /// <summary>Where one value lives during a run: a constant array, or [Offset, Offset+Length) of the call's arena.</summary>
-internal readonly record struct Slot(int Offset, int Length, float[]? Constant);
+/// <remarks>
+/// A constant's values are taken from its tensor on first read (<see cref="GraphTensor.RuntimeFloats"/>), so a
+/// compact weight that only a packed or sparse kernel uses is never expanded for the plan.
+/// </remarks>
+internal readonly record struct Slot(int Offset, int Length, GraphTensor? Constant);
 
 /// <summary>
 /// One call's storage: the arena (owned by this call only; 64-byte aligned, and <see cref="MemoryPlan"/> places
@@ -17,7 +21,7 @@ internal sealed class Frame(AlignedBuffer arena, Slot[] slots)
     public ReadOnlySpan<float> Read(int slot)
     {
         var s = Slots[slot];
-        return s.Constant ?? Arena.Span.Slice(s.Offset, s.Length);
+        return s.Constant is { } t ? t.RuntimeFloats : Arena.Span.Slice(s.Offset, s.Length);
     }
 
     public Span<float> Write(int slot)

@@ -36,7 +36,7 @@ internal static class ElementwiseCheck
     public static float[][] RunNode(GraphNode n, float[][] inputs, int[][] shapes, Func<int, GraphTensor?>? constant = null)
     {
         var k = OpCompiler.Compile(n, shapes, constant ?? (_ => null), null);
-        var slots = inputs.Select(x => new Slot(0, x.Length, x)).ToList();
+        var slots = inputs.Select((x, i) => new Slot(0, x.Length, new GraphTensor($"in{i}", [x.Length], x))).ToList();
         k.InSlots = Enumerable.Range(0, inputs.Length).ToArray();
         int offset = 0;
         var outSlots = new int[k.OutShapes.Length];

@@ -32,6 +32,21 @@ public static class CommonOptions
     public static string? CheckThreads(int threads) =>
         threads < 1 ? $"--threads must be at least 1 (got {threads})." : null;
 
+    /// <summary>The sparse plan's activation precision: fp32, or bf16 (SpMM reads its input as bf16 where that is faster).</summary>
+    public static Option<string> Precision() => new("--precision")
+    {
+        Description = "fp32, or bf16: sparse 1x1 convolutions (SpMM) read their input as bf16 where faster (fp32 sums); the error is reported.",
+        DefaultValueFactory = _ => "fp32",
+    };
+
+    /// <summary>The plan options of a sparse session at <paramref name="precision"/>, or an error message.</summary>
+    public static (Lacuna.Graph.PassOptions? Options, string? Error) SparseOptions(string precision) => precision switch
+    {
+        "fp32" => (new Lacuna.Graph.PassOptions(), null),
+        "bf16" => (new Lacuna.Graph.PassOptions { SparsePrecision = Lacuna.Kernels.Spmm.SpmmPrecision.BFloat16Activations }, null),
+        _ => (null, $"--precision must be fp32 or bf16 (got '{precision}')."),
+    };
+
     /// <summary>Validates a batch size; <paramref name="zeroMeansModel"/>: 0 keeps the model's own batch.</summary>
     public static string? CheckBatch(int batch, bool zeroMeansModel = false) =>
         batch < (zeroMeansModel ? 0 : 1) ? $"--batch must be at least {(zeroMeansModel ? "0 (the model's batch)" : "1")} (got {batch})." : null;

@@ -29,21 +29,24 @@ public static class DemoCommand
         var seed = new Option<ulong>("--seed") { Description = "Weight seed.", DefaultValueFactory = _ => 1UL };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var repeat = CommonOptions.Repeat(5);
+        var precision = CommonOptions.Precision();
         var cmd = new Command("demo", "Prune a CNN, plan it dense and sparse, run both, and show the speedup and where the time goes.")
         {
-            model, sparsity, dlmc, seed, threads, repeat,
+            model, sparsity, dlmc, seed, threads, repeat, precision,
         };
         cmd.SetAction(pr =>
         {
             int t = pr.GetValue(threads);
             if (CommonOptions.CheckThreads(t) is { } err) { Console.Error.WriteLine(err); return 2; }
+            var (sparseOptions, precisionError) = CommonOptions.SparseOptions(pr.GetValue(precision)!);
+            if (precisionError is not null) { Console.Error.WriteLine(precisionError); return 2; }
             double s = pr.GetValue(sparsity);
             string? dir = pr.GetValue(dlmc);
             if (dir is null && !(s >= 0 && s < 1)) { Console.Error.WriteLine($"--sparsity must be in [0, 1) (got {s})."); return 2; }
             if (dir is not null && !Directory.Exists(dir)) { Console.Error.WriteLine($"DLMC folder not found: {dir}"); return 2; }
             try
             {
-                return Run(pr.GetValue(model)!, dir is null ? s : 0, dir, pr.GetValue(seed), t, Math.Max(1, pr.GetValue(repeat)));
+                return Run(pr.GetValue(model)!, dir is null ? s : 0, dir, pr.GetValue(seed), t, Math.Max(1, pr.GetValue(repeat)), sparseOptions!);
             }
             catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException or IOException)
             {
@@ -54,7 +57,7 @@ public static class DemoCommand
         return cmd;
     }
 
-    private static int Run(string name, double sparsity, string? dlmc, ulong seed, int threads, int repeats)
+    private static int Run(string name, double sparsity, string? dlmc, ulong seed, int threads, int repeats, PassOptions sparseOptions)
     {
         WorkerPool.DefaultThreads = threads;
         var stages = new List<(string Stage, double Ms)>();
@@ -82,7 +85,7 @@ public static class DemoCommand
                 {
                     graph = OnnxGraphImporter.ToGraph(zoo.Model);
                     dense = InferenceSession.Create(graph, PassOptions.Dense);
-                    sparse = InferenceSession.Create(graph);
+                    sparse = InferenceSession.Create(graph, sparseOptions);
                 });
                 var shape = dense.RuntimeInputs[0].Shape!.Select(d => d == GraphValue.Symbolic ? 1 : d).ToArray();
                 input = Tensor.Random(seed + 100, shape);

@@ -27,7 +27,7 @@ public static class RunCommand
         var repeat = CommonOptions.Repeat(5);
         var dense = new Option<bool>("--dense") { Description = "Dense kernels only (no sparse planning): the baseline for a pruned model." };
         var profile = new Option<bool>("--profile") { Description = "Also time every step (median over the repeats): where the time goes, layer by layer." };
-        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: sparse 1x1 convolutions (SpMM) read their input as bf16 where faster; the error vs fp32 is printed.", DefaultValueFactory = _ => "fp32" };
+        var precision = CommonOptions.Precision();
         var json = CommonOptions.Json();
         var ort = new Option<bool>("--onnxruntime") { Description = "Run the model on ONNX Runtime instead (random input; time and memory, for comparison)." };
         var shape = new Option<string?>("--shape") { Description = "With --onnxruntime: the input shape, e.g. 1,3,224,224 (default: read from the model)." };
@@ -38,7 +38,8 @@ public static class RunCommand
             { Console.Error.WriteLine(bad); return 2; }
             WorkerPool.DefaultThreads = parse.GetValue(threads);
             string prec = parse.GetValue(precision)!;
-            if (prec is not ("fp32" or "bf16")) { Console.Error.WriteLine($"--precision must be fp32 or bf16 (got '{prec}')."); return 2; }
+            var (sparseOptions, precisionError) = CommonOptions.SparseOptions(prec);
+            if (precisionError is not null) { Console.Error.WriteLine(precisionError); return 2; }
             bool bf16 = prec == "bf16";
             if (bf16 && parse.GetValue(dense)) { Console.Error.WriteLine("--precision bf16 applies to sparse kernels; --dense has none."); return 2; }
             if (parse.GetValue(ort))
@@ -46,8 +47,7 @@ public static class RunCommand
                     Math.Max(1, parse.GetValue(repeat)), parse.GetValue(json));
             try
             {
-                var session = OnnxGraphImporter.LoadSession(parse.GetValue(model)!, parse.GetValue(dense) ? PassOptions.Dense
-                    : new PassOptions { SparsePrecision = bf16 ? SpmmPrecision.BFloat16Activations : SpmmPrecision.Float32 });
+                var session = OnnxGraphImporter.LoadSession(parse.GetValue(model)!, parse.GetValue(dense) ? PassOptions.Dense : sparseOptions);
                 var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch));
                 IReadOnlyDictionary<string, Tensor> outputs = session.Run(feeds);
                 var steady = ResidentMemory.ReadSteady(); // planned and run once: what the process keeps to serve the model

@@ -383,4 +383,18 @@ public sealed class CliCommandTests : IDisposable
             Assert.True(r.GetProperty("fast_ms").GetDouble() > 0);
         }
     }
+
+    [Fact]
+    public void Bench_model_runs_the_sparse_plan_at_bf16_activations_and_reports_the_error_against_onnx_runtime()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "model", "--zoo", "resnet-mini", "--sparsity", "0.9",
+            "--precision", "bf16", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("bf16", doc.RootElement.GetProperty("precision").GetString());
+        Assert.InRange(doc.RootElement.GetProperty("max_rel_diff_vs_onnxruntime").GetDouble(), 0, 1e-2);
+        var bad = Invoke(BenchCommand.Build(), "bench", "model", "--zoo", "resnet-mini", "--precision", "fp16");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--precision must be fp32 or bf16", bad.Err);
+    }
 }

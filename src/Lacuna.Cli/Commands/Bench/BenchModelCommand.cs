@@ -41,10 +41,11 @@ public static class BenchModelCommand
         var repeat = CommonOptions.Repeat(9);
         var warmup = CommonOptions.Warmup(2);
         var json = CommonOptions.Json();
+        var precision = CommonOptions.Precision();
         var memory = new Option<bool>("--memory") { Description = "Also measure each contender's resident memory (steady after planning, and peak), each in its own process." };
         var cmd = new Command("model", "A whole model: Lacuna sparse plan vs Lacuna dense plan vs ONNX Runtime, same ONNX, same threads.")
         {
-            zoo, onnx, dlmc, sparsity, batch, seed, ortSpin, threads, repeat, warmup, json, memory,
+            zoo, onnx, dlmc, sparsity, batch, seed, ortSpin, threads, repeat, warmup, json, memory, precision,
         };
         cmd.SetAction(pr =>
         {
@@ -60,12 +61,14 @@ public static class BenchModelCommand
                 ?? (!(s >= 0 && s < 1) ? $"--sparsity must be in [0, 1) (got {s})." : null)
                 ?? (dir is not null && !Directory.Exists(dir) ? $"DLMC folder not found: {dir}" : null)
                 ?? (file is not null && !File.Exists(file) ? $"ONNX file not found: {file}" : null);
+            var (sparseOptions, precisionError) = CommonOptions.SparseOptions(pr.GetValue(precision)!);
+            error ??= precisionError;
             if (error is not null) { Console.Error.WriteLine(error); return 2; }
             if (!OnnxRuntime.IsAvailable) { Console.Error.WriteLine(OnnxRuntime.InstallHint); return 3; }
             try
             {
                 var source = file is not null ? Source.FromFile(file) : Source.FromZoo(zooName!, s, dir, pr.GetValue(seed));
-                return Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json), pr.GetValue(memory));
+                return Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json), pr.GetValue(memory), sparseOptions!, pr.GetValue(precision)!);
             }
             catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException or IOException or OnnxRuntimeException)
             {
@@ -103,11 +106,12 @@ public static class BenchModelCommand
         }
     }
 
-    private static int Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, bool json, bool memory)
+    private static int Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, bool json, bool memory,
+        PassOptions sparseOptions, string precision)
     {
         WorkerPool.DefaultThreads = threads;
         var graph = OnnxGraphImporter.ToGraph(src.Model);
-        var sparse = InferenceSession.Create(graph);
+        var sparse = InferenceSession.Create(graph, sparseOptions);
         var dense = InferenceSession.Create(graph, PassOptions.Dense);
         if (sparse.RuntimeInputs.Count != 1)
             throw new ArgumentException($"the model has {sparse.RuntimeInputs.Count} runtime inputs; bench model feeds exactly one.");
@@ -148,7 +152,7 @@ public static class BenchModelCommand
             ("onnxruntime", () => ort.Run(x.Span, longShape)),
         });
         double sMs = t[0].MedianMs, dMs = t[1].MedianMs, oMs = t[2].MedianMs;
-        var mem = memory ? MeasureMemory(src, shape, threads) : null;
+        var mem = memory ? MeasureMemory(src, shape, threads, precision) : null;
         var kernels = sparse.PlanFor(batch).Steps.Where(st => st.Node.OpType == "Conv")
             .GroupBy(st => st.Kernel.Split(' ')[0]).ToDictionary(g => g.Key, g => g.Count());
 
@@ -163,7 +167,7 @@ public static class BenchModelCommand
             {
                 ["bench"] = "model", ["model"] = src.Name, ["source"] = src.Kind, ["sparsity"] = BenchJson.Num(src.Sparsity),
                 ["batch"] = batch, ["threads"] = threads, ["repeats"] = repeats, ["tier"] = IsaTiers.Best.ToString(),
-                ["onnxruntime_version"] = OnnxRuntime.Version, ["onnxruntime_spinning"] = ortSpinning,
+                ["onnxruntime_version"] = OnnxRuntime.Version, ["onnxruntime_spinning"] = ortSpinning, ["precision"] = precision,
                 ["lacuna_sparse_ms"] = BenchJson.Num(sMs), ["lacuna_dense_ms"] = BenchJson.Num(dMs), ["onnxruntime_ms"] = BenchJson.Num(oMs),
                 ["speedup_vs_onnxruntime"] = BenchJson.Num(oMs / sMs), ["speedup_vs_dense"] = BenchJson.Num(dMs / sMs),
                 ["dense_vs_onnxruntime"] = BenchJson.Num(dMs / oMs),
@@ -179,7 +183,7 @@ public static class BenchModelCommand
         foreach (var m in t) table.AddRow(m.Name, $"{m.MedianMs:F2}", $"{m.MinMs:F2}", $"{m.MaxMs:F2}");
         AnsiConsole.Write(table);
         Console.WriteLine($"speedup vs ONNX Runtime {OnnxRuntime.Version}: {oMs / sMs:F2}x; vs Lacuna dense: {dMs / sMs:F2}x; Lacuna dense / ONNX Runtime: {dMs / oMs:F2}");
-        Console.WriteLine($"agreement with ONNX Runtime: max |Δ| {maxAbs:G3} (relative {rel:E1}); dense plan relative {relDense:E1}");
+        Console.WriteLine($"agreement with ONNX Runtime: max |Δ| {maxAbs:G3} (relative {rel:E1}, sparse plan at {precision}); dense plan relative {relDense:E1}");
         Console.WriteLine($"conv kernels chosen: {string.Join(", ", kernels.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
         if (mem is not null)
             foreach (var (name, m) in mem)
@@ -192,7 +196,7 @@ public static class BenchModelCommand
     /// Each contender's resident memory in a process of its own (`lacuna run --json`, `run --onnxruntime`): a process's
     /// peak cannot be split among three engines that shared it. Steady = after planning, one run and a full GC.
     /// </summary>
-    private static JsonObject MeasureMemory(Source src, int[] shape, int threads)
+    private static JsonObject MeasureMemory(Source src, int[] shape, int threads, string precision)
     {
         string path = Path.Combine(Path.GetTempPath(), $"lacuna-bench-{Environment.ProcessId}.onnx");
         File.WriteAllBytes(path, src.Bytes);
@@ -202,7 +206,7 @@ public static class BenchModelCommand
             string[] common = ["run", path, "--json", "--threads", $"{threads}", "--repeat", "3", "--batch", $"{shape[0]}"];
             foreach (var (name, extra) in new (string, string[])[]
             {
-                ("lacuna_sparse", []), ("lacuna_dense", ["--dense"]), ("onnxruntime", ["--onnxruntime", "--shape", string.Join(",", shape)]),
+                ("lacuna_sparse", ["--precision", precision]), ("lacuna_dense", ["--dense"]), ("onnxruntime", ["--onnxruntime", "--shape", string.Join(",", shape)]),
             })
             {
                 Progress($"measuring {name}'s resident memory in its own process ...");

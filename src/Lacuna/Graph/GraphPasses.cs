@@ -116,8 +116,10 @@ public static class GraphPasses
     }
 
     /// <summary>
-    /// Relu, or Clip with constant bounds, after a Conv/Gemm/Add that feeds only it becomes that node's epilogue
-    /// (Add: the residual sum of a ResNet block, computed with its Relu in one pass, see <c>AddActivation</c>).
+    /// Relu, or Clip with constant bounds, after a Conv/Gemm/Add/BatchNormalization that feeds only it becomes that
+    /// node's epilogue (Add: the residual sum of a ResNet block, computed with its Relu in one pass, see
+    /// <c>AddActivation</c>; BatchNormalization: DenseNet's pre-activation BN → ReLU after each Concat, which cannot
+    /// fold into a conv, becomes one pass of multiply-add-max).
     /// </summary>
     public static int FuseActivations(ModelGraph g)
     {
@@ -130,7 +132,7 @@ public static class GraphPasses
             if (act.OpType == "Relu") a = Activation.Relu;
             else if (act.OpType == "Clip" && ClipBounds(g, act) is { } b) a = Activation.Clip(b.Min, b.Max);
             else continue;
-            var producer = g.Nodes.Find(p => p.OpType is "Conv" or "Gemm" or "Add" && p.Outputs[0] == act.Inputs[0]);
+            var producer = g.Nodes.Find(p => p.OpType is "Conv" or "Gemm" or "Add" or "BatchNormalization" && p.Outputs[0] == act.Inputs[0]);
             if (producer is null || producer.FusedActivation.Kind != ActivationKind.None) continue;
             if (consumers[producer.Outputs[0]].Count != 1 || outputs.Contains(producer.Outputs[0])) continue;
             producer.FusedActivation = a;

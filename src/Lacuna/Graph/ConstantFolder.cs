@@ -53,6 +53,22 @@ public static class ConstantFolder
     /// <summary>Operators registered as <see cref="OpTraits.LoadTime"/> (Constant, ConstantOfShape, Shape).</summary>
     private static bool IsLoadTime(GraphNode n) => OpRegistry.Named(n.OpType).Any(d => d.Traits.HasFlag(OpTraits.LoadTime));
 
+    /// <summary>
+    /// Every value's shape (folded graph) at batch 1, or the declared batch; what shape-dependent passes read. Compiles
+    /// each node without a plan cache, so nothing is packed or timed.
+    /// </summary>
+    public static Dictionary<string, int[]> InferShapes(ModelGraph g)
+    {
+        var shapes = InputShapes(g, 1);
+        foreach (var n in g.TopologicalOrder())
+        {
+            var ins = n.Inputs.Select(i => i.Length == 0 ? [] : g.Initializers.TryGetValue(i, out var t) ? t.Dims : shapes[i]).ToArray();
+            var k = OpCompiler.Compile(n, ins, i => i < n.Inputs.Count && g.Initializers.TryGetValue(n.Inputs[i], out var t) ? t : null, null);
+            for (int o = 0; o < n.Outputs.Count && o < k.OutShapes.Length; o++) shapes[n.Outputs[o]] = k.OutShapes[o];
+        }
+        return shapes;
+    }
+
     /// <summary>Graph input shapes with the symbolic batch replaced by <paramref name="batch"/>.</summary>
     public static Dictionary<string, int[]> InputShapes(ModelGraph g, int batch)
     {

@@ -29,6 +29,7 @@ public static class GraphPasses
         if (options.FoldBatchNorm) FoldBatchNorm(g);
         if (options.FuseActivations)
         {
+            FuseChannelShuffle(g);
             SumOfTwoToAdd(g);
             FuseActivations(g);
         }
@@ -49,6 +50,45 @@ public static class GraphPasses
         }
         return changed;
     }
+
+    /// <summary>
+    /// Reshape [N, C, H, W] → [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4), Reshape back to [N, C, H, W] (how
+    /// ShuffleNet exports its channel shuffle: three copies) becomes one ChannelShuffle node, one copy of whole planes.
+    /// Shapes are checked at one batch here and again by the operator at every plan.
+    /// </summary>
+    public static int FuseChannelShuffle(ModelGraph g)
+    {
+        int fused = 0;
+        var consumers = g.Consumers();
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        Dictionary<string, int[]>? shapes = null;
+        foreach (var t in g.Nodes.ToList())
+        {
+            if (t.OpType != "Transpose" || t.Ints("perm") is not [0, 2, 1, 3, 4]) continue;
+            var split = g.Nodes.Find(n => n.OpType == "Reshape" && n.Outputs[0] == t.Inputs[0]);
+            var merge = consumers.GetValueOrDefault(t.Outputs[0]) is [{ OpType: "Reshape" } m] && m.Inputs[0] == t.Outputs[0] ? m : null;
+            if (split is null || merge is null || !IsConstantReshape(g, split) || !IsConstantReshape(g, merge)) continue;
+            if (consumers[split.Outputs[0]].Count != 1 || outputs.Contains(split.Outputs[0]) || outputs.Contains(t.Outputs[0])) continue;
+            long groups = g.Initializers[split.Inputs[1]].AsInt64s() is [_, var gr, _, _, _] ? gr : 0;
+            if (groups < 1) continue;
+            shapes ??= ConstantFolder.InferShapes(g);
+            if (!shapes.TryGetValue(split.Inputs[0], out var x) || x.Length != 4 || x[1] % groups != 0) continue;
+            if (!shapes[split.Outputs[0]].SequenceEqual([x[0], (int)groups, x[1] / (int)groups, x[2], x[3]])) continue;
+            if (!shapes[merge.Outputs[0]].SequenceEqual(x)) continue;
+            var shuffle = new GraphNode(t.Name, "ChannelShuffle", [split.Inputs[0], split.Inputs[1], merge.Inputs[1]], [merge.Outputs[0]],
+                [GraphAttribute.Of("groups", groups)], t.Opset);
+            int at = g.Nodes.IndexOf(split);
+            g.Nodes.Remove(split);
+            g.Nodes.Remove(t);
+            g.Nodes.Remove(merge);
+            g.Nodes.Insert(Math.Min(at, g.Nodes.Count), shuffle);
+            fused++;
+        }
+        return fused;
+    }
+
+    private static bool IsConstantReshape(ModelGraph g, GraphNode r) =>
+        r.Opset >= 5 && r.Int("allowzero", 0) == 0 && r.Inputs.Count == 2 && g.Initializers.ContainsKey(r.Inputs[1]);
 
     /// <summary>
     /// Identity and inference-mode Dropout forward their input: readers are rewired to it. A Dropout mask nobody reads

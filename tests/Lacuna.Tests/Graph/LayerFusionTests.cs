@@ -99,3 +99,73 @@ public class BatchNormActivationFusionTests
         KernelAssert.Exact(expected, actual, "two readers");
     }
 }
+
+/// <summary>ShuffleNet's Reshape → Transpose(0, 2, 1, 3, 4) → Reshape channel shuffle runs as one ChannelShuffle copy.</summary>
+public class ChannelShuffleFusionTests
+{
+    /// <summary>A grouped 1x1 conv, the three-node shuffle, then a Relu (a ShuffleNet unit's first half).</summary>
+    private static ModelGraph Block(int n, int c, int h, int w, int groups, long[] split, long[] merge)
+    {
+        var g = new GraphProto { Name = "shuffle_block" };
+        g.Input.Add(ValueInfoProto.Tensor("x", TensorDataType.Float, n, c, h, w));
+        g.Output.Add(ValueInfoProto.Tensor("y", TensorDataType.Float, FusionModels.Dims(merge.Select(d => (int)d).ToArray())));
+        g.Initializer.Add(TensorProto.FromFloats("W", [c, c / groups, 1, 1], TestData.Random(c * (c / groups), 7, -1f, 1f)));
+        g.Initializer.Add(TensorProto.FromInt64s("split_shape", [split.Length], split));
+        g.Initializer.Add(TensorProto.FromInt64s("merge_shape", [merge.Length], merge));
+        g.Node.Add(new NodeProto("Conv", "gconv", ["x", "W"], ["c"], AttributeProto.Int("group", groups)));
+        g.Node.Add(new NodeProto("Reshape", "split", ["c", "split_shape"], ["s"]));
+        g.Node.Add(new NodeProto("Transpose", "shuffle", ["s"], ["t"], AttributeProto.IntList("perm", 0, 2, 1, 3, 4)));
+        g.Node.Add(new NodeProto("Reshape", "merge", ["t", "merge_shape"], ["m"]));
+        g.Node.Add(new NodeProto("Relu", "relu", ["m"], ["y"]));
+        return FusionModels.Import(g);
+    }
+
+    [Theory]
+    [InlineData(1, 12, 7, 7, 3)]    // ShuffleNet's g = 3, odd planes
+    [InlineData(2, 16, 5, 9, 4)]    // batch 2, g = 4
+    [InlineData(1, 240, 14, 14, 3)] // a real stage-2 layer: large enough to split across threads
+    [InlineData(2, 8, 1, 1, 2)]     // 1x1 planes
+    public void Fused_shuffle_equals_the_three_nodes(int n, int c, int h, int w, int groups)
+    {
+        var graph = Block(n, c, h, w, groups, [n, groups, c / groups, h, w], [n, c, h, w]);
+        var fused = InferenceSession.Create(graph);
+        var separate = InferenceSession.Create(graph, PassOptions.None);
+        var shuffle = Assert.Single(fused.Graph.Nodes, x => x.OpType == "ChannelShuffle");
+        Assert.Equal(groups, shuffle.Int("groups", 0));
+        Assert.DoesNotContain(fused.Graph.Nodes, x => x.OpType is "Transpose" or "Reshape");
+        Assert.Contains(fused.PlanFor(n).Steps, s => s.Kernel == "Transpose.ChannelShuffle");
+        Assert.Single(separate.Graph.Nodes, x => x.OpType == "Transpose");
+
+        var (expected, actual) = FusionModels.RunBoth(separate, fused, new() { ["x"] = [n, c, h, w] }, 31);
+        KernelAssert.Exact(expected, actual, $"{n}x{c}x{h}x{w} g{groups}");
+
+        // Exported, the shuffle is the three ONNX nodes again, and computes the same.
+        var exported = OnnxGraphImporter.ToGraph(OnnxGraphExporter.ToModel(fused.Graph));
+        Assert.DoesNotContain(exported.Nodes, x => x.OpType == "ChannelShuffle");
+        Assert.Equal(2, exported.Nodes.Count(x => x.OpType == "Reshape"));
+        var reimported = InferenceSession.Create(exported, PassOptions.None);
+        var (_, again) = FusionModels.RunBoth(separate, reimported, new() { ["x"] = [n, c, h, w] }, 31);
+        KernelAssert.Exact(expected, again, "exported");
+    }
+
+    [Fact]
+    public void Split_shape_with_inferred_dimensions_still_fuses()
+    {
+        var graph = Block(1, 12, 4, 4, 3, [0, 3, -1, 4, 4], [0, -1, 4, 4]);
+        var fused = InferenceSession.Create(graph);
+        Assert.Single(fused.Graph.Nodes, x => x.OpType == "ChannelShuffle");
+        var (expected, actual) = FusionModels.RunBoth(InferenceSession.Create(graph, PassOptions.None), fused, new() { ["x"] = [1, 12, 4, 4] }, 41);
+        KernelAssert.Exact(expected, actual, "0/-1 shapes");
+    }
+
+    [Fact]
+    public void Reshape_transpose_reshape_that_is_not_a_shuffle_stays_three_nodes()
+    {
+        // The merge flattens H into channels: not the input's shape, so not a channel shuffle.
+        var graph = Block(1, 12, 4, 4, 3, [1, 3, 4, 4, 4], [1, 48, 4, 1]);
+        var fused = InferenceSession.Create(graph);
+        Assert.DoesNotContain(fused.Graph.Nodes, x => x.OpType == "ChannelShuffle");
+        var (expected, actual) = FusionModels.RunBoth(InferenceSession.Create(graph, PassOptions.None), fused, new() { ["x"] = [1, 12, 4, 4] }, 43);
+        KernelAssert.Exact(expected, actual, "not a shuffle");
+    }
+}

@@ -4,6 +4,7 @@ using Lacuna.Kernels.Spmm;
 namespace Lacuna.Graph;
 
 /// <summary>Which optimizations <see cref="GraphPasses.Optimize"/> applies (all on by default; tests switch them off to compare).</summary>
+/// <remarks><see cref="FoldBatchNorm"/> also folds per-channel constant Mul/Add into the producing Conv or BatchNormalization.</remarks>
 public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations = true, bool RemoveIdentities = true,
     bool SparseKernels = true)
 {
@@ -26,7 +27,11 @@ public static class GraphPasses
     public static void Optimize(ModelGraph g, PassOptions options)
     {
         if (options.RemoveIdentities) RemoveIdentities(g);
-        if (options.FoldBatchNorm) FoldBatchNorm(g);
+        if (options.FoldBatchNorm)
+        {
+            FoldBatchNorm(g);
+            FoldPerChannelAffine(g);
+        }
         if (options.FuseActivations)
         {
             FuseChannelShuffle(g);
@@ -153,6 +158,105 @@ public static class GraphPasses
         }
         RemoveUnusedInitializers(g);
         return folded;
+    }
+
+    /// <summary>
+    /// Mul by, or Add of, a constant per-channel (or scalar) tensor after a Conv or BatchNormalization that feeds only
+    /// it, as Caffe2 and TensorFlow exports write a batch norm's affine part, is folded into the producer's parameters
+    /// (Conv: W'[m] = W[m]·s[m], b'[m] = b[m]·s[m] + t[m]; BatchNormalization: scale' = scale·s, B' = B·s + t), so
+    /// the producer's activation epilogue can then take the following Relu. Non-finite constants are left alone
+    /// (0·inf in the weights would change the result). Computed in double.
+    /// </summary>
+    public static int FoldPerChannelAffine(ModelGraph g)
+    {
+        int folded = 0;
+        Dictionary<string, int[]>? shapes = null;
+        var consumers = g.Consumers();
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        var producerOf = new Dictionary<string, GraphNode>(StringComparer.Ordinal);
+        foreach (var p in g.Nodes)
+            if (p.OpType is "Conv" or "BatchNormalization") producerOf[p.Outputs[0]] = p;
+        // In topological order, so a Mul → Add chain folds in one sweep (the producer takes each output name in turn).
+        foreach (var op in g.TopologicalOrder())
+        {
+            if (op.OpType is not ("Mul" or "Add") || op.Inputs.Count != 2) continue;
+            int ci = g.Initializers.ContainsKey(op.Inputs[1]) ? 1 : g.Initializers.ContainsKey(op.Inputs[0]) ? 0 : -1;
+            if (ci < 0) continue;
+            string value = op.Inputs[1 - ci];
+            if (!producerOf.TryGetValue(value, out var producer) || producer.FusedActivation.Kind != ActivationKind.None) continue;
+            if (consumers[value].Count != 1 || outputs.Contains(value)) continue;
+            shapes ??= ConstantFolder.InferShapes(g);
+            if (!shapes.TryGetValue(value, out var outShape) || outShape.Length < 2) continue;
+            var k = PerChannel(g.Initializers[op.Inputs[ci]], outShape);
+            if (k is null || !k.All(float.IsFinite)) continue;
+            bool mul = op.OpType == "Mul";
+            if (!(producer.OpType == "Conv" ? FoldIntoConv(g, producer, k, outShape[1], mul) : FoldIntoBatchNorm(g, producer, k, outShape[1], mul))) continue;
+            producer.Outputs[0] = op.Outputs[0];
+            producerOf.Remove(value);
+            producerOf[op.Outputs[0]] = producer;
+            shapes[op.Outputs[0]] = outShape;
+            g.Nodes.Remove(op);
+            folded++;
+        }
+        RemoveUnusedInitializers(g);
+        return folded;
+    }
+
+    /// <summary>
+    /// The constant as one value per channel (axis 1 of <paramref name="outShape"/>) when it broadcasts only along the
+    /// channels (shape [M], [M,1,1], [1,M,1,1] right-aligned, or a scalar) and does not grow the output; else null.
+    /// </summary>
+    private static float[]? PerChannel(GraphTensor t, int[] outShape)
+    {
+        if (t.Floats is null || t.Dims.Length > outShape.Length) return null;
+        int rank = outShape.Length, m = outShape[1];
+        var padded = Enumerable.Repeat(1, rank - t.Dims.Length).Concat(t.Dims).ToArray();
+        for (int d = 0; d < rank; d++)
+            if (padded[d] != 1 && (d != 1 || padded[d] != m)) return null;
+        float[] v = t.AsFloats();
+        return padded[1] == m ? v : Enumerable.Repeat(v[0], m).ToArray();
+    }
+
+    private static bool FoldIntoConv(ModelGraph g, GraphNode conv, float[] k, int m, bool mul)
+    {
+        if (!g.Initializers.TryGetValue(conv.Inputs[1], out var w) || w.Dims[0] != m) return false;
+        bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
+        if (hasBias && !g.Initializers.ContainsKey(conv.Inputs[2])) return false;
+        float[] bias = hasBias ? g.Initializers[conv.Inputs[2]].AsFloats() : new float[m], nb = new float[m];
+        for (int o = 0; o < m; o++) nb[o] = mul ? (float)((double)bias[o] * k[o]) : (float)((double)bias[o] + k[o]);
+        if (mul)
+        {
+            float[] wv = w.AsFloats(), nw = new float[wv.Length];
+            int per = wv.Length / m;
+            for (int o = 0; o < m; o++)
+                for (int i = 0; i < per; i++) nw[o * per + i] = (float)((double)wv[o * per + i] * k[o]);
+            string wName = Unique(g, conv.Name + "_scaled_W");
+            g.AddInitializer(new GraphTensor(wName, w.Dims, nw));
+            conv.Inputs[1] = wName;
+        }
+        string bName = Unique(g, conv.Name + (mul ? "_scaled_B" : "_shifted_B"));
+        g.AddInitializer(new GraphTensor(bName, [m], nb));
+        if (hasBias) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
+        return true;
+    }
+
+    private static bool FoldIntoBatchNorm(ModelGraph g, GraphNode bn, float[] k, int m, bool mul)
+    {
+        if (bn.Outputs.Skip(1).Any(o => o.Length > 0)) return false;
+        if (!g.Initializers.TryGetValue(bn.Inputs[1], out var scale) || !g.Initializers.TryGetValue(bn.Inputs[2], out var shift)) return false;
+        if (scale.Length != m || shift.Length != m) return false;
+        float[] sc = scale.AsFloats(), sh = shift.AsFloats(), nsc = (float[])sc.Clone(), nsh = new float[m];
+        for (int o = 0; o < m; o++)
+        {
+            if (mul) nsc[o] = (float)((double)sc[o] * k[o]);
+            nsh[o] = mul ? (float)((double)sh[o] * k[o]) : (float)((double)sh[o] + k[o]);
+        }
+        string scName = Unique(g, bn.Name + "_scaled_scale"), shName = Unique(g, bn.Name + "_shifted_B");
+        g.AddInitializer(new GraphTensor(scName, scale.Dims, nsc));
+        g.AddInitializer(new GraphTensor(shName, shift.Dims, nsh));
+        bn.Inputs[1] = scName;
+        bn.Inputs[2] = shName;
+        return true;
     }
 
     /// <summary>

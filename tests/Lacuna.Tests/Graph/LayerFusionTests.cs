@@ -19,14 +19,14 @@ internal static class FusionModels
 
     public static object[] Dims(int[] s) => s.Select(d => (object)d).ToArray();
 
-    /// <summary>Runs both sessions on the same random input (with a NaN at index 3) and returns (unfused, fused) outputs.</summary>
-    public static (float[] Expected, float[] Actual) RunBoth(InferenceSession separate, InferenceSession fused, Dictionary<string, int[]> inputs, ulong seed)
+    /// <summary>Runs both sessions on the same random input (with a NaN at index 3 unless <paramref name="nan"/> is false) and returns (unfused, fused) outputs.</summary>
+    public static (float[] Expected, float[] Actual) RunBoth(InferenceSession separate, InferenceSession fused, Dictionary<string, int[]> inputs, ulong seed, bool nan = true)
     {
         var feeds = new Dictionary<string, Tensor>();
         foreach (var (name, shape) in inputs)
         {
             var data = TestData.Random(LayerCases.Count(shape), seed++, -3f, 3f);
-            data[3] = float.NaN;
+            if (nan) data[3] = float.NaN;
             feeds[name] = Tensor.FromArray(data, shape);
         }
         return (separate.Run(feeds)["y"].ToArray(), fused.Run(feeds)["y"].ToArray());
@@ -167,5 +167,82 @@ public class ChannelShuffleFusionTests
         Assert.DoesNotContain(fused.Graph.Nodes, x => x.OpType == "ChannelShuffle");
         var (expected, actual) = FusionModels.RunBoth(InferenceSession.Create(graph, PassOptions.None), fused, new() { ["x"] = [1, 12, 4, 4] }, 43);
         KernelAssert.Exact(expected, actual, "not a shuffle");
+    }
+}
+
+/// <summary>Per-channel constant Mul/Add after a Conv or BatchNormalization (Caffe2/TF exports) fold into its parameters.</summary>
+public class PerChannelAffineFoldTests
+{
+    /// <summary>producer → Mul(scale) → Add(shift) → Relu, the constants shaped as given.</summary>
+    private static ModelGraph Chain(string producer, int c, int h, int w, int[] scaleDims, int[] shiftDims, float? special = null)
+    {
+        var g = new GraphProto { Name = "affine_chain" };
+        g.Input.Add(ValueInfoProto.Tensor("x", TensorDataType.Float, 2, c, h, w));
+        g.Output.Add(ValueInfoProto.Tensor("y", TensorDataType.Float, 2, c, h, w));
+        if (producer == "Conv")
+        {
+            g.Initializer.Add(TensorProto.FromFloats("W", [c, c, 3, 3], TestData.Random(c * c * 9, 51, -0.5f, 0.5f)));
+            g.Initializer.Add(TensorProto.FromFloats("B", [c], TestData.Random(c, 52, -0.5f, 0.5f)));
+            g.Node.Add(new NodeProto("Conv", "conv", ["x", "W", "B"], ["p"], AttributeProto.IntList("pads", 1, 1, 1, 1)));
+        }
+        else
+        {
+            foreach (var (name, seed, lo) in new[] { ("s", 53UL, 0.5f), ("b", 54UL, -1f), ("m", 55UL, -1f), ("v", 56UL, 0.2f) })
+                g.Initializer.Add(TensorProto.FromFloats(name, [c], TestData.Random(c, seed, lo, 2f)));
+            g.Node.Add(new NodeProto("BatchNormalization", "bn", ["x", "s", "b", "m", "v"], ["p"]));
+        }
+        var scale = TestData.Random(LayerCases.Count(scaleDims), 57, -2f, 2f);
+        if (special is { } sp) scale[0] = sp;
+        g.Initializer.Add(TensorProto.FromFloats("scale", scaleDims.Select(d => (long)d).ToArray(), scale));
+        g.Initializer.Add(TensorProto.FromFloats("shift", shiftDims.Select(d => (long)d).ToArray(), TestData.Random(LayerCases.Count(shiftDims), 58, -1f, 1f)));
+        g.Node.Add(new NodeProto("Mul", "mul", ["p", "scale"], ["q"]));
+        g.Node.Add(new NodeProto("Add", "add", ["shift", "q"], ["r"])); // constant first: Add commutes
+        g.Node.Add(new NodeProto("Relu", "relu", ["r"], ["y"]));
+        return FusionModels.Import(g);
+    }
+
+    [Theory]
+    [InlineData("Conv", 8, 9, 7, new[] { 8, 1, 1 }, new[] { 1, 8, 1, 1 })]
+    [InlineData("Conv", 5, 6, 6, new[] { 1 }, new[] { 5, 1, 1 })]         // scalar scale
+    [InlineData("Conv", 16, 4, 4, new[] { 1, 16, 1, 1 }, new int[0])]     // scalar shift of rank 0
+    [InlineData("BatchNormalization", 12, 5, 5, new[] { 12, 1, 1 }, new[] { 12, 1, 1 })]
+    [InlineData("BatchNormalization", 7, 3, 3, new[] { 1, 7, 1, 1 }, new[] { 1 })]
+    public void Mul_and_add_fold_into_the_producer_which_then_takes_the_relu(string producer, int c, int h, int w, int[] scaleDims, int[] shiftDims)
+    {
+        var graph = Chain(producer, c, h, w, scaleDims, shiftDims);
+        var fused = InferenceSession.Create(graph);
+        var separate = InferenceSession.Create(graph, PassOptions.None);
+        var node = Assert.Single(fused.Graph.Nodes);
+        Assert.Equal(producer, node.OpType);
+        Assert.Equal(ActivationKind.Relu, node.FusedActivation.Kind);
+        Assert.Equal(4, separate.Graph.Nodes.Count);
+        // No NaN for Conv: its fused Relu epilogue (already used for Conv → Relu) maps NaN to 0 where the Relu node
+        // keeps it; that is the conv kernels' behaviour, not this fold's.
+        bool conv = producer == "Conv";
+        var (expected, actual) = FusionModels.RunBoth(separate, fused, new() { ["x"] = [2, c, h, w] }, 61, nan: !conv);
+        Assert.True(conv || float.IsNaN(actual[3]), "BN keeps a NaN input element");
+        KernelAssert.Close(expected, actual, producer == "Conv" ? c * 9 : 4, $"{producer} {c}x{h}x{w}");
+    }
+
+    [Theory]
+    [InlineData(new[] { 1, 1, 4, 4 })] // per-position, not per-channel
+    [InlineData(new[] { 2, 6, 1, 1 })] // per-sample
+    public void Constants_that_are_not_per_channel_stay_separate_nodes(int[] scaleDims)
+    {
+        var graph = Chain("Conv", 6, 4, 4, scaleDims, [6, 1, 1]);
+        var fused = InferenceSession.Create(graph);
+        Assert.Single(fused.Graph.Nodes, n => n.OpType == "Mul");
+        var (expected, actual) = FusionModels.RunBoth(InferenceSession.Create(graph, PassOptions.None), fused, new() { ["x"] = [2, 6, 4, 4] }, 62, nan: false);
+        KernelAssert.Close(expected, actual, 6 * 9, "not per-channel");
+    }
+
+    [Fact]
+    public void A_non_finite_scale_is_not_folded()
+    {
+        var graph = Chain("Conv", 4, 3, 3, [4, 1, 1], [4, 1, 1], float.PositiveInfinity);
+        var fused = InferenceSession.Create(graph);
+        Assert.Single(fused.Graph.Nodes, n => n.OpType == "Mul");
+        var (expected, actual) = FusionModels.RunBoth(InferenceSession.Create(graph, PassOptions.None), fused, new() { ["x"] = [2, 4, 3, 3] }, 63, nan: false);
+        KernelAssert.Close(expected, actual, 4 * 9, "inf scale");
     }
 }

@@ -161,9 +161,10 @@ public static class GraphPasses
     }
 
     /// <summary>
-    /// Mul by, or Add of, a constant per-channel (or scalar) tensor after a Conv or BatchNormalization that feeds only
-    /// it, as Caffe2 and TensorFlow exports write a batch norm's affine part, is folded into the producer's parameters
-    /// (Conv: W'[m] = W[m]·s[m], b'[m] = b[m]·s[m] + t[m]; BatchNormalization: scale' = scale·s, B' = B·s + t), so
+    /// Mul by, or Add of, a constant per-channel (or scalar) tensor after a Conv, Gemm or BatchNormalization that feeds
+    /// only it, as Caffe2 and TensorFlow exports write a batch norm's affine part, is folded into the producer's
+    /// parameters (Conv: W'[m] = W[m]·s[m], b'[m] = b[m]·s[m] + t[m]; Gemm: the same per output column, with C
+    /// rewritten as beta·C and beta = 1; BatchNormalization: scale' = scale·s, B' = B·s + t), so
     /// the producer's activation epilogue can then take the following Relu. Non-finite constants are left alone
     /// (0·inf in the weights would change the result). Computed in double.
     /// </summary>
@@ -175,7 +176,7 @@ public static class GraphPasses
         var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
         var producerOf = new Dictionary<string, GraphNode>(StringComparer.Ordinal);
         foreach (var p in g.Nodes)
-            if (p.OpType is "Conv" or "BatchNormalization") producerOf[p.Outputs[0]] = p;
+            if (p.OpType is "Conv" or "Gemm" or "BatchNormalization") producerOf[p.Outputs[0]] = p;
         // In topological order, so a Mul → Add chain folds in one sweep (the producer takes each output name in turn).
         foreach (var op in g.TopologicalOrder())
         {
@@ -190,7 +191,13 @@ public static class GraphPasses
             var k = PerChannel(g.Initializers[op.Inputs[ci]], outShape);
             if (k is null || !k.All(float.IsFinite)) continue;
             bool mul = op.OpType == "Mul";
-            if (!(producer.OpType == "Conv" ? FoldIntoConv(g, producer, k, outShape[1], mul) : FoldIntoBatchNorm(g, producer, k, outShape[1], mul))) continue;
+            bool ok = producer.OpType switch
+            {
+                "Conv" => FoldIntoConv(g, producer, k, outShape[1], mul),
+                "Gemm" => FoldIntoGemm(g, producer, k, outShape[1], mul),
+                _ => FoldIntoBatchNorm(g, producer, k, outShape[1], mul),
+            };
+            if (!ok) continue;
             producer.Outputs[0] = op.Outputs[0];
             producerOf.Remove(value);
             producerOf[op.Outputs[0]] = producer;
@@ -237,6 +244,45 @@ public static class GraphPasses
         string bName = Unique(g, conv.Name + (mul ? "_scaled_B" : "_shifted_B"));
         g.AddInitializer(new GraphTensor(bName, [m], nb));
         if (hasBias) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
+        return true;
+    }
+
+    /// <summary>
+    /// Gemm Y = alpha·op(A)·op(B) + beta·C with constant B and a per-column (or absent) C: column n of op(B) is scaled,
+    /// and the bias e = beta·C becomes the new C (beta = 1). A per-row or full C, or a run-time one, is left alone.
+    /// </summary>
+    private static bool FoldIntoGemm(ModelGraph g, GraphNode gemm, float[] k, int n, bool mul)
+    {
+        if (gemm.Opset < 7 || !g.Initializers.TryGetValue(gemm.Inputs[1], out var b) || b.Dims.Length != 2) return false;
+        bool tb = gemm.Int("transB", 0) != 0;
+        if ((tb ? b.Dims[0] : b.Dims[1]) != n) return false;
+        bool hasC = gemm.Inputs.Count > 2 && gemm.Inputs[2].Length > 0;
+        float beta = gemm.Float("beta", 1f);
+        var bias = new double[n];
+        if (hasC)
+        {
+            if (!g.Initializers.TryGetValue(gemm.Inputs[2], out var c)) return false;
+            bool perColumn = c.Dims.All(d => d == 1) || (c.Dims.Length <= 2 && c.Dims[^1] == n && c.Dims.SkipLast(1).All(d => d == 1));
+            if (!perColumn) return false;
+            float[] cv = c.AsFloats();
+            for (int o = 0; o < n; o++) bias[o] = (double)beta * cv[cv.Length == 1 ? 0 : o];
+        }
+        for (int o = 0; o < n; o++) bias[o] = mul ? bias[o] * k[o] : bias[o] + k[o];
+        if (mul)
+        {
+            float[] bv = b.AsFloats(), nb = new float[bv.Length];
+            int rows = b.Dims[0], cols = b.Dims[1];
+            for (int r = 0; r < rows; r++)
+                for (int col = 0; col < cols; col++)
+                    nb[r * cols + col] = (float)((double)bv[r * cols + col] * k[tb ? r : col]);
+            string bName = Unique(g, gemm.Name + "_scaled_B");
+            g.AddInitializer(new GraphTensor(bName, b.Dims, nb));
+            gemm.Inputs[1] = bName;
+        }
+        string cName = Unique(g, gemm.Name + (mul ? "_scaled_C" : "_shifted_C"));
+        g.AddInitializer(new GraphTensor(cName, [n], bias.Select(v => (float)v).ToArray()));
+        if (hasC) gemm.Inputs[2] = cName; else gemm.Inputs.Add(cName);
+        gemm.Set(GraphAttribute.Of("beta", 1f));
         return true;
     }
 

@@ -246,3 +246,40 @@ public class PerChannelAffineFoldTests
         KernelAssert.Close(expected, actual, 4 * 9, "inf scale");
     }
 }
+
+/// <summary>Per-column constant Mul/Add after a fully connected Gemm fold into B and C.</summary>
+public class GemmAffineFoldTests
+{
+    [Theory]
+    [InlineData(3, 17, 9, 1, true, true, 0.5f)]
+    [InlineData(1, 8, 33, 0, false, true, 1f)]
+    [InlineData(2, 5, 16, 0, true, false, 1f)]
+    [InlineData(4, 6, 7, 1, false, false, 2f)]
+    public void Mul_and_add_after_gemm_fold_into_its_weights_and_bias(int m, int k, int n, int transB, bool withC, bool scalarShift, float beta)
+    {
+        var g = new GraphProto { Name = "gemm_affine" };
+        g.Input.Add(ValueInfoProto.Tensor("x", TensorDataType.Float, m, k));
+        g.Output.Add(ValueInfoProto.Tensor("y", TensorDataType.Float, m, n));
+        long[] bDims = transB != 0 ? [n, k] : [k, n];
+        g.Initializer.Add(TensorProto.FromFloats("B", bDims, TestData.Random(n * k, 71, -1f, 1f)));
+        var gemmInputs = new List<string> { "x", "B" };
+        if (withC)
+        {
+            g.Initializer.Add(TensorProto.FromFloats("C", [n], TestData.Random(n, 72, -1f, 1f)));
+            gemmInputs.Add("C");
+        }
+        g.Initializer.Add(TensorProto.FromFloats("scale", [1, n], TestData.Random(n, 73, -2f, 2f)));
+        g.Initializer.Add(scalarShift ? TensorProto.FromFloats("shift", [], [0.25f]) : TensorProto.FromFloats("shift", [n], TestData.Random(n, 74, -1f, 1f)));
+        g.Node.Add(new NodeProto("Gemm", "fc", [.. gemmInputs], ["p"], AttributeProto.Int("transB", transB), AttributeProto.Float("beta", beta)));
+        g.Node.Add(new NodeProto("Mul", "mul", ["p", "scale"], ["q"]));
+        g.Node.Add(new NodeProto("Add", "add", ["q", "shift"], ["r"]));
+        g.Node.Add(new NodeProto("Relu", "relu", ["r"], ["y"]));
+        var graph = FusionModels.Import(g);
+        var fused = InferenceSession.Create(graph);
+        var node = Assert.Single(fused.Graph.Nodes);
+        Assert.Equal("Gemm", node.OpType);
+        Assert.Equal(ActivationKind.Relu, node.FusedActivation.Kind);
+        var (expected, actual) = FusionModels.RunBoth(InferenceSession.Create(graph, PassOptions.None), fused, new() { ["x"] = [m, k] }, 75, nan: false);
+        KernelAssert.Close(expected, actual, k, $"gemm {m}x{k}x{n} transB={transB}");
+    }
+}

@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Lacuna.Graph;
+using Lacuna.Onnx;
 using Lacuna.Onnx.Import;
 
 namespace Lacuna.Cli.Commands;
 
-/// <summary><c>lacuna inspect model.onnx</c>: per layer op, shapes, weight sparsity and chosen kernel, plus peak activation memory.</summary>
+/// <summary>
+/// <c>lacuna inspect model.onnx</c>: per layer op, shapes, weight sparsity and chosen kernel, plus peak activation
+/// memory; or, for a model Lacuna cannot run, every unsupported node (exit code 1).
+/// </summary>
 public static class InspectCommand
 {
     public static Command Build()
@@ -20,7 +24,29 @@ public static class InspectCommand
             if (CommonOptions.CheckBatch(parse.GetValue(batch)) is { } badBatch) { Console.Error.WriteLine(badBatch); return 2; }
             try
             {
-                var session = OnnxGraphImporter.LoadSession(parse.GetValue(model)!, parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
+                // Every unsupported node at once (run stops at the first), so a user sees all that a model needs.
+                var onnx = OnnxModel.Load(parse.GetValue(model)!);
+                var problems = OnnxGraphImporter.Validate(onnx);
+                if (problems.Count > 0)
+                {
+                    if (parse.GetValue(json))
+                        Console.WriteLine(new JsonObject
+                        {
+                            ["model"] = parse.GetValue(model),
+                            ["unsupported"] = new JsonArray(problems.Select(p => (JsonNode)new JsonObject
+                            {
+                                ["node"] = (p as UnsupportedOperatorException)?.NodeName, ["op"] = (p as UnsupportedOperatorException)?.OpType,
+                                ["opset"] = (p as UnsupportedOperatorException)?.Opset, ["message"] = p.Message,
+                            }).ToArray()),
+                        }.ToJsonString());
+                    else
+                    {
+                        Console.Error.WriteLine($"inspect: {problems.Count} problem(s) stop this model from running:");
+                        foreach (var p in problems) Console.Error.WriteLine($"  {p.Message}");
+                    }
+                    return 1;
+                }
+                var session = InferenceSession.Create(OnnxGraphImporter.ToGraph(onnx), parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 int b = session.RuntimeInputs.Any(i => i.Shape is { Length: > 0 } s && s[0] == GraphValue.Symbolic) ? parse.GetValue(batch) : session.DefaultBatch;
                 var plan = session.PlanFor(b);
                 var layers = new JsonArray();

@@ -52,7 +52,7 @@ public static class ConformanceRunner
     /// </summary>
     public static IReadOnlyList<OperatorConformance> ByOperator(ConformanceResult r)
     {
-        var names = OpRegistry.All.Select(d => d.Name).Distinct().ToList();
+        var names = OpRegistry.All.Where(d => !d.Traits.HasFlag(OpTraits.Internal)).Select(d => d.Name).Distinct().ToList();
         var counts = names.Append("(other)").ToDictionary(n => n, _ => new int[3]);
         foreach (var (name, outcome, _) in r.Cases)
         {

@@ -5,7 +5,8 @@ namespace Lacuna.Onnx.Import;
 
 /// <summary>
 /// Writes a <see cref="ModelGraph"/> as a standard ONNX model (float initializers as raw little-endian bytes).
-/// A fused epilogue is written back as its own Relu/Clip node so any ONNX runtime can read the result.
+/// A fused epilogue is written back as its own Relu/Clip node, and a fused channel shuffle as its three nodes, so any
+/// ONNX runtime can read the result.
 /// </summary>
 public static class OnnxGraphExporter
 {
@@ -18,6 +19,15 @@ public static class OnnxGraphExporter
         foreach (var t in g.Initializers.Values) graph.Initializer.Add(ToProto(t));
         foreach (var n in g.Nodes)
         {
+            if (n.OpType == "ChannelShuffle")
+            {
+                // Lacuna's fused shuffle is not an ONNX operator: written back as the Reshape-Transpose-Reshape it came from.
+                string split = n.Name + "_split", shuffled = n.Name + "_shuffled";
+                graph.Node.Add(new NodeProto("Reshape", n.Name + "_reshape_split", [n.Inputs[0], n.Inputs[1]], [split]));
+                graph.Node.Add(new NodeProto("Transpose", n.Name, [split], [shuffled], AttributeProto.IntList("perm", [0, 2, 1, 3, 4])));
+                graph.Node.Add(new NodeProto("Reshape", n.Name + "_reshape_merge", [shuffled, n.Inputs[2]], [.. n.Outputs]));
+                continue;
+            }
             var attributes = n.Attributes.Select(ToProto).ToArray();
             if (n.FusedActivation.Kind == ActivationKind.None)
             {

@@ -10,7 +10,25 @@ namespace Lacuna.Onnx.Import;
 /// </summary>
 public static class OnnxGraphImporter
 {
-    public static ModelGraph ToGraph(OnnxModel model)
+    public static ModelGraph ToGraph(OnnxModel model) => ToGraph(model, null);
+
+    /// <summary>
+    /// Every problem that would stop the model from running, not just the first: each unsupported operator, opset,
+    /// attribute or shape, per node, found by importing with <paramref name="model"/>'s nodes kept and folding the
+    /// graph while recording errors (`lacuna inspect` prints them all). Nodes that read a failed node's output are
+    /// not checked further. Empty when the model is supported.
+    /// </summary>
+    public static IReadOnlyList<Exception> Validate(OnnxModel model)
+    {
+        var problems = new List<Exception>();
+        var g = ToGraph(model, problems);
+        try { ConstantFolder.Fold(g, problems); }
+        catch (Exception e) when (e is NotSupportedException or FormatException or ArgumentException) { problems.Add(e); }
+        return problems;
+    }
+
+    /// <summary>With <paramref name="problems"/> set, an unsupported node is recorded there and kept instead of thrown.</summary>
+    private static ModelGraph ToGraph(OnnxModel model, List<Exception>? problems)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
         var proto = model.Graph;
@@ -25,17 +43,23 @@ public static class OnnxGraphImporter
         {
             string name = n.Name.Length > 0 ? n.Name : $"{n.OpType}_{index}";
             index++;
-            if (n.Domain is not ("" or "ai.onnx"))
-                throw new UnsupportedOperatorException(name, n.OpType, opset, $"domain '{n.Domain}' is not supported.");
+            void Fail(string message)
+            {
+                var e = new UnsupportedOperatorException(name, n.OpType, opset, message);
+                if (problems is null) throw e;
+                problems.Add(e);
+            }
+            int before = problems?.Count ?? 0;
+            if (n.Domain is not ("" or "ai.onnx")) Fail($"domain '{n.Domain}' is not supported.");
             var known = OpRegistry.AttributesOf(n.OpType);
-            if (known is null)
-                throw new UnsupportedOperatorException(name, n.OpType, opset, "operator is not supported.");
+            if (known is null && (problems?.Count ?? 0) == before) Fail("operator is not supported.");
             var attributes = new List<GraphAttribute>();
             foreach (var a in n.Attribute)
             {
-                if (!known.Contains(a.Name))
-                    throw new UnsupportedOperatorException(name, n.OpType, opset, $"attribute '{a.Name}' is not supported.");
-                attributes.Add(ToAttribute(a, name, n.OpType, opset, model.BaseDirectory));
+                if (known is not null && !known.Contains(a.Name))
+                    Fail($"attribute '{a.Name}' is not supported (Lacuna reads {(known.Count == 0 ? "none" : string.Join(", ", known.Order()))}).");
+                try { attributes.Add(ToAttribute(a, name, n.OpType, opset, model.BaseDirectory)); }
+                catch (UnsupportedOperatorException e) when (problems is not null) { problems.Add(e); }
             }
             g.Nodes.Add(new GraphNode(name, n.OpType, n.Input, n.Output, attributes, opset));
         }

@@ -15,14 +15,41 @@ public static class ConstantFolder
     public const long BatchMarker = long.MinValue + 1;
 
     /// <summary>Folds in place; returns the number of nodes folded away.</summary>
-    public static int Fold(ModelGraph g)
+    public static int Fold(ModelGraph g) => Fold(g, null);
+
+    /// <summary>
+    /// With <paramref name="problems"/> set (validation), a node that fails is recorded there instead of thrown and its
+    /// outputs get no shape; nodes reading them, and nodes already recorded (by name), are skipped.
+    /// </summary>
+    public static int Fold(ModelGraph g, List<Exception>? problems)
     {
+        var reported = problems?.OfType<UnsupportedOperatorException>().Select(e => e.NodeName).ToHashSet(StringComparer.Ordinal);
+        var dead = new HashSet<string>(StringComparer.Ordinal); // outputs of failed or skipped nodes
         var order = g.TopologicalOrder();
         bool symbolic = g.Inputs.Any(i => i.Shape is null || i.Shape.Contains(GraphValue.Symbolic));
         int[] probes = symbolic ? [2, 3] : [1];
         var shapes = probes.Select(b => InputShapes(g, b)).ToArray();
         int folded = 0;
         foreach (var n in order)
+        {
+            if (problems is not null)
+            {
+                if (reported!.Contains(n.Name) || n.Inputs.Any(dead.Contains)) { dead.UnionWith(n.Outputs); continue; }
+                try { folded += FoldNode(n); }
+                catch (Exception e) when (e is NotSupportedException or FormatException or ArgumentException)
+                {
+                    problems.Add(e);
+                    reported.Add(n.Name);
+                    dead.UnionWith(n.Outputs);
+                }
+                continue;
+            }
+            folded += FoldNode(n);
+        }
+        return folded;
+
+        // Folds n (returns 1) or records its output shapes at every probe (returns 0).
+        int FoldNode(GraphNode n)
         {
             GraphTensor? Const(int i) => i < n.Inputs.Count && g.Initializers.TryGetValue(n.Inputs[i], out var t) ? t : null;
             int[] ShapeOf(int probe, string name) => g.Initializers.TryGetValue(name, out var t) ? t.Dims
@@ -37,8 +64,7 @@ public static class ConstantFolder
                 var values = Evaluate(n, Const, name => probes.Select((_, p) => ShapeOf(p, name)).ToArray());
                 for (int o = 0; o < values.Length; o++) g.AddInitializer(values[o].Rename(n.Outputs[o]));
                 g.Nodes.Remove(n);
-                folded++;
-                continue;
+                return 1;
             }
             for (int p = 0; p < probes.Length; p++)
             {
@@ -46,12 +72,28 @@ public static class ConstantFolder
                 var k = OpCompiler.Compile(n, ins, Const, null);
                 for (int o = 0; o < k.OutShapes.Length && o < n.Outputs.Count; o++) shapes[p][n.Outputs[o]] = k.OutShapes[o];
             }
+            return 0;
         }
-        return folded;
     }
 
     /// <summary>Operators registered as <see cref="OpTraits.LoadTime"/> (Constant, ConstantOfShape, Shape).</summary>
     private static bool IsLoadTime(GraphNode n) => OpRegistry.Named(n.OpType).Any(d => d.Traits.HasFlag(OpTraits.LoadTime));
+
+    /// <summary>
+    /// Every value's shape (folded graph) at batch 1, or the declared batch; what shape-dependent passes read. Compiles
+    /// each node without a plan cache, so nothing is packed or timed.
+    /// </summary>
+    public static Dictionary<string, int[]> InferShapes(ModelGraph g)
+    {
+        var shapes = InputShapes(g, 1);
+        foreach (var n in g.TopologicalOrder())
+        {
+            var ins = n.Inputs.Select(i => i.Length == 0 ? [] : g.Initializers.TryGetValue(i, out var t) ? t.Dims : shapes[i]).ToArray();
+            var k = OpCompiler.Compile(n, ins, i => i < n.Inputs.Count && g.Initializers.TryGetValue(n.Inputs[i], out var t) ? t : null, null);
+            for (int o = 0; o < n.Outputs.Count && o < k.OutShapes.Length; o++) shapes[n.Outputs[o]] = k.OutShapes[o];
+        }
+        return shapes;
+    }
 
     /// <summary>Graph input shapes with the symbolic batch replaced by <paramref name="batch"/>.</summary>
     public static Dictionary<string, int[]> InputShapes(ModelGraph g, int batch)

@@ -4,6 +4,7 @@ using Lacuna.Kernels.Spmm;
 namespace Lacuna.Graph;
 
 /// <summary>Which optimizations <see cref="GraphPasses.Optimize"/> applies (all on by default; tests switch them off to compare).</summary>
+/// <remarks><see cref="FoldBatchNorm"/> also folds per-channel constant Mul/Add into the producing Conv or BatchNormalization.</remarks>
 public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations = true, bool RemoveIdentities = true,
     bool SparseKernels = true)
 {
@@ -26,9 +27,14 @@ public static class GraphPasses
     public static void Optimize(ModelGraph g, PassOptions options)
     {
         if (options.RemoveIdentities) RemoveIdentities(g);
-        if (options.FoldBatchNorm) FoldBatchNorm(g);
+        if (options.FoldBatchNorm)
+        {
+            FoldBatchNorm(g);
+            FoldPerChannelAffine(g);
+        }
         if (options.FuseActivations)
         {
+            FuseChannelShuffle(g);
             SumOfTwoToAdd(g);
             FuseActivations(g);
         }
@@ -49,6 +55,45 @@ public static class GraphPasses
         }
         return changed;
     }
+
+    /// <summary>
+    /// Reshape [N, C, H, W] → [N, g, C/g, H, W], Transpose (0, 2, 1, 3, 4), Reshape back to [N, C, H, W] (how
+    /// ShuffleNet exports its channel shuffle: three copies) becomes one ChannelShuffle node, one copy of whole planes.
+    /// Shapes are checked at one batch here and again by the operator at every plan.
+    /// </summary>
+    public static int FuseChannelShuffle(ModelGraph g)
+    {
+        int fused = 0;
+        var consumers = g.Consumers();
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        Dictionary<string, int[]>? shapes = null;
+        foreach (var t in g.Nodes.ToList())
+        {
+            if (t.OpType != "Transpose" || t.Ints("perm") is not [0, 2, 1, 3, 4]) continue;
+            var split = g.Nodes.Find(n => n.OpType == "Reshape" && n.Outputs[0] == t.Inputs[0]);
+            var merge = consumers.GetValueOrDefault(t.Outputs[0]) is [{ OpType: "Reshape" } m] && m.Inputs[0] == t.Outputs[0] ? m : null;
+            if (split is null || merge is null || !IsConstantReshape(g, split) || !IsConstantReshape(g, merge)) continue;
+            if (consumers[split.Outputs[0]].Count != 1 || outputs.Contains(split.Outputs[0]) || outputs.Contains(t.Outputs[0])) continue;
+            long groups = g.Initializers[split.Inputs[1]].AsInt64s() is [_, var gr, _, _, _] ? gr : 0;
+            if (groups < 1) continue;
+            shapes ??= ConstantFolder.InferShapes(g);
+            if (!shapes.TryGetValue(split.Inputs[0], out var x) || x.Length != 4 || x[1] % groups != 0) continue;
+            if (!shapes[split.Outputs[0]].SequenceEqual([x[0], (int)groups, x[1] / (int)groups, x[2], x[3]])) continue;
+            if (!shapes[merge.Outputs[0]].SequenceEqual(x)) continue;
+            var shuffle = new GraphNode(t.Name, "ChannelShuffle", [split.Inputs[0], split.Inputs[1], merge.Inputs[1]], [merge.Outputs[0]],
+                [GraphAttribute.Of("groups", groups)], t.Opset);
+            int at = g.Nodes.IndexOf(split);
+            g.Nodes.Remove(split);
+            g.Nodes.Remove(t);
+            g.Nodes.Remove(merge);
+            g.Nodes.Insert(Math.Min(at, g.Nodes.Count), shuffle);
+            fused++;
+        }
+        return fused;
+    }
+
+    private static bool IsConstantReshape(ModelGraph g, GraphNode r) =>
+        r.Opset >= 5 && r.Int("allowzero", 0) == 0 && r.Inputs.Count == 2 && g.Initializers.ContainsKey(r.Inputs[1]);
 
     /// <summary>
     /// Identity and inference-mode Dropout forward their input: readers are rewired to it. A Dropout mask nobody reads
@@ -116,8 +161,155 @@ public static class GraphPasses
     }
 
     /// <summary>
-    /// Relu, or Clip with constant bounds, after a Conv/Gemm/Add that feeds only it becomes that node's epilogue
-    /// (Add: the residual sum of a ResNet block, computed with its Relu in one pass, see <c>AddActivation</c>).
+    /// Mul by, or Add of, a constant per-channel (or scalar) tensor after a Conv, Gemm or BatchNormalization that feeds
+    /// only it, as Caffe2 and TensorFlow exports write a batch norm's affine part, is folded into the producer's
+    /// parameters (Conv: W'[m] = W[m]·s[m], b'[m] = b[m]·s[m] + t[m]; Gemm: the same per output column, with C
+    /// rewritten as beta·C and beta = 1; BatchNormalization: scale' = scale·s, B' = B·s + t), so
+    /// the producer's activation epilogue can then take the following Relu. Non-finite constants are left alone
+    /// (0·inf in the weights would change the result). Computed in double.
+    /// </summary>
+    public static int FoldPerChannelAffine(ModelGraph g)
+    {
+        int folded = 0;
+        Dictionary<string, int[]>? shapes = null;
+        var consumers = g.Consumers();
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        var producerOf = new Dictionary<string, GraphNode>(StringComparer.Ordinal);
+        foreach (var p in g.Nodes)
+            if (p.OpType is "Conv" or "Gemm" or "BatchNormalization") producerOf[p.Outputs[0]] = p;
+        // In topological order, so a Mul → Add chain folds in one sweep (the producer takes each output name in turn).
+        foreach (var op in g.TopologicalOrder())
+        {
+            if (op.OpType is not ("Mul" or "Add") || op.Inputs.Count != 2) continue;
+            int ci = g.Initializers.ContainsKey(op.Inputs[1]) ? 1 : g.Initializers.ContainsKey(op.Inputs[0]) ? 0 : -1;
+            if (ci < 0) continue;
+            string value = op.Inputs[1 - ci];
+            if (!producerOf.TryGetValue(value, out var producer) || producer.FusedActivation.Kind != ActivationKind.None) continue;
+            if (consumers[value].Count != 1 || outputs.Contains(value)) continue;
+            shapes ??= ConstantFolder.InferShapes(g);
+            if (!shapes.TryGetValue(value, out var outShape) || outShape.Length < 2) continue;
+            var k = PerChannel(g.Initializers[op.Inputs[ci]], outShape);
+            if (k is null || !k.All(float.IsFinite)) continue;
+            bool mul = op.OpType == "Mul";
+            bool ok = producer.OpType switch
+            {
+                "Conv" => FoldIntoConv(g, producer, k, outShape[1], mul),
+                "Gemm" => FoldIntoGemm(g, producer, k, outShape[1], mul),
+                _ => FoldIntoBatchNorm(g, producer, k, outShape[1], mul),
+            };
+            if (!ok) continue;
+            producer.Outputs[0] = op.Outputs[0];
+            producerOf.Remove(value);
+            producerOf[op.Outputs[0]] = producer;
+            shapes[op.Outputs[0]] = outShape;
+            g.Nodes.Remove(op);
+            folded++;
+        }
+        RemoveUnusedInitializers(g);
+        return folded;
+    }
+
+    /// <summary>
+    /// The constant as one value per channel (axis 1 of <paramref name="outShape"/>) when it broadcasts only along the
+    /// channels (shape [M], [M,1,1], [1,M,1,1] right-aligned, or a scalar) and does not grow the output; else null.
+    /// </summary>
+    private static float[]? PerChannel(GraphTensor t, int[] outShape)
+    {
+        if (t.Floats is null || t.Dims.Length > outShape.Length) return null;
+        int rank = outShape.Length, m = outShape[1];
+        var padded = Enumerable.Repeat(1, rank - t.Dims.Length).Concat(t.Dims).ToArray();
+        for (int d = 0; d < rank; d++)
+            if (padded[d] != 1 && (d != 1 || padded[d] != m)) return null;
+        float[] v = t.AsFloats();
+        return padded[1] == m ? v : Enumerable.Repeat(v[0], m).ToArray();
+    }
+
+    private static bool FoldIntoConv(ModelGraph g, GraphNode conv, float[] k, int m, bool mul)
+    {
+        if (!g.Initializers.TryGetValue(conv.Inputs[1], out var w) || w.Dims[0] != m) return false;
+        bool hasBias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0;
+        if (hasBias && !g.Initializers.ContainsKey(conv.Inputs[2])) return false;
+        float[] bias = hasBias ? g.Initializers[conv.Inputs[2]].AsFloats() : new float[m], nb = new float[m];
+        for (int o = 0; o < m; o++) nb[o] = mul ? (float)((double)bias[o] * k[o]) : (float)((double)bias[o] + k[o]);
+        if (mul)
+        {
+            float[] wv = w.AsFloats(), nw = new float[wv.Length];
+            int per = wv.Length / m;
+            for (int o = 0; o < m; o++)
+                for (int i = 0; i < per; i++) nw[o * per + i] = (float)((double)wv[o * per + i] * k[o]);
+            string wName = Unique(g, conv.Name + "_scaled_W");
+            g.AddInitializer(new GraphTensor(wName, w.Dims, nw));
+            conv.Inputs[1] = wName;
+        }
+        string bName = Unique(g, conv.Name + (mul ? "_scaled_B" : "_shifted_B"));
+        g.AddInitializer(new GraphTensor(bName, [m], nb));
+        if (hasBias) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
+        return true;
+    }
+
+    /// <summary>
+    /// Gemm Y = alpha·op(A)·op(B) + beta·C with constant B and a per-column (or absent) C: column n of op(B) is scaled,
+    /// and the bias e = beta·C becomes the new C (beta = 1). A per-row or full C, or a run-time one, is left alone.
+    /// </summary>
+    private static bool FoldIntoGemm(ModelGraph g, GraphNode gemm, float[] k, int n, bool mul)
+    {
+        if (gemm.Opset < 7 || !g.Initializers.TryGetValue(gemm.Inputs[1], out var b) || b.Dims.Length != 2) return false;
+        bool tb = gemm.Int("transB", 0) != 0;
+        if ((tb ? b.Dims[0] : b.Dims[1]) != n) return false;
+        bool hasC = gemm.Inputs.Count > 2 && gemm.Inputs[2].Length > 0;
+        float beta = gemm.Float("beta", 1f);
+        var bias = new double[n];
+        if (hasC)
+        {
+            if (!g.Initializers.TryGetValue(gemm.Inputs[2], out var c)) return false;
+            bool perColumn = c.Dims.All(d => d == 1) || (c.Dims.Length <= 2 && c.Dims[^1] == n && c.Dims.SkipLast(1).All(d => d == 1));
+            if (!perColumn) return false;
+            float[] cv = c.AsFloats();
+            for (int o = 0; o < n; o++) bias[o] = (double)beta * cv[cv.Length == 1 ? 0 : o];
+        }
+        for (int o = 0; o < n; o++) bias[o] = mul ? bias[o] * k[o] : bias[o] + k[o];
+        if (mul)
+        {
+            float[] bv = b.AsFloats(), nb = new float[bv.Length];
+            int rows = b.Dims[0], cols = b.Dims[1];
+            for (int r = 0; r < rows; r++)
+                for (int col = 0; col < cols; col++)
+                    nb[r * cols + col] = (float)((double)bv[r * cols + col] * k[tb ? r : col]);
+            string bName = Unique(g, gemm.Name + "_scaled_B");
+            g.AddInitializer(new GraphTensor(bName, b.Dims, nb));
+            gemm.Inputs[1] = bName;
+        }
+        string cName = Unique(g, gemm.Name + (mul ? "_scaled_C" : "_shifted_C"));
+        g.AddInitializer(new GraphTensor(cName, [n], bias.Select(v => (float)v).ToArray()));
+        if (hasC) gemm.Inputs[2] = cName; else gemm.Inputs.Add(cName);
+        gemm.Set(GraphAttribute.Of("beta", 1f));
+        return true;
+    }
+
+    private static bool FoldIntoBatchNorm(ModelGraph g, GraphNode bn, float[] k, int m, bool mul)
+    {
+        if (bn.Outputs.Skip(1).Any(o => o.Length > 0)) return false;
+        if (!g.Initializers.TryGetValue(bn.Inputs[1], out var scale) || !g.Initializers.TryGetValue(bn.Inputs[2], out var shift)) return false;
+        if (scale.Length != m || shift.Length != m) return false;
+        float[] sc = scale.AsFloats(), sh = shift.AsFloats(), nsc = (float[])sc.Clone(), nsh = new float[m];
+        for (int o = 0; o < m; o++)
+        {
+            if (mul) nsc[o] = (float)((double)sc[o] * k[o]);
+            nsh[o] = mul ? (float)((double)sh[o] * k[o]) : (float)((double)sh[o] + k[o]);
+        }
+        string scName = Unique(g, bn.Name + "_scaled_scale"), shName = Unique(g, bn.Name + "_shifted_B");
+        g.AddInitializer(new GraphTensor(scName, scale.Dims, nsc));
+        g.AddInitializer(new GraphTensor(shName, shift.Dims, nsh));
+        bn.Inputs[1] = scName;
+        bn.Inputs[2] = shName;
+        return true;
+    }
+
+    /// <summary>
+    /// Relu, or Clip with constant bounds, after a Conv/Gemm/Add/BatchNormalization that feeds only it becomes that
+    /// node's epilogue (Add: the residual sum of a ResNet block, computed with its Relu in one pass, see
+    /// <c>AddActivation</c>; BatchNormalization: DenseNet's pre-activation BN → ReLU after each Concat, which cannot
+    /// fold into a conv, becomes one pass of multiply-add-max).
     /// </summary>
     public static int FuseActivations(ModelGraph g)
     {
@@ -130,7 +322,7 @@ public static class GraphPasses
             if (act.OpType == "Relu") a = Activation.Relu;
             else if (act.OpType == "Clip" && ClipBounds(g, act) is { } b) a = Activation.Clip(b.Min, b.Max);
             else continue;
-            var producer = g.Nodes.Find(p => p.OpType is "Conv" or "Gemm" or "Add" && p.Outputs[0] == act.Inputs[0]);
+            var producer = g.Nodes.Find(p => p.OpType is "Conv" or "Gemm" or "Add" or "BatchNormalization" && p.Outputs[0] == act.Inputs[0]);
             if (producer is null || producer.FusedActivation.Kind != ActivationKind.None) continue;
             if (consumers[producer.Outputs[0]].Count != 1 || outputs.Contains(producer.Outputs[0])) continue;
             producer.FusedActivation = a;

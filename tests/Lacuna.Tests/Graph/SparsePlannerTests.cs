@@ -11,6 +11,9 @@ using Lacuna.Tests.TestUtil;
 
 namespace Lacuna.Tests.Graph;
 
+// Sets WorkerPool.DefaultThreads, which every session's PlanFor reads: run alone, or a concurrent test's plan (keyed by
+// thread count) changes under it (InferenceSessionTests.ConcurrentRunsEqualSerialRunsExactly failed that way).
+[Collection(GlobalThreadsCollection.Name)]
 public class SparsePlannerTests
 {
     private static float[] RunOnce(InferenceSession s, Tensor x) => s.Run(new Dictionary<string, Tensor> { ["input"] = x })["logits"].ToArray();

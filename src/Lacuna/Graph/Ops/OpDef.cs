@@ -24,6 +24,8 @@ public enum OpTraits
     LoadTime = 8,
     /// <summary>Takes a variable number of inputs.</summary>
     Variadic = 16,
+    /// <summary>Created by a graph pass, not an ONNX operator: not read from model files, owns no ONNX node tests.</summary>
+    Internal = 32,
 }
 
 /// <summary>

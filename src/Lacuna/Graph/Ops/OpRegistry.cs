@@ -19,11 +19,12 @@ public static class OpRegistry
     /// <summary>The definitions registered for <paramref name="opType"/>, oldest range first (empty when none).</summary>
     public static IReadOnlyList<OpDef> Named(string opType) => _byName.Value.GetValueOrDefault(opType) ?? [];
 
-    /// <summary>The attributes any definition of <paramref name="opType"/> reads; null when the operator is unknown.</summary>
+    /// <summary>The attributes any definition of <paramref name="opType"/> reads; null when the operator is unknown
+    /// (or <see cref="OpTraits.Internal"/>, which a model file cannot name).</summary>
     public static IReadOnlySet<string>? AttributesOf(string opType)
     {
         var defs = Named(opType);
-        return defs.Count == 0 ? null : defs.SelectMany(d => d.Attributes).ToHashSet(StringComparer.Ordinal);
+        return defs.Count == 0 || defs.All(d => d.Traits.HasFlag(OpTraits.Internal)) ? null : defs.SelectMany(d => d.Attributes).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The definition for the node's operator and opset, or an error naming node, operator, opset and the supported ranges.</summary>

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using Lacuna.Kernels;
 using Lacuna.Kernels.Normalization;
 using Lacuna.Kernels.Reference;
 
@@ -61,8 +63,25 @@ internal static class NormalizationOps
     private static NodeKernel BatchNorm(OpContext c, int[][] outs)
     {
         float eps = c.Node.Float("epsilon", 1e-5f);
-        return c.Lambda(outs, (k, f) => Kernels.Normalization.BatchNorm.Compute(k.Input(f, 0), k.InShapes[0],
-            k.Input(f, 1), k.Input(f, 2), k.Input(f, 3), k.Input(f, 4), k.Output(f), eps), "BatchNorm");
+        // A fused Relu (GraphPasses.FuseActivations) is the kernel's own max in the same pass; a fused Clip is a
+        // second pass over the output while it is still in cache.
+        var act = c.Node.FusedActivation;
+        bool relu = act.Kind == ActivationKind.Relu;
+        string name = act.Kind switch { ActivationKind.Relu => "BatchNorm+Relu", ActivationKind.Clip => "BatchNorm+Clip", _ => "BatchNorm" };
+        return c.Lambda(outs, (k, f) =>
+        {
+            var y = k.Output(f);
+            Kernels.Normalization.BatchNorm.Compute(k.Input(f, 0), k.InShapes[0],
+                k.Input(f, 1), k.Input(f, 2), k.Input(f, 3), k.Input(f, 4), y, eps, relu);
+            if (act.Kind == ActivationKind.Clip) ClipInPlace(y, act.Min, act.Max);
+        }, name);
+    }
+
+    /// <summary>min(max(y, lo), hi) with NaN kept, as <see cref="Activation.Apply"/> defines Clip.</summary>
+    private static void ClipInPlace(Span<float> y, float lo, float hi)
+    {
+        TensorPrimitives.Max(y, lo, y);
+        TensorPrimitives.Min(y, hi, y);
     }
 
     private static NodeKernel Lrn(OpContext c, int[][] outs)

@@ -53,6 +53,14 @@ internal static class ShapeOps
             int[] perm = Perm(c);
             return c.Lambda(o, (k, f) => Kernels.Layout.Transpose.Compute(k.Input(f, 0), k.InShapes[0], perm, k.Output(f)), "Transpose");
         }) { Attributes = ["perm"], Kernels = "Transpose (blocked)", ConformanceCases = ["test_transpose"] },
+        // Internal (GraphPasses.FuseChannelShuffle): Reshape [N,C,...] → [N,g,C/g,...], Transpose (0,2,1,...), Reshape back,
+        // as one copy. Inputs 1 and 2 are the two Reshapes' constant target shapes, kept so the exporter can write the
+        // three ONNX nodes back.
+        new("ChannelShuffle", new(1, 21), OpTraits.ShapeOnly | OpTraits.Internal, c => [ChannelShuffleShape(c)], (c, o) =>
+        {
+            int groups = (int)c.Node.Int("groups", 0);
+            return c.Lambda(o, (k, f) => Kernels.Layout.Transpose.ChannelShuffle(k.Input(f, 0), k.InShapes[0], groups, k.Output(f)), "Transpose.ChannelShuffle");
+        }) { Attributes = ["groups"], Kernels = "Transpose.ChannelShuffle (internal: fused Reshape-Transpose-Reshape)" },
         // Pad read pads and value from attributes before opset 11, from inputs since.
         new("Pad", new(1, 10), OpTraits.ShapeOnly, c => [ReferenceShapeOps.PadShape(c.X, Pads(c))], (c, o) => Pad(c, o, c.Node.Float("value", 0f), runtimeValue: false))
         { Attributes = ["mode", "pads", "value"], Kernels = "Pad", ConformanceCases = ["test_pad", "test_constant_pad", "test_edge_pad", "test_reflect_pad"] },
@@ -143,6 +151,28 @@ internal static class ShapeOps
         if (allowZero) throw new LacunaFormatException("Reshape", "a run-time batch dimension cannot be copied when allowzero=1.");
         return shape.Select(v => v == ConstantFolder.BatchMarker ? 0 : v).ToArray();
     }
+
+    /// <summary>
+    /// The fused shuffle's output shape (the input's), after checking that the first target shape splits the channels
+    /// into [N, groups, C/groups, rest...] and the second restores the input shape, which is what makes the three
+    /// nodes one channel shuffle.
+    /// </summary>
+    private static int[] ChannelShuffleShape(OpContext c)
+    {
+        int groups = (int)c.Node.Int("groups", 0);
+        int[] x = c.X;
+        if (x.Length < 2 || groups < 1 || x[1] % groups != 0)
+            throw c.Unsupported($"input {Broadcast.Format(x)} does not split into {groups} channel groups.");
+        int[] split = ReshapeTo(x, c.NeedConstant(1, "the split shape").AsInt64s());
+        int[] expected = [x[0], groups, x[1] / groups, .. x[2..]];
+        if (!split.SequenceEqual(expected)) throw c.Unsupported($"the split shape {Broadcast.Format(split)} is not {Broadcast.Format(expected)}.");
+        int[] back = ReshapeTo([x[0], x[1] / groups, groups, .. x[2..]], c.NeedConstant(2, "the merge shape").AsInt64s());
+        if (!back.SequenceEqual(x)) throw c.Unsupported($"the merge shape {Broadcast.Format(back)} is not the input's {Broadcast.Format(x)}.");
+        return x;
+    }
+
+    /// <summary>Reshape's output shape for a constant target (allowzero=0), with a folded run-time batch resolved.</summary>
+    internal static int[] ReshapeTo(int[] input, long[] shape) => ReferenceShapeOps.ReshapeShape(input, ResolveBatchMarkers(shape, false), false);
 
     private static int[][] UnsqueezeShape(OpContext c) => [UnsqueezeDims(c.Node, c.X, i => c.NeedConstant(i, "axes"))];
 

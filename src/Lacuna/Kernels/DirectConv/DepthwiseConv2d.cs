@@ -1,0 +1,196 @@
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.DirectConv;
+
+/// <summary>
+/// Arguments of one depthwise sweep: one channel's output on the "wide" grid of <see cref="DepthwiseLayout"/>,
+/// out[i] = act(Bias + Σ_t Weights[t] · Planes[TapOffsets[t] + i]) for i in [0, Count), rounded up to the
+/// kernel's block (the planes and the output have <see cref="DepthwiseLayout.Slack"/> floats of room for that).
+/// </summary>
+internal unsafe struct DepthwiseArgs
+{
+    public float* Planes;
+    public int* TapOffsets;
+    public float* Weights;
+    public int Taps;
+    public float Bias;
+    public float* Output;
+    public int Count;
+    public ActivationKind Activation;
+    public float Min, Max;
+}
+
+/// <summary>One registry entry: a tier and its sweep.</summary>
+internal sealed unsafe class DepthwiseConvKernel
+{
+    public DepthwiseConvKernel(IsaTier tier, delegate*<DepthwiseArgs*, void> function) { Tier = tier; Function = function; }
+
+    public IsaTier Tier { get; }
+    public delegate*<DepthwiseArgs*, void> Function { get; }
+    public string Name => $"{Tier}";
+    public override string ToString() => Name;
+}
+
+/// <summary>The depthwise sweeps, one per tier: the one list the plan and the tests read.</summary>
+internal static unsafe class DepthwiseConvKernels
+{
+    public static readonly DepthwiseConvKernel[] All =
+    {
+        new(IsaTier.Avx512, &DepthwiseConv2d.Avx512Sweep),
+        new(IsaTier.Avx2Fma, &DepthwiseConv2d.Avx2Sweep),
+        new(IsaTier.Vector128, &DepthwiseConv2d.Vector128Sweep),
+        new(IsaTier.Scalar, &DepthwiseConv2d.ScalarSweep),
+    };
+
+    /// <summary>Entries this process can run.</summary>
+    public static IEnumerable<DepthwiseConvKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
+
+    /// <summary>The widest entry this process runs.</summary>
+    public static DepthwiseConvKernel Best { get; } = Supported.First();
+}
+
+/// <summary>
+/// Per-channel layout of a depthwise conv's zero-padded input: SH·SW stride-phase planes of <see cref="Hq"/> ×
+/// <see cref="Wq"/>, phase (rp, cp) element [i, j] = padded[i·SH + rp, j·SW + cp]. Tap (kh, kw) of output (oy, ox)
+/// then reads phase ((kh·DH) mod SH, (kw·DW) mod SW) at [oy + kh·DH div SH, ox + kw·DW div SW], so numbering outputs
+/// on a grid Wq wide (i = oy·Wq + ox, the Wq - OW extra columns computed and dropped) makes every tap one
+/// contiguous run over all rows at once: a 7x7 output is one sweep of 61 floats, not 7 sweeps of 7.
+/// </summary>
+internal sealed class DepthwiseLayout
+{
+    /// <summary>Floats of zeroed room after the planes and the wide output: the widest sweep block (4 × 16 lanes).</summary>
+    public const int Slack = 64;
+
+    public DepthwiseLayout(ConvGeometry g)
+    {
+        Hq = g.OH + (g.KH - 1) * g.DH / g.SH;
+        Wq = g.OW + (g.KW - 1) * g.DW / g.SW;
+        PhaseSize = Hq * Wq;
+        Phases = g.SH * g.SW;
+        Count = (g.OH - 1) * Wq + g.OW;
+        TapOffsets = GC.AllocateArray<int>(g.Taps, pinned: true);
+        for (int kh = 0; kh < g.KH; kh++)
+            for (int kw = 0; kw < g.KW; kw++)
+            {
+                int rp = kh * g.DH % g.SH, cp = kw * g.DW % g.SW;
+                TapOffsets[kh * g.KW + kw] = (rp * g.SW + cp) * PhaseSize + kh * g.DH / g.SH * Wq + kw * g.DW / g.SW;
+            }
+    }
+
+    public int Hq { get; }
+    public int Wq { get; }
+    public int PhaseSize { get; }
+    public int Phases { get; }
+    /// <summary>Wide outputs one channel needs: up to the last real one, (OH - 1)·Wq + OW.</summary>
+    public int Count { get; }
+    /// <summary>[KH·KW], pinned.</summary>
+    public int[] TapOffsets { get; }
+
+    public long PlaneFloats => (long)Phases * PhaseSize + Slack;
+    public long WideFloats => (long)Count + Slack;
+}
+
+/// <summary>
+/// Depthwise 2-D convolution (groups = C = M): per channel, pad and phase-split the input plane into per-thread
+/// scratch (<see cref="DepthwiseLayout"/>), sweep every tap over the whole wide grid (the tier files), fused bias and
+/// activation, then copy the real columns out; threads take whole channels. Replaces the direct driver's one-row,
+/// one-channel tiles, which on MobileNetV2's 7- and 14-column layers computed 64-wide tiles for 7 real columns.
+/// </summary>
+internal static unsafe partial class DepthwiseConv2d
+{
+    [ThreadStatic] private static float[]? t_planes;
+    [ThreadStatic] private static float[]? t_wide;
+
+    /// <param name="weight">[C, KH, KW]</param>
+    /// <param name="bias">[C] or null</param>
+    /// <param name="input">[batch, C, H, W]</param>
+    /// <param name="output">[batch, C, OH, OW]</param>
+    public static void Run(ConvGeometry g, DepthwiseLayout l, DepthwiseConvKernel k, float* weight, float* bias, Activation act,
+        float* input, float* output, int batch, int threads)
+    {
+        int planes = batch * g.C;
+        int parts = Math.Min(threads, planes);
+        nint pin = (nint)input, pout = (nint)output, pw = (nint)weight, pb = (nint)bias;
+        WorkerPool.Shared.Run(parts, part =>
+        {
+            var (s, e) = WorkerPool.Range(planes, parts, part);
+            Channels(g, l, k, (float*)pw, (float*)pb, act, (float*)pin, (float*)pout, s, e);
+        });
+    }
+
+    /// <summary>Planes [start, end) of the batch (image · C + channel), on the calling thread's scratch.</summary>
+    private static void Channels(ConvGeometry g, DepthwiseLayout l, DepthwiseConvKernel k, float* weight, float* bias, Activation act,
+        float* input, float* output, int start, int end)
+    {
+        float[] planes = Scratch(ref t_planes, l.PlaneFloats);
+        float[] wide = Scratch(ref t_wide, l.WideFloats);
+        int taps = g.Taps, ohw = g.OutputPixels;
+        fixed (float* pp = planes, pwide = wide)
+        fixed (int* offs = l.TapOffsets)
+        {
+            DepthwiseArgs a = default;
+            a.Planes = pp;
+            a.TapOffsets = offs;
+            a.Taps = taps;
+            a.Output = pwide;
+            a.Count = l.Count;
+            a.Activation = act.Kind;
+            a.Min = act.Min;
+            a.Max = act.Max;
+            for (int i = start; i < end; i++)
+            {
+                int c = i % g.C;
+                Fill(g, l, input + (long)i * g.H * g.W, pp);
+                a.Weights = weight + (long)c * taps;
+                a.Bias = bias == null ? 0f : bias[c];
+                k.Function(&a);
+                float* dst = output + (long)i * ohw;
+                if (l.Wq == g.OW) new ReadOnlySpan<float>(pwide, ohw).CopyTo(new Span<float>(dst, ohw));
+                else
+                    for (int oy = 0; oy < g.OH; oy++)
+                        new ReadOnlySpan<float>(pwide + oy * l.Wq, g.OW).CopyTo(new Span<float>(dst + oy * g.OW, g.OW));
+            }
+        }
+    }
+
+    /// <summary>A zeroed, pinned per-thread array of at least <paramref name="length"/> floats (grown, never shrunk).</summary>
+    private static float[] Scratch(ref float[]? slot, long length)
+    {
+        if (slot is null || slot.Length < length)
+        {
+            if (length > Array.MaxLength) ThrowHelper.NotSupported($"Depthwise conv scratch of {length} floats exceeds the largest array.");
+            slot = null;
+            // Zeroed so the slack the sweeps read past the planes holds finite values from the start.
+            slot = GC.AllocateArray<float>((int)length, pinned: true);
+        }
+        return slot;
+    }
+
+    /// <summary>One input channel [H×W] → its SH·SW phase planes [Hq×Wq], zero where the conv pads.</summary>
+    private static void Fill(ConvGeometry g, DepthwiseLayout l, float* src, float* dst)
+    {
+        int wq = l.Wq, sw = g.SW;
+        for (int rp = 0; rp < g.SH; rp++)
+            for (int cp = 0; cp < sw; cp++)
+            {
+                float* phase = dst + (rp * sw + cp) * l.PhaseSize;
+                // Columns j whose input column j·SW + cp - PL lies in [0, W).
+                int before = g.PL - cp, last = g.W - 1 + g.PL - cp;
+                int jlo = Math.Min(wq, before <= 0 ? 0 : (before + sw - 1) / sw);
+                int jhi = Math.Max(jlo, Math.Min(wq, last < 0 ? 0 : last / sw + 1));
+                for (int i = 0; i < l.Hq; i++)
+                {
+                    float* row = phase + i * wq;
+                    int iy = i * g.SH + rp - g.PT;
+                    if ((uint)iy >= (uint)g.H || jhi == jlo) { new Span<float>(row, wq).Clear(); continue; }
+                    new Span<float>(row, jlo).Clear();
+                    new Span<float>(row + jhi, wq - jhi).Clear();
+                    float* s = src + (long)iy * g.W + jlo * sw + cp - g.PL;
+                    int n = jhi - jlo;
+                    if (sw == 1) new ReadOnlySpan<float>(s, n).CopyTo(new Span<float>(row + jlo, n));
+                    else if (sw == 2) Deinterleave.Evens(s, 2 * n - 1, row + jlo);
+                    else for (int j = 0; j < n; j++) row[jlo + j] = s[j * sw];
+                }
+            }
+    }
+}

@@ -39,6 +39,11 @@ public class DepthwiseConv2dTests
         yield return Make(ref i, 1, 6, 11, 40, Conv2dParams.Square(3, stride: 3, pad: 1, groups: 6));
         yield return Make(ref i, 1, 3, 5, 17, Conv2dParams.Square(1, groups: 3));
         yield return Make(ref i, 1, 3, 14, 14, Conv2dParams.Square(7, stride: 2, pad: 3, groups: 3));
+        // Stride-1 planes with rows of 12+ floats fill row by row, too (the cases above with OW >= 10 and pad 1).
+        // Planes above DepthwiseLayout.GatherLimit, filled row by row (the AVX-512 stride-2 rows too).
+        yield return Make(ref i, 2, 3, 70, 66, Conv2dParams.Square(3, pad: 1, groups: 3));
+        yield return Make(ref i, 1, 2, 75, 81, Conv2dParams.Square(5, stride: 2, pad: 2, groups: 2));
+        yield return Make(ref i, 1, 2, 96, 97, Conv2dParams.Square(3, stride: 2, pad: 1, groups: 2));
         // MobileNetV2's stride-2 576-channel layer shape, fewer channels: 14x14 → 7x7.
         yield return Make(ref i, 1, 17, 14, 14, Conv2dParams.Square(3, stride: 2, pad: 1, groups: 17));
     }

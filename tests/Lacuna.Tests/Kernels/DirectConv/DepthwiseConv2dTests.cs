@@ -44,6 +44,10 @@ public class DepthwiseConv2dTests
         yield return Make(ref i, 2, 3, 70, 66, Conv2dParams.Square(3, pad: 1, groups: 3));
         yield return Make(ref i, 1, 2, 75, 81, Conv2dParams.Square(5, stride: 2, pad: 2, groups: 2));
         yield return Make(ref i, 1, 2, 96, 97, Conv2dParams.Square(3, stride: 2, pad: 1, groups: 2));
+        // Output rows of DepthwiseConv2d.DirectRowsFrom columns and more, swept straight into the output.
+        yield return Make(ref i, 2, 3, 5, 96, Conv2dParams.Square(3, pad: 1, groups: 3));
+        yield return Make(ref i, 1, 2, 7, 130, Conv2dParams.Square(5, pad: 2, groups: 2));
+        yield return Make(ref i, 2, 2, 6, 225, Conv2dParams.Square(3, stride: 2, pad: 1, groups: 2));
         // MobileNetV2's stride-2 576-channel layer shape, fewer channels: 14x14 → 7x7.
         yield return Make(ref i, 1, 17, 14, 14, Conv2dParams.Square(3, stride: 2, pad: 1, groups: 17));
     }

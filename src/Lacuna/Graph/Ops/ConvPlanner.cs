@@ -57,6 +57,9 @@ internal static class ConvPlanner
                 if (alg == dense.Algorithm || (alg == ConvAlgorithm.Pointwise && !IsPointwise(weightShape, p))) continue;
                 candidates.Add(Dense($"dense-{alg.ToString().ToLowerInvariant()}", DenseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act, alg), ""));
             }
+        // Depthwise layers: the one-channel direct tiles too, timed against the depthwise sweep.
+        if (dense.Algorithm == ConvAlgorithm.Depthwise)
+            candidates.Add(Dense("dense-direct", DenseConv2dPlan.Create(weight, weightShape, bias, p, h, w, act, ConvAlgorithm.Direct), ""));
         int oh = p.OutputHeight(h), ow = p.OutputWidth(w), ohw = oh * ow;
         bool strided1x1 = StridedPointwise.Applies(weightShape, p);
         if (strided1x1)

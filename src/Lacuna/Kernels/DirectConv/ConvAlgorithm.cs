@@ -9,4 +9,6 @@ public enum ConvAlgorithm
     Im2ColGemm = 1,
     /// <summary>Direct convolution on a zero-padded, stride-phase-split input copy; register tiles of channels × output columns.</summary>
     Direct = 2,
+    /// <summary>Depthwise (groups = C = M): per channel, every tap swept over a phase-split padded plane (<see cref="DepthwiseConv2d"/>).</summary>
+    Depthwise = 3,
 }

@@ -14,6 +14,7 @@ public sealed unsafe class DenseConv2dPlan
 {
     private readonly ConvGeometry _g;
     private readonly DirectLayout? _layout;
+    private readonly DepthwiseLayout? _depthwise;
     private readonly float[] _weight;  // original [M, Cg, KH, KW], or packed for Direct; pinned
     private readonly float[]? _bias;   // [M], or packed for Direct; null when there is none (GEMM paths); pinned
     private readonly GemmPackedA[]? _packed; // GEMM lowerings: each group's [Mg × K] weights packed once
@@ -32,6 +33,17 @@ public sealed unsafe class DenseConv2dPlan
             _weight = AlignedPinned(wLength, out _weightOffset);
             _bias = AlignedPinned(bLength, out _biasOffset);
             DirectConvDriver.Pack(g, _layout, weight, bias, _weight.AsSpan(_weightOffset, wLength), _bias.AsSpan(_biasOffset, bLength));
+        }
+        else if (algorithm == ConvAlgorithm.Depthwise)
+        {
+            _depthwise = new DepthwiseLayout(g);
+            _weight = GC.AllocateUninitializedArray<float>(g.M * g.K, pinned: true);
+            weight[..(g.M * g.K)].CopyTo(_weight);
+            if (!bias.IsEmpty)
+            {
+                _bias = GC.AllocateUninitializedArray<float>(g.M, pinned: true);
+                bias.CopyTo(_bias);
+            }
         }
         else
         {
@@ -95,6 +107,8 @@ public sealed unsafe class DenseConv2dPlan
         var alg = algorithm ?? ChooseAlgorithm(g);
         if (alg == ConvAlgorithm.Pointwise && !g.IsPointwise)
             ThrowHelper.Argument(nameof(algorithm), $"Pointwise needs a 1x1 kernel, stride 1 and no padding; this conv is {g}.");
+        if (alg == ConvAlgorithm.Depthwise && !g.IsDepthwise)
+            ThrowHelper.Argument(nameof(algorithm), $"Depthwise needs groups = input channels = output channels; this conv is {g}.");
         if (kernel is not null && (alg != ConvAlgorithm.Direct || !IsaTiers.IsSupported(kernel.Tier)))
             ThrowHelper.Argument(nameof(kernel), $"Kernel {kernel} needs the Direct algorithm and a supported tier.");
         return new DenseConv2dPlan(g, alg, kernel, weight, bias, p, activation);
@@ -105,7 +119,8 @@ public sealed unsafe class DenseConv2dPlan
     public Activation Activation { get; }
 
     /// <summary>What runs: the algorithm, and for Direct the register tile, e.g. "Direct Avx2Fma 4x24".</summary>
-    public string Describe() => _layout is null ? Algorithm.ToString() : $"{Algorithm} {_layout.Kernel.Name}";
+    public string Describe() => _layout is not null ? $"{Algorithm} {_layout.Kernel.Name}"
+        : _depthwise is not null ? $"{Algorithm} {DepthwiseConvKernels.Best.Name}" : Algorithm.ToString();
 
     public int[] InputShape(int batch) => new[] { batch, _g.C, _g.H, _g.W };
     public int[] OutputShape(int batch) => new[] { batch, _g.M, _g.OH, _g.OW };
@@ -120,14 +135,17 @@ public sealed unsafe class DenseConv2dPlan
         int t = WorkerPool.Resolve(threads);
         if (batch == 0) return;
         fixed (float* px = input, py = output, pw = _weight, pb = _bias)
-            Execute(_g, Algorithm, _layout, pw + _weightOffset, pb == null ? null : pb + _biasOffset, Activation, px, py, batch, t, _packed);
+            Execute(_g, Algorithm, _layout, pw + _weightOffset, pb == null ? null : pb + _biasOffset, Activation, px, py, batch, t, _packed, _depthwise);
     }
 
     internal static void Execute(ConvGeometry g, ConvAlgorithm alg, DirectLayout? layout, float* weight, float* bias,
-        Activation act, float* input, float* output, int batch, int threads, GemmPackedA[]? packed = null)
+        Activation act, float* input, float* output, int batch, int threads, GemmPackedA[]? packed = null, DepthwiseLayout? depthwise = null)
     {
         switch (alg)
         {
+            case ConvAlgorithm.Depthwise:
+                DepthwiseConv2d.Run(g, depthwise ?? new DepthwiseLayout(g), DepthwiseConvKernels.Best, weight, bias, act, input, output, batch, threads);
+                break;
             case ConvAlgorithm.Pointwise: GemmConvDriver.RunPointwise(g, weight, bias, act, input, output, batch, threads, packed); break;
             case ConvAlgorithm.Im2ColGemm: GemmConvDriver.RunIm2Col(g, weight, bias, act, input, output, batch, threads, packed); break;
             default: DirectConvDriver.Run(g, layout!, weight, bias, act, input, output, batch, threads); break;
@@ -143,7 +161,8 @@ public sealed unsafe class DenseConv2dPlan
     /// VGG 256@56 43.1 vs 39.9, 512@28 44.5 vs 37.0, 512@14 10.6 vs 10.3, and 1x1 512->128@28 1.55 vs 1.19,
     /// 1024->256@14 1.54 vs 1.20, 2048->512@7 1.75 vs 1.65 (Pointwise is that GEMM without the im2col copy).
     /// Strided 3x3 and 3x3 128@28 / 256@14 were within 3% either way; they stay Direct.
-    /// Depthwise (Mg = 1) is a matrix-vector product as a GEMM, so direct regardless.
+    /// Depthwise (groups = C = M) runs <see cref="ConvAlgorithm.Depthwise"/>; other one-channel groups (Mg = 1) are a
+    /// matrix-vector product as a GEMM, so direct regardless.
     /// With the AVX-512 tiles (Zen 4, 1 thread, direct vs GEMM ms) direct's channel-lane tiles win every 3x3 that
     /// went to im2col — VGG 256@56 34.5 vs 41.8, 512@28 33.7 vs 38.2, 512@14 8.2 vs 10.0, rn50 3x3 256@14 2.13 vs
     /// 2.89 — and, reading the input in place (<see cref="DirectLayout.InputAsIs"/>), the pointwise layers too:
@@ -152,6 +171,7 @@ public sealed unsafe class DenseConv2dPlan
     /// </summary>
     internal static ConvAlgorithm ChooseAlgorithm(ConvGeometry g)
     {
+        if (g.IsDepthwise) return ConvAlgorithm.Depthwise;
         if (g.Mg == 1) return ConvAlgorithm.Direct;
         bool avx512 = DirectConvKernels.BestTier == IsaTier.Avx512;
         if (g.IsPointwise) return g.Cg >= 512 && !avx512 ? ConvAlgorithm.Pointwise : ConvAlgorithm.Direct;

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using Lacuna.Threading;
 
 namespace Lacuna.Kernels.Pooling;
 
@@ -17,30 +16,10 @@ public static class AveragePool2d
 {
     public static void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p, int threads = 0)
     {
-        if (p is null) ThrowHelper.ArgumentNull(nameof(p));
-        if (inputShape.Length != 4) ThrowHelper.Shape(nameof(inputShape), $"AveragePool2d needs a rank-4 NCHW input; got rank {inputShape.Length}.");
-        p.OutputShape(inputShape, "AveragePool");
-        int n = inputShape[0], c = inputShape[1], h = inputShape[2], w = inputShape[3];
-        int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
-        long planes = (long)n * c;
-        ThrowHelper.IfTooShort(input.Length, planes * h * w, nameof(input), $"input [{n}, {c}, {h}, {w}]");
-        ThrowHelper.IfTooShort(output.Length, planes * oh * ow, nameof(output), $"output [{n}, {c}, {oh}, {ow}]");
-        var geometry = new Geometry(p, h, w, oh, ow);
-        int parts = KernelParallel.Parts(threads, (int)planes, planes * h * w * p.KernelH);
-        if (parts <= 1) { Planes(input, output, 0, (int)planes, geometry); return; }
-        unsafe
-        {
-            fixed (float* px = input, py = output)
-            {
-                float* xs = px, ys = py;
-                long inLen = planes * h * w, outLen = planes * oh * ow;
-                WorkerPool.Shared.Run(parts, part =>
-                {
-                    var (s, e) = WorkerPool.Range((int)planes, parts, part);
-                    Planes(new ReadOnlySpan<float>(xs, (int)inLen), new Span<float>(ys, (int)outLen), s, e, geometry);
-                });
-            }
-        }
+        Geometry? geometry = null; // built once the driver has checked the shapes
+        if (p is not null && inputShape.Length == 4 && p.OutputShape(inputShape, "AveragePool") is { } os)
+            geometry = new Geometry(p, inputShape[2], inputShape[3], os[2], os[3]);
+        PoolPlanes.Run(input, inputShape, output, p!, threads, "AveragePool", (x, y, p0, p1) => Planes(x, y, p0, p1, geometry!));
     }
 
     /// <summary>Per output row and column: the tap range inside the input and the divisor's factor along that axis.</summary>

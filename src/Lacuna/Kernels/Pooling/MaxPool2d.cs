@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Lacuna.Threading;
 
 namespace Lacuna.Kernels.Pooling;
 
@@ -15,30 +14,9 @@ public static class MaxPool2d
 {
     public static void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p, int threads = 0)
     {
-        if (p is null) ThrowHelper.ArgumentNull(nameof(p));
-        if (inputShape.Length != 4) ThrowHelper.Shape(nameof(inputShape), $"MaxPool2d needs a rank-4 NCHW input; got rank {inputShape.Length}.");
-        // The reference's checks: too small an input, or a window over padding only, throws naming the shape.
-        p.OutputShape(inputShape, "MaxPool");
-        int n = inputShape[0], c = inputShape[1], h = inputShape[2], w = inputShape[3];
-        int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
-        long planes = (long)n * c;
-        ThrowHelper.IfTooShort(input.Length, planes * h * w, nameof(input), $"input [{n}, {c}, {h}, {w}]");
-        ThrowHelper.IfTooShort(output.Length, planes * oh * ow, nameof(output), $"output [{n}, {c}, {oh}, {ow}]");
-        int parts = KernelParallel.Parts(threads, (int)planes, planes * h * w * p.KernelH);
-        if (parts <= 1) { Planes(input, output, 0, (int)planes, h, w, oh, ow, p); return; }
-        unsafe
-        {
-            fixed (float* px = input, py = output)
-            {
-                float* xs = px, ys = py;
-                long inLen = planes * h * w, outLen = planes * oh * ow;
-                WorkerPool.Shared.Run(parts, part =>
-                {
-                    var (s, e) = WorkerPool.Range((int)planes, parts, part);
-                    Planes(new ReadOnlySpan<float>(xs, (int)inLen), new Span<float>(ys, (int)outLen), s, e, h, w, oh, ow, p);
-                });
-            }
-        }
+        int h = inputShape.Length == 4 ? inputShape[2] : 0, w = inputShape.Length == 4 ? inputShape[3] : 0;
+        PoolPlanes.Run(input, inputShape, output, p, threads, "MaxPool",
+            (x, y, p0, p1) => Planes(x, y, p0, p1, h, w, p.OutputHeight(h), p.OutputWidth(w), p));
     }
 
     /// <summary>

@@ -1,0 +1,41 @@
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.Pooling;
+
+/// <summary>
+/// The shared driver of the 2-D pooling kernels: the reference's checks (rank 4, sizes, a window over padding only
+/// throws naming the shape), then the N·C planes split across threads, each part pooling whole planes.
+/// </summary>
+internal static class PoolPlanes
+{
+    /// <summary>Pools planes [p0, p1) of x [planes × H × W] into y [planes × OH × OW].</summary>
+    public delegate void Range(ReadOnlySpan<float> x, Span<float> y, int p0, int p1);
+
+    public static void Run(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p,
+        int threads, string op, Range planes)
+    {
+        if (p is null) ThrowHelper.ArgumentNull(nameof(p));
+        if (inputShape.Length != 4) ThrowHelper.Shape(nameof(inputShape), $"{op}2d needs a rank-4 NCHW input; got rank {inputShape.Length}.");
+        p.OutputShape(inputShape, op);
+        int n = inputShape[0], c = inputShape[1], h = inputShape[2], w = inputShape[3];
+        int oh = p.OutputHeight(h), ow = p.OutputWidth(w);
+        long count = (long)n * c;
+        ThrowHelper.IfTooShort(input.Length, count * h * w, nameof(input), $"input [{n}, {c}, {h}, {w}]");
+        ThrowHelper.IfTooShort(output.Length, count * oh * ow, nameof(output), $"output [{n}, {c}, {oh}, {ow}]");
+        int parts = KernelParallel.Parts(threads, (int)count, count * h * w * p.KernelH);
+        if (parts <= 1) { planes(input, output, 0, (int)count); return; }
+        unsafe
+        {
+            fixed (float* px = input, py = output)
+            {
+                float* xs = px, ys = py;
+                long inLen = count * h * w, outLen = count * oh * ow;
+                WorkerPool.Shared.Run(parts, part =>
+                {
+                    var (s, e) = WorkerPool.Range((int)count, parts, part);
+                    planes(new ReadOnlySpan<float>(xs, (int)inLen), new Span<float>(ys, (int)outLen), s, e);
+                });
+            }
+        }
+    }
+}

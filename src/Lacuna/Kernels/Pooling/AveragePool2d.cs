@@ -69,12 +69,7 @@ public static class AveragePool2d
         int h = g.H, w = g.W, oh = g.OH, ow = g.OW;
         Span<float> columns = w <= 2048 ? stackalloc float[w] : new float[w];
         Span<float> windows = w <= 2048 ? stackalloc float[w] : new float[w];
-        // Output columns [oxIn0, oxIn1) have their whole window inside the row.
-        int span = (p.KernelW - 1) * p.DilationW;
-        int oxIn0 = Math.Min(ow, (p.PadLeft + p.StrideW - 1) / p.StrideW);
-        int oxIn1 = w - 1 - span + p.PadLeft < 0 ? 0 : Math.Min(ow, (w - 1 - span + p.PadLeft) / p.StrideW + 1);
-        oxIn1 = Math.Max(oxIn1, oxIn0);
-        int starts = Math.Max(0, w - span);
+        var (oxIn0, oxIn1, starts) = PoolPlanes.Interior(p, w, ow);
         for (int plane = p0; plane < p1; plane++)
         {
             var src = x.Slice(plane * h * w, h * w);

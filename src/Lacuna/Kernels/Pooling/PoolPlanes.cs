@@ -38,4 +38,16 @@ internal static class PoolPlanes
             }
         }
     }
+
+    /// <summary>
+    /// Along a row of width <paramref name="w"/>: output columns [In0, In1) whose whole window lies inside the row (the
+    /// vectorized path), and Starts, the number of input columns at which a full window can start.
+    /// </summary>
+    public static (int In0, int In1, int Starts) Interior(Pool2dParams p, int w, int ow)
+    {
+        int span = (p.KernelW - 1) * p.DilationW;
+        int in0 = Math.Min(ow, (p.PadLeft + p.StrideW - 1) / p.StrideW);
+        int in1 = w - 1 - span + p.PadLeft < 0 ? 0 : Math.Min(ow, (w - 1 - span + p.PadLeft) / p.StrideW + 1);
+        return (in0, Math.Max(in1, in0), Math.Max(0, w - span));
+    }
 }

@@ -21,7 +21,7 @@ namespace Lacuna.Kernels.Spmm;
 /// 1.25x the speed of fp32 X (geomean; 1.3-1.47x on the N = 196 and 49 layers, about 1.0-1.2x on 64-row layers,
 /// where the tuning may keep fp32 X), max error 1.8e-3 of max |Y| (`bench spmm --bf16x`).</para>
 /// </summary>
-public sealed unsafe class SpmmPlan
+public sealed unsafe class SpmmPlan : ISpmmPlan
 {
     private readonly Array _cols;      // pinned ushort[] (K ≤ 65536) or int[]
     private readonly Array _values;    // pinned float[] or ushort[] (bf16)

@@ -73,6 +73,7 @@ public static class OnnxGraphExporter
         GraphAttributeKind.String => AttributeProto.String(a.Name, a.String),
         GraphAttributeKind.Ints => AttributeProto.IntList(a.Name, a.Ints!),
         GraphAttributeKind.Floats => AttributeProto.FloatList(a.Name, a.Floats!),
+        GraphAttributeKind.Strings => AttributeProto.StringList(a.Name, a.Strings!),
         _ => AttributeProto.Tensor(a.Name, ToProto(a.Tensor!)),
     };
 }

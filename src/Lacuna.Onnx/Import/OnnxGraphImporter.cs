@@ -133,6 +133,7 @@ public static class OnnxGraphImporter
         AttributeType.String => GraphAttribute.Of(a.Name, a.StringValue),
         AttributeType.Ints => GraphAttribute.Of(a.Name, a.Ints.ToArray()),
         AttributeType.Floats => GraphAttribute.Of(a.Name, a.Floats.ToArray()),
+        AttributeType.Strings => GraphAttribute.Of(a.Name, a.Strings.Select(b => System.Text.Encoding.UTF8.GetString(b)).ToArray()),
         AttributeType.Tensor when a.T is not null => GraphAttribute.Of(a.Name, ToTensor(a.T, dir)),
         _ => throw new UnsupportedOperatorException(node, op, opset, $"attribute '{a.Name}' of type {a.Type} is not supported."),
     };

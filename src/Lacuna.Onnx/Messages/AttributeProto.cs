@@ -40,6 +40,13 @@ public sealed class AttributeProto : OnnxMessage
     public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeType.String, S = Encoding.UTF8.GetBytes(value) };
     public static AttributeProto Tensor(string name, TensorProto value) => new() { Name = name, Type = AttributeType.Tensor, T = value };
 
+    public static AttributeProto StringList(string name, params string[] values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeType.Strings };
+        foreach (var v in values) a.Strings.Add(Encoding.UTF8.GetBytes(v));
+        return a;
+    }
+
     public static AttributeProto IntList(string name, params long[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttributeType.Ints };

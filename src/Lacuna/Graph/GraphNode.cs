@@ -32,6 +32,8 @@ public sealed class GraphNode
     public float Float(string name, float fallback) => Find(name) is { } a ? a.Float : fallback;
     public string String(string name, string fallback) => Find(name)?.String ?? fallback;
     public long[]? Ints(string name) => Find(name)?.Ints;
+    public float[]? Floats(string name) => Find(name)?.Floats;
+    public string[]? Strings(string name) => Find(name)?.Strings;
 
     public void Set(GraphAttribute attribute)
     {

@@ -6,7 +6,7 @@ using Lacuna.Threading;
 namespace Lacuna.Graph.Ops;
 
 /// <summary>
-/// Conv [N,C,H,W] * W[M,C/g,KH,KW] + B[M] → [N,M,OH,OW] with the fused epilogue. Constant weights run through the
+/// Conv [N,C,H,W] * W[M,C/g,KH,KW] + B[M] → [N,M,OH,OW] with the fused epilogue (a 1-D conv [N,C,L] as H = 1). Constant weights run through the
 /// kernel <see cref="ConvPlanner"/> measured fastest (dense conv plan, direct sparse conv or SpMM; prepared once per
 /// input H×W, chosen per batch size and thread count); a weight that
 /// is itself computed at run time falls back to the reference convolution.
@@ -15,24 +15,27 @@ internal sealed class ConvKernel : NodeKernel
 {
     private OpCompiler.ConvPlan? _plan;
     private Conv2dParams _p = null!;
+    private int[] _x4 = [], _w4 = []; // input and weight shapes as 2-D (a 1-D conv's with H = 1)
 
     public override string KernelName => _plan is null ? "ReferenceConv2d" : _plan.Describe();
 
     public static ConvKernel Create(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache)
     {
-        if (s[0].Length != 4) throw UnsupportedOperatorException.For(n, $"only 2-D convolution (rank-4 input) is supported; input is rank {s[0].Length}.");
+        if (s[0].Length is not (3 or 4) || s[1].Length != s[0].Length)
+            throw UnsupportedOperatorException.For(n, $"only 1-D and 2-D convolution are supported; input is rank {s[0].Length}, weight rank {s[1].Length}.");
         var p = OpAttributes.Conv(n, s[1]);
-        int[] os = p.OutputShape(s[0], s[1]);
-        var k = new ConvKernel { Node = n, InShapes = s, OutShapes = [os], _p = p };
+        var (x4, w4) = OpAttributes.Conv2dView(s[0], s[1]); // a 1-D layer runs as 2-D with H = 1 (same memory)
+        int[] os = p.OutputShape(x4, w4);
+        var k = new ConvKernel { Node = n, InShapes = s, OutShapes = [s[0].Length == 3 ? [os[0], os[1], os[3]] : os], _p = p, _x4 = x4, _w4 = w4 };
         var w = constant(1);
         bool hasBias = n.Inputs.Count > 2 && n.Inputs[2].Length > 0;
         var b = hasBias ? constant(2) : null;
         if (cache is not null && w is not null && (!hasBias || b is not null))
         {
-            int h = s[0][2], wd = s[0][3], batch = s[0][0];
+            int h = x4[2], wd = x4[3], batch = x4[0];
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
-                var prepared = ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision);
+                var prepared = ConvPlanner.Prepare(w.AsFloats(), w4, b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision);
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
                 return new OpCompiler.ConvPlan(chosen, measured.Select(c => (c.Name, c.MeasuredMs)).ToArray());
             })).Value;
@@ -48,6 +51,6 @@ internal sealed class ConvKernel : NodeKernel
             _plan.Chosen.Run(In(f, 0), Out(f), batch);
             return;
         }
-        ReferenceConv2d.Compute(In(f, 0), InShapes[0], In(f, 1), InShapes[1], HasInput(2) ? In(f, 2) : default, Out(f), _p, Node.FusedActivation);
+        ReferenceConv2d.Compute(In(f, 0), _x4, In(f, 1), _w4, HasInput(2) ? In(f, 2) : default, Out(f), _p, Node.FusedActivation);
     }
 }

@@ -6,21 +6,32 @@ namespace Lacuna.Graph.Ops;
 /// <summary>Reads operator attributes into kernel parameter types, rejecting what the engine does not implement.</summary>
 internal static class OpAttributes
 {
-    /// <summary>Conv attributes for a rank-4 NCHW input; auto_pad must already be resolved to explicit pads.</summary>
+    /// <summary>
+    /// Conv attributes for a rank-4 NCHW input, or a rank-3 NCL one (1-D convolution, weight [M, C/g, K]) read as
+    /// 2-D with H = 1 (kernel 1×K, stride 1×S, pads (0, begin, 0, end)): the same memory, so every 2-D kernel and the
+    /// planner serve 1-D layers (Jasper's) unchanged. auto_pad must already be resolved to explicit pads.
+    /// </summary>
     public static Conv2dParams Conv(GraphNode n, int[] weightShape)
     {
         CheckNoAutoPad(n);
-        var k = n.Ints("kernel_shape") ?? [weightShape[2], weightShape[3]];
-        var s = n.Ints("strides") ?? [1, 1];
-        var p = n.Ints("pads") ?? [0, 0, 0, 0];
-        var d = n.Ints("dilations") ?? [1, 1];
+        bool oneD = weightShape.Length == 3;
+        var k = n.Ints("kernel_shape") ?? (oneD ? [weightShape[2]] : [weightShape[2], weightShape[3]]);
+        var s = n.Ints("strides") ?? (oneD ? [1] : [1, 1]);
+        var p = n.Ints("pads") ?? (oneD ? [0, 0] : [0, 0, 0, 0]);
+        var d = n.Ints("dilations") ?? (oneD ? [1] : [1, 1]);
+        if (oneD && k.Length == 1 && s.Length == 1 && p.Length == 2 && d.Length == 1)
+            (k, s, p, d) = ([1, k[0]], [1, s[0]], [0, p[0], 0, p[1]], [1, d[0]]);
         if (k.Length != 2 || s.Length != 2 || p.Length != 4 || d.Length != 2)
-            throw UnsupportedOperatorException.For(n, "only 2-D convolution is supported.");
+            throw UnsupportedOperatorException.For(n, "only 1-D and 2-D convolution are supported.");
         var c = new Conv2dParams((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)p[0], (int)p[1], (int)p[2], (int)p[3],
             (int)d[0], (int)d[1], (int)n.Int("group", 1));
         c.Validate();
         return c;
     }
+
+    /// <summary>A 1-D convolution's input [N, C, L] and weight [M, C/g, K] as their 2-D views [N, C, 1, L], [M, C/g, 1, K]; 2-D shapes unchanged.</summary>
+    public static (int[] Input, int[] Weight) Conv2dView(int[] input, int[] weight) =>
+        input.Length == 3 && weight.Length == 3 ? ([input[0], input[1], 1, input[2]], [weight[0], weight[1], 1, weight[2]]) : (input, weight);
 
     public static Pool2dParams Pool(GraphNode n)
     {
@@ -53,22 +64,25 @@ internal static class OpAttributes
     {
         string mode = n.String("auto_pad", "NOTSET");
         if (mode is "NOTSET" or "") return;
-        if (inputShape.Length != 4) throw UnsupportedOperatorException.For(n, "auto_pad is supported for 2-D inputs only.");
-        var k = n.Ints("kernel_shape") ?? (weightShape is null ? null : new long[] { weightShape[2], weightShape[3] })
+        if (inputShape.Length is not (3 or 4)) throw UnsupportedOperatorException.For(n, "auto_pad is supported for 1-D and 2-D inputs only.");
+        int spatial = inputShape.Length - 2;
+        var k = n.Ints("kernel_shape") ?? weightShape?[2..].Select(v => (long)v).ToArray()
             ?? throw UnsupportedOperatorException.For(n, "kernel_shape is required.");
-        var s = n.Ints("strides") ?? [1, 1];
-        var d = n.Ints("dilations") ?? [1, 1];
-        var pads = new long[4];
+        var s = n.Ints("strides") ?? Enumerable.Repeat(1L, spatial).ToArray();
+        var d = n.Ints("dilations") ?? Enumerable.Repeat(1L, spatial).ToArray();
+        if (k.Length != spatial || s.Length != spatial || d.Length != spatial)
+            throw UnsupportedOperatorException.For(n, $"kernel_shape, strides and dilations must have {spatial} values for a rank-{inputShape.Length} input.");
+        var pads = new long[2 * spatial];
         if (mode is "SAME_UPPER" or "SAME_LOWER")
         {
-            for (int a = 0; a < 2; a++)
+            for (int a = 0; a < spatial; a++)
             {
                 long size = inputShape[2 + a];
                 long outSize = (size + s[a] - 1) / s[a];
                 long total = Math.Max(0, (outSize - 1) * s[a] + (k[a] - 1) * d[a] + 1 - size);
                 long small = total / 2, big = total - small;
                 pads[a] = mode == "SAME_UPPER" ? small : big;
-                pads[a + 2] = mode == "SAME_UPPER" ? big : small;
+                pads[a + spatial] = mode == "SAME_UPPER" ? big : small;
             }
         }
         else if (mode != "VALID") throw UnsupportedOperatorException.For(n, $"auto_pad '{mode}' is not a valid value.");

@@ -1,6 +1,6 @@
 namespace Lacuna.Graph.Ops.Operators;
 
-/// <summary>Convolution: 2-D Conv through <see cref="ConvKernel"/> (the planner's dense or sparse candidates).</summary>
+/// <summary>Convolution: 1-D (as 2-D with H = 1) and 2-D Conv through <see cref="ConvKernel"/> (the planner's dense or sparse candidates).</summary>
 internal static class ConvOps
 {
     public static IEnumerable<OpDef> Defs =>
@@ -15,7 +15,10 @@ internal static class ConvOps
 
     private static int[][] Shape(OpContext c)
     {
-        if (c.X.Length != 4) throw c.Unsupported($"only 2-D convolution (rank-4 input) is supported; input is rank {c.X.Length}.");
-        return [OpAttributes.Conv(c.Node, c.InShapes[1]).OutputShape(c.X, c.InShapes[1])];
+        if (c.X.Length is not (3 or 4) || c.InShapes[1].Length != c.X.Length)
+            throw c.Unsupported($"only 1-D and 2-D convolution (rank-3 or rank-4 input and weight) are supported; input is rank {c.X.Length}, weight rank {c.InShapes[1].Length}.");
+        var (x, w) = OpAttributes.Conv2dView(c.X, c.InShapes[1]);
+        int[] y = OpAttributes.Conv(c.Node, c.InShapes[1]).OutputShape(x, w);
+        return [c.X.Length == 3 ? [y[0], y[1], y[3]] : y];
     }
 }

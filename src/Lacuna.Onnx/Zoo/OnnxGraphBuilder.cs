@@ -18,7 +18,7 @@ namespace Lacuna.Onnx.Zoo;
 /// written, so the model parses and round-trips but reading a weight fails naming that file; the random
 /// stream is not consumed.
 /// </summary>
-public sealed class OnnxGraphBuilder
+public sealed partial class OnnxGraphBuilder
 {
     public const int Opset = 13;
     public const string BatchDim = "N";

@@ -50,6 +50,8 @@ public static class ZooBuilder
         new("mobilenetv2", "MobileNetV2 width 1.0 (torchvision layout, ReLU6 as Clip), 224²", null, ZooArchitectures.MobileNetV2, MinImageSize: 32),
         new("densenet121", "DenseNet-121 (torchvision layout, Concat + pre-activation BN), 224²", null, ZooArchitectures.DenseNet121, MinImageSize: 32),
         new("googlenet", "GoogLeNet / Inception v1 (torchvision layout with BN, no aux heads), 224²", null, ZooArchitectures.GoogLeNet, MinImageSize: 32),
+        new("jasper-mini", "Jasper 5x2 at half width (1-D conv + BN + ReLU blocks with residuals), 64 mel features x frames (image size = frames, 256)",
+            null, ZooArchitectures.JasperMini, ImageSize: 256, MinImageSize: 16),
         Res("resnet-mini", "bottleneck ResNet, width 8, blocks [1,2,1,1], 32², 10 classes (tests)", ResNetMiniSpec),
     ];
 

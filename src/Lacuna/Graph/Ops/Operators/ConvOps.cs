@@ -1,6 +1,11 @@
+using Lacuna.Kernels.ConvTranspose;
+
 namespace Lacuna.Graph.Ops.Operators;
 
-/// <summary>Convolution: 1-D (as 2-D with H = 1) and 2-D Conv through <see cref="ConvKernel"/> (the planner's dense or sparse candidates).</summary>
+/// <summary>
+/// Convolution: 1-D (as 2-D with H = 1) and 2-D Conv through <see cref="ConvKernel"/> (the planner's dense or sparse
+/// candidates); ConvTranspose (1-D and 2-D) as GEMM + col2im (<see cref="ConvTranspose2d"/>).
+/// </summary>
 internal static class ConvOps
 {
     public static IEnumerable<OpDef> Defs =>
@@ -9,7 +14,18 @@ internal static class ConvOps
         {
             Attributes = ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
             Kernels = "ConvPlanner (dense direct/pointwise/im2col, sparse direct, SpMM); ReferenceConv2d for run-time weights",
-            ConformanceCases = ["test_conv", "test_basic_conv"],
+            ConformanceCases = ["test_conv", "test_basic_conv", "!test_convtranspose"],
+        },
+        new("ConvTranspose", new(1, 21), OpTraits.None, c => [TransposeShape(c, out _, out _, out _)], (c, o) =>
+        {
+            TransposeShape(c, out var p, out var x4, out var w4);
+            return c.Lambda(o, (k, f) => ConvTranspose2d.Compute(k.Input(f, 0), x4, k.Input(f, 1), w4,
+                k.Has(2) ? k.Input(f, 2) : default, k.Output(f), p), "ConvTranspose2d (GEMM + col2im)");
+        })
+        {
+            Attributes = ["auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"],
+            Kernels = "ConvTranspose2d (GEMM + col2im)",
+            ConformanceCases = ["test_convtranspose"],
         },
     ];
 
@@ -20,5 +36,52 @@ internal static class ConvOps
         var (x, w) = OpAttributes.Conv2dView(c.X, c.InShapes[1]);
         int[] y = OpAttributes.Conv(c.Node, c.InShapes[1]).OutputShape(x, w);
         return [c.X.Length == 3 ? [y[0], y[1], y[3]] : y];
+    }
+
+    /// <summary>
+    /// ConvTranspose's geometry from its attributes and input shape (a 1-D layer lifted to H = 1): output_shape or
+    /// auto_pad SAME_* resolved into pads. Returns the output shape in the node's own rank.
+    /// </summary>
+    private static int[] TransposeShape(OpContext c, out ConvTranspose2dParams p, out int[] x4, out int[] w4)
+    {
+        var n = c.Node;
+        int rank = c.X.Length;
+        if (rank is not (3 or 4) || c.InShapes[1].Length != rank)
+            throw c.Unsupported($"only 1-D and 2-D ConvTranspose (rank-3 or rank-4 input and weight) are supported; input is rank {rank}, weight rank {c.InShapes[1].Length}.");
+        (x4, w4) = OpAttributes.Conv2dView(c.X, c.InShapes[1]);
+        int sp = rank - 2;
+        long[] Read(string name, long fallback, int count)
+        {
+            var v = n.Ints(name) ?? Enumerable.Repeat(fallback, count).ToArray();
+            if (v.Length != count) throw c.Unsupported($"{name} has {v.Length} values; {count} expected for a rank-{rank} input.");
+            return v;
+        }
+        long[] k = n.Ints("kernel_shape") ?? c.InShapes[1][2..].Select(v => (long)v).ToArray();
+        long[] s = Read("strides", 1, sp), d = Read("dilations", 1, sp), op = Read("output_padding", 0, sp), pads = Read("pads", 0, 2 * sp);
+        if (k.Length != sp) throw c.Unsupported($"kernel_shape has {k.Length} values; {sp} expected.");
+        string autoPad = n.String("auto_pad", "NOTSET");
+        long[]? outShape = n.Ints("output_shape");
+        if (outShape is { Length: var len } && len != sp) outShape = len == rank ? outShape[2..] : throw c.Unsupported($"output_shape has {len} values; {sp} expected.");
+        int[] inSpatial = c.X[2..];
+        if (outShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            for (int a = 0; a < sp; a++)
+            {
+                int target = outShape is not null ? (int)outShape[a] : inSpatial[a] * (int)s[a];
+                var (begin, end, outputPad) = ConvTranspose2dParams.Resolve(inSpatial[a], (int)k[a], (int)s[a], (int)d[a], (int)op[a], target, autoPad == "SAME_UPPER");
+                pads[a] = begin;
+                pads[a + sp] = end;
+                op[a] = outputPad;
+            }
+        }
+        else if (autoPad == "VALID") Array.Clear(pads);
+        else if (autoPad is not ("NOTSET" or "")) throw c.Unsupported($"auto_pad '{autoPad}' is not a valid value.");
+        int group = (int)n.Int("group", 1);
+        p = sp == 1
+            ? new ConvTranspose2dParams(1, (int)k[0], 1, (int)s[0], 0, (int)pads[0], 0, (int)pads[1], 1, (int)d[0], 0, (int)op[0], group)
+            : new ConvTranspose2dParams((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3],
+                (int)d[0], (int)d[1], (int)op[0], (int)op[1], group);
+        int[] y = p.OutputShape(x4, w4);
+        return rank == 3 ? [y[0], y[1], y[3]] : y;
     }
 }

@@ -90,13 +90,16 @@ public static class ConformanceRunner
         if (proto.Input.Concat(proto.Output).FirstOrDefault(v => v.Type is { TensorType: null }) is { } nonTensor)
             throw new NotSupportedException($"'{nonTensor.Name}' is not a tensor (sequence, map or optional type).");
         var feeds = new Dictionary<string, Tensor>();
+        // Inputs at positions an operator needs constant (Resize's scales): exporters store those as initializers.
+        var constantPositions = proto.Node.SelectMany(n => Lacuna.Graph.Ops.OpRegistry.Named(n.OpType).SelectMany(d => d.ConstantInputs)
+            .Where(i => i < n.Input.Count).Select(i => n.Input[i])).ToHashSet();
         for (int k = 0; k < inputs.Count; k++)
         {
             string file = Path.Combine(set, $"input_{k}.pb");
             if (!File.Exists(file)) continue; // an omitted optional input
             var t = OnnxSerializer.LoadTensor(file);
             var type = inputs[k].Type?.TensorType?.ElemType ?? t.DataType;
-            if (type != TensorDataType.Float)
+            if (type != TensorDataType.Float || constantPositions.Contains(inputs[k].Name))
             {
                 t.Name = inputs[k].Name;
                 proto.Initializer.Add(t);

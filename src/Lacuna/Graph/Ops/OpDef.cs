@@ -55,6 +55,12 @@ public sealed class OpDef
     /// <summary>The kernels <see cref="Compile"/> can choose, for `lacuna ops` ("TensorPrimitives broadcast; reference").</summary>
     public string Kernels { get; init; } = "reference";
 
+    /// <summary>
+    /// Input positions that must be constants because they fix output shapes (Resize's roi, scales and sizes). A float
+    /// graph input there is bound as a constant by the conformance runner, as an exporter would have stored it.
+    /// </summary>
+    public IReadOnlyList<int> ConstantInputs { get; init; } = [];
+
     /// <summary>ONNX backend node-test folder names this operator owns: a case matches "p" or "p_*"; "!p" excludes.</summary>
     public IReadOnlyList<string> ConformanceCases { get; init; } = [];
 

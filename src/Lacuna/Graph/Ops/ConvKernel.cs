@@ -17,6 +17,7 @@ internal sealed class ConvKernel : NodeKernel
     private Conv2dParams _p = null!;
 
     public override string KernelName => _plan is null ? "ReferenceConv2d" : _plan.Describe();
+    public override string? Pattern => _plan?.Chosen.Pattern;
 
     public static ConvKernel Create(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache)
     {
@@ -32,7 +33,7 @@ internal sealed class ConvKernel : NodeKernel
             int h = s[0][2], wd = s[0][3], batch = s[0][0];
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
-                var prepared = ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision);
+                var prepared = ConvPlanner.Prepare(w.AsFloats(), s[1], b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision, cache.Patterns);
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
                 return new OpCompiler.ConvPlan(chosen, measured.Select(c => (c.Name, c.MeasuredMs)).ToArray());
             })).Value;

@@ -11,10 +11,10 @@ namespace Lacuna.Tests.TestUtil;
 /// reported as 0.5). Its plan runs the scalar reference SpMM, so a test sees that the planner and the CLI plumbing
 /// carry any <see cref="SparsityPattern"/> subclass through, without depending on the real structured formats.
 /// </summary>
-public sealed class EveryOtherColumnPattern(string name = "test-evens", bool honest = true) : SparsityPattern
+public sealed class EveryOtherColumnPattern(string name = "test-evens", bool honest = true, bool free = false) : SparsityPattern
 {
     public override string Name => name;
-    public override bool SparsityIsFree => false;
+    public override bool SparsityIsFree => free; // a free variant only for the CLI's --sparsity rule
     public override double ResultingSparsity(double requested) => 0.5;
 
     /// <summary>Plans made so far (to see which layers used the pattern's kernel).</summary>

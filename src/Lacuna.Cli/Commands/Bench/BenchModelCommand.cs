@@ -137,6 +137,8 @@ public static class BenchModelCommand
                 $"{D(r["onnxruntime_ms"]):F2}", $"{D(r["speedup_vs_onnxruntime"]):F2}x", $"{D(r["speedup_vs_dense"]):F2}x",
                 Markup.Escape(string.Join(", ", ((JsonObject)r["patterns_chosen"]!).Select(kv => $"{kv.Key} ×{kv.Value}"))));
         AnsiConsole.Write(table);
+        var best = rows.MinBy(r => D(r["lacuna_sparse_ms"]))!;
+        Console.WriteLine($"fastest sparse plan: {best["pattern"]}, {D(best["speedup_vs_onnxruntime"]):F2}x ONNX Runtime, {D(best["speedup_vs_dense"]):F2}x Lacuna dense");
     }
 
     /// <summary>The model under test: its name, ONNX form and weight sparsity (zeros over all conv/Gemm weights).</summary>

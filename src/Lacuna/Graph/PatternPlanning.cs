@@ -31,11 +31,11 @@ public sealed record PatternPlanning
         return new() { Patterns = patterns.Where(p => p is not UnstructuredPattern).ToArray(), Force = force };
     }
 
-    /// <summary>The patterns W [rows × cols] satisfies among the ones this setting allows.</summary>
+    /// <summary>The patterns W [rows × cols] satisfies among the ones this setting allows (a chosen list: all of them, in its order).</summary>
     public IReadOnlyList<SparsityPattern> For(ReadOnlySpan<float> weights, int rows, int cols) =>
         Patterns is null ? SparsityPattern.Detect(weights, rows, cols)
         : Patterns.Count == 0 ? []
-        : SparsityPattern.Detect(weights, rows, cols, Patterns);
+        : SparsityPattern.Detect(weights, rows, cols, Patterns, firstPerFamily: false);
 
     public override string ToString() =>
         Patterns is null ? "detect" : Patterns.Count == 0 ? "none" : string.Join(",", Patterns) + (Force ? " (forced)" : "");

@@ -39,8 +39,12 @@ public abstract partial class SparsityPattern
     public static IReadOnlyList<SparsityPattern> Detect(ReadOnlySpan<float> weights, int rows, int cols) =>
         Detect(weights, rows, cols, Detectable);
 
-    /// <summary>As <see cref="Detect(ReadOnlySpan{float}, int, int)"/> over the given <paramref name="candidates"/>, in their order.</summary>
-    public static IReadOnlyList<SparsityPattern> Detect(ReadOnlySpan<float> weights, int rows, int cols, IEnumerable<SparsityPattern> candidates)
+    /// <summary>
+    /// As <see cref="Detect(ReadOnlySpan{float}, int, int)"/> over the given <paramref name="candidates"/>, in their order;
+    /// <paramref name="firstPerFamily"/> false keeps every satisfied one (a list the user chose).
+    /// </summary>
+    public static IReadOnlyList<SparsityPattern> Detect(ReadOnlySpan<float> weights, int rows, int cols, IEnumerable<SparsityPattern> candidates,
+        bool firstPerFamily = true)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ThrowHelper.IfNegative(rows, nameof(rows));
@@ -59,7 +63,7 @@ public abstract partial class SparsityPattern
             if (zeros < 0.75 * p.ResultingSparsity(0)) continue;
             if (p.Violation(w, rows, cols) is not null) continue;
             found.Add(p);
-            families.Add(Family(p));
+            if (firstPerFamily) families.Add(Family(p));
         }
         return found;
     }

@@ -29,6 +29,9 @@ public class SparsityPatternDetectTests
         Assert.Equal("test", SparsityPattern.Family(first));
         Assert.Equal("series", SparsityPattern.Family(new EveryOtherColumnPattern("2:4+1:8")));
         Assert.Equal([first, otherFamily], SparsityPattern.Detect(w, 6, 10, [first, sameFamily, otherFamily]));
+        // A list the user chose keeps every satisfied pattern.
+        Assert.Equal([first, sameFamily, otherFamily], SparsityPattern.Detect(w, 6, 10, [first, sameFamily, otherFamily], firstPerFamily: false));
+        Assert.Equal([first, sameFamily], PatternPlanning.Only([first, sameFamily]).For(w, 6, 10));
     }
 
     [Fact]

@@ -131,7 +131,7 @@ public static class BenchModelCommand
         }
         var first0 = rows[0];
         var table = new Table().Title($"{Markup.Escape($"{first0["model"]}")} by pattern, batch {first0["batch"]}, {first0["threads"]} thread(s), medians")
-            .AddColumns("pattern", "sparsity", "sparse plan ms", "dense plan ms", "ORT ms", "vs ORT", "vs dense", "structured layers");
+            .AddColumns("pattern", "zeros", "sparse ms", "dense ms", "ORT ms", "vs ORT", "vs dense", "structured");
         foreach (var r in rows)
             table.AddRow(Markup.Escape($"{r["pattern"]}"), $"{D(r["sparsity"]):P1}", $"{D(r["lacuna_sparse_ms"]):F2}", $"{D(r["lacuna_dense_ms"]):F2}",
                 $"{D(r["onnxruntime_ms"]):F2}", $"{D(r["speedup_vs_onnxruntime"]):F2}x", $"{D(r["speedup_vs_dense"]):F2}x",

@@ -1,4 +1,3 @@
-using Lacuna.Graph;
 using Lacuna.Kernels;
 using Lacuna.Kernels.Spmm;
 using Lacuna.Tensors;

@@ -24,7 +24,8 @@ public static class DemoCommand
     public static Command Build()
     {
         var model = new Option<string>("--model") { Description = $"Zoo model ({string.Join(", ", ZooBuilder.Names)}).", DefaultValueFactory = _ => "resnet50" };
-        var sparsity = new Option<double>("--sparsity") { Description = "Magnitude-pruning sparsity (ignored with --dlmc).", DefaultValueFactory = _ => 0.9 };
+        var sparsity = new Option<double?>("--sparsity") { Description = "Magnitude-pruning sparsity (default 0.9; ignored with --dlmc; rejected by patterns that fix their own, nm and series)." };
+        var pattern = CommonOptions.Pattern();
         var dlmc = new Option<string?>("--dlmc") { Description = "A DLMC ResNet-50 folder (e.g. dlmc/rn50/magnitude_pruning/0.9): use its real pruned topology." };
         var seed = new Option<ulong>("--seed") { Description = "Weight seed.", DefaultValueFactory = _ => 1UL };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -32,7 +33,7 @@ public static class DemoCommand
         var precision = CommonOptions.Precision();
         var cmd = new Command("demo", "Prune a CNN, plan it dense and sparse, run both, and show the speedup and where the time goes.")
         {
-            model, sparsity, dlmc, seed, threads, repeat, precision,
+            model, sparsity, pattern, dlmc, seed, threads, repeat, precision,
         };
         cmd.SetAction(pr =>
         {
@@ -40,24 +41,31 @@ public static class DemoCommand
             if (CommonOptions.CheckThreads(t) is { } err) { Console.Error.WriteLine(err); return 2; }
             var (sparseOptions, precisionError) = CommonOptions.SparseOptions(pr.GetValue(precision)!);
             if (precisionError is not null) { Console.Error.WriteLine(precisionError); return 2; }
-            double s = pr.GetValue(sparsity);
+            var (pat, patternError) = CommonOptions.ParsePattern(pr.GetValue(pattern)!);
+            if (patternError is not null) { Console.Error.WriteLine(patternError); return 2; }
+            double? given = pr.GetValue(sparsity);
+            double s = given ?? (pat!.SparsityIsFree ? 0.9 : 0);
             string? dir = pr.GetValue(dlmc);
             if (dir is null && !(s >= 0 && s < 1)) { Console.Error.WriteLine($"--sparsity must be in [0, 1) (got {s})."); return 2; }
+            if (dir is not null && pat is not Lacuna.Pruning.UnstructuredPattern) { Console.Error.WriteLine("--dlmc fixes the pruned topology; drop --pattern."); return 2; }
+            if (dir is null && CommonOptions.CheckPatternSparsity(pat!, s) is { } sparsityError) { Console.Error.WriteLine(sparsityError); return 2; }
             if (dir is not null && !Directory.Exists(dir)) { Console.Error.WriteLine($"DLMC folder not found: {dir}"); return 2; }
             try
             {
-                return Run(pr.GetValue(model)!, dir is null ? s : 0, dir, pr.GetValue(seed), t, Math.Max(1, pr.GetValue(repeat)), sparseOptions!);
+                return Run(pr.GetValue(model)!, dir is null ? s : 0, pat!, dir, pr.GetValue(seed), t, Math.Max(1, pr.GetValue(repeat)),
+                    CommonOptions.WithPattern(sparseOptions!, pat!));
             }
             catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException or IOException)
             {
-                Console.Error.WriteLine($"demo: {e.Message}");
+                Console.Error.WriteLine($"demo: {CommonOptions.Message(e)}");
                 return 1;
             }
         });
         return cmd;
     }
 
-    private static int Run(string name, double sparsity, string? dlmc, ulong seed, int threads, int repeats, PassOptions sparseOptions)
+    private static int Run(string name, double sparsity, Lacuna.Pruning.SparsityPattern pattern, string? dlmc, ulong seed, int threads, int repeats,
+        PassOptions sparseOptions)
     {
         WorkerPool.DefaultThreads = threads;
         var stages = new List<(string Stage, double Ms)>();
@@ -78,8 +86,11 @@ public static class DemoCommand
                     stages.Add((label, ms));
                     return ms;
                 }
-                string what = dlmc is null ? $"prune to {sparsity:P0} by magnitude" : "apply the DLMC topology";
-                Stage($"build {name}, {what}", () => zoo = ZooBuilder.Build(name, new ZooOptions(seed, sparsity, DlmcDirectory: dlmc)));
+                string what = dlmc is not null ? "apply the DLMC topology"
+                    : pattern is Lacuna.Pruning.UnstructuredPattern ? $"prune to {sparsity:P0} by magnitude"
+                    : $"prune to pattern {pattern} at {pattern.ResultingSparsity(sparsity):P0} by magnitude";
+                Stage($"build {name}, {what}", () => zoo = ZooBuilder.Build(name, new ZooOptions(seed, sparsity, DlmcDirectory: dlmc,
+                    Pattern: dlmc is null ? pattern : null)));
                 ModelGraph graph = null!;
                 Stage("import and optimize (BN fold, fusion)", () =>
                 {
@@ -105,12 +116,16 @@ public static class DemoCommand
         double maxAbs = yd.Max(MathF.Abs), maxDiff = yd.Zip(ys, (a, b) => Math.Abs(a - b)).Max();
         bool sameTop1 = Array.IndexOf(yd, yd.Max()) == Array.IndexOf(ys, ys.Max());
 
-        var table = new Table().Title($"{name}, weight sparsity {zoo.WeightSparsity:P1}{(dlmc is null ? "" : " (DLMC)")}, batch 1, {threads} thread(s)")
+        string how = dlmc is not null ? " (DLMC)" : zoo.Pattern is { } pat and not "unstructured" ? $" (pattern {pat})" : "";
+        var table = new Table().Title($"{name}, weight sparsity {zoo.WeightSparsity:P1}{Markup.Escape(how)}, batch 1, {threads} thread(s)")
             .AddColumns("stage", "time");
         foreach (var (stage, ms) in stages) table.AddRow(Markup.Escape(stage), $"{ms:F0} ms");
         table.AddRow("run dense (median)", $"{timing[0].MedianMs:F2} ms");
         table.AddRow("run sparse (median)", $"{timing[1].MedianMs:F2} ms");
         table.AddRow("[bold]speedup, sparse over dense[/]", $"[bold]{timing[0].MedianMs / timing[1].MedianMs:F2}x[/]");
+        var chosen = sparse.PlanFor(1).Patterns;
+        if (chosen.Count > 0)
+            table.AddRow("structured kernels chosen", Markup.Escape(string.Join(", ", chosen.Values.GroupBy(v => v).Select(g => $"{g.Key} ×{g.Count()}"))));
         table.AddRow("agreement", $"max |Δ| {maxDiff:G3} (relative {maxDiff / Math.Max(maxAbs, 1e-30):E1}), same top-1: {sameTop1}");
         if (ort is not null && yo is not null)
         {

@@ -49,6 +49,7 @@ public static class InspectCommand
                 var session = InferenceSession.Create(OnnxGraphImporter.ToGraph(onnx), parse.GetValue(dense) ? PassOptions.Dense : new PassOptions());
                 int b = session.RuntimeInputs.Any(i => i.Shape is { Length: > 0 } s && s[0] == GraphValue.Symbolic) ? parse.GetValue(batch) : session.DefaultBatch;
                 var plan = session.PlanFor(b);
+                var patterns = plan.Patterns;
                 var layers = new JsonArray();
                 foreach (var (node, kernel, ins, outs) in plan.Steps)
                 {
@@ -59,7 +60,7 @@ public static class InspectCommand
                         ["name"] = node.Name, ["op"] = node.OpType,
                         ["fused"] = node.FusedActivation.Kind == Lacuna.Kernels.ActivationKind.None ? null : node.FusedActivation.ToString(),
                         ["inputs"] = string.Join(" ", ins.Select(Fmt)), ["outputs"] = string.Join(" ", outs.Select(Fmt)),
-                        ["weight_sparsity"] = sparsity, ["kernel"] = kernel,
+                        ["weight_sparsity"] = sparsity, ["kernel"] = kernel, ["pattern"] = patterns.GetValueOrDefault(node),
                     });
                 }
                 if (parse.GetValue(json))

@@ -168,13 +168,13 @@ public static class RunCommand
     /// <summary>Per step, the median of its times over the profiled runs (every run has the same steps in the same order).</summary>
     private static void PrintProfile(IReadOnlyList<StepTiming>[] runs, double runMedianMs, int threads, bool json)
     {
-        var steps = runs[0].Select((s, i) => (s.Node, s.OpType, s.Kernel, Ms: Measure.Median(runs.Select(r => r[i].Ms).Order().ToArray()))).ToArray();
+        var steps = runs[0].Select((s, i) => (s.Node, s.OpType, s.Kernel, s.Pattern, Ms: Measure.Median(runs.Select(r => r[i].Ms).Order().ToArray()))).ToArray();
         double total = steps.Sum(s => s.Ms);
         if (json)
         {
             var arr = new System.Text.Json.Nodes.JsonArray();
             foreach (var s in steps)
-                arr.Add(new System.Text.Json.Nodes.JsonObject { ["node"] = s.Node, ["op"] = s.OpType, ["kernel"] = s.Kernel, ["ms"] = BenchJson.Num(s.Ms) });
+                arr.Add(new System.Text.Json.Nodes.JsonObject { ["node"] = s.Node, ["op"] = s.OpType, ["kernel"] = s.Kernel, ["pattern"] = s.Pattern, ["ms"] = BenchJson.Num(s.Ms) });
             Console.WriteLine(BenchJson.Write(new System.Text.Json.Nodes.JsonObject
             {
                 ["threads"] = threads, ["runs"] = runs.Length, ["run_median_ms"] = BenchJson.Num(runMedianMs),

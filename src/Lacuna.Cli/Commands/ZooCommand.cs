@@ -35,15 +35,19 @@ public static class ZooCommand
         var name = new Argument<string>("name") { Description = $"Model: {string.Join(", ", ZooBuilder.Names)}." };
         var output = new Option<FileInfo>("--output", "-o") { Description = "The .onnx file to write (atomically).", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Weight seed.", DefaultValueFactory = _ => 1UL };
-        var sparsity = new Option<double>("--sparsity") { Description = "Magnitude-prune every conv/Gemm weight but the first conv to this fraction of zeros." };
+        var sparsity = new Option<double>("--sparsity") { Description = "Magnitude-prune every conv/Gemm weight but the first conv to this fraction of zeros (within --pattern)." };
+        var pattern = CommonOptions.Pattern();
         var pruneFirst = new Option<bool>("--prune-first-conv") { Description = "Prune the first conv as well." };
         var dlmc = new Option<DirectoryInfo?>("--dlmc") { Description = "DLMC folder of one method and sparsity (e.g. .../rn50/magnitude_pruning/0.9); ResNet-50 only." };
         var imageSize = new Option<int?>("--image-size") { Description = "Input height and width (mobilenetv2, densenet121, googlenet: 32 and up; default 224)." };
-        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pruneFirst, dlmc, imageSize };
+        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pattern, pruneFirst, dlmc, imageSize };
         cmd.SetAction(pr =>
         {
+            var (p, error) = CommonOptions.ParsePattern(pr.GetValue(pattern)!);
+            error ??= CommonOptions.CheckPatternSparsity(p!, pr.GetValue(sparsity));
+            if (error is not null) { Console.Error.WriteLine($"error: {error}"); return 2; }
             var options = new ZooOptions(pr.GetValue(seed), pr.GetValue(sparsity), pr.GetValue(pruneFirst), pr.GetValue(dlmc)?.FullName,
-                ImageSize: pr.GetValue(imageSize));
+                ImageSize: pr.GetValue(imageSize), Pattern: p);
             ZooModel model;
             try
             {
@@ -51,13 +55,14 @@ public static class ZooCommand
             }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
+                Console.Error.WriteLine($"error: {CommonOptions.Message(e)}");
                 return 2;
             }
             string path = pr.GetValue(output)!.FullName;
             model.Model.Save(path);
             Console.WriteLine($"{model.Name}: {model.ParameterCount:N0} parameters, {model.Flops / 1e9:F3} GFLOPs at batch 1");
-            Console.WriteLine($"weight sparsity {model.WeightSparsity:P2} over {model.Layers.Count} conv/Gemm layers");
+            Console.WriteLine($"weight sparsity {model.WeightSparsity:P2} over {model.Layers.Count} conv/Gemm layers"
+                + (model.Pattern is { } pat ? $", pattern {pat}" : ""));
             if (model.Dlmc is { } d)
             {
                 Console.WriteLine($"DLMC: {d.Mapped} of {d.Expected} layers mapped from {d.Directory}");

@@ -9,13 +9,19 @@ namespace Lacuna.Onnx.Zoo;
 /// <param name="DlmcDirectory">A DLMC folder of one method and sparsity (ResNet-50 family only) whose patterns replace the weights.</param>
 /// <param name="WithWeights">False builds a shape-only model: initializers have dims but no data.</param>
 /// <param name="ImageSize">Input height and width for models built at any resolution (<see cref="ZooBuilder.Entry.MinImageSize"/>); null: the model's own.</param>
+/// <param name="Pattern">
+/// The sparsity pattern each pruned layer's W [M × C/g·kh·kw] (OIHW flattened; Gemm [out × in]) is pruned to, by
+/// magnitude within the pattern (<see cref="SparsityPattern.Prune"/>); null: unstructured. A pattern that fixes its
+/// own sparsity (N:M, a series) prunes with <see cref="Sparsity"/> 0, and rejects any other.
+/// </param>
 public sealed record ZooOptions(
     ulong Seed = 1,
     double Sparsity = 0,
     bool PruneFirstConv = false,
     string? DlmcDirectory = null,
     bool WithWeights = true,
-    int? ImageSize = null);
+    int? ImageSize = null,
+    SparsityPattern? Pattern = null);
 
 /// <summary>
 /// The model zoo: standard CNNs as ONNX (opset 13) with seeded weights, input <c>input</c> [N, 3, H, W]
@@ -73,7 +79,13 @@ public static class ZooBuilder
             throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
         if (options.Sparsity > 0 && options.DlmcDirectory is not null)
             throw new ArgumentException("sparsity and a DLMC folder are exclusive: the folder fixes the sparsity.", nameof(options));
-        if (!options.WithWeights && (options.Sparsity > 0 || options.DlmcDirectory is not null))
+        var pattern = options.Pattern ?? UnstructuredPattern.Instance;
+        bool prune = options.Sparsity > 0 || !pattern.SparsityIsFree;
+        if (!pattern.SparsityIsFree && options.Sparsity > 0)
+            throw new ArgumentException($"pattern {pattern} fixes its own sparsity ({pattern.ResultingSparsity(options.Sparsity):P1}); give no sparsity.", nameof(options));
+        if (pattern is not UnstructuredPattern && options.DlmcDirectory is not null)
+            throw new ArgumentException($"a DLMC folder fixes the pruned topology; it cannot be combined with pattern {pattern}.", nameof(options));
+        if (!options.WithWeights && (prune || options.DlmcDirectory is not null))
             throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
         if (options.DlmcDirectory is not null && entry.ResNet is not { Bottleneck: true })
             throw new ArgumentException($"DLMC matrices map onto bottleneck ResNets only, not '{entry.Name}'.", nameof(options));
@@ -86,10 +98,16 @@ public static class ZooBuilder
         var b = new OnnxGraphBuilder(entry.Name, options.Seed, options.WithWeights);
         string last = entry.Build(b, imageSize);
         DlmcCoverage? coverage = null;
-        if (options.Sparsity > 0)
+        if (prune)
         {
+            // Every layer's weight as the matrix the planner multiplies: W [M × C/g·kh·kw], or [out × in] for Gemm.
             for (int i = 0; i < b.Layers.Count; i++)
-                if (i > 0 || options.PruneFirstConv) Pruner.Magnitude(b.Layers[i].Weights, options.Sparsity);
+                if (i > 0 || options.PruneFirstConv)
+                {
+                    var weights = b.Layers[i].Weights!;
+                    int rows = (int)b.Layers[i].Dims[0];
+                    pattern.Prune(weights, rows, weights.Length / rows, options.Sparsity);
+                }
         }
         if (options.DlmcDirectory is not null)
             coverage = DlmcResNetMapping.Apply(b.Layers, entry.ResNet!, options.DlmcDirectory, options.Seed);
@@ -97,6 +115,7 @@ public static class ZooBuilder
             layer.Sparsity = layer.Weights is null ? 0 : (double)layer.Weights.AsSpan().Count(0f) / layer.Weights.Length;
         var model = b.Finish(last, "logits", entry.Name);
         model.Dlmc = coverage;
+        model.Pattern = prune ? pattern.Name : null;
         return model;
     }
 

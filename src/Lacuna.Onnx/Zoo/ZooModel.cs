@@ -77,6 +77,9 @@ public sealed class ZooModel
     /// <summary>FLOPs at batch 1, counting 2 per multiply-accumulate of conv and Gemm layers only.</summary>
     public long Flops { get; }
 
+    /// <summary>The sparsity pattern the layers were pruned to ("nm:2:4"), null when not pruned.</summary>
+    public string? Pattern { get; internal set; }
+
     /// <summary>What a DLMC folder supplied, when one was given.</summary>
     public DlmcCoverage? Dlmc { get; internal set; }
 

@@ -65,6 +65,10 @@ public sealed class ExecutionPlan
     public IEnumerable<(GraphNode Node, string Kernel, int[][] InShapes, int[][] OutShapes)> Steps =>
         _steps.Select(k => (k.Node, k.KernelName, k.InShapes, k.OutShapes));
 
+    /// <summary>The structured sparsity pattern each node's chosen kernel runs ("block:16x1"), for the nodes that run one.</summary>
+    public IReadOnlyDictionary<GraphNode, string> Patterns =>
+        _steps.Where(k => k.Pattern is not null).ToDictionary(k => k.Node, k => k.Pattern!);
+
     internal Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, List<StepTiming>? profile = null)
     {
         if (!_arenas.TryTake(out var arena)) arena = new AlignedBuffer(checked((int)Math.Max(1, Memory.ArenaFloats)));
@@ -80,7 +84,7 @@ public sealed class ExecutionPlan
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     step.Run(frame);
                     profile.Add(new StepTiming(step.Node.Name, step.Node.OpType, step.KernelName,
-                        System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
+                        System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds) { Pattern = step.Pattern });
                 }
             var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var (name, slot, shape) in _outputs) result[name] = Tensor.FromArray(frame.Read(slot), shape);
@@ -94,4 +98,8 @@ public sealed class ExecutionPlan
 }
 
 /// <summary>One step of a profiled run: node, op type (with fused activation), kernel, wall time.</summary>
-public sealed record StepTiming(string Node, string OpType, string Kernel, double Ms);
+public sealed record StepTiming(string Node, string OpType, string Kernel, double Ms)
+{
+    /// <summary>The structured sparsity pattern the kernel runs, or null.</summary>
+    public string? Pattern { get; init; }
+}

@@ -17,6 +17,9 @@ public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations
     /// </summary>
     public SpmmPrecision SparsePrecision { get; init; }
 
+    /// <summary>Which structured sparsity patterns become planner candidates (<see cref="PatternPlanning.Detect"/> by default).</summary>
+    public PatternPlanning Patterns { get; init; } = PatternPlanning.Detect;
+
     /// <summary>All passes, dense kernels only: the baseline a sparse plan is compared with.</summary>
     public static PassOptions Dense => new(SparseKernels: false);
 }

@@ -20,9 +20,9 @@ public sealed class InferenceSession
     private readonly ConcurrentDictionary<(int Batch, int Threads), Lazy<ExecutionPlan>> _plans = new();
     private readonly List<GraphNode> _order;
 
-    private InferenceSession(ModelGraph graph, bool sparseKernels, Kernels.Spmm.SpmmPrecision sparsePrecision)
+    private InferenceSession(ModelGraph graph, PassOptions options)
     {
-        _cache = new OpCompiler.PlanCache(sparseKernels) { SparsePrecision = sparsePrecision };
+        _cache = new OpCompiler.PlanCache(options.SparseKernels) { SparsePrecision = options.SparsePrecision, Patterns = options.Patterns };
         Graph = graph;
         _order = graph.TopologicalOrder();
         RuntimeInputs = graph.Inputs.Where(i => !graph.Initializers.ContainsKey(i.Name)).ToList();
@@ -43,7 +43,7 @@ public sealed class InferenceSession
         // Large mostly-zero weights are kept compact from here: planning expands each once into its kernel's own
         // packed or sparse form, and the graph's dense copy would double a pruned model's memory.
         foreach (var name in g.Initializers.Keys.ToList()) g.Initializers[name] = g.Initializers[name].Compact();
-        var session = new InferenceSession(g, options.SparseKernels, options.SparsePrecision);
+        var session = new InferenceSession(g, options);
         return session;
     }
 

@@ -9,7 +9,7 @@ namespace Lacuna.Pruning;
 /// within the pattern's constraint), how a pruned W is checked, and the kernel plan it runs on. cols is K, the
 /// reduction dimension (input channels × kernel window for a conv, flattened as OIHW is), along which N:M groups run.
 /// </summary>
-public abstract class SparsityPattern
+public abstract partial class SparsityPattern
 {
     /// <summary>The canonical spelling, which <see cref="Parse"/> reads back: "unstructured", "block:16x1", "nm:2:4", "gs:16", "2:4+1:8".</summary>
     public abstract string Name { get; }

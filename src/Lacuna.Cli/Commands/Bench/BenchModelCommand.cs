@@ -21,6 +21,9 @@ namespace Lacuna.Cli.Commands.Bench;
 /// speedup_vs_onnxruntime = onnxruntime_ms / lacuna_sparse_ms; speedup_vs_dense = lacuna_dense_ms / lacuna_sparse_ms;
 /// dense_vs_onnxruntime = lacuna_dense_ms / onnxruntime_ms. Diffs compare Lacuna's sparse-plan output with ONNX
 /// Runtime's (relative = max |Δ| / max |ONNX Runtime output|). Progress goes to stderr.
+/// <c>--pattern P</c> prunes the zoo model to a structured pattern (and restricts the planner's structured candidates
+/// to it); <c>--patterns P1,P2,..</c> measures one such model per pattern and prints one row per pattern (JSON:
+/// <c>rows</c>, each the single-pattern document), each row's three contenders interleaved in its own rounds.
 /// </summary>
 public static class BenchModelCommand
 {
@@ -42,10 +45,13 @@ public static class BenchModelCommand
         var warmup = CommonOptions.Warmup(2);
         var json = CommonOptions.Json();
         var precision = CommonOptions.Precision();
+        var pattern = CommonOptions.Pattern(withDefault: false);
+        var patterns = new Option<string?>("--patterns") { Description = "With --zoo: a comma-separated list of patterns, one model and one table row each (nm and series ignore --sparsity)." };
+        var force = new Option<bool>("--force-pattern") { Description = "Layers that satisfy the pattern run on its kernel untimed (default: timed against dense and CSR)." };
         var memory = new Option<bool>("--memory") { Description = "Also measure each contender's resident memory (steady after planning, and peak), each in its own process." };
         var cmd = new Command("model", "A whole model: Lacuna sparse plan vs Lacuna dense plan vs ONNX Runtime, same ONNX, same threads.")
         {
-            zoo, onnx, dlmc, sparsity, batch, seed, ortSpin, threads, repeat, warmup, json, memory, precision,
+            zoo, onnx, dlmc, sparsity, pattern, patterns, force, batch, seed, ortSpin, threads, repeat, warmup, json, memory, precision,
         };
         cmd.SetAction(pr =>
         {
@@ -63,31 +69,87 @@ public static class BenchModelCommand
                 ?? (file is not null && !File.Exists(file) ? $"ONNX file not found: {file}" : null);
             var (sparseOptions, precisionError) = CommonOptions.SparseOptions(pr.GetValue(precision)!);
             error ??= precisionError;
+            string? one = pr.GetValue(pattern), list = pr.GetValue(patterns);
+            error ??= one is not null && list is not null ? "give one of --pattern and --patterns." : null;
+            error ??= list is not null && file is not null ? "--patterns prunes zoo models; with --onnx give one --pattern (which only steers the planner)." : null;
+            error ??= (one ?? list) is not null && dir is not null ? "--dlmc fixes the pruned topology; drop --pattern." : null;
+            var chosen = new List<Lacuna.Pruning.SparsityPattern>();
+            foreach (string text in (list ?? one ?? "unstructured").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (error is not null) break;
+                var (p, patternError) = CommonOptions.ParsePattern(text);
+                error = patternError;
+                if (p is not null) chosen.Add(p);
+            }
+            error ??= chosen.Count == 0 ? "--patterns lists no pattern." : null;
+            // One pattern: --sparsity is checked against it. A list: a pattern that fixes its sparsity ignores --sparsity
+            // (with a note), and the free ones need it.
+            if (error is null && zooName is not null && list is null) error = CommonOptions.CheckPatternSparsity(chosen[0], s);
+            if (error is null && list is not null && s == 0 && chosen.FirstOrDefault(p => p.SparsityIsFree) is { } free)
+                error = $"--patterns {free} needs --sparsity S, the fraction of zeros in (0, 1).";
             if (error is not null) { Console.Error.WriteLine(error); return 2; }
             if (!OnnxRuntime.IsAvailable) { Console.Error.WriteLine(OnnxRuntime.InstallHint); return 3; }
             try
             {
-                var source = file is not null ? Source.FromFile(file) : Source.FromZoo(zooName!, s, dir, pr.GetValue(seed));
-                return Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json), pr.GetValue(memory), sparseOptions!, pr.GetValue(precision)!);
+                var rows = new List<JsonObject>();
+                foreach (var p in chosen)
+                {
+                    double ps = p.SparsityIsFree ? s : 0;
+                    if (list is not null && !p.SparsityIsFree && s != 0) Progress($"pattern {p} fixes its sparsity at {p.ResultingSparsity(s):P1}; --sparsity ignored for it");
+                    var source = file is not null ? Source.FromFile(file) : Source.FromZoo(zooName!, ps, dir, pr.GetValue(seed), p);
+                    var options = CommonOptions.WithPattern(sparseOptions!, p, pr.GetValue(force));
+                    rows.Add(Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json) || list is not null ? null : Console.Out,
+                        pr.GetValue(memory), options, pr.GetValue(precision)!, p));
+                }
+                if (list is null && pr.GetValue(json)) Console.WriteLine(BenchJson.Write(rows[0]));
+                if (list is not null) PrintPatterns(rows, pr.GetValue(json));
+                return 0;
             }
             catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException or IOException or OnnxRuntimeException)
             {
-                Console.Error.WriteLine($"bench model: {e.Message}");
+                Console.Error.WriteLine($"bench model: {CommonOptions.Message(e)}");
                 return 1;
             }
         });
         return cmd;
     }
 
+    /// <summary>The per-pattern table (or JSON document) of <c>--patterns</c>: one row per pattern, ratios of that row's rounds.</summary>
+    private static void PrintPatterns(List<JsonObject> rows, bool json)
+    {
+        if (json)
+        {
+            var first = rows[0];
+            Console.WriteLine(BenchJson.Write(new JsonObject
+            {
+                ["bench"] = "model-patterns", ["model"] = first["model"]?.DeepClone(), ["batch"] = first["batch"]?.DeepClone(),
+                ["threads"] = first["threads"]?.DeepClone(), ["tier"] = first["tier"]?.DeepClone(),
+                ["onnxruntime_version"] = first["onnxruntime_version"]?.DeepClone(),
+                ["rows"] = new JsonArray(rows.Select(r => (JsonNode)r).ToArray()),
+            }));
+            return;
+        }
+        var first0 = rows[0];
+        var table = new Table().Title($"{Markup.Escape($"{first0["model"]}")} by pattern, batch {first0["batch"]}, {first0["threads"]} thread(s), medians")
+            .AddColumns("pattern", "zeros", "sparse ms", "dense ms", "ORT ms", "vs ORT", "vs dense", "structured");
+        foreach (var r in rows)
+            table.AddRow(Markup.Escape($"{r["pattern"]}"), $"{D(r["sparsity"]):P1}", $"{D(r["lacuna_sparse_ms"]):F2}", $"{D(r["lacuna_dense_ms"]):F2}",
+                $"{D(r["onnxruntime_ms"]):F2}", $"{D(r["speedup_vs_onnxruntime"]):F2}x", $"{D(r["speedup_vs_dense"]):F2}x",
+                Markup.Escape(string.Join(", ", ((JsonObject)r["patterns_chosen"]!).Select(kv => $"{kv.Key} ×{kv.Value}"))));
+        AnsiConsole.Write(table);
+        var best = rows.MinBy(r => D(r["lacuna_sparse_ms"]))!;
+        Console.WriteLine($"fastest sparse plan: {best["pattern"]}, {D(best["speedup_vs_onnxruntime"]):F2}x ONNX Runtime, {D(best["speedup_vs_dense"]):F2}x Lacuna dense");
+    }
+
     /// <summary>The model under test: its name, ONNX form and weight sparsity (zeros over all conv/Gemm weights).</summary>
     private sealed record Source(string Name, OnnxModel Model, byte[] Bytes, double Sparsity, string Kind)
     {
-        public static Source FromZoo(string name, double sparsity, string? dlmc, ulong seed)
+        public static Source FromZoo(string name, double sparsity, string? dlmc, ulong seed, Lacuna.Pruning.SparsityPattern pattern)
         {
-            var (zoo, ms) = Timed(() => ZooBuilder.Build(name, new ZooOptions(seed, sparsity, DlmcDirectory: dlmc)));
-            string how = dlmc is not null ? $"DLMC topology {dlmc}" : sparsity > 0 ? $"magnitude-pruned to {sparsity:P0}" : "dense";
+            var (zoo, ms) = Timed(() => ZooBuilder.Build(name, new ZooOptions(seed, sparsity, DlmcDirectory: dlmc, Pattern: dlmc is null ? pattern : null)));
+            string how = dlmc is not null ? $"DLMC topology {dlmc}" : zoo.Pattern is { } p ? $"magnitude-pruned to pattern {p}" : "dense";
             Progress($"built {zoo.Name}, {how}, weight sparsity {zoo.WeightSparsity:P1} ({ms / 1000:F1} s)");
-            return new Source(zoo.Name, zoo.Model, zoo.Model.ToBytes(), zoo.WeightSparsity, dlmc is not null ? "dlmc" : sparsity > 0 ? "magnitude" : "dense");
+            return new Source(zoo.Name, zoo.Model, zoo.Model.ToBytes(), zoo.WeightSparsity, dlmc is not null ? "dlmc" : zoo.Pattern is not null ? "magnitude" : "dense");
         }
 
         public static Source FromFile(string path)
@@ -106,8 +168,9 @@ public static class BenchModelCommand
         }
     }
 
-    private static int Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, bool json, bool memory,
-        PassOptions sparseOptions, string precision)
+    /// <summary>Measures one model; prints its table to <paramref name="text"/> when given; returns the JSON document.</summary>
+    private static JsonObject Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, TextWriter? text, bool memory,
+        PassOptions sparseOptions, string precision, Lacuna.Pruning.SparsityPattern pattern)
     {
         WorkerPool.DefaultThreads = threads;
         var graph = OnnxGraphImporter.ToGraph(src.Model);
@@ -155,41 +218,51 @@ public static class BenchModelCommand
         var mem = memory ? MeasureMemory(src, shape, threads, precision) : null;
         var kernels = sparse.PlanFor(batch).Steps.Where(st => st.Node.OpType == "Conv")
             .GroupBy(st => st.Kernel.Split(' ')[0]).ToDictionary(g => g.Key, g => g.Count());
+        var patternsChosen = new JsonObject();
+        foreach (var g in sparse.PlanFor(batch).Patterns.Values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal)) patternsChosen[g.Key] = g.Count();
 
-        if (json)
+        var timings = new JsonObject();
+        foreach (var m in t)
+            timings[m.Name] = new JsonObject { ["median_ms"] = BenchJson.Num(m.MedianMs), ["min_ms"] = BenchJson.Num(m.MinMs), ["max_ms"] = BenchJson.Num(m.MaxMs) };
+        var chosen = new JsonObject();
+        foreach (var (k, n) in kernels.OrderBy(kv => kv.Key, StringComparer.Ordinal)) chosen[k] = n;
+        var doc = new JsonObject
         {
-            var timings = new JsonObject();
-            foreach (var m in t)
-                timings[m.Name] = new JsonObject { ["median_ms"] = BenchJson.Num(m.MedianMs), ["min_ms"] = BenchJson.Num(m.MinMs), ["max_ms"] = BenchJson.Num(m.MaxMs) };
-            var chosen = new JsonObject();
-            foreach (var (k, n) in kernels.OrderBy(kv => kv.Key, StringComparer.Ordinal)) chosen[k] = n;
-            Console.WriteLine(BenchJson.Write(new JsonObject
-            {
-                ["bench"] = "model", ["model"] = src.Name, ["source"] = src.Kind, ["sparsity"] = BenchJson.Num(src.Sparsity),
-                ["batch"] = batch, ["threads"] = threads, ["repeats"] = repeats, ["tier"] = IsaTiers.Best.ToString(),
-                ["onnxruntime_version"] = OnnxRuntime.Version, ["onnxruntime_spinning"] = ortSpinning, ["precision"] = precision,
-                ["lacuna_sparse_ms"] = BenchJson.Num(sMs), ["lacuna_dense_ms"] = BenchJson.Num(dMs), ["onnxruntime_ms"] = BenchJson.Num(oMs),
-                ["speedup_vs_onnxruntime"] = BenchJson.Num(oMs / sMs), ["speedup_vs_dense"] = BenchJson.Num(dMs / sMs),
-                ["dense_vs_onnxruntime"] = BenchJson.Num(dMs / oMs),
-                ["max_abs_diff_vs_onnxruntime"] = BenchJson.Num(maxAbs, 3), ["max_rel_diff_vs_onnxruntime"] = BenchJson.Num(rel, 3),
-                ["dense_max_rel_diff_vs_onnxruntime"] = BenchJson.Num(relDense, 3),
-                ["plan_sparse_s"] = BenchJson.Num(planSparseMs / 1000, 3), ["conv_kernels_chosen"] = chosen, ["timings"] = timings,
-                ["memory"] = mem,
-            }));
-            return 0;
-        }
+            ["bench"] = "model", ["model"] = src.Name, ["source"] = src.Kind, ["pattern"] = pattern.Name,
+            ["planner_patterns"] = sparseOptions.Patterns.ToString(), ["sparsity"] = BenchJson.Num(src.Sparsity),
+            ["batch"] = batch, ["threads"] = threads, ["repeats"] = repeats, ["tier"] = IsaTiers.Best.ToString(),
+            ["onnxruntime_version"] = OnnxRuntime.Version, ["onnxruntime_spinning"] = ortSpinning, ["precision"] = precision,
+            ["lacuna_sparse_ms"] = BenchJson.Num(sMs), ["lacuna_dense_ms"] = BenchJson.Num(dMs), ["onnxruntime_ms"] = BenchJson.Num(oMs),
+            ["speedup_vs_onnxruntime"] = BenchJson.Num(oMs / sMs), ["speedup_vs_dense"] = BenchJson.Num(dMs / sMs),
+            ["dense_vs_onnxruntime"] = BenchJson.Num(dMs / oMs),
+            ["max_abs_diff_vs_onnxruntime"] = BenchJson.Num(maxAbs, 3), ["max_rel_diff_vs_onnxruntime"] = BenchJson.Num(rel, 3),
+            ["dense_max_rel_diff_vs_onnxruntime"] = BenchJson.Num(relDense, 3),
+            ["plan_sparse_s"] = BenchJson.Num(planSparseMs / 1000, 3), ["conv_kernels_chosen"] = chosen, ["patterns_chosen"] = patternsChosen,
+            ["timings"] = timings, ["memory"] = mem,
+        };
+        if (text is null) return doc;
+        Print(text, src, doc, t, batch, threads, repeats, kernels, mem, precision);
+        return doc;
+    }
+
+    private static void Print(TextWriter text, Source src, JsonObject doc, IReadOnlyList<Measure.Timing> t, int batch, int threads, int repeats,
+        Dictionary<string, int> kernels, JsonObject? mem, string precision)
+    {
+        double sMs = t[0].MedianMs, dMs = t[1].MedianMs, oMs = t[2].MedianMs;
+        double maxAbs = D(doc["max_abs_diff_vs_onnxruntime"]), rel = D(doc["max_rel_diff_vs_onnxruntime"]), relDense = D(doc["dense_max_rel_diff_vs_onnxruntime"]);
         var table = new Table().Title($"{Markup.Escape(src.Name)}, weight sparsity {src.Sparsity:P1} ({src.Kind}), batch {batch}, {threads} thread(s), median of {repeats}")
             .AddColumns("contender", "median ms", "min ms", "max ms");
         foreach (var m in t) table.AddRow(m.Name, $"{m.MedianMs:F2}", $"{m.MinMs:F2}", $"{m.MaxMs:F2}");
         AnsiConsole.Write(table);
-        Console.WriteLine($"speedup vs ONNX Runtime {OnnxRuntime.Version}: {oMs / sMs:F2}x; vs Lacuna dense: {dMs / sMs:F2}x; Lacuna dense / ONNX Runtime: {dMs / oMs:F2}");
-        Console.WriteLine($"agreement with ONNX Runtime: max |Δ| {maxAbs:G3} (relative {rel:E1}, sparse plan at {precision}); dense plan relative {relDense:E1}");
-        Console.WriteLine($"conv kernels chosen: {string.Join(", ", kernels.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
+        text.WriteLine($"speedup vs ONNX Runtime {OnnxRuntime.Version}: {oMs / sMs:F2}x; vs Lacuna dense: {dMs / sMs:F2}x; Lacuna dense / ONNX Runtime: {dMs / oMs:F2}");
+        text.WriteLine($"agreement with ONNX Runtime: max |Δ| {maxAbs:G3} (relative {rel:E1}, sparse plan at {precision}); dense plan relative {relDense:E1}");
+        text.WriteLine($"conv kernels chosen: {string.Join(", ", kernels.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
+        if (doc["patterns_chosen"] is JsonObject { Count: > 0 } pc)
+            text.WriteLine($"structured patterns chosen: {string.Join(", ", pc.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
         if (mem is not null)
             foreach (var (name, m) in mem)
-                Console.WriteLine(m?["error"] is { } err ? $"memory, {name}: not measured ({err})"
+                text.WriteLine(m?["error"] is { } err ? $"memory, {name}: not measured ({err})"
                     : $"memory, {name}: {m?["steady_rss_mb"]} MB after planning, peak {m?["peak_rss_mb"]} MB");
-        return 0;
     }
 
     /// <summary>
@@ -217,6 +290,9 @@ public static class BenchModelCommand
         }
         finally { File.Delete(path); }
     }
+
+    /// <summary>A number of a benchmark document (NaN where <see cref="BenchJson.Num"/> wrote null).</summary>
+    private static double D(JsonNode? n) => n is null ? double.NaN : (double)n;
 
     private static double MaxAbsDiff(float[] a, float[] b)
     {

@@ -18,6 +18,7 @@ internal sealed class ConvKernel : NodeKernel
     private int[] _x4 = [], _w4 = []; // input and weight shapes as 2-D (a 1-D conv's with H = 1)
 
     public override string KernelName => _plan is null ? "ReferenceConv2d" : _plan.Describe();
+    public override string? Pattern => _plan?.Chosen.Pattern;
 
     public static ConvKernel Create(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache)
     {
@@ -35,7 +36,7 @@ internal sealed class ConvKernel : NodeKernel
             int h = x4[2], wd = x4[3], batch = x4[0];
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
-                var prepared = ConvPlanner.Prepare(w.AsFloats(), w4, b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision);
+                var prepared = ConvPlanner.Prepare(w.AsFloats(), w4, b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision, cache.Patterns);
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
                 return new OpCompiler.ConvPlan(chosen, measured.Select(c => (c.Name, c.MeasuredMs)).ToArray());
             })).Value;

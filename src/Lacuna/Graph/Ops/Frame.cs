@@ -46,6 +46,9 @@ internal abstract class NodeKernel
     /// <summary>What ran (for inspect): "DenseConv2d Direct 4x8", "reference", ...</summary>
     public virtual string KernelName => "reference";
 
+    /// <summary>The structured sparsity pattern the chosen kernel runs ("block:16x1"), or null.</summary>
+    public virtual string? Pattern => null;
+
     public abstract void Run(Frame f);
 
     protected ReadOnlySpan<float> In(Frame f, int i) => f.Read(InSlots[i]);

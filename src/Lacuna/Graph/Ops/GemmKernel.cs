@@ -36,6 +36,8 @@ internal sealed class GemmKernel : NodeKernel
         : _gemvWeight is not null ? $"Gemv ({(_transB ? "weight rows" : "weight columns")})"
         : $"Gemm ({Gemm.Describe()})";
 
+    public override string? Pattern => _fc?.Sparse?.Pattern;
+
     public static GemmKernel CreateGemm(GraphNode n, int[][] s, Func<int, GraphTensor?> constant, OpCompiler.PlanCache? cache = null)
     {
         if (s[0].Length != 2 || s[1].Length != 2)
@@ -75,30 +77,59 @@ internal sealed class GemmKernel : NodeKernel
     }
 
     /// <summary>
-    /// A pruned constant weight (Gemm with transB, alpha 1, bias-only C) gets a sparse candidate, timed against
-    /// the dense GEMM at this batch like a conv layer's (<see cref="ConvPlanner"/>); null when there is none.
+    /// A pruned constant weight (Gemm with transB, alpha 1, bias-only C) gets sparse candidates, timed against the
+    /// dense kernel that would run at this batch (<see cref="Gemv"/> up to <see cref="GemvMaxRows"/> rows, else the
+    /// GEMM) like a conv layer's (<see cref="ConvPlanner"/>): CSR SpMM at sparsity ≥ <see cref="ConvPlanner.MinSparsity"/>,
+    /// and the plan of every structured pattern W [out × in] satisfies (<see cref="PatternPlanning"/>; a forced one
+    /// untimed). Null when there is none or dense won.
     /// </summary>
     private static OpCompiler.FcPlan? PlanSparse(GemmKernel g, GraphNode n, GraphTensor? w, OpCompiler.PlanCache? cache)
     {
         if (cache is not { AllowSparse: true } || w is null || !g._transB || g._transA || g._alpha != 1f || g._cShape is not null || g._k == 0)
             return null;
         var wv = w.AsFloats();
-        if (wv.Count(v => v == 0f) < ConvPlanner.MinSparsity * wv.Length) return null;
+        int zeros = wv.Count(v => v == 0f);
+        if (zeros == 0) return null;
+        var patterns = cache.Patterns.For(wv, g._n, g._k);
+        bool csr = zeros >= ConvPlanner.MinSparsity * wv.Length;
+        if (!csr && patterns.Count == 0) return null;
         return cache.Fc.GetOrAdd((n, g._m, Lacuna.Threading.WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.FcPlan>(() =>
-        {
-            var act = n.FusedActivation;
-            var sparse = new SparseFullyConnected(wv, g._n, g._k, g._bias ?? [], act);
-            using var x = Tensor.Random(19, new[] { g._m, g._k });
-            var y = new float[g._m * g._n];
-            var ms = KernelTimer.FastestRounds(new Action[]
-            {
-                () => Gemm.Compute(g._m, g._n, g._k, x.Span, g._k, false, wv, g._k, true, y, g._n, 1f, 0f, g._bias,
-                    g._bias is null ? BiasAxis.None : g._biasAxis, act),
-                () => sparse.Run(x.Span, y, g._m),
-            });
-            return new OpCompiler.FcPlan(ms[1] < ms[0] ? sparse : null, $"dense {ms[0]:F3} ms, spmm {ms[1]:F3} ms");
-        })).Value;
+            ChooseFc(g, wv, n.FusedActivation, csr, patterns, cache.Patterns.Force))).Value;
     }
+
+    private static OpCompiler.FcPlan ChooseFc(GemmKernel g, float[] wv, Activation act, bool csr, IReadOnlyList<Pruning.SparsityPattern> patterns, bool force)
+    {
+        var sparse = new List<(string Name, SparseFullyConnected Kernel)>();
+        foreach (var p in patterns)
+            if (p.CreatePlan(wv, g._n, g._k, g._bias ?? [], act) is { } plan)
+            {
+                if (force) return new OpCompiler.FcPlan(new SparseFullyConnected(plan, p.Name), $"pattern {p.Name} forced");
+                sparse.Add(($"pattern-{p.Name}", new SparseFullyConnected(plan, p.Name)));
+            }
+        if (csr) sparse.Insert(0, ("spmm", new SparseFullyConnected(wv, g._n, g._k, g._bias ?? [], act)));
+        if (sparse.Count == 0) return new OpCompiler.FcPlan(null, "no sparse kernel for this shape");
+        using var x = Tensor.Random(19, new[] { g._m, g._k });
+        var y = new float[g._m * g._n];
+        var actions = new List<Action> { DenseRun(g, wv, x, y, act) };
+        foreach (var (_, kernel) in sparse) actions.Add(SparseRun(kernel, x, y, g._m));
+        var ms = KernelTimer.FastestRounds(actions);
+        int best = 0;
+        for (int i = 1; i < ms.Length; i++) if (ms[i] < ms[best]) best = i;
+        string measured = $"dense {ms[0]:F3} ms, " + string.Join(", ", sparse.Select((s, i) => $"{s.Name} {ms[i + 1]:F3} ms"));
+        return new OpCompiler.FcPlan(best == 0 ? null : sparse[best - 1].Kernel, measured);
+    }
+
+    /// <summary>The dense product that runs when no sparse kernel is chosen: Gemv rows for a small batch, else the GEMM.</summary>
+    private static Action DenseRun(GemmKernel g, float[] wv, Tensor x, float[] y, Activation act) => g._m <= GemvMaxRows
+        ? () =>
+        {
+            for (int i = 0; i < g._m; i++)
+                Gemv.WeightRows(wv, g._n, g._k, x.Span.Slice(i * g._k, g._k), y.AsSpan(i * g._n, g._n), g._bias, act);
+        }
+        : () => Gemm.Compute(g._m, g._n, g._k, x.Span, g._k, false, wv, g._k, true, y, g._n, 1f, 0f, g._bias,
+            g._bias is null ? BiasAxis.None : g._biasAxis, act);
+
+    private static Action SparseRun(SparseFullyConnected kernel, Tensor x, float[] y, int m) => () => kernel.Run(x.Span, y, m);
 
     public static GemmKernel CreateMatMul(GraphNode n, int[][] s)
     {

@@ -27,6 +27,9 @@ internal static class OpCompiler
 
         /// <summary>Precision of the SpMM candidates (<see cref="PassOptions.SparsePrecision"/>).</summary>
         public Kernels.Spmm.SpmmPrecision SparsePrecision { get; init; }
+
+        /// <summary>Which structured patterns become candidates (<see cref="PassOptions.Patterns"/>).</summary>
+        public PatternPlanning Patterns { get; init; } = PatternPlanning.Detect;
         public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int Batch, int Threads), Lazy<FcPlan>> Fc { get; } = new();
     }

@@ -35,20 +35,10 @@ internal static unsafe class GemmConvDriver
         float[] col = ConvScratch.Get(ConvScratch.Columns, (long)k * hw);
         fixed (float* pc = col)
         {
-            nint pcol = (nint)pc;
-            // Splitting im2col rows across threads pays only when a part copies a fair amount.
-            int parts = Math.Max(1, Math.Min(threads, (int)Math.Min(k, (long)k * hw / 16384)));
             for (int n = 0; n < batch; n++)
                 for (int gr = 0; gr < g.G; gr++)
                 {
-                    nint image = (nint)(input + ((long)n * g.C + gr * g.Cg) * g.H * g.W);
-                    if (parts == 1) Im2Col.Fill(g, (float*)image, pc, 0, k);
-                    else
-                        WorkerPool.Shared.Run(parts, part =>
-                        {
-                            var (s, e) = WorkerPool.Range(k, parts, part);
-                            Im2Col.Fill(g, (float*)image, (float*)pcol, s, e);
-                        });
+                    Im2Col.FillAll(g, input + ((long)n * g.C + gr * g.Cg) * g.H * g.W, pc, threads);
                     var w = new ReadOnlySpan<float>(weight + (long)gr * g.Mg * k, g.Mg * k);
                     var y = new Span<float>(output + ((long)n * g.M + gr * g.Mg) * hw, g.Mg * hw);
                     if (packed is not null)

@@ -1,3 +1,5 @@
+using Lacuna.Threading;
+
 namespace Lacuna.Kernels.DirectConv;
 
 /// <summary>
@@ -37,5 +39,22 @@ internal static unsafe class Im2Col
                 outRow[hi..].Clear();
             }
         }
+    }
+
+    /// <summary>
+    /// All Cg·KH·KW rows of one image and group, split over <paramref name="threads"/> only when each part copies a
+    /// fair amount (16K floats).
+    /// </summary>
+    public static void FillAll(ConvGeometry g, float* image, float* col, int threads)
+    {
+        int k = g.K;
+        int parts = Math.Max(1, Math.Min(threads, (int)Math.Min(k, (long)k * g.OutputPixels / 16384)));
+        if (parts == 1) { Fill(g, image, col, 0, k); return; }
+        nint pimage = (nint)image, pcol = (nint)col;
+        WorkerPool.Shared.Run(parts, part =>
+        {
+            var (s, e) = WorkerPool.Range(k, parts, part);
+            Fill(g, (float*)pimage, (float*)pcol, s, e);
+        });
     }
 }

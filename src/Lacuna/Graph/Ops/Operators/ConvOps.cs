@@ -13,7 +13,7 @@ internal static class ConvOps
         new("Conv", new(1, 21), OpTraits.None, Shape, (c, _) => ConvKernel.Create(c.Node, c.InShapes, c.Constant, c.Cache))
         {
             Attributes = ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
-            Kernels = "ConvPlanner (dense direct/pointwise/im2col, sparse direct, SpMM); ReferenceConv2d for run-time weights",
+            Kernels = "ConvPlanner (dense direct/pointwise/im2col, sparse direct, SpMM, structured patterns); ReferenceConv2d for run-time weights",
             ConformanceCases = ["test_conv", "test_basic_conv", "!test_convtranspose"],
         },
         new("ConvTranspose", new(1, 21), OpTraits.None, c => [TransposeShape(c, out _, out _, out _)], (c, o) =>

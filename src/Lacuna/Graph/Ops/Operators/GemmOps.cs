@@ -11,7 +11,7 @@ internal static class GemmOps
         new("Gemm", new(1, 21), OpTraits.None, GemmShape, (c, _) => GemmKernel.CreateGemm(c.Node, c.InShapes, c.Constant, c.Cache))
         {
             Attributes = ["alpha", "beta", "transA", "transB", "broadcast"],
-            Kernels = "Gemm (packed constant B), sparse FC when pruned",
+            Kernels = "Gemm (packed constant B), sparse FC (CSR or a structured pattern) when pruned",
             ConformanceCases = ["test_gemm"],
         },
         new("MatMul", new(1, 21), OpTraits.None, c => [ReferenceMatMul.OutputShape(c.X, c.InShapes[1])],

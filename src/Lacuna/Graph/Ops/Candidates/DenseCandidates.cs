@@ -1,0 +1,65 @@
+using Lacuna.Kernels.DirectConv;
+
+namespace Lacuna.Graph.Ops;
+
+/// <summary>
+/// The dense plan (its shape rule's pick, named "dense", always first: <see cref="ConvPlanner.Choose(IReadOnlyList{ConvCandidate})"/>
+/// keeps it on ties) and, for one group, the other dense lowerings, timed too: the shape rule in
+/// <see cref="DenseConv2dPlan.ChooseAlgorithm"/> was set on one machine at batch 1 and is within a few percent on
+/// many shapes, so the measured pick is the safer one.
+/// </summary>
+internal sealed class DenseLoweringCandidates : ConvCandidateProvider
+{
+    public override string Family => "dense";
+    public override bool Applies(in ConvLayer layer) => true;
+
+    public override void Add(in ConvLayer layer, List<ConvCandidate> candidates)
+    {
+        var dense = DenseConv2dPlan.Create(layer.Weight, layer.WeightShape, layer.Bias, layer.P, layer.H, layer.W, layer.Act);
+        candidates.Add(Dense("dense", dense, ""));
+        if (layer.P.Groups != 1) return;
+        foreach (var alg in new[] { ConvAlgorithm.Direct, ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Pointwise })
+        {
+            if (alg == dense.Algorithm || (alg == ConvAlgorithm.Pointwise && !layer.IsPointwise)) continue;
+            candidates.Add(Dense($"dense-{alg.ToString().ToLowerInvariant()}",
+                DenseConv2dPlan.Create(layer.Weight, layer.WeightShape, layer.Bias, layer.P, layer.H, layer.W, layer.Act, alg), ""));
+        }
+    }
+
+    public static Action<ReadOnlySpan<float>, Span<float>, int> Run(DenseConv2dPlan plan) => (x, y, n) => plan.Run(x, y, n);
+
+    public static ConvCandidate Dense(string name, DenseConv2dPlan plan, string suffix) =>
+        new() { Name = name, Run = Run(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}" };
+}
+
+/// <summary>Depthwise layers: the one-channel direct tiles too, timed against the depthwise sweep.</summary>
+internal sealed class DepthwiseCandidates : ConvCandidateProvider
+{
+    public override string Family => "depthwise";
+    public override bool Applies(in ConvLayer layer) => layer.DenseAlgorithm == ConvAlgorithm.Depthwise;
+
+    public override void Add(in ConvLayer layer, List<ConvCandidate> candidates) =>
+        candidates.Add(DenseLoweringCandidates.Dense("dense-direct",
+            DenseConv2dPlan.Create(layer.Weight, layer.WeightShape, layer.Bias, layer.P, layer.H, layer.W, layer.Act, ConvAlgorithm.Direct), ""));
+}
+
+/// <summary>
+/// Strided 1x1 layers as a stride-1 pointwise conv on the gathered input (<see cref="StridedPointwise"/>); the
+/// dense plan's own shape rule picks the pointwise algorithm.
+/// </summary>
+internal sealed class StridedPointwiseDenseCandidates : ConvCandidateProvider
+{
+    public override string Family => "dense-strided-pointwise";
+    public override bool Applies(in ConvLayer layer) => layer.IsStridedPointwise;
+
+    public override void Add(in ConvLayer layer, List<ConvCandidate> candidates)
+    {
+        var p = layer.P;
+        var g = layer.Geometry;
+        var pointwise = DenseConv2dPlan.Create(layer.Weight, layer.WeightShape, layer.Bias, p with { StrideH = 1, StrideW = 1 }, g.OH, g.OW, layer.Act);
+        candidates.Add(DenseLoweringCandidates.Dense("dense-strided-pointwise", pointwise, $" on a stride-{p.StrideH}x{p.StrideW} gather") with
+        {
+            Run = StridedPointwise.Wrap(layer.C, layer.H, layer.W, p, DenseLoweringCandidates.Run(pointwise)),
+        });
+    }
+}

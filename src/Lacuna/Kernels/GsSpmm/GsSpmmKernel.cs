@@ -1,0 +1,99 @@
+namespace Lacuna.Kernels.GsSpmm;
+
+/// <summary>
+/// Arguments of one GS SpMM call: groups [G0, G1) of a <see cref="Formats.GsMatrix"/> with V lanes and Banks banks,
+/// X [K × N] and Y [M × N] row-major. Per group, per column j and per step s, lane l accumulates
+/// Values[e] · X[Cols[e]·N + j] with e = (Offsets[g] + s)·V + l; then the Banks lanes of each row are summed and
+/// Y[row, j] = act(sum + Bias[row]) for rows below M.
+/// </summary>
+internal unsafe struct GsSpmmArgs
+{
+    public float* X;
+    public int N, M;
+    public float* Values;
+    public int* Cols, Offsets;
+    public int Lanes, Banks;
+    public float* Bias;
+    public float* Y;
+    public int G0, G1;
+    public ActivationKind Activation;
+    public float Min, Max;
+}
+
+/// <summary>One registry entry: a tier and the lane counts (V) its body takes.</summary>
+internal sealed unsafe class GsSpmmKernel(IsaTier tier, string name, Func<int, bool> takes, delegate*<GsSpmmArgs*, void> body)
+{
+    public IsaTier Tier { get; } = tier;
+    public string Name { get; } = name;
+    public bool Takes(int lanes) => takes(lanes);
+    public delegate*<GsSpmmArgs*, void> Body { get; } = body;
+    public override string ToString() => Name;
+}
+
+/// <summary>The GS SpMM registry, widest first: hardware gathers on AVX-512 (V = 16) and AVX2 (V = 8, or 16 as two halves).</summary>
+internal static unsafe class GsSpmmKernels
+{
+    public static readonly GsSpmmKernel[] All =
+    {
+        new(IsaTier.Avx512, "Avx512 gather16", v => v == 16, &GsSpmm.RunAvx512),
+        new(IsaTier.Avx2Fma, "Avx2 gather8", v => v % 8 == 0, &GsSpmm.RunAvx2),
+        new(IsaTier.Vector128, "Vector128 4 lanes", v => v % 4 == 0, &GsSpmm.RunVector128),
+        new(IsaTier.Scalar, "Scalar", _ => true, &GsSpmm.Scalar),
+    };
+
+    public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
+
+    /// <summary>The widest body at or below <paramref name="tier"/> that takes <paramref name="lanes"/> (an AVX-512 plan with V = 8 runs AVX2's).</summary>
+    public static GsSpmmKernel For(IsaTier tier, int lanes) => All.First(k => k.Tier <= tier && k.Takes(lanes));
+}
+
+internal static unsafe partial class GsSpmm
+{
+    /// <summary>Columns handled per pass over a group's steps: each step's values and indices are loaded once for them.</summary>
+    public const int Columns = 4;
+
+    /// <summary>
+    /// Writes a pass's outputs: <paramref name="sums"/> holds, for each of <paramref name="jc"/> columns, the V lane sums;
+    /// a row's Banks lanes are added, then bias and activation. A group writes V·jc scalars against its steps·V·jc
+    /// multiply-adds, so the scalar epilogue costs little.
+    /// </summary>
+    public static void Emit(GsSpmmArgs* a, int g, int j0, int jc, float* sums)
+    {
+        int v = a->Lanes, banks = a->Banks, rpg = v / banks;
+        nint n = a->N;
+        var act = new Activation(a->Activation, a->Min, a->Max);
+        for (int r = 0; r < rpg; r++)
+        {
+            int row = g * rpg + r;
+            if (row >= a->M) break;
+            for (int jj = 0; jj < jc; jj++)
+            {
+                float s = 0f;
+                for (int b = 0; b < banks; b++) s += sums[jj * v + r * banks + b];
+                a->Y[row * n + j0 + jj] = act.Apply(s + a->Bias[row]);
+            }
+        }
+    }
+
+    /// <summary>Scalar: lane by lane, no gathers.</summary>
+    public static void Scalar(GsSpmmArgs* a)
+    {
+        int v = a->Lanes, n = a->N;
+        float* sums = stackalloc float[Columns * 16];
+        for (int g = a->G0; g < a->G1; g++)
+            for (int j0 = 0; j0 < n; j0 += Columns)
+            {
+                int jc = Math.Min(Columns, n - j0);
+                for (int i = 0; i < jc * v; i++) sums[i] = 0f;
+                for (int s = a->Offsets[g]; s < a->Offsets[g + 1]; s++)
+                    for (int l = 0; l < v; l++)
+                    {
+                        int e = s * v + l;
+                        float w = a->Values[e];
+                        float* p = a->X + (nint)a->Cols[e] * n + j0;
+                        for (int jj = 0; jj < jc; jj++) sums[jj * v + l] += w * p[jj];
+                    }
+                Emit(a, g, j0, jc, sums);
+            }
+    }
+}

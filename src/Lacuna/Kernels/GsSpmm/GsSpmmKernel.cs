@@ -20,7 +20,8 @@ internal unsafe struct GsSpmmArgs
     public float Min, Max;
 }
 
-/// <summary>One registry entry: a tier and the lane counts (V) its body takes.</summary>
+/// <summary>One registry entry: a tier, the lane counts (V) its body takes, and whether it gathers (lanes along rows, one
+/// column per FMA) or broadcasts (each lane's accumulator a vector along n).</summary>
 internal sealed unsafe class GsSpmmKernel(IsaTier tier, string name, Func<int, bool> takes, delegate*<GsSpmmArgs*, void> body)
 {
     public IsaTier Tier { get; } = tier;
@@ -30,21 +31,31 @@ internal sealed unsafe class GsSpmmKernel(IsaTier tier, string name, Func<int, b
     public override string ToString() => Name;
 }
 
-/// <summary>The GS SpMM registry, widest first: hardware gathers on AVX-512 (V = 16) and AVX2 (V = 8, or 16 as two halves).</summary>
+/// <summary>
+/// The GS SpMM registry, widest first: hardware gathers and row-lockstep broadcast bodies on AVX-512 and AVX2, one
+/// body each on Vector128 (no gather instruction) and scalar.
+/// </summary>
 internal static unsafe class GsSpmmKernels
 {
     public static readonly GsSpmmKernel[] All =
     {
         new(IsaTier.Avx512, "Avx512 gather16", v => v == 16, &GsSpmm.RunAvx512),
+        new(IsaTier.Avx512, "Avx512 rows 1x16", v => v % 8 == 0, &GsSpmm.RunAvx512Rows),
         new(IsaTier.Avx2Fma, "Avx2 gather8", v => v % 8 == 0, &GsSpmm.RunAvx2),
+        new(IsaTier.Avx2Fma, "Avx2 rows 1x8", v => v % 8 == 0, &GsSpmm.RunAvx2Rows),
         new(IsaTier.Vector128, "Vector128 4 lanes", v => v % 4 == 0, &GsSpmm.RunVector128),
         new(IsaTier.Scalar, "Scalar", _ => true, &GsSpmm.Scalar),
     };
 
     public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
 
-    /// <summary>The widest body at or below <paramref name="tier"/> that takes <paramref name="lanes"/> (an AVX-512 plan with V = 8 runs AVX2's).</summary>
-    public static GsSpmmKernel For(IsaTier tier, int lanes) => All.First(k => k.Tier <= tier && k.Takes(lanes));
+    /// <summary>
+    /// The bodies a plan on <paramref name="tier"/> may time for V = <paramref name="lanes"/>: every AVX2-or-wider body
+    /// up to the tier (an AVX-512 plan also runs AVX2's 8-lane gathers), else the tier's one body.
+    /// </summary>
+    public static GsSpmmKernel[] Candidates(IsaTier tier, int lanes) => tier >= IsaTier.Avx2Fma
+        ? All.Where(k => k.Tier <= tier && k.Tier >= IsaTier.Avx2Fma && k.Takes(lanes)).ToArray()
+        : [All.First(k => k.Tier == tier && k.Takes(lanes))];
 }
 
 internal static unsafe partial class GsSpmm
@@ -53,11 +64,14 @@ internal static unsafe partial class GsSpmm
     public const int Columns = 4;
 
     /// <summary>
-    /// Writes a pass's outputs: <paramref name="sums"/> holds, for each of <paramref name="jc"/> columns, the V lane sums;
-    /// a row's Banks lanes are added, then bias and activation. A group writes V·jc scalars against its steps·V·jc
-    /// multiply-adds, so the scalar epilogue costs little.
+    /// Writes a pass's outputs: <paramref name="sums"/> holds, for each of <paramref name="jc"/> columns, the V lane sums
+    /// (lane-major for the gather bodies); a row's Banks lanes are added, then bias and activation. A group writes V·jc
+    /// scalars against its steps·V·jc multiply-adds, so the scalar epilogue costs little.
     /// </summary>
-    public static void Emit(GsSpmmArgs* a, int g, int j0, int jc, float* sums)
+    public static void Emit(GsSpmmArgs* a, int g, int j0, int jc, float* sums) => Emit(a, g, j0, jc, sums, 1, a->Lanes);
+
+    /// <summary>As above with lane l's sum for column jj at sums[l·laneStride + jj·colStride].</summary>
+    public static void Emit(GsSpmmArgs* a, int g, int j0, int jc, float* sums, int laneStride, int colStride)
     {
         int v = a->Lanes, banks = a->Banks, rpg = v / banks;
         nint n = a->N;
@@ -69,7 +83,7 @@ internal static unsafe partial class GsSpmm
             for (int jj = 0; jj < jc; jj++)
             {
                 float s = 0f;
-                for (int b = 0; b < banks; b++) s += sums[jj * v + r * banks + b];
+                for (int b = 0; b < banks; b++) s += sums[jj * colStride + (r * banks + b) * laneStride];
                 a->Y[row * n + j0 + jj] = act.Apply(s + a->Bias[row]);
             }
         }

@@ -17,11 +17,13 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
 {
     private readonly float[] _values, _bias;
     private readonly int[] _cols, _offsets;
-    private readonly GsSpmmKernel _kernel;
+    private readonly GsSpmmKernel[] _candidates;
+    private readonly GsSpmmKernel? _forced;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), GsSpmmKernel> _tuned = new();
 
-    private GsSpmmPlan(GsMatrix w, float[] bias, Activation activation, GsSpmmKernel kernel)
+    private GsSpmmPlan(GsMatrix w, float[] bias, Activation activation, GsSpmmKernel[] candidates, GsSpmmKernel? forced)
     {
-        Weights = w; M = w.Rows; K = w.Cols; Activation = activation; _kernel = kernel;
+        Weights = w; M = w.Rows; K = w.Cols; Activation = activation; _candidates = candidates; _forced = forced;
         _values = Pinned(w.Values); _cols = Pinned(w.ColumnIndices); _offsets = Pinned(w.GroupOffsets); _bias = Pinned(bias);
     }
 
@@ -35,8 +37,8 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
     public static GsSpmmPlan Create(GsMatrix weights, ReadOnlySpan<float> bias = default, Activation activation = default) =>
         Create(weights, bias, activation, GsSpmmKernels.BestTier);
 
-    /// <summary>Tests and benchmarks: a plan on the given tier (which must be supported).</summary>
-    internal static GsSpmmPlan Create(GsMatrix weights, ReadOnlySpan<float> bias, Activation activation, IsaTier tier)
+    /// <summary>Tests and benchmarks: a plan on the given tier (which must be supported), optionally forced to the body named <paramref name="kernel"/>.</summary>
+    internal static GsSpmmPlan Create(GsMatrix weights, ReadOnlySpan<float> bias, Activation activation, IsaTier tier, string? kernel = null)
     {
         if (weights is null) ThrowHelper.ArgumentNull(nameof(weights));
         if (!bias.IsEmpty && bias.Length != weights.Rows)
@@ -44,17 +46,24 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
         if (!IsaTiers.IsSupported(tier)) ThrowHelper.NotSupported($"Tier {tier} is not supported on this machine.");
         var b = new float[weights.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
-        return new GsSpmmPlan(weights, b, activation, GsSpmmKernels.For(tier, weights.Lanes));
+        var candidates = GsSpmmKernels.Candidates(tier, weights.Lanes);
+        GsSpmmKernel? forced = null;
+        if (kernel is not null)
+            forced = candidates.FirstOrDefault(k => k.Name == kernel) ?? throw new ArgumentException($"No GS body '{kernel}' for V={weights.Lanes} on {tier}; there are: {string.Join(", ", candidates.Select(k => k.Name))}.", nameof(kernel));
+        return new GsSpmmPlan(weights, b, activation, candidates, forced);
     }
 
     public GsMatrix Weights { get; }
     public int M { get; }
     public int K { get; }
     public Activation Activation { get; }
-    public string KernelName => _kernel.Name;
+    /// <summary>The body that runs with <paramref name="n"/> columns and <paramref name="threads"/> threads; null before it is tuned.</summary>
+    public string? KernelFor(int n, int threads) =>
+        _forced?.Name ?? (_candidates.Length == 1 ? _candidates[0].Name : _tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var k) ? k.Name : null);
 
     public string Describe() =>
-        $"GS V={Weights.Lanes} {Weights.Layout} {_kernel.Name}, {Weights.Steps} steps, {Weights.Nnz} non-zeros of {Weights.Values.Length} stored";
+        $"GS V={Weights.Lanes} {Weights.Layout}, {Weights.Steps} steps, {Weights.Nnz} non-zeros of {Weights.Values.Length} stored"
+        + (_forced is not null ? $"; {_forced.Name}" : string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Name}")));
 
     public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0) => Run(x, n, y, threads, null);
 
@@ -85,16 +94,33 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
                 Bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias)),
                 Activation = Activation.Kind, Min = Activation.Min, Max = Activation.Max,
             };
-            if (parts == 1) RunPart(args, 0, groups, busyMs, 0);
-            else WorkerPool.Shared.Run(parts, p => RunPart(args, bounds[p], bounds[p + 1], busyMs, p));
+            var kernel = _forced ?? (_candidates.Length == 1 ? _candidates[0] : Tuned(args, n, t, parts, bounds));
+            RunParts(kernel, args, parts, bounds, busyMs);
         }
     }
 
-    private void RunPart(GsSpmmArgs args, int g0, int g1, double[]? busyMs, int part)
+    private void RunParts(GsSpmmKernel kernel, GsSpmmArgs args, int parts, int[] bounds, double[]? busyMs)
+    {
+        if (parts == 1) RunPart(kernel, args, 0, bounds[1], busyMs, 0);
+        else WorkerPool.Shared.Run(parts, p => RunPart(kernel, args, bounds[p], bounds[p + 1], busyMs, p));
+    }
+
+    /// <summary>
+    /// The body for this n and thread count, timed on the caller's X on the first run that needs it (<see cref="KernelTimer"/>):
+    /// gathers win at n = 1, broadcasting rows from a few columns up, and the crossover depends on the machine.
+    /// </summary>
+    private GsSpmmKernel Tuned(GsSpmmArgs args, int n, int threads, int parts, int[] bounds)
+    {
+        if (_tuned.TryGetValue((n, threads), out var known)) return known;
+        int best = KernelTimer.Fastest(_candidates.Select(k => (Action)(() => RunParts(k, args, parts, bounds, null))).ToArray());
+        return _tuned.GetOrAdd((n, threads), _candidates[best]);
+    }
+
+    private static void RunPart(GsSpmmKernel kernel, GsSpmmArgs args, int g0, int g1, double[]? busyMs, int part)
     {
         long t0 = busyMs is null ? 0 : Stopwatch.GetTimestamp();
         args.G0 = g0; args.G1 = g1;
-        _kernel.Body(&args);
+        kernel.Body(&args);
         if (busyMs is not null && part < busyMs.Length) busyMs[part] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
     }
 

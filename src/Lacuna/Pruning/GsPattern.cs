@@ -11,8 +11,9 @@ namespace Lacuna.Pruning;
 /// (V/4 rows × 4 column banks), V = 8 or 16. The constraint: within a group every lane holds the same number of
 /// non-zeros. Runs on <see cref="GsSpmmPlan"/>.
 /// <para>Pruning: a global magnitude threshold for the requested sparsity gives each group its budget (the entries
-/// above it); the group keeps budget/V (rounded) per lane, capped by its sparsest lane's non-zeros, each lane keeping its
-/// largest magnitudes. Groups with more large weights keep more, so the overall sparsity is close to the request.</para>
+/// above it); the group keeps budget/V per lane, capped by its sparsest lane's non-zeros, each lane keeping its largest
+/// magnitudes. The rounding error is carried from group to group (a column-wise group is one row, whose lanes may hold
+/// well under one entry each at 0.9), so the overall sparsity stays close to the request.</para>
 /// </summary>
 public sealed class GsPattern : SparsityPattern
 {
@@ -47,6 +48,7 @@ public sealed class GsPattern : SparsityPattern
         float threshold = keep == 0 ? float.PositiveInfinity : mags[total - keep];
         int banks = Banks, rpg = Lanes / banks, groups = (rows + rpg - 1) / rpg;
         var lane = new List<(float Mag, int Index)>();
+        double carry = 0; // rounding error carried to the next group, so the total stays near the target
         for (int g = 0; g < groups; g++)
         {
             int above = 0, liveLanes = 0, cap = int.MaxValue;
@@ -64,7 +66,13 @@ public sealed class GsPattern : SparsityPattern
                 }
                 cap = Math.Min(cap, nz);
             }
-            int perLane = liveLanes == 0 ? 0 : Math.Min(cap, (int)Math.Round((double)above / liveLanes));
+            int perLane = 0;
+            if (liveLanes > 0)
+            {
+                double want = (double)above / liveLanes + carry / liveLanes;
+                perLane = Math.Clamp((int)Math.Round(want), 0, cap);
+                carry = (want - perLane) * liveLanes;
+            }
             for (int l = 0; l < Lanes; l++)
             {
                 int row = g * rpg + l / banks;

@@ -14,16 +14,16 @@ internal static unsafe partial class GsSpmm
     /// with one column two accumulators take alternate steps to overlap the gathers' latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunAvx512(GsSpmmArgs* a)
+    public static void RunAvx512<TIndex>(GsSpmmArgs* a) where TIndex : struct, IGsIndex
     {
         int n = a->N;
         float* sums = stackalloc float[Columns * 16];
         var nv = Vector512.Create(n);
+        bool scale = n != 1; // offsets are column · n
         for (int g = a->G0; g < a->G1; g++)
         {
             int s0 = a->Offsets[g], s1 = a->Offsets[g + 1];
             float* vals = a->Values;
-            int* cols = a->Cols;
             for (int j0 = 0; j0 < n; j0 += Columns)
             {
                 int jc = Math.Min(Columns, n - j0);
@@ -34,8 +34,9 @@ internal static unsafe partial class GsSpmm
                 {
                     for (; s + 2 <= s1; s += 2)
                     {
-                        var i0 = Vector512.Load(cols + s * 16) * nv;
-                        var i1 = Vector512.Load(cols + s * 16 + 16) * nv;
+                        var i0 = TIndex.Load16(a, s * 16);
+                        var i1 = TIndex.Load16(a, s * 16 + 16);
+                        if (scale) { i0 *= nv; i1 *= nv; }
                         c0 = Avx512F.FusedMultiplyAdd(Vector512.Load(vals + s * 16), Gather16(p, i0), c0);
                         c1 = Avx512F.FusedMultiplyAdd(Vector512.Load(vals + s * 16 + 16), Gather16(p, i1), c1);
                     }
@@ -44,7 +45,8 @@ internal static unsafe partial class GsSpmm
                 for (; s < s1; s++)
                 {
                     var w = Vector512.Load(vals + s * 16);
-                    var idx = Vector512.Load(cols + s * 16) * nv;
+                    var idx = TIndex.Load16(a, s * 16);
+                    if (scale) idx *= nv;
                     c0 = Avx512F.FusedMultiplyAdd(w, Gather16(p, idx), c0);
                     if (jc > 1) c1 = Avx512F.FusedMultiplyAdd(w, Gather16(p + 1, idx), c1);
                     if (jc > 2) c2 = Avx512F.FusedMultiplyAdd(w, Gather16(p + 2, idx), c2);

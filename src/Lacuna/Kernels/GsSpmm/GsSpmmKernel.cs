@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Lacuna.Kernels.GsSpmm;
 
 /// <summary>
@@ -12,6 +15,8 @@ internal unsafe struct GsSpmmArgs
     public int N, M;
     public float* Values;
     public int* Cols, Offsets;
+    /// <summary>The column indices as 16 bits (K ≤ 65536; null otherwise), for the gather bodies that read them.</summary>
+    public ushort* Cols16;
     public int Lanes, Banks;
     public float* Bias;
     public float* Y;
@@ -22,8 +27,10 @@ internal unsafe struct GsSpmmArgs
 
 /// <summary>One registry entry: a tier, the lane counts (V) its body takes, and whether it gathers (lanes along rows, one
 /// column per FMA) or broadcasts (each lane's accumulator a vector along n).</summary>
-internal sealed unsafe class GsSpmmKernel(IsaTier tier, string name, Func<int, bool> takes, delegate*<GsSpmmArgs*, void> body)
+internal sealed unsafe class GsSpmmKernel(IsaTier tier, string name, Func<int, bool> takes, delegate*<GsSpmmArgs*, void> body, bool index16 = false)
 {
+    /// <summary>Reads 16-bit column indices (<see cref="GsSpmmArgs.Cols16"/>): two fewer bytes per non-zero.</summary>
+    public bool Index16 { get; } = index16;
     public IsaTier Tier { get; } = tier;
     public string Name { get; } = name;
     public bool Takes(int lanes) => takes(lanes);
@@ -39,9 +46,11 @@ internal static unsafe class GsSpmmKernels
 {
     public static readonly GsSpmmKernel[] All =
     {
-        new(IsaTier.Avx512, "Avx512 gather16", v => v == 16, &GsSpmm.RunAvx512),
+        new(IsaTier.Avx512, "Avx512 gather16", v => v == 16, &GsSpmm.RunAvx512<GsIndex32>),
+        new(IsaTier.Avx512, "Avx512 gather16 u16", v => v == 16, &GsSpmm.RunAvx512<GsIndex16>, index16: true),
         new(IsaTier.Avx512, "Avx512 rows 1x16", v => v % 8 == 0, &GsSpmm.RunAvx512Rows),
-        new(IsaTier.Avx2Fma, "Avx2 gather8", v => v % 8 == 0, &GsSpmm.RunAvx2),
+        new(IsaTier.Avx2Fma, "Avx2 gather8", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex32>),
+        new(IsaTier.Avx2Fma, "Avx2 gather8 u16", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex16>, index16: true),
         new(IsaTier.Avx2Fma, "Avx2 rows 1x8", v => v % 8 == 0, &GsSpmm.RunAvx2Rows),
         new(IsaTier.Vector128, "Vector128 4 lanes", v => v % 4 == 0, &GsSpmm.RunVector128),
         new(IsaTier.Scalar, "Scalar", _ => true, &GsSpmm.Scalar),
@@ -51,10 +60,11 @@ internal static unsafe class GsSpmmKernels
 
     /// <summary>
     /// The bodies a plan on <paramref name="tier"/> may time for V = <paramref name="lanes"/>: every AVX2-or-wider body
-    /// up to the tier (an AVX-512 plan also runs AVX2's 8-lane gathers), else the tier's one body.
+    /// up to the tier (an AVX-512 plan also runs AVX2's 8-lane gathers), else the tier's one body. Gathers read 16-bit
+    /// indices where <paramref name="index16"/> (K ≤ 65536), else 32-bit.
     /// </summary>
-    public static GsSpmmKernel[] Candidates(IsaTier tier, int lanes) => tier >= IsaTier.Avx2Fma
-        ? All.Where(k => k.Tier <= tier && k.Tier >= IsaTier.Avx2Fma && k.Takes(lanes)).ToArray()
+    public static GsSpmmKernel[] Candidates(IsaTier tier, int lanes, bool index16) => tier >= IsaTier.Avx2Fma
+        ? All.Where(k => k.Tier <= tier && k.Tier >= IsaTier.Avx2Fma && k.Takes(lanes) && (!k.Name.Contains("gather") || k.Index16 == index16)).ToArray()
         : [All.First(k => k.Tier == tier && k.Takes(lanes))];
 }
 
@@ -110,4 +120,23 @@ internal static unsafe partial class GsSpmm
                 Emit(a, g, j0, jc, sums);
             }
     }
+}
+
+/// <summary>How a gather body reads a step's column indices: 32-bit, or 16-bit widened (K ≤ 65536).</summary>
+internal unsafe interface IGsIndex
+{
+    static abstract Vector512<int> Load16(GsSpmmArgs* a, int e);
+    static abstract Vector256<int> Load8(GsSpmmArgs* a, int e);
+}
+
+internal unsafe struct GsIndex32 : IGsIndex
+{
+    public static Vector512<int> Load16(GsSpmmArgs* a, int e) => Vector512.Load(a->Cols + e);
+    public static Vector256<int> Load8(GsSpmmArgs* a, int e) => Vector256.Load(a->Cols + e);
+}
+
+internal unsafe struct GsIndex16 : IGsIndex
+{
+    public static Vector512<int> Load16(GsSpmmArgs* a, int e) => Avx512F.ConvertToVector512Int32(Vector256.Load(a->Cols16 + e));
+    public static Vector256<int> Load8(GsSpmmArgs* a, int e) => Avx2.ConvertToVector256Int32(Vector128.Load(a->Cols16 + e));
 }

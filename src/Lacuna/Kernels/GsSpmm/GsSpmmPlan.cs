@@ -17,14 +17,17 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
 {
     private readonly float[] _values, _bias;
     private readonly int[] _cols, _offsets;
+    private readonly ushort[]? _cols16;
     private readonly GsSpmmKernel[] _candidates;
     private readonly GsSpmmKernel? _forced;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), GsSpmmKernel> _tuned = new();
 
-    private GsSpmmPlan(GsMatrix w, float[] bias, Activation activation, GsSpmmKernel[] candidates, GsSpmmKernel? forced)
+    private GsSpmmPlan(GsMatrix w, float[] bias, Activation activation, GsSpmmKernel[] candidates, GsSpmmKernel? forced, bool index16)
     {
+        Index16 = index16;
         Weights = w; M = w.Rows; K = w.Cols; Activation = activation; _candidates = candidates; _forced = forced;
         _values = Pinned(w.Values); _cols = Pinned(w.ColumnIndices); _offsets = Pinned(w.GroupOffsets); _bias = Pinned(bias);
+        if (Index16) _cols16 = Pinned(Array.ConvertAll(w.ColumnIndices, c => (ushort)c));
     }
 
     private static T[] Pinned<T>(T[] source) where T : unmanaged
@@ -38,7 +41,7 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
         Create(weights, bias, activation, GsSpmmKernels.BestTier);
 
     /// <summary>Tests and benchmarks: a plan on the given tier (which must be supported), optionally forced to the body named <paramref name="kernel"/>.</summary>
-    internal static GsSpmmPlan Create(GsMatrix weights, ReadOnlySpan<float> bias, Activation activation, IsaTier tier, string? kernel = null)
+    internal static GsSpmmPlan Create(GsMatrix weights, ReadOnlySpan<float> bias, Activation activation, IsaTier tier, string? kernel = null, bool? index16 = null)
     {
         if (weights is null) ThrowHelper.ArgumentNull(nameof(weights));
         if (!bias.IsEmpty && bias.Length != weights.Rows)
@@ -46,14 +49,15 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
         if (!IsaTiers.IsSupported(tier)) ThrowHelper.NotSupported($"Tier {tier} is not supported on this machine.");
         var b = new float[weights.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
-        var candidates = GsSpmmKernels.Candidates(tier, weights.Lanes);
+        var candidates = GsSpmmKernels.Candidates(tier, weights.Lanes, index16 ?? weights.Cols <= 65536);
         GsSpmmKernel? forced = null;
         if (kernel is not null)
             forced = candidates.FirstOrDefault(k => k.Name == kernel) ?? throw new ArgumentException($"No GS body '{kernel}' for V={weights.Lanes} on {tier}; there are: {string.Join(", ", candidates.Select(k => k.Name))}.", nameof(kernel));
-        return new GsSpmmPlan(weights, b, activation, candidates, forced);
+        return new GsSpmmPlan(weights, b, activation, candidates, forced, candidates.Any(k => k.Index16));
     }
 
     public GsMatrix Weights { get; }
+    private bool Index16 { get; }
     public int M { get; }
     public int K { get; }
     public Activation Activation { get; }
@@ -91,6 +95,7 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
                 Values = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_values)),
                 Cols = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_cols)),
                 Offsets = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_offsets)),
+                Cols16 = _cols16 is null ? null : (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_cols16)),
                 Bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias)),
                 Activation = Activation.Kind, Min = Activation.Min, Max = Activation.Max,
             };

@@ -23,9 +23,10 @@ public class GsSpmmTests
     {
         var b = bias ? TestData.Random(w.Rows, 5) : Array.Empty<float>();
         foreach (var tier in IsaTiers.Supported)
-            foreach (var kernel in GsSpmmKernels.Candidates(tier, w.Lanes))
+            foreach (bool index16 in new[] { true, false })
+            foreach (var kernel in GsSpmmKernels.Candidates(tier, w.Lanes, index16))
             {
-                var plan = GsSpmmPlan.Create(w, b, act, tier, kernel.Name);
+                var plan = GsSpmmPlan.Create(w, b, act, tier, kernel.Name, index16);
                 foreach (int n in ns)
                 {
                     var x = TestData.Random(w.Cols * n, (ulong)n + 3);

@@ -13,7 +13,19 @@ internal static unsafe partial class BlockSpmm
     public static void RunAvx512<TRows, TTile, TCols>(BlockSpmmArgs* a)
         where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols
     {
-        int width = TTile.Vectors * 16, j = a->J0;
+        int width = TTile.Vectors * 16;
+        if (a->RowsOuter)
+        {
+            // One block row at a time over all tiles: Y written row by row (X re-read per block row).
+            var one = *a;
+            for (int br = a->Br0; br < a->Br1; br++)
+            {
+                one.Br0 = br; one.Br1 = br + 1; one.RowsOuter = false;
+                RunAvx512<TRows, TTile, TCols>(&one);
+            }
+            return;
+        }
+        int j = a->J0;
         for (; j + width <= a->J1; j += width) Avx512Tile<TRows, TTile, TCols, FullTile>(a, j, width);
         if (j < a->J1) Avx512Tile<TRows, TTile, TCols, PartialTile>(a, j, a->J1 - j);
     }

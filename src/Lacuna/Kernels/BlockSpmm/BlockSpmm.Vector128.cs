@@ -12,7 +12,19 @@ internal static unsafe partial class BlockSpmm
     public static void RunVector128<TRows, TTile, TCols>(BlockSpmmArgs* a)
         where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols
     {
-        int width = TTile.Vectors * 4, j = a->J0;
+        int width = TTile.Vectors * 4;
+        if (a->RowsOuter)
+        {
+            // One block row at a time over all tiles: Y written row by row (X re-read per block row).
+            var one = *a;
+            for (int br = a->Br0; br < a->Br1; br++)
+            {
+                one.Br0 = br; one.Br1 = br + 1; one.RowsOuter = false;
+                RunVector128<TRows, TTile, TCols>(&one);
+            }
+            return;
+        }
+        int j = a->J0;
         for (; j + width <= a->J1; j += width) Vector128Tile<TRows, TTile, TCols, FullTile>(a, j, width);
         // No masked loads on this tier: the last partial tile runs in the scalar body.
         if (j < a->J1) { var rest = *a; rest.J0 = j; Scalar(&rest); }

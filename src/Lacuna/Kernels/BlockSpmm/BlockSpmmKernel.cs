@@ -20,6 +20,9 @@ internal unsafe struct BlockSpmmArgs
     public int Br0, Br1, J0, J1;
     public ActivationKind Activation;
     public float Min, Max;
+    /// <summary>Loop order: block rows outside the column tiles (Y streamed row by row) instead of inside (an X panel
+    /// of one tile reused by every block row). Which wins depends on K, n and the cache; the plan times both.</summary>
+    public bool RowsOuter;
 }
 
 /// <summary>Rows per block a kernel body is compiled for (its accumulators: Rows × vectors).</summary>

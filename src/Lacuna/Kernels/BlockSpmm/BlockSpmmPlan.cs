@@ -38,8 +38,8 @@ public sealed unsafe class BlockSpmmPlan : ISpmmPlan
     public static BlockSpmmPlan Create(BsrMatrix weights, ReadOnlySpan<float> bias = default, Activation activation = default) =>
         Create(weights, bias, activation, BlockSpmmKernels.BestTier);
 
-    /// <summary>Tests and benchmarks: a plan on the given tier (which must be supported).</summary>
-    internal static BlockSpmmPlan Create(BsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, IsaTier tier)
+    /// <summary>Tests and benchmarks: a plan on the given tier (which must be supported), optionally with a forced loop order.</summary>
+    internal static BlockSpmmPlan Create(BsrMatrix weights, ReadOnlySpan<float> bias, Activation activation, IsaTier tier, bool? rowsOuter = null)
     {
         if (weights is null) ThrowHelper.ArgumentNull(nameof(weights));
         if (!bias.IsEmpty && bias.Length != weights.Rows)
@@ -51,7 +51,7 @@ public sealed unsafe class BlockSpmmPlan : ISpmmPlan
             : BsrMatrix.FromCsr(weights.ToCsr(), kernel.Rows, weights.BlockCols);
         var b = new float[w.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
-        return new BlockSpmmPlan(w, b, activation, kernel);
+        return new BlockSpmmPlan(w, b, activation, kernel) { ForcedRowsOuter = rowsOuter };
     }
 
     public BsrMatrix Weights { get; }
@@ -63,7 +63,8 @@ public sealed unsafe class BlockSpmmPlan : ISpmmPlan
     public string KernelName => _kernel.Name;
 
     public string Describe() =>
-        $"Block {Weights.BlockRows}x{Weights.BlockCols} {_kernel.Name}, {Weights.BlockCount} blocks, fill {Weights.BlockFill:P1}, sparsity {1 - (double)Weights.Nnz / Math.Max(1L, (long)M * K):P1}";
+        $"Block {Weights.BlockRows}x{Weights.BlockCols} {_kernel.Name}, {Weights.BlockCount} blocks, fill {Weights.BlockFill:P1}, sparsity {1 - (double)Weights.Nnz / Math.Max(1L, (long)M * K):P1}"
+        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {(t.Value ? "rows outer" : "tiles outer")}"));
 
     public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0) => Run(x, n, y, threads, null);
 
@@ -85,9 +86,30 @@ public sealed unsafe class BlockSpmmPlan : ISpmmPlan
         fixed (float* px = x, py = y)
         {
             var args = Args(px, n, py);
-            if (parts == 1) RunPart(args, 0, blockRows, busyMs, 0);
-            else WorkerPool.Shared.Run(parts, p => RunPart(args, bounds[p], bounds[p + 1], busyMs, p));
+            args.RowsOuter = ForcedRowsOuter ?? Tuned(args, n, t, parts, bounds);
+            RunParts(args, parts, bounds, busyMs);
         }
+    }
+
+    private void RunParts(BlockSpmmArgs args, int parts, int[] bounds, double[]? busyMs)
+    {
+        if (parts == 1) RunPart(args, 0, bounds[1], busyMs, 0);
+        else WorkerPool.Shared.Run(parts, p => RunPart(args, bounds[p], bounds[p + 1], busyMs, p));
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int N, int Threads), bool> _tuned = new();
+
+    /// <summary>Tests: force the loop order (null: timed per n and thread count on the first run, then kept).</summary>
+    internal bool? ForcedRowsOuter { get; init; }
+
+    /// <summary>The loop order for this n: tile-outer reuses an X panel across block rows, rows-outer streams Y; timed on the caller's X.</summary>
+    private bool Tuned(BlockSpmmArgs args, int n, int threads, int parts, int[] bounds)
+    {
+        if (_tuned.TryGetValue((n, threads), out bool known)) return known;
+        var inner = args; inner.RowsOuter = false;
+        var outer = args; outer.RowsOuter = true;
+        int best = KernelTimer.Fastest(new Action[] { () => RunParts(inner, parts, bounds, null), () => RunParts(outer, parts, bounds, null) });
+        return _tuned.GetOrAdd((n, threads), best == 1);
     }
 
     private void RunPart(BlockSpmmArgs args, int br0, int br1, double[]? busyMs, int part)

@@ -31,7 +31,9 @@ public class BlockSpmmTests
         var b = bias ? TestData.Random(w.Rows, 5) : Array.Empty<float>();
         foreach (var tier in IsaTiers.Supported)
         {
-            var plan = BlockSpmmPlan.Create(w, b, act, tier);
+            foreach (bool? rowsOuter in new bool?[] { false, true, null })
+            {
+            var plan = BlockSpmmPlan.Create(w, b, act, tier, rowsOuter);
             foreach (int n in ns)
             {
                 var x = TestData.Random(w.Cols * n, (ulong)n + 9);
@@ -39,7 +41,8 @@ public class BlockSpmmTests
                 ReferenceBlockSpmm.Compute(w, x, n, expected, b, act);
                 var y = TestData.Poisoned(w.Rows * n);
                 plan.Run(x, n, y, threads);
-                KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{plan.KernelName} block {w.BlockRows}x{w.BlockCols} [{w.Rows}x{w.Cols}] n={n} {act} t={threads}");
+                KernelAssert.Close(expected, y, Math.Max(1, w.Cols), $"{plan.KernelName} block {w.BlockRows}x{w.BlockCols} [{w.Rows}x{w.Cols}] n={n} {act} t={threads} rowsOuter={rowsOuter}");
+            }
             }
         }
     }

@@ -30,6 +30,8 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchOpenBlasCoresCommand.Build());
         bench.Subcommands.Add(BenchElementwiseCommand.Build());
         bench.Subcommands.Add(BenchOpsCommand.Build());
+        bench.Subcommands.Add(BenchGsCommand.Build());
+        bench.Subcommands.Add(BenchBlockCommand.Build());
         bench.Options.Add(OpenBlasCore);
         return bench;
     }

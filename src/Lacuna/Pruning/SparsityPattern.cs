@@ -41,6 +41,8 @@ public abstract partial class SparsityPattern
     private static readonly Func<string, SparsityPattern?>[] Parsers =
     [
         UnstructuredPattern.TryParse,
+        BlockPattern.TryParse,
+        GsPattern.TryParse,
     ];
 
     /// <summary>Reads a `--pattern` value; an unknown one is an <see cref="ArgumentException"/> listing the families.</summary>

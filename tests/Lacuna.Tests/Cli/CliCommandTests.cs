@@ -49,6 +49,50 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_gs_json_compares_gs_with_csr_and_dense_and_reports_busy_time_per_thread()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "gs", "--m", "40", "--k", "24", "--n", "1,3", "--sparsity", "0.5",
+            "--threads", "2", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("gs", doc.RootElement.GetProperty("bench").GetString());
+        Assert.Equal("gs:16", doc.RootElement.GetProperty("pattern").GetString());
+        var results = doc.RootElement.GetProperty("results");
+        Assert.Equal(2, results.GetArrayLength());
+        foreach (var r in results.EnumerateArray())
+        {
+            foreach (var key in new[] { "m", "k", "n", "gs_ms", "csr_ms", "dense_ms", "speedup_vs_csr", "speedup_vs_dense", "max_rel_diff_vs_csr" })
+                Assert.True(r.TryGetProperty(key, out _), $"missing {key}");
+            Assert.True(r.GetProperty("max_rel_diff_vs_csr").GetDouble() < 1e-4);
+            Assert.Equal(2, r.GetProperty("busy_ms").GetArrayLength());
+        }
+        Assert.True(doc.RootElement.GetProperty("summary").GetProperty("geomean_speedup_vs_csr").GetDouble() > 0);
+        var bad = Invoke(BenchCommand.Build(), "bench", "gs", "--m", "4", "--k", "4", "--pattern", "block:4x1");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("GS pattern", bad.Err);
+        Assert.Equal(2, Invoke(BenchCommand.Build(), "bench", "gs", "--n", "1,x").Code);
+    }
+
+    [Fact]
+    public void Bench_block_json_compares_each_block_shape_with_csr_and_dense()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "block", "--m", "33", "--k", "20", "--n", "17",
+            "--patterns", "block:16x1,block:4x4", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("block", doc.RootElement.GetProperty("bench").GetString());
+        var results = doc.RootElement.GetProperty("results");
+        Assert.Equal(2, results.GetArrayLength());
+        foreach (var r in results.EnumerateArray())
+        {
+            Assert.True(r.GetProperty("block_ms").GetDouble() > 0);
+            Assert.True(r.GetProperty("max_rel_diff_vs_csr").GetDouble() < 1e-4);
+        }
+        Assert.True(doc.RootElement.GetProperty("summary").GetProperty("block:4x4").GetProperty("geomean_speedup_vs_dense").GetDouble() > 0);
+        Assert.Equal(2, Invoke(BenchCommand.Build(), "bench", "block", "--patterns", "gs:16").Code);
+    }
+
+    [Fact]
     public void Bench_spmm_reads_a_dlmc_folder_and_summarizes()
     {
         string sub = Directory.CreateDirectory(Path.Combine(_dir, "rn50", "magnitude_pruning", "0.9")).FullName;

@@ -27,6 +27,9 @@ public abstract partial class SparsityPattern
         return list.ToArray();
     });
 
+    /// <summary>Fewest zeros (fraction) at which a free-sparsity pattern (block, GS) is detected at all.</summary>
+    public const double MinFreeSparsity = 0.5;
+
     /// <summary>The structured patterns <see cref="Detect(ReadOnlySpan{float}, int, int)"/> tries, in its order.</summary>
     public static IReadOnlyList<SparsityPattern> Detectable => DetectableList.Value;
 
@@ -60,7 +63,9 @@ public abstract partial class SparsityPattern
             // A W with far fewer zeros than the pattern leaves cannot satisfy it: this guards the planner against a
             // pattern whose check accepts what it would only approximate. Not the exact fraction, which a partial
             // last group may undercut (2:4 over K = 9 keeps up to 5 of 9, 44 % zeros, not 50 %).
-            if (zeros < 0.75 * p.ResultingSparsity(0)) continue;
+            // A pattern whose sparsity is free (block, GS) accepts a dense W as its 0 % case: below half zeros it is not
+            // a sparse layer (the planner's unstructured candidates start at the same 0.5).
+            if (zeros < (p.SparsityIsFree ? MinFreeSparsity : 0.75 * p.ResultingSparsity(0))) continue;
             if (p.Violation(w, rows, cols) is not null) continue;
             found.Add(p);
             if (firstPerFamily) families.Add(Family(p));

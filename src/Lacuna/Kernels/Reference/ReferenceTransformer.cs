@@ -32,6 +32,25 @@ public static class ReferenceTransformer
         for (int i = 0; i < x.Length; i++) y[i] = (float)(tanh ? ReferenceMath.GeluTanh(x[i]) : ReferenceMath.Gelu(x[i]));
     }
 
+    /// <summary>
+    /// A fully connected layer on token rows: y[t, o] = act(Σ_i x[t, i]·w[o, i] + bias[o]), x [tokens × in],
+    /// w [out × in], y [tokens × out]; act is applied through <paramref name="activation"/> (null: none).
+    /// </summary>
+    public static void TokenLinear(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<float> w, int outFeatures, int inFeatures,
+        ReadOnlySpan<float> bias, Span<float> y, Func<double, double>? activation = null)
+    {
+        ThrowHelper.IfTooShort(x.Length, (long)tokens * inFeatures, "x", $"[{tokens} × {inFeatures}]");
+        ThrowHelper.IfTooShort(w.Length, (long)outFeatures * inFeatures, "w", $"[{outFeatures} × {inFeatures}]");
+        ThrowHelper.IfTooShort(y.Length, (long)tokens * outFeatures, "y", $"[{tokens} × {outFeatures}]");
+        for (int t = 0; t < tokens; t++)
+            for (int o = 0; o < outFeatures; o++)
+            {
+                double acc = bias.IsEmpty ? 0 : bias[o];
+                for (int i = 0; i < inFeatures; i++) acc += (double)x[t * inFeatures + i] * w[o * inFeatures + i];
+                y[t * outFeatures + o] = (float)(activation is null ? acc : activation(acc));
+            }
+    }
+
     /// <summary>The checks of <see cref="LayerNorm"/>, shared with the fast kernel.</summary>
     internal static void CheckLayerNorm(int xLength, int width, int gammaLength, int betaLength, int yLength, float epsilon, int residualLength)
     {

@@ -8,7 +8,7 @@ public static class ZooCommand
 {
     public static Command Build()
     {
-        var zoo = new Command("zoo", "Standard CNNs (ResNet-50/18, VGG-16, MobileNetV1/V2, DenseNet-121, GoogLeNet) built as ONNX with seeded weights.");
+        var zoo = new Command("zoo", "Standard CNNs (ResNet-50/18, VGG-16, MobileNetV1/V2, DenseNet-121, GoogLeNet) and transformer encoders (BERT-base, Transformer-base) built as ONNX with seeded weights.");
         zoo.Subcommands.Add(List());
         zoo.Subcommands.Add(Export());
         return zoo;
@@ -37,13 +37,14 @@ public static class ZooCommand
         var seed = new Option<ulong>("--seed") { Description = "Weight seed.", DefaultValueFactory = _ => 1UL };
         var sparsity = new Option<double>("--sparsity") { Description = "Magnitude-prune every conv/Gemm weight but the first conv to this fraction of zeros." };
         var pruneFirst = new Option<bool>("--prune-first-conv") { Description = "Prune the first conv as well." };
-        var dlmc = new Option<DirectoryInfo?>("--dlmc") { Description = "DLMC folder of one method and sparsity (e.g. .../rn50/magnitude_pruning/0.9); ResNet-50 only." };
+        var dlmc = new Option<DirectoryInfo?>("--dlmc") { Description = "DLMC folder of one method and sparsity (e.g. .../rn50/magnitude_pruning/0.9 for resnet50, .../transformer/magnitude_pruning/0.9 for transformer-base)." };
         var imageSize = new Option<int?>("--image-size") { Description = "Input height and width (mobilenetv2, densenet121, googlenet: 32 and up; default 224)." };
-        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pruneFirst, dlmc, imageSize };
+        var seq = new Option<int?>("--seq") { Description = "Transformers (bert-base, transformer-base): the exported sequence length (default: symbolic)." };
+        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pruneFirst, dlmc, imageSize, seq };
         cmd.SetAction(pr =>
         {
             var options = new ZooOptions(pr.GetValue(seed), pr.GetValue(sparsity), pr.GetValue(pruneFirst), pr.GetValue(dlmc)?.FullName,
-                ImageSize: pr.GetValue(imageSize));
+                ImageSize: pr.GetValue(imageSize), SequenceLength: pr.GetValue(seq));
             ZooModel model;
             try
             {
@@ -57,7 +58,7 @@ public static class ZooCommand
             string path = pr.GetValue(output)!.FullName;
             model.Model.Save(path);
             Console.WriteLine($"{model.Name}: {model.ParameterCount:N0} parameters, {model.Flops / 1e9:F3} GFLOPs at batch 1");
-            Console.WriteLine($"weight sparsity {model.WeightSparsity:P2} over {model.Layers.Count} conv/Gemm layers");
+            Console.WriteLine($"weight sparsity {model.WeightSparsity:P2} over {model.Layers.Count} conv/Gemm/linear layers");
             if (model.Dlmc is { } d)
             {
                 Console.WriteLine($"DLMC: {d.Mapped} of {d.Expected} layers mapped from {d.Directory}");

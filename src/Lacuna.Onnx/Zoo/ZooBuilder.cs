@@ -9,13 +9,15 @@ namespace Lacuna.Onnx.Zoo;
 /// <param name="DlmcDirectory">A DLMC folder of one method and sparsity (ResNet-50 family only) whose patterns replace the weights.</param>
 /// <param name="WithWeights">False builds a shape-only model: initializers have dims but no data.</param>
 /// <param name="ImageSize">Input height and width for models built at any resolution (<see cref="ZooBuilder.Entry.MinImageSize"/>); null: the model's own.</param>
+/// <param name="SequenceLength">Transformers: the exported sequence length; null: the symbol <c>seq</c>.</param>
 public sealed record ZooOptions(
     ulong Seed = 1,
     double Sparsity = 0,
     bool PruneFirstConv = false,
     string? DlmcDirectory = null,
     bool WithWeights = true,
-    int? ImageSize = null);
+    int? ImageSize = null,
+    int? SequenceLength = null);
 
 /// <summary>
 /// The model zoo: standard CNNs as ONNX (opset 13) with seeded weights, input <c>input</c> [N, 3, H, W]
@@ -33,7 +35,7 @@ public static class ZooBuilder
     /// tests use small ones); without, only at <see cref="ImageSize"/>.
     /// </summary>
     public sealed record Entry(string Name, string Description, ResNetSpec? ResNet, Func<OnnxGraphBuilder, int, string> Build,
-        int ImageSize = 224, int? MinImageSize = null);
+        int ImageSize = 224, int? MinImageSize = null, TransformerSpec? Transformer = null);
 
     public static readonly ResNetSpec ResNet50Spec = new(Bottleneck: true, Blocks: [3, 4, 6, 3]);
     public static readonly ResNetSpec ResNet18Spec = new(Bottleneck: false, Blocks: [2, 2, 2, 2]);
@@ -51,6 +53,10 @@ public static class ZooBuilder
         new("densenet121", "DenseNet-121 (torchvision layout, Concat + pre-activation BN), 224²", null, ZooArchitectures.DenseNet121, MinImageSize: 32),
         new("googlenet", "GoogLeNet / Inception v1 (torchvision layout with BN, no aux heads), 224²", null, ZooArchitectures.GoogLeNet, MinImageSize: 32),
         Res("resnet-mini", "bottleneck ResNet, width 8, blocks [1,2,1,1], 32², 10 classes (tests)", ResNetMiniSpec),
+        Tf("bert-base", "BERT-base encoder + pooler: 12 layers, 768, FFN 3072, 12 heads, vocab 30522 (int64 ids, mask)", TransformerSpec.BertBase),
+        Tf("transformer-base", "Transformer-base encoder: 6 layers, 512, FFN 2048, 8 heads, ReLU, post-LN (int64 ids)", TransformerSpec.TransformerBase),
+        Tf("bert-tiny", "BERT layout, 2 layers, hidden 32, 2 heads, FFN 64, vocab 1000 (tests)", TransformerSpec.BertTiny),
+        Tf("transformer-tiny", "Transformer-base layout, 2 layers, 32, 4 heads, FFN 64, vocab 1000 (tests)", TransformerSpec.TransformerTiny),
     ];
 
     public static IEnumerable<string> Names => Entries.Select(e => e.Name);
@@ -67,6 +73,9 @@ public static class ZooBuilder
         if (name is null) ThrowHelper.ArgumentNull(nameof(name));
         if (options is null) ThrowHelper.ArgumentNull(nameof(options));
         var entry = Find(name);
+        if (entry.Transformer is not null) return BuildTransformer(entry, entry.Transformer, options);
+        if (options.SequenceLength is not null)
+            throw new ArgumentException($"'{entry.Name}' is not a sequence model; a sequence length applies to transformers only.", nameof(options));
         if (!(options.Sparsity >= 0 && options.Sparsity < 1))
             throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
         if (options.Sparsity > 0 && options.DlmcDirectory is not null)
@@ -97,6 +106,42 @@ public static class ZooBuilder
         model.Dlmc = coverage;
         return model;
     }
+
+    /// <summary>
+    /// A transformer encoder (<see cref="TransformerGraphBuilder"/>): every linear layer magnitude-pruned with
+    /// <see cref="ZooOptions.Sparsity"/>, or given DLMC's patterns (Transformer-base encoders only).
+    /// </summary>
+    private static ZooModel BuildTransformer(Entry entry, TransformerSpec spec, ZooOptions options)
+    {
+        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
+        if (options.Sparsity > 0 && options.DlmcDirectory is not null)
+            throw new ArgumentException("sparsity and a DLMC folder are exclusive: the folder fixes the sparsity.", nameof(options));
+        if (options.ImageSize is not null)
+            throw new ArgumentException($"'{entry.Name}' is a sequence model; give a sequence length, not an image size.", nameof(options));
+        if (!options.WithWeights && (options.Sparsity > 0 || options.DlmcDirectory is not null))
+            throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
+        if (options.SequenceLength is int seq && (seq < 1 || seq > spec.MaxPositions))
+            throw new ArgumentOutOfRangeException(nameof(options), seq, $"'{entry.Name}' takes sequence lengths 1..{spec.MaxPositions}.");
+        if (options.DlmcDirectory is not null && spec.Family != TransformerFamily.Encoder)
+            throw new ArgumentException($"DLMC transformer matrices map onto the Transformer-base encoder, not '{entry.Name}'.", nameof(options));
+        var b = new TransformerGraphBuilder(entry.Name, spec, options.Seed, options.SequenceLength, options.WithWeights);
+        b.Build();
+        DlmcCoverage? coverage = null;
+        if (options.Sparsity > 0)
+            foreach (var layer in b.Layers) Pruner.Magnitude(layer.Weights, options.Sparsity);
+        if (options.DlmcDirectory is not null)
+            coverage = DlmcTransformerMapping.Apply(b.Layers, spec, options.DlmcDirectory, options.Seed);
+        foreach (var layer in b.Layers)
+            layer.Sparsity = layer.Weights is null ? 0 : (double)layer.Weights.AsSpan().Count(0f) / layer.Weights.Length;
+        var model = b.Finish(entry.Name);
+        model.Dlmc = coverage;
+        return model;
+    }
+
+    private static Entry Tf(string name, string description, TransformerSpec spec) =>
+        new(name, description, null, (_, _) => throw new InvalidOperationException($"'{name}' is built by {nameof(TransformerGraphBuilder)}."),
+            ImageSize: 0, Transformer: spec);
 
     private static Entry Res(string name, string description, ResNetSpec spec) =>
         new(name, description, spec, (b, _) => ZooArchitectures.ResNet(b, spec), spec.ImageSize);

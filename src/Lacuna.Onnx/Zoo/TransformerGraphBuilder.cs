@@ -117,7 +117,7 @@ internal sealed class TransformerGraphBuilder
         }
         _layers.Add(layer);
         _initializers.Add(layer);
-        _parameters += layer.WeightCount + outFeatures;
+        _parameters += layer.WeightCount; // the bias counts in Vector
         string y = Node("MatMul", name, [x, layer.WeightName]);
         return Node("Add", name + ".add_bias", [y, Vector(name + ".bias", outFeatures, -0.01f, 0.01f)]);
     }

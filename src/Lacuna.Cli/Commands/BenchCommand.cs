@@ -30,6 +30,8 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchOpenBlasCoresCommand.Build());
         bench.Subcommands.Add(BenchElementwiseCommand.Build());
         bench.Subcommands.Add(BenchOpsCommand.Build());
+        bench.Subcommands.Add(BenchTransformerCommands.Attention());
+        bench.Subcommands.Add(BenchTransformerCommands.Linear());
         bench.Options.Add(OpenBlasCore);
         return bench;
     }

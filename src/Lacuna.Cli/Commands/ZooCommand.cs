@@ -19,11 +19,11 @@ public static class ZooCommand
         var cmd = new Command("list", "Names, parameter counts and FLOPs at batch 1 (2 per conv/Gemm multiply-accumulate).");
         cmd.SetAction(_ =>
         {
-            Console.WriteLine($"{"name",-13} {"parameters",14} {"GFLOPs",8} {"layers",7}  description");
+            Console.WriteLine($"{"name",-17} {"parameters",14} {"GFLOPs",8} {"layers",7}  description");
             foreach (var e in ZooBuilder.Entries)
             {
                 var m = ZooBuilder.Build(e.Name, new ZooOptions(WithWeights: false));
-                Console.WriteLine($"{e.Name,-13} {m.ParameterCount,14:N0} {m.Flops / 1e9,8:F3} {m.Layers.Count,7}  {e.Description}");
+                Console.WriteLine($"{e.Name,-17} {m.ParameterCount,14:N0} {m.Flops / 1e9,8:F3} {m.Layers.Count,7}  {e.Description}");
             }
             return 0;
         });

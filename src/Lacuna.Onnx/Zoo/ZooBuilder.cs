@@ -122,7 +122,7 @@ public static class ZooBuilder
         if (!options.WithWeights && (options.Sparsity > 0 || options.DlmcDirectory is not null))
             throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
         if (options.SequenceLength is int seq && (seq < 1 || seq > spec.MaxPositions))
-            throw new ArgumentOutOfRangeException(nameof(options), seq, $"'{entry.Name}' takes sequence lengths 1..{spec.MaxPositions}.");
+            throw new ArgumentException($"'{entry.Name}' takes sequence lengths 1..{spec.MaxPositions} (got {seq}).", nameof(options));
         if (options.DlmcDirectory is not null && spec.Family != TransformerFamily.Encoder)
             throw new ArgumentException($"DLMC transformer matrices map onto the Transformer-base encoder, not '{entry.Name}'.", nameof(options));
         var b = new TransformerGraphBuilder(entry.Name, spec, options.Seed, options.SequenceLength, options.WithWeights);

@@ -78,7 +78,7 @@ public sealed class ZooTransformerTests : IDisposable
         Assert.Equal(new long[] { 1, 5, 32 }, hidden.Shape);
         var symbolic = ZooBuilder.Build("bert-tiny", new ZooOptions(Seed: 5));
         Assert.Equal("seq", symbolic.Model.Graph.Input[0].Type!.TensorType!.Shape!.Dims[1].Param);
-        Assert.Throws<ArgumentOutOfRangeException>(() => ZooBuilder.Build("bert-tiny", new ZooOptions(SequenceLength: 65)));
+        Assert.Contains("1..64", Assert.Throws<ArgumentException>(() => ZooBuilder.Build("bert-tiny", new ZooOptions(SequenceLength: 65))).Message);
         Assert.Throws<ArgumentException>(() => ZooBuilder.Build("resnet-mini", new ZooOptions(SequenceLength: 8)));
     }
 

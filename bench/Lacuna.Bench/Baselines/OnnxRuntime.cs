@@ -250,6 +250,16 @@ internal sealed unsafe class OrtApiTable(nint* table)
         return value;
     }
 
+    /// <summary>A tensor of ONNX element type <paramref name="elementType"/> (1 float, 7 int64, 9 bool) over caller memory.</summary>
+    public nint CreateTensor(nint memoryInfo, void* data, long bytes, long[] shape, int elementType)
+    {
+        nint value;
+        fixed (long* s = shape)
+            Check(((delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint>)F(Slot.CreateTensorWithDataAsOrtValue))(
+                memoryInfo, data, (nuint)bytes, s, (nuint)shape.Length, elementType, &value), "CreateTensorWithDataAsOrtValue");
+        return value;
+    }
+
     public void Run(nint session, nint* inputNames, nint* inputs, int inputCount, nint* outputNames, int outputCount, nint* outputs) =>
         Check(((delegate* unmanaged<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)F(Slot.Run))(
             session, 0, inputNames, inputs, (nuint)inputCount, outputNames, (nuint)outputCount, outputs), "Run");

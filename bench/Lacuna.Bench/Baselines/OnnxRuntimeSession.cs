@@ -11,7 +11,7 @@ namespace Lacuna.Bench.Baselines;
 /// var (y, shape) = ort.Run(x, new long[] { 1, 3, 224, 224 });
 /// </code>
 /// </summary>
-public sealed unsafe class OnnxRuntimeSession : IDisposable
+public sealed unsafe partial class OnnxRuntimeSession : IDisposable
 {
     private const int OrtLoggingLevelError = 3, OrtEnableAll = 99;
 

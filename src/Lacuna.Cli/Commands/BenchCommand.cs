@@ -32,6 +32,8 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchOpsCommand.Build());
         bench.Subcommands.Add(BenchGsCommand.Build());
         bench.Subcommands.Add(BenchBlockCommand.Build());
+        bench.Subcommands.Add(BenchTransformerCommands.Attention());
+        bench.Subcommands.Add(BenchTransformerCommands.Linear());
         bench.Options.Add(OpenBlasCore);
         return bench;
     }

@@ -8,7 +8,7 @@ public static class ZooCommand
 {
     public static Command Build()
     {
-        var zoo = new Command("zoo", "Standard CNNs (ResNet-50/18, VGG-16, MobileNetV1/V2, DenseNet-121, GoogLeNet) built as ONNX with seeded weights.");
+        var zoo = new Command("zoo", "Standard CNNs (ResNet-50/18, VGG-16, MobileNetV1/V2, DenseNet-121, GoogLeNet) and transformer encoders (BERT-base, Transformer-base) built as ONNX with seeded weights.");
         zoo.Subcommands.Add(List());
         zoo.Subcommands.Add(Export());
         return zoo;
@@ -19,11 +19,11 @@ public static class ZooCommand
         var cmd = new Command("list", "Names, parameter counts and FLOPs at batch 1 (2 per conv/Gemm multiply-accumulate).");
         cmd.SetAction(_ =>
         {
-            Console.WriteLine($"{"name",-13} {"parameters",14} {"GFLOPs",8} {"layers",7}  description");
+            Console.WriteLine($"{"name",-17} {"parameters",14} {"GFLOPs",8} {"layers",7}  description");
             foreach (var e in ZooBuilder.Entries)
             {
                 var m = ZooBuilder.Build(e.Name, new ZooOptions(WithWeights: false));
-                Console.WriteLine($"{e.Name,-13} {m.ParameterCount,14:N0} {m.Flops / 1e9,8:F3} {m.Layers.Count,7}  {e.Description}");
+                Console.WriteLine($"{e.Name,-17} {m.ParameterCount,14:N0} {m.Flops / 1e9,8:F3} {m.Layers.Count,7}  {e.Description}");
             }
             return 0;
         });
@@ -38,16 +38,17 @@ public static class ZooCommand
         var sparsity = new Option<double>("--sparsity") { Description = "Magnitude-prune every conv/Gemm weight but the first conv to this fraction of zeros (within --pattern)." };
         var pattern = CommonOptions.Pattern();
         var pruneFirst = new Option<bool>("--prune-first-conv") { Description = "Prune the first conv as well." };
-        var dlmc = new Option<DirectoryInfo?>("--dlmc") { Description = "DLMC folder of one method and sparsity (e.g. .../rn50/magnitude_pruning/0.9); ResNet-50 only." };
+        var dlmc = new Option<DirectoryInfo?>("--dlmc") { Description = "DLMC folder of one method and sparsity (e.g. .../rn50/magnitude_pruning/0.9 for resnet50, .../transformer/magnitude_pruning/0.9 for transformer-base)." };
         var imageSize = new Option<int?>("--image-size") { Description = "Input height and width (mobilenetv2, densenet121, googlenet: 32 and up; default 224)." };
-        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pattern, pruneFirst, dlmc, imageSize };
+        var seq = new Option<int?>("--seq") { Description = "Transformers (bert-base, transformer-base): the exported sequence length (default: symbolic)." };
+        var cmd = new Command("export", "Build a zoo model and save it as ONNX.") { name, output, seed, sparsity, pattern, pruneFirst, dlmc, imageSize, seq };
         cmd.SetAction(pr =>
         {
             var (p, error) = CommonOptions.ParsePattern(pr.GetValue(pattern)!);
             error ??= CommonOptions.CheckPatternSparsity(p!, pr.GetValue(sparsity));
             if (error is not null) { Console.Error.WriteLine($"error: {error}"); return 2; }
             var options = new ZooOptions(pr.GetValue(seed), pr.GetValue(sparsity), pr.GetValue(pruneFirst), pr.GetValue(dlmc)?.FullName,
-                ImageSize: pr.GetValue(imageSize), Pattern: p);
+                ImageSize: pr.GetValue(imageSize), Pattern: p, SequenceLength: pr.GetValue(seq));
             ZooModel model;
             try
             {
@@ -61,7 +62,7 @@ public static class ZooCommand
             string path = pr.GetValue(output)!.FullName;
             model.Model.Save(path);
             Console.WriteLine($"{model.Name}: {model.ParameterCount:N0} parameters, {model.Flops / 1e9:F3} GFLOPs at batch 1");
-            Console.WriteLine($"weight sparsity {model.WeightSparsity:P2} over {model.Layers.Count} conv/Gemm layers"
+            Console.WriteLine($"weight sparsity {model.WeightSparsity:P2} over {model.Layers.Count} conv/Gemm/linear layers"
                 + (model.Pattern is { } pat ? $", pattern {pat}" : ""));
             if (model.Dlmc is { } d)
             {

@@ -62,10 +62,16 @@ public static class DlmcResNetMapping
     /// sparse layer keeps the dense He init's output variance. Every mapped matrix must exist and have the
     /// layer's shape; files in the folder that map to no layer are reported, not an error.
     /// </summary>
-    public static DlmcCoverage Apply(IReadOnlyList<ZooLayer> layers, ResNetSpec spec, string directory, ulong seed)
+    public static DlmcCoverage Apply(IReadOnlyList<ZooLayer> layers, ResNetSpec spec, string directory, ulong seed) =>
+        ApplyNames(layers, MatrixNames(spec), directory, seed);
+
+    /// <summary>
+    /// <see cref="Apply(IReadOnlyList{ZooLayer}, ResNetSpec, string, ulong)"/> for any layer-to-matrix name map (the
+    /// transformer mapping uses it too).
+    /// </summary>
+    internal static DlmcCoverage ApplyNames(IReadOnlyList<ZooLayer> layers, IReadOnlyDictionary<string, string> names, string directory, ulong seed)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"DLMC folder not found: {directory}");
-        var names = MatrixNames(spec);
         var used = new HashSet<string>(StringComparer.Ordinal);
         ulong index = 0;
         foreach (var layer in layers)

@@ -14,6 +14,7 @@ namespace Lacuna.Onnx.Zoo;
 /// magnitude within the pattern (<see cref="SparsityPattern.Prune"/>); null: unstructured. A pattern that fixes its
 /// own sparsity (N:M, a series) prunes with <see cref="Sparsity"/> 0, and rejects any other.
 /// </param>
+/// <param name="SequenceLength">Transformers: the exported sequence length; null: the symbol <c>seq</c>.</param>
 public sealed record ZooOptions(
     ulong Seed = 1,
     double Sparsity = 0,
@@ -21,7 +22,8 @@ public sealed record ZooOptions(
     string? DlmcDirectory = null,
     bool WithWeights = true,
     int? ImageSize = null,
-    SparsityPattern? Pattern = null);
+    SparsityPattern? Pattern = null,
+    int? SequenceLength = null);
 
 /// <summary>
 /// The model zoo: standard CNNs as ONNX (opset 13) with seeded weights, input <c>input</c> [N, 3, H, W]
@@ -39,7 +41,7 @@ public static class ZooBuilder
     /// tests use small ones); without, only at <see cref="ImageSize"/>.
     /// </summary>
     public sealed record Entry(string Name, string Description, ResNetSpec? ResNet, Func<OnnxGraphBuilder, int, string> Build,
-        int ImageSize = 224, int? MinImageSize = null);
+        int ImageSize = 224, int? MinImageSize = null, TransformerSpec? Transformer = null);
 
     public static readonly ResNetSpec ResNet50Spec = new(Bottleneck: true, Blocks: [3, 4, 6, 3]);
     public static readonly ResNetSpec ResNet18Spec = new(Bottleneck: false, Blocks: [2, 2, 2, 2]);
@@ -59,6 +61,10 @@ public static class ZooBuilder
         new("jasper-mini", "Jasper 5x2 at half width (1-D conv + BN + ReLU blocks with residuals), 64 mel features x frames (image size = frames, 256)",
             null, ZooArchitectures.JasperMini, ImageSize: 256, MinImageSize: 16),
         Res("resnet-mini", "bottleneck ResNet, width 8, blocks [1,2,1,1], 32², 10 classes (tests)", ResNetMiniSpec),
+        Tf("bert-base", "BERT-base encoder + pooler: 12 layers, 768, FFN 3072, 12 heads, vocab 30522 (int64 ids, mask)", TransformerSpec.BertBase),
+        Tf("transformer-base", "Transformer-base encoder: 6 layers, 512, FFN 2048, 8 heads, ReLU, post-LN (int64 ids)", TransformerSpec.TransformerBase),
+        Tf("bert-tiny", "BERT layout, 2 layers, hidden 32, 2 heads, FFN 64, vocab 1000 (tests)", TransformerSpec.BertTiny),
+        Tf("transformer-tiny", "Transformer-base layout, 2 layers, 32, 4 heads, FFN 64, vocab 1000 (tests)", TransformerSpec.TransformerTiny),
     ];
 
     public static IEnumerable<string> Names => Entries.Select(e => e.Name);
@@ -75,6 +81,9 @@ public static class ZooBuilder
         if (name is null) ThrowHelper.ArgumentNull(nameof(name));
         if (options is null) ThrowHelper.ArgumentNull(nameof(options));
         var entry = Find(name);
+        if (entry.Transformer is not null) return BuildTransformer(entry, entry.Transformer, options);
+        if (options.SequenceLength is not null)
+            throw new ArgumentException($"'{entry.Name}' is not a sequence model; a sequence length applies to transformers only.", nameof(options));
         if (!(options.Sparsity >= 0 && options.Sparsity < 1))
             throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
         if (options.Sparsity > 0 && options.DlmcDirectory is not null)
@@ -118,6 +127,54 @@ public static class ZooBuilder
         model.Pattern = prune ? pattern.Name : null;
         return model;
     }
+
+    /// <summary>
+    /// A transformer encoder (<see cref="TransformerGraphBuilder"/>): every linear layer magnitude-pruned with
+    /// <see cref="ZooOptions.Sparsity"/>, or given DLMC's patterns (Transformer-base encoders only).
+    /// </summary>
+    private static ZooModel BuildTransformer(Entry entry, TransformerSpec spec, ZooOptions options)
+    {
+        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
+        if (options.Sparsity > 0 && options.DlmcDirectory is not null)
+            throw new ArgumentException("sparsity and a DLMC folder are exclusive: the folder fixes the sparsity.", nameof(options));
+        if (options.ImageSize is not null)
+            throw new ArgumentException($"'{entry.Name}' is a sequence model; give a sequence length, not an image size.", nameof(options));
+        var pattern = options.Pattern ?? UnstructuredPattern.Instance;
+        bool prune = options.Sparsity > 0 || !pattern.SparsityIsFree;
+        if (!pattern.SparsityIsFree && options.Sparsity > 0)
+            throw new ArgumentException($"pattern {pattern} fixes its own sparsity ({pattern.ResultingSparsity(options.Sparsity):P1}); give no sparsity.", nameof(options));
+        if (pattern is not UnstructuredPattern && options.DlmcDirectory is not null)
+            throw new ArgumentException($"a DLMC folder fixes the pruned topology; it cannot be combined with pattern {pattern}.", nameof(options));
+        if (!options.WithWeights && (prune || options.DlmcDirectory is not null))
+            throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
+        if (options.SequenceLength is int seq && (seq < 1 || seq > spec.MaxPositions))
+            throw new ArgumentException($"'{entry.Name}' takes sequence lengths 1..{spec.MaxPositions} (got {seq}).", nameof(options));
+        if (options.DlmcDirectory is not null && spec.Family != TransformerFamily.Encoder)
+            throw new ArgumentException($"DLMC transformer matrices map onto the Transformer-base encoder, not '{entry.Name}'.", nameof(options));
+        var b = new TransformerGraphBuilder(entry.Name, spec, options.Seed, options.SequenceLength, options.WithWeights);
+        b.Build();
+        DlmcCoverage? coverage = null;
+        if (prune)
+            foreach (var layer in b.Layers)
+            {
+                // Each linear layer's weight as the planner multiplies it: W [out × in], K = in.
+                int rows = (int)layer.Dims[0];
+                pattern.Prune(layer.Weights!, rows, layer.Weights!.Length / rows, options.Sparsity);
+            }
+        if (options.DlmcDirectory is not null)
+            coverage = DlmcTransformerMapping.Apply(b.Layers, spec, options.DlmcDirectory, options.Seed);
+        foreach (var layer in b.Layers)
+            layer.Sparsity = layer.Weights is null ? 0 : (double)layer.Weights.AsSpan().Count(0f) / layer.Weights.Length;
+        var model = b.Finish(entry.Name);
+        model.Dlmc = coverage;
+        model.Pattern = prune ? pattern.Name : null;
+        return model;
+    }
+
+    private static Entry Tf(string name, string description, TransformerSpec spec) =>
+        new(name, description, null, (_, _) => throw new InvalidOperationException($"'{name}' is built by {nameof(TransformerGraphBuilder)}."),
+            ImageSize: 0, Transformer: spec);
 
     private static Entry Res(string name, string description, ResNetSpec spec) =>
         new(name, description, spec, (b, _) => ZooArchitectures.ResNet(b, spec), spec.ImageSize);

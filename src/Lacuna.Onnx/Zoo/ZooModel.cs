@@ -7,6 +7,12 @@ public enum ZooLayerKind
     Conv,
     /// <summary>Gemm weight [out, in] (transB = 1).</summary>
     Gemm,
+    /// <summary>
+    /// A transformer linear layer: MatMul(x, B) + bias on token rows. <see cref="ZooLayer.Dims"/> and the weights are
+    /// [out, in] as for Gemm (the layout pruning and DLMC use); the ONNX initializer B is the transpose [in, out].
+    /// <see cref="ZooLayer.OutHeight"/> is the token count the FLOPs are counted at.
+    /// </summary>
+    MatMul,
 }
 
 /// <summary>

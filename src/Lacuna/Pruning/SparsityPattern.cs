@@ -41,6 +41,8 @@ public abstract class SparsityPattern
     private static readonly Func<string, SparsityPattern?>[] Parsers =
     [
         UnstructuredPattern.TryParse,
+        NmPattern.TryParse,
+        TasdPattern.TryParse,
     ];
 
     /// <summary>Reads a `--pattern` value; an unknown one is an <see cref="ArgumentException"/> listing the families.</summary>

@@ -9,11 +9,14 @@ internal static unsafe partial class NmSpmm
         nint ldx = a->Ldx, ldy = a->Ldy, ws = a->WStride;
         float* x = a->X, w = a->W, bias = a->Bias, y = a->Y;
         int* cols = a->Cols;
-        var act = new Activation(a->Activation, a->Min, a->Max);
-        for (int b = 0; b < a->Blocks; b++, cols += slots, w += slots * ws, bias += ws, y += ws * ldy)
+        int stride = a->SlotStride;
+        var act = a->Activate ? new Activation(a->Activation, a->Min, a->Max) : Activation.None;
+        for (int b = 0; b < a->Blocks; b++, cols += stride, w += stride * ws, bias += ws, y += ws * ldy)
             for (int r = 0; r < rows; r++)
             {
+                float* yr = y + r * ldy;
                 float s0 = bias[r], s1 = s0, s2 = s0, s3 = s0;
+                if (a->Accumulate) { s0 = yr[0]; s1 = yr[1]; s2 = yr[2]; s3 = yr[3]; }
                 float* wp = w + r;
                 for (int s = 0; s < slots; s++, wp += ws)
                 {
@@ -21,7 +24,6 @@ internal static unsafe partial class NmSpmm
                     float* p = x + cols[s] * ldx;
                     s0 += v * p[0]; s1 += v * p[1]; s2 += v * p[2]; s3 += v * p[3];
                 }
-                float* yr = y + r * ldy;
                 yr[0] = act.Apply(s0); yr[1] = act.Apply(s1); yr[2] = act.Apply(s2); yr[3] = act.Apply(s3);
             }
     }

@@ -2,10 +2,12 @@ namespace Lacuna.Kernels.Nm;
 
 /// <summary>
 /// Arguments of one N:M SpMM call over <see cref="Blocks"/> consecutive row blocks and one register tile of
-/// Width columns. A row block is R rows that share their slot columns: block b has <see cref="Slots"/> slots, slot s
-/// at X row Cols[b·Slots + s] with the weight of block row i at W[(b·Slots + s)·WStride + i] (WStride = the plan's rows
-/// per block, at least R: a kernel of R rows may run a sub-block of a wider layout, W pre-offset to its first row).
-/// Y[b·WStride + i, j] = act(Bias[b·WStride + i] + Σ_s w · X[col_s, j]) for j in [0, Width): X and Y are read and written
+/// Width columns. A row block is R rows that share their slot columns: block b runs <see cref="Slots"/> slots (those of
+/// one block of K; all blocks have the same count), slot s at X row Cols[b·SlotStride + s] with the weight of block
+/// row i at W[(b·SlotStride + s)·WStride + i] (WStride = the plan's rows per block, at least R: a kernel of R rows may
+/// run a sub-block of a wider layout, W pre-offset to its first row).
+/// Y[b·WStride + i, j] = act(init + Σ_s w · X[col_s, j]) for j in [0, Width), init = Y's value when Accumulate, else
+/// Bias[b·WStride + i], and act applied only when Activate (the last block of K): X and Y are read and written
 /// for whole tiles, so the driver points them at interior columns or at zero-padded panels. Every pointer is
 /// pre-offset to the first block.
 /// </summary>
@@ -17,7 +19,9 @@ internal unsafe struct NmArgs
     public float* W;
     public nint WStride;
     public int Slots;
+    public int SlotStride;
     public int Blocks;
+    public bool Accumulate, Activate;
     public float* Bias;
     public float* Y;
     public nint Ldy;
@@ -31,7 +35,8 @@ internal interface INmRows { static abstract int Rows { get; } }
 /// <summary>Vectors of a register tile (consecutive X columns per row).</summary>
 internal interface INmVectors { static abstract int Vectors { get; } }
 
-internal struct NmRows1 : INmRows { public static int Rows => 1; }
+/// <summary>The scalar tier's per-row tile (the vector tiers have RowTile bodies for one row).</summary>
+internal struct NmRow1 : INmRows { public static int Rows => 1; }
 internal struct NmRows2 : INmRows { public static int Rows => 2; }
 internal struct NmRows4 : INmRows { public static int Rows => 4; }
 internal struct NmRows8 : INmRows { public static int Rows => 8; }
@@ -59,14 +64,25 @@ internal sealed unsafe class NmKernel
 
     public override string ToString() => Name;
 
+    /// <summary>Row-shared tiles (R ≥ 2 rows, at most 4 vectors: R × V ≤ 24 accumulators).</summary>
     public static NmKernel Avx512<TR, TV>() where TR : struct, INmRows where TV : struct, INmVectors =>
-        new(IsaTier.Avx512, 16, TR.Rows, TV.Vectors, &NmSpmm.Avx512Tile<TR, TV>);
+        new(IsaTier.Avx512, 16, TR.Rows, TV.Vectors, &NmSpmm.Avx512SharedTile<TR, TV>);
 
     public static NmKernel Avx2<TR, TV>() where TR : struct, INmRows where TV : struct, INmVectors =>
-        new(IsaTier.Avx2Fma, 8, TR.Rows, TV.Vectors, &NmSpmm.Avx2Tile<TR, TV>);
+        new(IsaTier.Avx2Fma, 8, TR.Rows, TV.Vectors, &NmSpmm.Avx2SharedTile<TR, TV>);
 
     public static NmKernel Vector128<TR, TV>() where TR : struct, INmRows where TV : struct, INmVectors =>
-        new(IsaTier.Vector128, 4, TR.Rows, TV.Vectors, &NmSpmm.Vector128Tile<TR, TV>);
+        new(IsaTier.Vector128, 4, TR.Rows, TV.Vectors, &NmSpmm.Vector128SharedTile<TR, TV>);
+
+    /// <summary>Per-row tiles (R = 1, up to 8 vectors).</summary>
+    public static NmKernel Avx512Row<TV>() where TV : struct, INmVectors =>
+        new(IsaTier.Avx512, 16, 1, TV.Vectors, &NmSpmm.Avx512RowTile<TV>);
+
+    public static NmKernel Avx2Row<TV>() where TV : struct, INmVectors =>
+        new(IsaTier.Avx2Fma, 8, 1, TV.Vectors, &NmSpmm.Avx2RowTile<TV>);
+
+    public static NmKernel Vector128Row<TV>() where TV : struct, INmVectors =>
+        new(IsaTier.Vector128, 4, 1, TV.Vectors, &NmSpmm.Vector128RowTile<TV>);
 
     public static NmKernel Scalar<TR>() where TR : struct, INmRows =>
         new(IsaTier.Scalar, 4, TR.Rows, 1, &NmSpmm.ScalarTile<TR, NmVec1>);
@@ -83,14 +99,15 @@ internal static class NmKernels
     {
         NmKernel.Avx512<NmRows8, NmVec3>(), NmKernel.Avx512<NmRows8, NmVec2>(), NmKernel.Avx512<NmRows8, NmVec1>(),
         NmKernel.Avx512<NmRows4, NmVec4>(), NmKernel.Avx512<NmRows4, NmVec2>(), NmKernel.Avx512<NmRows4, NmVec1>(),
-        NmKernel.Avx512<NmRows2, NmVec8>(), NmKernel.Avx512<NmRows2, NmVec4>(), NmKernel.Avx512<NmRows2, NmVec1>(),
-        NmKernel.Avx512<NmRows1, NmVec8>(), NmKernel.Avx512<NmRows1, NmVec4>(), NmKernel.Avx512<NmRows1, NmVec2>(), NmKernel.Avx512<NmRows1, NmVec1>(),
+        NmKernel.Avx512<NmRows2, NmVec4>(), NmKernel.Avx512<NmRows2, NmVec2>(), NmKernel.Avx512<NmRows2, NmVec1>(),
+        NmKernel.Avx512Row<NmVec8>(), NmKernel.Avx512Row<NmVec4>(), NmKernel.Avx512Row<NmVec2>(), NmKernel.Avx512Row<NmVec1>(),
         NmKernel.Avx2<NmRows8, NmVec1>(), NmKernel.Avx2<NmRows4, NmVec2>(), NmKernel.Avx2<NmRows4, NmVec1>(),
         NmKernel.Avx2<NmRows2, NmVec4>(), NmKernel.Avx2<NmRows2, NmVec1>(),
-        NmKernel.Avx2<NmRows1, NmVec8>(), NmKernel.Avx2<NmRows1, NmVec4>(), NmKernel.Avx2<NmRows1, NmVec2>(), NmKernel.Avx2<NmRows1, NmVec1>(),
+        NmKernel.Avx2Row<NmVec8>(), NmKernel.Avx2Row<NmVec4>(), NmKernel.Avx2Row<NmVec2>(), NmKernel.Avx2Row<NmVec1>(),
         NmKernel.Vector128<NmRows8, NmVec1>(), NmKernel.Vector128<NmRows4, NmVec2>(), NmKernel.Vector128<NmRows4, NmVec1>(),
-        NmKernel.Vector128<NmRows2, NmVec2>(), NmKernel.Vector128<NmRows1, NmVec4>(), NmKernel.Vector128<NmRows1, NmVec2>(), NmKernel.Vector128<NmRows1, NmVec1>(),
-        NmKernel.Scalar<NmRows8>(), NmKernel.Scalar<NmRows4>(), NmKernel.Scalar<NmRows2>(), NmKernel.Scalar<NmRows1>(),
+        NmKernel.Vector128<NmRows2, NmVec2>(), NmKernel.Vector128<NmRows2, NmVec1>(),
+        NmKernel.Vector128Row<NmVec4>(), NmKernel.Vector128Row<NmVec2>(), NmKernel.Vector128Row<NmVec1>(),
+        NmKernel.Scalar<NmRows8>(), NmKernel.Scalar<NmRows4>(), NmKernel.Scalar<NmRows2>(), NmKernel.Scalar<NmRow1>(),
     };
 
     public static IsaTier BestTier => IsaTiers.BestOf(All.Select(k => k.Tier));

@@ -29,10 +29,16 @@ public sealed unsafe class NmSpmmPlan : ISpmmPlan
     private readonly float* _pW, _pBias;
     private readonly NmKernel[] _candidates;
     private readonly NmKernel? _forced;
-    private readonly ConcurrentDictionary<(int N, int Threads), NmKernel> _tuned = new();
+    private readonly int _forcedBlockBytes;
+    private readonly int _kAlign;      // lcm of the terms' M: K blocks start at multiples of it
+    private readonly ConcurrentDictionary<(int N, int Threads), NmChoice> _tuned = new();
 
-    private NmSpmmPlan(IReadOnlyList<NmMatrix> terms, float[] bias, Activation activation, NmKernel? forced)
+    private readonly record struct NmChoice(NmKernel Kernel, int BlockBytes);
+
+    private NmSpmmPlan(IReadOnlyList<NmMatrix> terms, float[] bias, Activation activation, NmKernel? forced, int forcedBlockBytes)
     {
+        _forcedBlockBytes = forcedBlockBytes;
+        _kAlign = terms.Select(t => t.M).Aggregate(1, (a, b) => a / Gcd(a, b) * b);
         var first = terms[0];
         M = first.Rows; K = first.Cols; BlockRows = first.RowsPerPattern;
         Terms = terms;
@@ -71,6 +77,8 @@ public sealed unsafe class NmSpmmPlan : ISpmmPlan
         _candidates = forced is not null ? [forced] : Candidates(NmKernels.BestTier, r);
     }
 
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
     /// <summary>
     /// Tiles that can run a layout of r rows per block: R = r's divisors above 1 (R = 1 would re-read the shared
     /// column once per row), R = 1 only for per-row patterns or an r with no other divisor in the registry. An
@@ -98,8 +106,11 @@ public sealed unsafe class NmSpmmPlan : ISpmmPlan
     public static NmSpmmPlan Create(IReadOnlyList<NmMatrix> terms, ReadOnlySpan<float> bias = default, Activation activation = default) =>
         Create(terms, bias, activation, null);
 
-    /// <summary>Tests and benchmarks: <paramref name="kernel"/> forces the register tile (null: tuned per n).</summary>
-    internal static NmSpmmPlan Create(IReadOnlyList<NmMatrix> terms, ReadOnlySpan<float> bias, Activation activation, NmKernel? kernel)
+    /// <summary>
+    /// Tests and benchmarks: <paramref name="kernel"/> forces the register tile (null: tuned per n) and
+    /// <paramref name="blockBytes"/> the bytes of X per K block with it (0: no K blocks).
+    /// </summary>
+    internal static NmSpmmPlan Create(IReadOnlyList<NmMatrix> terms, ReadOnlySpan<float> bias, Activation activation, NmKernel? kernel, int blockBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(terms);
         if (terms.Count == 0) ThrowHelper.Argument(nameof(terms), "An N:M plan needs at least one term.");
@@ -113,7 +124,7 @@ public sealed unsafe class NmSpmmPlan : ISpmmPlan
             ThrowHelper.Argument(nameof(kernel), $"Tile {kernel.Name} has {kernel.Rows} rows, which do not divide the {f.RowsPerPattern} rows per pattern.");
         var b = new float[f.Rows];
         if (!bias.IsEmpty) bias.CopyTo(b);
-        return new NmSpmmPlan(terms, b, activation, kernel);
+        return new NmSpmmPlan(terms, b, activation, kernel, blockBytes);
     }
 
     public int M { get; }
@@ -137,10 +148,13 @@ public sealed unsafe class NmSpmmPlan : ISpmmPlan
 
     public string Describe() =>
         $"NmSpmm {string.Join("+", Terms.Select(t => $"{t.N}:{t.M}"))}{(BlockRows > 1 ? $" r={BlockRows}" : "")}, {(_forced?.Name ?? "tiles per N")}"
-        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Name}"));
+        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {Describe(t.Value)}"));
 
-    /// <summary>The tile that runs n columns with the given threads, once tuned (null before).</summary>
-    public string? TileFor(int n, int threads) => _forced?.Name ?? (_tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var k) ? k.Name : null);
+    private static string Describe(NmChoice c) => $"{c.Kernel.Name}, {(c.BlockBytes == 0 ? "no K blocks" : $"{c.BlockBytes >> 10} KiB K blocks")}";
+
+    /// <summary>The tile and K block that run n columns with the given threads, once tuned (null before).</summary>
+    public string? ScheduleFor(int n, int threads) =>
+        _forced is not null ? Describe(new NmChoice(_forced, _forcedBlockBytes)) : _tuned.TryGetValue((n, WorkerPool.Resolve(threads)), out var c) ? Describe(c) : null;
 
     public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0)
     {
@@ -150,68 +164,151 @@ public sealed unsafe class NmSpmmPlan : ISpmmPlan
         int t = WorkerPool.Resolve(threads);
         if (n == 0 || M == 0) return;
         fixed (float* px = x, py = y)
-        {
-            var kernel = _candidates.Length == 1 ? _candidates[0] : Tuned(px, n, py, t);
-            RunWith(kernel, px, n, py, t);
-        }
+            RunWith(_forced is not null ? new NmChoice(_forced, _forcedBlockBytes) : Tuned(px, n, py, t), px, n, py, t);
     }
 
-    private NmKernel Tuned(float* x, int n, float* y, int threads)
+    /// <summary>Bytes of X per K block (one tile's columns) the tuning tries; 0 = all of K at once.</summary>
+    private static readonly int[] BlockSizes = [0, 16 << 10, 32 << 10, 96 << 10];
+    private const int DefaultBlockBytes = 32 << 10;
+
+    /// <summary>
+    /// The tile at the default K block, then the K block for that tile, timed on the caller's X on the first run of each
+    /// (n, threads). Blocking K keeps a tile's X rows in L1 across all row blocks: a per-row pattern reads one X vector
+    /// per FMA, so without it X streams from L2 for every row.
+    /// </summary>
+    private NmChoice Tuned(float* x, int n, float* y, int threads)
     {
         if (_tuned.TryGetValue((n, threads), out var known)) return known;
-        var runs = _candidates.Select(k => (Action)(() => RunWith(k, x, n, y, threads))).ToArray();
-        return _tuned.GetOrAdd((n, threads), _candidates[KernelTimer.Fastest(runs)]);
+        var best = new NmChoice(_candidates[0], DefaultBlockBytes);
+        if (_candidates.Length > 1) best = Fastest(_candidates.Select(k => best with { Kernel = k }).ToArray());
+        best = Fastest(BlockSizes.Select(b => best with { BlockBytes = b }).ToArray());
+        return _tuned.GetOrAdd((n, threads), best);
+
+        NmChoice Fastest(NmChoice[] choices) =>
+            choices[KernelTimer.Fastest(choices.Select(c => (Action)(() => RunWith(c, x, n, y, threads))).ToArray())];
     }
 
-    /// <summary>Splits column tiles over threads when there are enough of them (each thread reads its own X), else row blocks.</summary>
-    private void RunWith(NmKernel kernel, float* x, int n, float* y, int threads)
+    private readonly ConcurrentDictionary<int, int[]> _slotBounds = new();
+
+    /// <summary>
+    /// Slot boundaries of the K blocks a tile of <paramref name="width"/> columns runs with <paramref name="blockBytes"/>
+    /// of X per block: blocks of K are multiples of every term's M, so each holds the same number of slots in every row
+    /// block (N per group per term) and one list serves all rows.
+    /// </summary>
+    private int[] SlotBounds(int width, int blockBytes)
     {
-        int tiles = (n + kernel.Width - 1) / kernel.Width;
-        if (threads == 1) { RunRange(kernel, x, n, y, 0, tiles, 0, Blocks); return; }
-        bool byTiles = tiles >= threads;
-        int parts = Math.Min(threads, byTiles ? tiles : Blocks);
+        int kb = blockBytes == 0 ? K : Math.Max(_kAlign, blockBytes / (width * sizeof(float)) / _kAlign * _kAlign);
+        return _slotBounds.GetOrAdd(kb, size =>
+        {
+            var bounds = new List<int> { 0 };
+            for (int k = size; k < K; k += size)
+            {
+                int s = 0;
+                while (s < Slots && _cols[s] < k) s++;
+                if (s > bounds[^1] && s < Slots) bounds.Add(s);
+            }
+            bounds.Add(Slots);
+            return bounds.ToArray();
+        });
+    }
+
+    private readonly ConcurrentDictionary<(NmKernel Main, int N), ColumnTile[]> _columnTiles = new();
+
+    /// <summary>One tile of columns: [Col0, Col0 + Valid) run by Kernel (Valid &lt; its width: through a padded panel).</summary>
+    private readonly record struct ColumnTile(int Col0, NmKernel Kernel, int Valid);
+
+    /// <summary>
+    /// How n columns are cut: the main tile while it fits, then the rest with ever narrower tiles of the same rows
+    /// (AVX2's too under AVX-512), the last scrap padded in the narrowest: a 1x128 tile at n = 196 would otherwise
+    /// compute 60 padding columns, which measured 1.8x the time of n = 128.
+    /// </summary>
+    private ColumnTile[] ColumnTiles(NmKernel main, int n) => _columnTiles.GetOrAdd((main, n), key =>
+    {
+        var family = NmKernels.All.Where(k => k.Rows == main.Rows && k.Width <= main.Width
+            && (k.Tier == main.Tier || main.Tier == IsaTier.Avx512 && k.Tier == IsaTier.Avx2Fma)).OrderByDescending(k => k.Width).ToArray();
+        var tiles = new List<ColumnTile>();
+        int col = 0;
+        for (; col + main.Width <= n; col += main.Width) tiles.Add(new ColumnTile(col, main, main.Width));
+        while (col < n)
+        {
+            int rest = n - col;
+            var fit = family.FirstOrDefault(k => k.Width <= rest);
+            if (fit is null) { tiles.Add(new ColumnTile(col, family[^1], rest)); break; }
+            tiles.Add(new ColumnTile(col, fit, fit.Width));
+            col += fit.Width;
+        }
+        return tiles.ToArray();
+    });
+
+    /// <summary>Splits column tiles over threads when there are enough of them (each thread reads its own X), else row blocks.</summary>
+    private void RunWith(NmChoice choice, float* x, int n, float* y, int threads)
+    {
+        var tiles = ColumnTiles(choice.Kernel, n);
+        int blockBytes = choice.BlockBytes;
+        if (threads == 1) { RunRange(tiles, blockBytes, x, n, y, 0, tiles.Length, 0, Blocks); return; }
+        bool byTiles = tiles.Length >= threads;
+        int parts = Math.Min(threads, byTiles ? tiles.Length : Blocks);
         WorkerPool.Shared.Run(parts, p =>
         {
-            var (s, e) = WorkerPool.Range(byTiles ? tiles : Blocks, parts, p);
-            if (byTiles) RunRange(kernel, x, n, y, s, e, 0, Blocks);
-            else RunRange(kernel, x, n, y, 0, tiles, s, e);
+            var (s, e) = WorkerPool.Range(byTiles ? tiles.Length : Blocks, parts, p);
+            if (byTiles) RunRange(tiles, blockBytes, x, n, y, s, e, 0, Blocks);
+            else RunRange(tiles, blockBytes, x, n, y, 0, tiles.Length, s, e);
         });
     }
 
     /// <summary>
-    /// Column tiles [t0, t1) × row blocks [b0, b1). Whole tiles of whole blocks write Y in place; the last partial
-    /// block (M not a multiple of r) and the partial last tile go through aligned scratch (the tail tile also reads a
-    /// zero-padded copy of its X columns), so the kernels only ever see whole tiles.
+    /// Column tiles [t0, t1) × row blocks [b0, b1). K blocks are the outer loop: one block of X rows and the weights
+    /// of that block stay in cache while every tile and row block uses them (a per-row pattern reads 8 bytes of
+    /// index and weight per FMA, so re-streaming the weights for every column tile cost more than the FMAs).
+    /// Whole tiles of whole row blocks accumulate in Y; the last partial row block (M not a multiple of r) and a
+    /// padded last tile accumulate in aligned scratch (the padded tile reads a zero-padded copy of its X columns),
+    /// copied out at the end, so the kernels only ever see whole tiles.
     /// </summary>
-    private void RunRange(NmKernel kernel, float* x, int n, float* y, int t0, int t1, int b0, int b1)
+    private void RunRange(ColumnTile[] tiles, int blockBytes, float* x, int n, float* y, int t0, int t1, int b0, int b1)
     {
-        int width = kernel.Width, r = BlockRows, fullBlocks = M / r;
-        for (int tile = t0; tile < t1; tile++)
+        int r = BlockRows, fullBlocks = M / r, bFull = Math.Min(b1, fullBlocks);
+        int[] bounds = SlotBounds(tiles[0].Kernel.Width, blockBytes);
+        var offsets = new long[t1 - t0];
+        long scratchLength = 0;
+        for (int t = t0; t < t1; t++)
         {
-            int col0 = tile * width, valid = Math.Min(width, n - col0);
-            if (valid == width)
+            var tile = tiles[t];
+            offsets[t - t0] = scratchLength;
+            if (tile.Valid < tile.Kernel.Width) scratchLength += (long)(b1 - b0) * r * tile.Kernel.Width;
+            else if (b1 > fullBlocks) scratchLength += (long)r * tile.Kernel.Width;
+        }
+        float* scratch = scratchLength > 0 ? AlignedScratch.Get(AlignedScratch.GemmA, scratchLength) : null;
+        float* panel = null;
+        var last = tiles[t1 - 1];
+        if (last.Valid < last.Kernel.Width)
+        {
+            int width = last.Kernel.Width;
+            panel = AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)K * width);
+            for (int k = 0; k < K; k++)
             {
-                int bFull = Math.Min(b1, fullBlocks);
-                if (bFull > b0) Call(kernel, x + col0, n, b0, bFull, y + (long)b0 * r * n + col0, n);
-                if (b1 > fullBlocks)
+                new ReadOnlySpan<float>(x + (long)k * n + last.Col0, last.Valid).CopyTo(new Span<float>(panel + (long)k * width, last.Valid));
+                new Span<float>(panel + (long)k * width + last.Valid, width - last.Valid).Clear();
+            }
+        }
+        for (int kb = 0; kb < bounds.Length - 1; kb++)
+            for (int t = t0; t < t1; t++)
+            {
+                var (col0, kernel, valid) = tiles[t];
+                int width = kernel.Width;
+                float* own = scratch + offsets[t - t0];
+                if (valid < width) Call(kernel, panel, width, b0, b1, own, width, bounds, kb);
+                else
                 {
-                    float* scratch = AlignedScratch.Get(AlignedScratch.GemmA, (long)r * width);
-                    Call(kernel, x + col0, n, fullBlocks, fullBlocks + 1, scratch, width);
-                    CopyOut(scratch, width, y + (long)fullBlocks * r * n + col0, n, M - fullBlocks * r, width);
+                    if (bFull > b0) Call(kernel, x + col0, n, b0, bFull, y + (long)b0 * r * n + col0, n, bounds, kb);
+                    if (b1 > fullBlocks) Call(kernel, x + col0, n, fullBlocks, fullBlocks + 1, own, width, bounds, kb);
                 }
             }
-            else
-            {
-                float* panel = AlignedScratch.Get(AlignedScratch.SpmmPanel, (long)K * width);
-                for (int k = 0; k < K; k++)
-                {
-                    new ReadOnlySpan<float>(x + (long)k * n + col0, valid).CopyTo(new Span<float>(panel + (long)k * width, valid));
-                    new Span<float>(panel + (long)k * width + valid, width - valid).Clear();
-                }
-                float* scratch = AlignedScratch.Get(AlignedScratch.GemmA, (long)(b1 - b0) * r * width);
-                Call(kernel, panel, width, b0, b1, scratch, width);
-                CopyOut(scratch, width, y + (long)b0 * r * n + col0, n, Math.Min(M, b1 * r) - b0 * r, valid);
-            }
+        for (int t = t0; t < t1; t++)
+        {
+            var (col0, kernel, valid) = tiles[t];
+            float* own = scratch + offsets[t - t0];
+            if (valid < kernel.Width) CopyOut(own, kernel.Width, y + (long)b0 * r * n + col0, n, Math.Min(M, b1 * r) - b0 * r, valid);
+            else if (b1 > fullBlocks) CopyOut(own, kernel.Width, y + (long)fullBlocks * r * n + col0, n, M - fullBlocks * r, valid);
         }
     }
 
@@ -221,18 +318,22 @@ public sealed unsafe class NmSpmmPlan : ISpmmPlan
             new ReadOnlySpan<float>(src + (long)i * lds, cols).CopyTo(new Span<float>(dst + (long)i * ldd, cols));
     }
 
-    /// <summary>Blocks [b0, b1) over one tile, in sub-blocks of the kernel's R rows; y points at block b0's first row.</summary>
-    private void Call(NmKernel kernel, float* x, int ldx, int b0, int b1, float* y, int ldy)
+    /// <summary>
+    /// Row blocks [b0, b1) over one tile and K block <paramref name="kb"/>, in sub-blocks of the kernel's R rows; y
+    /// points at block b0's first row.
+    /// </summary>
+    private void Call(NmKernel kernel, float* x, int ldx, int b0, int b1, float* y, int ldy, int[] bounds, int kb)
     {
-        int r = BlockRows;
+        int r = BlockRows, s0 = bounds[kb];
         for (int sub = 0; sub < r; sub += kernel.Rows)
         {
             var a = new NmArgs
             {
                 X = x, Ldx = ldx,
-                Cols = _pCols + (long)b0 * Slots,
-                W = _pW + (long)b0 * Slots * r + sub, WStride = r,
-                Slots = Slots, Blocks = b1 - b0,
+                Cols = _pCols + (long)b0 * Slots + s0,
+                W = _pW + ((long)b0 * Slots + s0) * r + sub, WStride = r,
+                Slots = bounds[kb + 1] - s0, SlotStride = Slots, Blocks = b1 - b0,
+                Accumulate = kb > 0, Activate = kb == bounds.Length - 2,
                 Bias = _pBias + (long)b0 * r + sub,
                 Y = y + (long)sub * ldy, Ldy = ldy,
                 Activation = Activation.Kind, Min = Activation.Min, Max = Activation.Max,

@@ -110,6 +110,9 @@ internal static class NmKernels
         NmKernel.Scalar<NmRows8>(), NmKernel.Scalar<NmRows4>(), NmKernel.Scalar<NmRows2>(), NmKernel.Scalar<NmRow1>(),
     };
 
+    /// <summary>The entries this process can run (tests run each).</summary>
+    public static IEnumerable<NmKernel> Supported => All.Where(k => IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best);
+
     public static IsaTier BestTier => IsaTiers.BestOf(All.Select(k => k.Tier));
 
     /// <summary>The tier's tiles that can run a layout of <paramref name="blockRows"/> rows per block (R divides it).</summary>

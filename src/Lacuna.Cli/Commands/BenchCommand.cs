@@ -23,6 +23,8 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchGemmCommand.Build());
         bench.Subcommands.Add(BenchSparseConvCommand.Build());
         bench.Subcommands.Add(BenchSpmmCommand.Build());
+        bench.Subcommands.Add(BenchNmCommand.Build());
+        bench.Subcommands.Add(BenchTasdCommand.Build());
         bench.Subcommands.Add(BenchSweepCommand.Build());
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
         bench.Subcommands.Add(BenchTrainConvCommand.Build());

@@ -43,6 +43,8 @@ public abstract partial class SparsityPattern
         UnstructuredPattern.TryParse,
         BlockPattern.TryParse,
         GsPattern.TryParse,
+        NmPattern.TryParse,
+        TasdPattern.TryParse,
     ];
 
     /// <summary>Reads a `--pattern` value; an unknown one is an <see cref="ArgumentException"/> listing the families.</summary>

@@ -116,7 +116,7 @@ public static class ConformanceRunner
         for (int k = 0; k < proto.Output.Count; k++)
         {
             var expected = OnnxSerializer.LoadTensor(Path.Combine(set, $"output_{k}.pb"));
-            if (expected.DataType is not (TensorDataType.Float or TensorDataType.Int64 or TensorDataType.Int32))
+            if (expected.DataType is not (TensorDataType.Float or TensorDataType.Int64 or TensorDataType.Int32 or TensorDataType.Bool))
                 throw new NotSupportedException($"output {k} has data type {expected.DataType}.");
             var actual = outputs[proto.Output[k].Name];
             int[] shape = expected.Dims.Select(d => (int)d).ToArray();

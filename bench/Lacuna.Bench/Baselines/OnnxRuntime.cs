@@ -250,6 +250,16 @@ internal sealed unsafe class OrtApiTable(nint* table)
         return value;
     }
 
+    /// <summary>An int64 tensor over caller memory (pinned until the value is released).</summary>
+    public nint CreateInt64Tensor(nint memoryInfo, long* data, long count, long[] shape)
+    {
+        nint value;
+        fixed (long* s = shape)
+            Check(((delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint>)F(Slot.CreateTensorWithDataAsOrtValue))(
+                memoryInfo, data, (nuint)(count * sizeof(long)), s, (nuint)shape.Length, 7 /* INT64 */, &value), "CreateTensorWithDataAsOrtValue");
+        return value;
+    }
+
     public void Run(nint session, nint* inputNames, nint* inputs, int inputCount, nint* outputNames, int outputCount, nint* outputs) =>
         Check(((delegate* unmanaged<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)F(Slot.Run))(
             session, 0, inputNames, inputs, (nuint)inputCount, outputNames, (nuint)outputCount, outputs), "Run");

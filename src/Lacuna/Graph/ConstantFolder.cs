@@ -67,8 +67,8 @@ public static class ConstantFolder
             if (perPlan)
             {
                 // Fold only what no plan can change: constants, and Shape of a value whose shape is the same at both probes.
-                bool fixedShape = n.OpType != "Shape" || n.Inputs.Count == 0 || probes.Select((_, p) => ShapeOf(p, n.Inputs[0])).Distinct(ShapeComparer).Count() == 1;
-                if (fixedShape && (n.OpType is "Shape" or "Constant" || (allConst && n.Inputs.Any(i => i.Length > 0))))
+                bool fixedShape = n.OpType is not ("Shape" or "Size") || n.Inputs.Count == 0 || probes.Select((_, p) => ShapeOf(p, n.Inputs[0])).Distinct(ShapeComparer).Count() == 1;
+                if (fixedShape && (n.OpType is "Shape" or "Size" or "Constant" || (allConst && n.Inputs.Any(i => i.Length > 0))))
                 {
                     var folded1 = Evaluate(n, Const, name => probes.Select((_, p) => ShapeOf(p, name)).ToArray());
                     for (int o = 0; o < folded1.Length; o++) g.AddInitializer(folded1[o].Rename(n.Outputs[o]));
@@ -129,7 +129,7 @@ public static class ConstantFolder
         return k;
     }
 
-    /// <summary>Operators registered as <see cref="OpTraits.LoadTime"/> (Constant, ConstantOfShape, Shape).</summary>
+    /// <summary>Operators registered as <see cref="OpTraits.LoadTime"/> (Constant, ConstantOfShape, Shape, Size).</summary>
     private static bool IsLoadTime(GraphNode n) => OpRegistry.Named(n.OpType).Any(d => d.Traits.HasFlag(OpTraits.LoadTime));
 
     /// <summary>

@@ -4,19 +4,33 @@ using Lacuna.Tensors;
 namespace Lacuna.Graph.Ops.Operators;
 
 /// <summary>
-/// ReduceMean: axes an attribute before opset 18, an optional constant input since (with noop_with_empty_axes).
+/// ReduceMean, ReduceSum and ReduceMax: axes an attribute before opset 18 (13 for ReduceSum), an optional constant
+/// input since (with noop_with_empty_axes).
 /// Axes that form one contiguous block reduce as [outer, r, inner] with TensorPrimitives (rows summed, or a row of
 /// inner sums accumulated); any other set through a precomputed output index per element.
 /// </summary>
 internal static class ReduceOps
 {
+    private enum Kind { Mean, Sum, Max }
+
     public static IEnumerable<OpDef> Defs =>
     [
-        new("ReduceMean", new(1, 17), OpTraits.None, c => [Plan(c, c.Node.Ints("axes")).Shape], (c, o) => Compile(c, o, c.Node.Ints("axes")))
-        { Attributes = ["axes", "keepdims"], Kernels = "TensorPrimitives rows / column sums", ConformanceCases = ["test_reduce_mean"] },
-        new("ReduceMean", new(18, 21), OpTraits.None, c => [Plan(c, Axes(c)).Shape], (c, o) => Compile(c, o, Axes(c)))
-        { Attributes = ["keepdims", "noop_with_empty_axes"], Kernels = "TensorPrimitives rows / column sums", ConformanceCases = ["test_reduce_mean"] },
+        .. Pair("ReduceMean", Kind.Mean, 18), .. Pair("ReduceSum", Kind.Sum, 13), .. Pair("ReduceMax", Kind.Max, 18),
     ];
+
+    /// <summary>The attribute-axes definition up to <paramref name="inputFrom"/> − 1 and the input-axes one from it.</summary>
+    private static OpDef[] Pair(string name, Kind kind, int inputFrom)
+    {
+        string[] cases = ["test_" + string.Concat(name.Select((ch, i) => i > 0 && char.IsUpper(ch) ? "_" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()))];
+        const string kernels = "TensorPrimitives rows / column sums; index map for scattered axes";
+        return
+        [
+            new(name, new(1, inputFrom - 1), OpTraits.None, c => [Plan(c, c.Node.Ints("axes")).Shape], (c, o) => Compile(c, o, c.Node.Ints("axes"), kind))
+            { Attributes = ["axes", "keepdims"], Kernels = kernels, ConformanceCases = cases },
+            new(name, new(inputFrom, 21), OpTraits.None, c => [Plan(c, Axes(c)).Shape], (c, o) => Compile(c, o, Axes(c), kind))
+            { Attributes = ["keepdims", "noop_with_empty_axes"], Kernels = kernels, ConformanceCases = cases },
+        ];
+    }
 
     private static long[]? Axes(OpContext c) => c.Has(1) ? c.NeedConstant(1, "axes").AsInt64s() : null;
 
@@ -44,7 +58,7 @@ internal static class ReduceOps
         return new ReducePlan([.. shape], reduced, false);
     }
 
-    private static NodeKernel Compile(OpContext c, int[][] outs, long[]? axes)
+    private static NodeKernel Compile(OpContext c, int[][] outs, long[]? axes, Kind kind)
     {
         var p = Plan(c, axes);
         if (p.Noop) return c.Copy(outs);
@@ -52,8 +66,12 @@ internal static class ReduceOps
         int rank = x.Length, first = Array.IndexOf(p.Reduced, true), lastR = Array.LastIndexOf(p.Reduced, true);
         if (first < 0) return c.Copy(outs);
         int r = 1;
-        for (int d = first; d <= lastR; d++) r *= x[d];
-        float scale = 1f / r; // r = 0: 0 · ∞ gives NaN, the mean of nothing
+        for (int d = first; d <= lastR; d++) if (p.Reduced[d]) r *= x[d];
+        // Mean: the sum times 1/r (r = 0: 0 · ∞ gives NaN, the mean of nothing); Sum: times 1; Max: no scaling.
+        float scale = kind == Kind.Mean ? 1f / r : 1f;
+        bool max = kind == Kind.Max;
+        float empty = max ? float.NegativeInfinity : 0f;
+        string name = c.Node.OpType;
         if (p.Reduced[first..(lastR + 1)].All(v => v))
         {
             int outer = Broadcast.ElementCount(x[..first]), inner = Broadcast.ElementCount(x[(lastR + 1)..]);
@@ -62,8 +80,9 @@ internal static class ReduceOps
                 {
                     ReadOnlySpan<float> xs = k.Input(f, 0);
                     var y = k.Output(f);
-                    for (int o = 0; o < outer; o++) y[o] = r == 0 ? float.NaN : TensorPrimitives.Sum(xs.Slice(o * r, r)) * scale;
-                }, "ReduceMean rows");
+                    for (int o = 0; o < outer; o++)
+                        y[o] = r == 0 ? empty * scale : max ? TensorPrimitives.Max(xs.Slice(o * r, r)) : TensorPrimitives.Sum(xs.Slice(o * r, r)) * scale;
+                }, name + " rows");
             return c.Lambda(outs, (k, f) =>
             {
                 ReadOnlySpan<float> xs = k.Input(f, 0);
@@ -71,13 +90,15 @@ internal static class ReduceOps
                 for (int o = 0; o < outer; o++)
                 {
                     var yo = y.Slice(o * inner, inner);
-                    yo.Clear();
-                    for (int j = 0; j < r; j++) TensorPrimitives.Add(yo, xs.Slice((o * r + j) * inner, inner), yo);
-                    TensorPrimitives.Multiply(yo, r == 0 ? float.NaN : scale, yo);
+                    yo.Fill(empty);
+                    for (int j = 0; j < r; j++)
+                        if (max) TensorPrimitives.Max(yo, xs.Slice((o * r + j) * inner, inner), yo);
+                        else TensorPrimitives.Add(yo, xs.Slice((o * r + j) * inner, inner), yo);
+                    if (scale != 1f) TensorPrimitives.Multiply(yo, scale, yo);
                 }
-            }, "ReduceMean column sums");
+            }, name + " column sums");
         }
-        // Non-contiguous axes: each input element's output index, precomputed.
+        // Scattered axes: each input element's output index, precomputed.
         int count = Broadcast.ElementCount(x);
         int[] keptShape = x.Select((d, i) => p.Reduced[i] ? 1 : d).ToArray();
         int[] target = new int[count];
@@ -93,9 +114,10 @@ internal static class ReduceOps
         {
             ReadOnlySpan<float> xs = k.Input(f, 0);
             var y = k.Output(f);
-            y.Clear();
-            for (int i = 0; i < count; i++) y[target[i]] += xs[i];
-            TensorPrimitives.Multiply(y, scale, y);
-        }, "ReduceMean (index map)");
+            y.Fill(empty);
+            for (int i = 0; i < count; i++)
+                y[target[i]] = max ? MathF.Max(y[target[i]], xs[i]) : y[target[i]] + xs[i];
+            if (scale != 1f) TensorPrimitives.Multiply(y, scale, y);
+        }, name + " (index map)");
     }
 }

@@ -70,6 +70,7 @@ internal static class ShapeOps
         LoadTime("Constant", 1, ["value", "value_float", "value_floats", "value_int", "value_ints"], FoldConstant, ["test_constant", "!test_constant_pad", "!test_constantofshape"]),
         LoadTime("ConstantOfShape", 9, ["value"], FoldConstantOfShape, ["test_constantofshape"]),
         LoadTime("Shape", 1, ["start", "end"], FoldShape, ["test_shape"]),
+        LoadTime("Size", 1, [], FoldSize, ["test_size"]),
     ];
 
     /// <summary>An operator <see cref="ConstantFolder"/> evaluates at load; reaching the compiler means a run-time input.</summary>
@@ -114,6 +115,14 @@ internal static class ShapeOps
         for (int i = 0; i < dims.Length; i++)
             dims[i] = probes.All(p => p[start + i] == probes[0][start + i]) ? probes[0][start + i] : ConstantFolder.BatchMarker;
         return [new GraphTensor("", [dims.Length], dims)];
+    }
+
+    /// <summary>The input's element count, which must not depend on the folder's probe batch (plans evaluate it per shape).</summary>
+    private static GraphTensor[] FoldSize(FoldContext c)
+    {
+        var counts = c.ProbeShapes(c.Node.Inputs[0]).Select(s => Broadcast.ElementCount(s)).Distinct().ToArray();
+        if (counts.Length != 1) throw UnsupportedOperatorException.For(c.Node, "the element count depends on the run-time batch.");
+        return [new GraphTensor("", [], [(long)counts[0]])];
     }
 
     /// <summary>Gather of constants (float or int64: the Shape → Gather chains exporters emit).</summary>

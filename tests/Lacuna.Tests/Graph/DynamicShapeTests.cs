@@ -58,4 +58,16 @@ public class DynamicShapeTests
         var b = Assert.Throws<ArgumentException>(() => s.Run(new Dictionary<string, Tensor> { ["flag"] = Tensor.FromArray([1f, 2f], 2) }));
         Assert.Contains("input 'flag' is bool: element 1 is 2; values must be 0 or 1.", b.Message);
     }
+
+    [Fact]
+    public void Export_keeps_int64_inputs_and_named_symbolic_dimensions()
+    {
+        var graph = OnnxGraphImporter.ToGraph(BertStyleModel.Build(seed: 2));
+        var again = OnnxGraphImporter.ToGraph(OnnxGraphExporter.ToModel(graph, "test"));
+        var ids = again.Inputs.Single(i => i.Name == "input_ids");
+        Assert.Equal(GraphElementType.Int64, ids.ElementType);
+        Assert.Equal("[batch, sequence]", ids.ShapeText);
+        var x = Feeds(2, 3);
+        Assert.Equal(InferenceSession.Create(graph).Run(x)["pooler_output"].ToArray(), InferenceSession.Create(again).Run(x)["pooler_output"].ToArray());
+    }
 }

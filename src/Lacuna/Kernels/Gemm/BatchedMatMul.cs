@@ -1,16 +1,15 @@
-using Lacuna.Kernels;
 using Lacuna.Tensors;
 using Lacuna.Threading;
 
-namespace Lacuna.Graph.Ops;
+namespace Lacuna.Kernels;
 
 /// <summary>
 /// MatMul with NumPy batch broadcasting ([..., M, K] · [..., K, N], a 1-D operand as a row or column): one
 /// <see cref="Gemm"/> per output matrix, the operands' matrix offsets precomputed (a broadcast operand repeats its
 /// matrix). Many small products (attention's QKᵀ and ·V per head) run whole matrices per thread, single-threaded
-/// inside; few large ones let the GEMM split each. The specification is <see cref="Kernels.Reference.ReferenceMatMul"/>.
+/// inside; few large ones let the GEMM split each. The specification is <see cref="Reference.ReferenceMatMul"/>.
 /// </summary>
-internal sealed class BatchedMatMul
+public sealed class BatchedMatMul
 {
     private readonly int _m, _n, _k;
     private readonly int[] _aOffset, _bOffset;

@@ -31,11 +31,16 @@ public static class RunCommand
         var json = CommonOptions.Json();
         var ort = new Option<bool>("--onnxruntime") { Description = "Run the model on ONNX Runtime instead (random input; time and memory, for comparison)." };
         var shape = new Option<string?>("--shape") { Description = "With --onnxruntime: the input shape, e.g. 1,3,224,224 (default: read from the model)." };
-        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time, resident memory.") { model, input, batch, threads, repeat, dense, profile, precision, json, ort, shape };
+        var seq = new Option<int>("--seq") { Description = "For random inputs: the value of every symbolic dimension after the first (a sequence length).", DefaultValueFactory = _ => 16 };
+        var maxId = new Option<int>("--max-id") { Description = "For random int64 inputs (token ids, type ids, masks): values drawn from 0..N.", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("run", "Run an ONNX model: output shapes, checksum, median time, resident memory.") { model, input, batch, threads, repeat, dense, profile, precision, json, ort, shape, seq, maxId };
         cmd.SetAction(parse =>
         {
             if ((CommonOptions.CheckThreads(parse.GetValue(threads)) ?? CommonOptions.CheckBatch(parse.GetValue(batch), zeroMeansModel: true)) is string bad)
             { Console.Error.WriteLine(bad); return 2; }
+            if (parse.GetValue(seq) < 1) { Console.Error.WriteLine($"--seq must be at least 1; got {parse.GetValue(seq)}."); return 2; }
+            if (parse.GetValue(maxId) < 0 || parse.GetValue(maxId) > InferenceSession.MaxExactInteger)
+            { Console.Error.WriteLine($"--max-id must be in 0..{InferenceSession.MaxExactInteger}; got {parse.GetValue(maxId)}."); return 2; }
             WorkerPool.DefaultThreads = parse.GetValue(threads);
             string prec = parse.GetValue(precision)!;
             var (sparseOptions, precisionError) = CommonOptions.SparseOptions(prec);
@@ -48,7 +53,7 @@ public static class RunCommand
             try
             {
                 var session = OnnxGraphImporter.LoadSession(parse.GetValue(model)!, parse.GetValue(dense) ? PassOptions.Dense : sparseOptions);
-                var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch));
+                var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch), parse.GetValue(seq), parse.GetValue(maxId));
                 IReadOnlyDictionary<string, Tensor> outputs = session.Run(feeds);
                 var steady = ResidentMemory.ReadSteady(); // planned and run once: what the process keeps to serve the model
                 int repeats = Math.Max(1, parse.GetValue(repeat));
@@ -193,7 +198,11 @@ public static class RunCommand
         Console.WriteLine($"steps total {total:F3} ms (an unprofiled run: {runMedianMs:F3} ms)");
     }
 
-    private static Dictionary<string, Tensor> Feeds(InferenceSession session, string input, int batch)
+    /// <summary>
+    /// The given tensor, or random inputs: dimension 0 from --batch, other symbolic dimensions --seq; float inputs
+    /// uniform in [-1, 1], int64 inputs integers 0..--max-id (valid ids for any table of more than max-id rows), bool 0/1.
+    /// </summary>
+    private static Dictionary<string, Tensor> Feeds(InferenceSession session, string input, int batch, int seq, int maxId)
     {
         var feeds = new Dictionary<string, Tensor>();
         if (input != "random")
@@ -207,8 +216,15 @@ public static class RunCommand
         ulong seed = 1;
         foreach (var v in session.RuntimeInputs)
         {
-            var dims = v.Shape!.Select((d, i) => d == GraphValue.Symbolic || (i == 0 && batch > 0) ? b : d).ToArray();
-            feeds[v.Name] = Tensor.Random(seed++, dims);
+            var dims = v.Shape!.Select((d, i) => i == 0 && (d == GraphValue.Symbolic || batch > 0) ? b : d == GraphValue.Symbolic ? seq : d).ToArray();
+            var t = Tensor.Random(seed++, dims);
+            if (v.ElementType != GraphElementType.Float)
+            {
+                int top = v.ElementType == GraphElementType.Bool ? 1 : maxId;
+                var span = t.Span;
+                for (int i = 0; i < span.Length; i++) span[i] = MathF.Min(top, MathF.Floor((span[i] + 1f) * 0.5f * (top + 1)));
+            }
+            feeds[v.Name] = t;
         }
         return feeds;
     }

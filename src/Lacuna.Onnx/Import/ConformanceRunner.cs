@@ -18,7 +18,8 @@ public sealed record OperatorConformance(string Operator, int Passed, int Failed
 /// Runs ONNX backend test cases (<c>&lt;case&gt;/model.onnx</c> + <c>test_data_set_*/input_k.pb, output_k.pb</c>)
 /// through <see cref="InferenceSession"/> and compares like ONNX's backend runner: |actual − expected| ≤ atol + rtol·|expected|
 /// with rtol 1e-3, atol 1e-7, NaN matching NaN. Non-float inputs (shapes, pads, axes) are bound as constants of the
-/// case, as a model exporter would have stored them. Unsupported operators or data types are counted, never thrown.
+/// case, as a model exporter would have stored them; double and float16 data are read as float (the engine's one
+/// float type: a Cast to or from them is exact up to float rounding, within the tolerance). Unsupported operators or data types are counted, never thrown.
 /// </summary>
 public static class ConformanceRunner
 {
@@ -99,7 +100,12 @@ public static class ConformanceRunner
             if (!File.Exists(file)) continue; // an omitted optional input
             var t = OnnxSerializer.LoadTensor(file);
             var type = inputs[k].Type?.TensorType?.ElemType ?? t.DataType;
-            if (type != TensorDataType.Float || constantPositions.Contains(inputs[k].Name))
+            if (type is TensorDataType.Double or TensorDataType.Float16)
+            {
+                t = TensorProto.FromFloats(inputs[k].Name, t.Dims.ToArray(), t.ToFloatArray()); // the engine's one float type
+                if (inputs[k].Type?.TensorType is { } declared) declared.ElemType = TensorDataType.Float;
+            }
+            else if (type != TensorDataType.Float || constantPositions.Contains(inputs[k].Name))
             {
                 t.Name = inputs[k].Name;
                 proto.Initializer.Add(t);
@@ -119,7 +125,7 @@ public static class ConformanceRunner
         for (int k = 0; k < proto.Output.Count; k++)
         {
             var expected = OnnxSerializer.LoadTensor(Path.Combine(set, $"output_{k}.pb"));
-            if (expected.DataType is not (TensorDataType.Float or TensorDataType.Int64 or TensorDataType.Int32))
+            if (expected.DataType is not (TensorDataType.Float or TensorDataType.Double or TensorDataType.Float16 or TensorDataType.Int64 or TensorDataType.Int32 or TensorDataType.Bool))
                 throw new NotSupportedException($"output {k} has data type {expected.DataType}.");
             var actual = outputs[proto.Output[k].Name];
             int[] shape = expected.Dims.Select(d => (int)d).ToArray();

@@ -54,10 +54,12 @@ public static class OnnxGraphExporter
 
     private static ValueInfoProto ToValueInfo(GraphValue v)
     {
+        var type = v.ElementType switch { GraphElementType.Int64 => TensorDataType.Int64, GraphElementType.Bool => TensorDataType.Bool, _ => TensorDataType.Float };
         if (v.Shape is null)
-            return new ValueInfoProto { Name = v.Name, Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = TensorDataType.Float } } };
-        return ValueInfoProto.Tensor(v.Name, TensorDataType.Float,
-            v.Shape.Select(d => d == GraphValue.Symbolic ? (object)(v.BatchParam ?? "N") : d).ToArray());
+            return new ValueInfoProto { Name = v.Name, Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = type } } };
+        // Each symbolic dimension keeps its name (batch, sequence); unnamed ones after the first get d1, d2, ...
+        return ValueInfoProto.Tensor(v.Name, type, v.Shape.Select((d, i) => d == GraphValue.Symbolic
+            ? (object)(v.DimParams is { } p && i < p.Length && p[i] is { } name ? name : i == 0 ? v.BatchParam ?? "N" : $"d{i}") : d).ToArray());
     }
 
     public static TensorProto ToProto(GraphTensor t)

@@ -5,7 +5,8 @@ namespace Lacuna.Onnx.Import;
 
 /// <summary>
 /// Converts an <see cref="OnnxModel"/> into the engine's <see cref="ModelGraph"/>. Only float activations are
-/// supported (int64 constants for shapes and indices); dimension 0 of an input may be symbolic (the batch).
+/// activations are computed; int64/bool inputs (token ids, masks) and constants are accepted (see <see cref="GraphValue"/>);
+/// any input dimension may be symbolic.
 /// An operator, attribute or data type the engine does not implement fails here, naming the node, op and opset.
 /// </summary>
 public static class OnnxGraphImporter
@@ -101,29 +102,36 @@ public static class OnnxGraphImporter
         return t.DataType switch
         {
             TensorDataType.Float => new GraphTensor(t.Name, dims, t.ToFloatArray(directory)),
-            TensorDataType.Int64 or TensorDataType.Int32 => new GraphTensor(t.Name, dims, t.ToInt64Array(directory)),
-            _ => throw new NotSupportedException($"tensor '{t.Name}': data type {t.DataType} is not supported (FLOAT and INT64/INT32 only)."),
+            TensorDataType.Int64 or TensorDataType.Int32 or TensorDataType.Bool => new GraphTensor(t.Name, dims, t.ToInt64Array(directory)),
+            _ => throw new NotSupportedException($"tensor '{t.Name}': data type {t.DataType} is not supported (FLOAT, INT64/INT32 and BOOL (as 0/1) only)."),
         };
     }
 
     private static GraphValue ToValue(ValueInfoProto v, bool isInput)
     {
         var tt = v.Type?.TensorType;
-        if (isInput && tt is not null && tt.ElemType != TensorDataType.Float)
-            throw new NotSupportedException($"graph input '{v.Name}': data type {tt.ElemType} is not supported (FLOAT only).");
-        if (tt?.Shape is null) return new GraphValue(v.Name, null);
+        var type = GraphElementType.Float;
+        if (isInput && tt is not null)
+            type = tt.ElemType switch
+            {
+                TensorDataType.Float => GraphElementType.Float,
+                TensorDataType.Int64 or TensorDataType.Int32 => GraphElementType.Int64,
+                TensorDataType.Bool => GraphElementType.Bool,
+                _ => throw new NotSupportedException($"graph input '{v.Name}': data type {tt.ElemType} is not supported (FLOAT, INT64/INT32 and BOOL only)."),
+            };
+        if (tt?.Shape is null) return new GraphValue(v.Name, null) { ElementType = type };
         var dims = new int[tt.Shape.Dims.Count];
-        string? param = null;
+        var names = new string?[dims.Length];
         for (int d = 0; d < dims.Length; d++)
         {
             var dim = tt.Shape.Dims[d];
             if (dim.Value is long value) { dims[d] = checked((int)value); continue; }
             if (!isInput) return new GraphValue(v.Name, null); // output shapes are inferred, not needed
-            if (d != 0) throw new NotSupportedException($"graph input '{v.Name}': dimension {d} is symbolic; only the batch (dimension 0) may be.");
+            // Any dimension may be symbolic (batch, sequence length): plans are built per concrete input shapes.
             dims[d] = GraphValue.Symbolic;
-            param = dim.Param ?? "N";
+            names[d] = dim.Param ?? (d == 0 ? "N" : $"d{d}");
         }
-        return new GraphValue(v.Name, dims, param);
+        return new GraphValue(v.Name, dims, names.Length > 0 ? names[0] : null) { ElementType = type, DimParams = names };
     }
 
     private static GraphAttribute ToAttribute(AttributeProto a, string node, string op, long opset, string? dir) => a.Type switch

@@ -9,6 +9,9 @@ namespace Lacuna.Graph;
 /// that every remaining node is a supported run-time operator with consistent shapes.
 /// A symbolic batch is tracked by inferring shapes for two probe batch sizes: a dimension that differs between
 /// them is the batch, and a folded Shape records it as <see cref="BatchMarker"/> (Reshape copies it as 0).
+/// When a symbolic dimension other than the batch exists (a sequence length), markers cannot say which dimension a
+/// value came from, so Shape of a dynamic value is not folded at load: every plan evaluates the shape arithmetic
+/// from its concrete input shapes (<see cref="PlanStep"/>), and the load checks it at both probes the same way.
 /// </summary>
 public static class ConstantFolder
 {
@@ -27,8 +30,10 @@ public static class ConstantFolder
         var dead = new HashSet<string>(StringComparer.Ordinal); // outputs of failed or skipped nodes
         var order = g.TopologicalOrder();
         bool symbolic = g.Inputs.Any(i => i.Shape is null || i.Shape.Contains(GraphValue.Symbolic));
+        bool perPlan = HasNonBatchSymbolic(g);
         int[] probes = symbolic ? [2, 3] : [1];
         var shapes = probes.Select(b => InputShapes(g, b)).ToArray();
+        var dynamic = probes.Select(_ => new Dictionary<string, GraphTensor>(StringComparer.Ordinal)).ToArray();
         int folded = 0;
         foreach (var n in order)
         {
@@ -59,6 +64,20 @@ public static class ConstantFolder
                 OpAttributes.ResolveAutoPad(n, ShapeOf(0, n.Inputs[0]), n.OpType == "Conv" ? ShapeOf(0, n.Inputs[1]) : null);
 
             bool allConst = n.Inputs.All(i => i.Length == 0 || g.Initializers.ContainsKey(i));
+            if (perPlan)
+            {
+                // Fold only what no plan can change: constants, and Shape of a value whose shape is the same at both probes.
+                bool fixedShape = n.OpType is not ("Shape" or "Size") || n.Inputs.Count == 0 || probes.Select((_, p) => ShapeOf(p, n.Inputs[0])).Distinct(ShapeComparer).Count() == 1;
+                if (fixedShape && (n.OpType is "Shape" or "Size" or "Constant" || (allConst && n.Inputs.Any(i => i.Length > 0))))
+                {
+                    var folded1 = Evaluate(n, Const, name => probes.Select((_, p) => ShapeOf(p, name)).ToArray());
+                    for (int o = 0; o < folded1.Length; o++) g.AddInitializer(folded1[o].Rename(n.Outputs[o]));
+                    g.Nodes.Remove(n);
+                    return 1;
+                }
+                for (int p = 0; p < probes.Length; p++) PlanStep(g, n, shapes[p], dynamic[p], null);
+                return 0;
+            }
             if (IsLoadTime(n) || (allConst && n.Inputs.Any(i => i.Length > 0)))
             {
                 var values = Evaluate(n, Const, name => probes.Select((_, p) => ShapeOf(p, name)).ToArray());
@@ -76,7 +95,41 @@ public static class ConstantFolder
         }
     }
 
-    /// <summary>Operators registered as <see cref="OpTraits.LoadTime"/> (Constant, ConstantOfShape, Shape).</summary>
+    private static readonly IEqualityComparer<int[]> ShapeComparer = EqualityComparer<int[]>.Create((a, b) => a.AsSpan().SequenceEqual(b), a => a.Length);
+
+    /// <summary>Whether an input has a symbolic dimension other than dimension 0 (then shapes are folded per plan).</summary>
+    public static bool HasNonBatchSymbolic(ModelGraph g) =>
+        g.Inputs.Any(i => !g.Initializers.ContainsKey(i.Name) && i.Shape is { } s && s.Skip(1).Contains(GraphValue.Symbolic));
+
+    /// <summary>
+    /// One node of a plan for concrete input shapes: a node that reads only constants (initializers, or values this
+    /// plan already evaluated in <paramref name="dynamic"/>) or is a load-time operator (Shape) is evaluated into
+    /// <paramref name="dynamic"/> and returns null; any other is compiled, its output shapes recorded in <paramref name="shapes"/>.
+    /// </summary>
+    internal static NodeKernel? PlanStep(ModelGraph g, GraphNode n, Dictionary<string, int[]> shapes, Dictionary<string, GraphTensor> dynamic, OpCompiler.PlanCache? cache)
+    {
+        GraphTensor? Known(string name) => g.Initializers.TryGetValue(name, out var t) ? t : dynamic.GetValueOrDefault(name);
+        GraphTensor? Const(int i) => i < n.Inputs.Count && n.Inputs[i].Length > 0 ? Known(n.Inputs[i]) : null;
+        int[] ShapeOf(string name) => Known(name)?.Dims ?? (shapes.TryGetValue(name, out var s) ? s
+            : throw new LacunaFormatException(n.Describe(), $"input '{name}' has an unknown shape."));
+        bool allConst = n.Inputs.All(i => i.Length == 0 || Known(i) is not null);
+        if (IsLoadTime(n) || (allConst && n.Inputs.Any(i => i.Length > 0)))
+        {
+            var values = Evaluate(n, Const, name => [ShapeOf(name)]);
+            for (int o = 0; o < values.Length && o < n.Outputs.Count; o++)
+            {
+                dynamic[n.Outputs[o]] = values[o].Rename(n.Outputs[o]);
+                shapes[n.Outputs[o]] = values[o].Dims;
+            }
+            return null;
+        }
+        var ins = n.Inputs.Select(i => i.Length == 0 ? [] : ShapeOf(i)).ToArray();
+        var k = OpCompiler.Compile(n, ins, Const, cache);
+        for (int o = 0; o < n.Outputs.Count && o < k.OutShapes.Length; o++) shapes[n.Outputs[o]] = k.OutShapes[o];
+        return k;
+    }
+
+    /// <summary>Operators registered as <see cref="OpTraits.LoadTime"/> (Constant, ConstantOfShape, Shape, Size).</summary>
     private static bool IsLoadTime(GraphNode n) => OpRegistry.Named(n.OpType).Any(d => d.Traits.HasFlag(OpTraits.LoadTime));
 
     /// <summary>
@@ -86,23 +139,19 @@ public static class ConstantFolder
     public static Dictionary<string, int[]> InferShapes(ModelGraph g)
     {
         var shapes = InputShapes(g, 1);
-        foreach (var n in g.TopologicalOrder())
-        {
-            var ins = n.Inputs.Select(i => i.Length == 0 ? [] : g.Initializers.TryGetValue(i, out var t) ? t.Dims : shapes[i]).ToArray();
-            var k = OpCompiler.Compile(n, ins, i => i < n.Inputs.Count && g.Initializers.TryGetValue(n.Inputs[i], out var t) ? t : null, null);
-            for (int o = 0; o < n.Outputs.Count && o < k.OutShapes.Length; o++) shapes[n.Outputs[o]] = k.OutShapes[o];
-        }
+        var dynamic = new Dictionary<string, GraphTensor>(StringComparer.Ordinal);
+        foreach (var n in g.TopologicalOrder()) PlanStep(g, n, shapes, dynamic, null);
         return shapes;
     }
 
-    /// <summary>Graph input shapes with the symbolic batch replaced by <paramref name="batch"/>.</summary>
+    /// <summary>Graph input shapes with every symbolic dimension (the batch, and any other) replaced by <paramref name="batch"/>.</summary>
     public static Dictionary<string, int[]> InputShapes(ModelGraph g, int batch)
     {
         var d = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var i in g.Inputs)
         {
             if (g.Initializers.ContainsKey(i.Name)) continue;
-            if (i.Shape is null) throw new LacunaFormatException($"graph input '{i.Name}'", "has no shape; Lacuna needs static shapes except the batch.");
+            if (i.Shape is null) throw new LacunaFormatException($"graph input '{i.Name}'", "has no shape; Lacuna needs every input's rank and its fixed dimensions.");
             d[i.Name] = i.Shape.Select(x => x == GraphValue.Symbolic ? batch : x).ToArray();
         }
         return d;
@@ -113,9 +162,25 @@ public static class ConstantFolder
         if (OpRegistry.Resolve(n).Fold is { } fold) return fold(new FoldContext(n, c, probeShapes));
         var ins = Enumerable.Range(0, n.Inputs.Count).Select(i => n.Inputs[i].Length == 0 ? null : c(i)).ToArray();
         if (ins.Any(t => t is { ElementType: GraphElementType.Int64 }))
-            return [EvaluateInt64(n, ins)];
-        return EvaluateFloat(n, ins);
+        {
+            if (n.OpType is "Concat" or "Identity" or "Reshape" or "Flatten" or "Dropout") return [EvaluateInt64(n, ins)];
+            // Other int64 arithmetic (Range, Slice, Equal, Where, Cast, Expand, Mul ...) runs on the float kernels the
+            // run time uses for int64 values (exact below 2^24, see InferenceSession); a folded batch marker is not a number.
+            if (ins.Any(t => t is { Int64s: { } v } && v.Contains(BatchMarker)))
+                throw UnsupportedOperatorException.For(n, "int64 tensors are supported only in constant shape computations.");
+        }
+        var values = EvaluateFloat(n, ins);
+        return values.Select((t, o) => Int64Output(n, ins) ? new GraphTensor("", t.Dims, Array.ConvertAll(t.Floats!, v => (long)v)) : t).ToArray();
     }
+
+    /// <summary>Whether a node evaluated on float kernels produces int64 (or bool, held as int64 0/1) values.</summary>
+    private static bool Int64Output(GraphNode n, GraphTensor?[] ins) => n.OpType switch
+    {
+        "Cast" => n.Int("to", 1) is not (1 or 10 or 11 or 16), // FLOAT, FLOAT16, DOUBLE, BFLOAT16
+        "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor" => true,
+        "Where" => ins.Length > 1 && ins[1] is { ElementType: GraphElementType.Int64 },
+        _ => ins.FirstOrDefault(t => t is not null) is { ElementType: GraphElementType.Int64 },
+    };
 
     /// <summary>Runs a float node on constant inputs through the same kernels the session uses.</summary>
     private static GraphTensor[] EvaluateFloat(GraphNode n, GraphTensor?[] ins)

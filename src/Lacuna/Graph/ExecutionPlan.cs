@@ -5,7 +5,7 @@ using Lacuna.Tensors;
 namespace Lacuna.Graph;
 
 /// <summary>
-/// The graph compiled for one batch size: a kernel per node with inferred shapes, the slot table and the memory plan.
+/// The graph compiled for one set of concrete input shapes (batch, sequence length ...): a kernel per node with inferred shapes, the slot table and the memory plan.
 /// Immutable after creation; runs take an arena from a thread-safe pool, so concurrent callers share nothing mutable.
 /// </summary>
 public sealed class ExecutionPlan
@@ -16,19 +16,19 @@ public sealed class ExecutionPlan
     private readonly (string Name, int Slot, int[] Shape)[] _outputs;
     private readonly ConcurrentBag<AlignedBuffer> _arenas = new();
 
-    internal ExecutionPlan(int batch, ModelGraph g, List<GraphNode> order, OpCompiler.PlanCache cache)
+    internal ExecutionPlan(IReadOnlyDictionary<string, int[]> inputShapes, ModelGraph g, List<GraphNode> order, OpCompiler.PlanCache cache)
     {
-        Batch = batch;
-        var shapes = ConstantFolder.InputShapes(g, batch);
+        var shapes = inputShapes.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        InputShapes = shapes.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        Batch = g.Inputs.Where(i => shapes.ContainsKey(i.Name) && shapes[i.Name].Length > 0).Select(i => shapes[i.Name][0]).DefaultIfEmpty(1).First();
+        // Shape arithmetic on dynamic dimensions (Shape, Gather, Concat, Range, ConstantOfShape, Expand ...) is
+        // evaluated here, from this plan's concrete shapes, into plan constants; only the rest becomes kernels.
+        var dynamic = new Dictionary<string, GraphTensor>(StringComparer.Ordinal);
         var kernels = new List<NodeKernel>(order.Count);
         foreach (var n in order)
-        {
-            var ins = n.Inputs.Select(i => i.Length == 0 ? [] : g.Initializers.TryGetValue(i, out var t) ? t.Dims : shapes[i]).ToArray();
-            var k = OpCompiler.Compile(n, ins, i => i < n.Inputs.Count && g.Initializers.TryGetValue(n.Inputs[i], out var t) ? t : null, cache);
-            for (int o = 0; o < n.Outputs.Count && o < k.OutShapes.Length; o++) shapes[n.Outputs[o]] = k.OutShapes[o];
-            kernels.Add(k);
-        }
-        var lengths = shapes.ToDictionary(kv => kv.Key, kv => Broadcast.ElementCount(kv.Value), StringComparer.Ordinal);
+            if (ConstantFolder.PlanStep(g, n, shapes, dynamic, cache) is { } k) kernels.Add(k);
+        GraphTensor? Constant(string name) => g.Initializers.TryGetValue(name, out var t) ? t : dynamic.GetValueOrDefault(name);
+        var lengths = shapes.Where(kv => Constant(kv.Key) is null).ToDictionary(kv => kv.Key, kv => Broadcast.ElementCount(kv.Value), StringComparer.Ordinal);
         var outputNames = g.Outputs.Select(o => o.Name).Where(lengths.ContainsKey).ToHashSet();
         Memory = MemoryPlan.Create(kernels.Select(k => ((IReadOnlyList<string>)k.Node.Inputs, (IReadOnlyList<string>)k.Node.Outputs)).ToList(),
             lengths, g.Inputs.Where(i => lengths.ContainsKey(i.Name)).Select(i => i.Name), outputNames);
@@ -39,7 +39,7 @@ public sealed class ExecutionPlan
         {
             if (name.Length == 0) return -1;
             if (slotOf.TryGetValue(name, out int s)) return s;
-            slots.Add(g.Initializers.TryGetValue(name, out var t) ? new Slot(0, t.Length, t)
+            slots.Add(Constant(name) is { } t ? new Slot(0, t.Length, t)
                 : new Slot(Memory.Placement[name].Offset, Memory.Placement[name].Length, null));
             return slotOf[name] = slots.Count - 1;
         }
@@ -49,16 +49,20 @@ public sealed class ExecutionPlan
             k.OutSlots = k.Node.Outputs.Select(SlotOf).ToArray();
         }
         _inputs = g.Inputs.Where(i => lengths.ContainsKey(i.Name)).Select(i => (i.Name, SlotOf(i.Name))).ToArray();
-        _outputs = g.Outputs.Select(o => (o.Name, SlotOf(o.Name), g.Initializers.TryGetValue(o.Name, out var t) ? t.Dims : shapes[o.Name])).ToArray();
+        _outputs = g.Outputs.Select(o => (o.Name, SlotOf(o.Name), Constant(o.Name)?.Dims ?? shapes[o.Name])).ToArray();
         _steps = [.. kernels];
         _slots = [.. slots];
         Shapes = shapes;
     }
 
+    /// <summary>Dimension 0 of the first runtime input (the batch size), 1 when there is none.</summary>
     public int Batch { get; }
     public MemoryPlan Memory { get; }
 
-    /// <summary>Every activation value's shape at this batch size.</summary>
+    /// <summary>The concrete shape of every runtime input this plan was built for.</summary>
+    public IReadOnlyDictionary<string, int[]> InputShapes { get; }
+
+    /// <summary>Every value's shape in this plan (activations, and shape arithmetic evaluated for it).</summary>
     public IReadOnlyDictionary<string, int[]> Shapes { get; }
 
     /// <summary>Per step: node, kernel name, input and output shapes.</summary>

@@ -25,7 +25,7 @@ public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations
 }
 
 /// <summary>Graph rewrites that keep the computed function (up to float rounding).</summary>
-public static class GraphPasses
+public static partial class GraphPasses
 {
     public static void Optimize(ModelGraph g, PassOptions options)
     {
@@ -38,6 +38,8 @@ public static class GraphPasses
         if (options.FuseActivations)
         {
             FuseChannelShuffle(g);
+            FuseLayerNorm(g);
+            FuseGelu(g);
             SumOfTwoToAdd(g);
             FuseActivations(g);
         }

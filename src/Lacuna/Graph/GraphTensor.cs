@@ -1,7 +1,10 @@
 namespace Lacuna.Graph;
 
-/// <summary>The element types a graph constant can hold: activations are float; shapes and indices are int64.</summary>
-public enum GraphElementType { Float = 1, Int64 = 7 }
+/// <summary>
+/// Element types (ONNX's numbers). A graph constant holds float or int64 (shapes, indices; bool constants are int64
+/// 0/1). <see cref="Bool"/> only describes graph inputs: at run time int64 and bool values travel as exact floats.
+/// </summary>
+public enum GraphElementType { Float = 1, Int64 = 7, Bool = 9 }
 
 /// <summary>
 /// A constant tensor in the graph (an initializer or a folded value): row-major, exactly one of

@@ -22,10 +22,12 @@ public class ConvCandidateProviderTests
         return (w, [m, c / groups, k, k], TestData.Random(m, seed + 1), p);
     }
 
+    // Detection is off here: a small random layer at 0.9 can satisfy a structured pattern exactly (a TASD series such as
+    // 1:4+1:8 holds wherever no 8 columns of a row keep more than 3 entries), which the structured tests cover.
     private static string[] Families(int m, int c, int k, int stride, int groups, double sparsity, bool allowSparse = true, PatternPlanning? patterns = null)
     {
         var (w, shape, bias, p) = Layer(m, c, k, stride, groups, sparsity);
-        var layer = new ConvLayer(w, shape, bias, p, 9, 9, Activation.Relu, allowSparse, SpmmPrecision.Float32, patterns ?? PatternPlanning.Detect);
+        var layer = new ConvLayer(w, shape, bias, p, 9, 9, Activation.Relu, allowSparse, SpmmPrecision.Float32, patterns ?? PatternPlanning.None);
         var applies = new List<string>();
         foreach (var provider in ConvPlanner.Providers)
             if (provider.Applies(layer)) applies.Add(provider.Family);

@@ -39,7 +39,7 @@ public class OpRegistryTests
     {
         Assert.True(Directory.Exists(NodeTests), $"{NodeTests} is missing: install libonnx-testdata.");
         var cases = Directory.GetDirectories(NodeTests).Select(Path.GetFileName).ToList();
-        var without = OpRegistry.All.Where(d => !d.Traits.HasFlag(OpTraits.Internal) && !cases.Any(c => d.OwnsCase(c!))).Select(d => d.ToString()).ToList();
+        var without = OpRegistry.All.Where(d => !d.Traits.HasFlag(OpTraits.Internal) && d.NoNodeTests is null && !cases.Any(c => d.OwnsCase(c!))).Select(d => d.ToString()).ToList();
         Assert.True(without.Count == 0, $"no node tests for: {string.Join(", ", without)}");
     }
 

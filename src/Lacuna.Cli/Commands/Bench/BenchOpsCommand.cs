@@ -117,6 +117,32 @@ public static class BenchOpsCommand
             yield return new("GlobalMaxPool", Format(s), ym, rm,
                 () => GlobalPool.Max(x, s, ym, threads), () => ReferencePool.GlobalMaxPool(x, s, rm));
         }
+        {
+            // BERT-base at sequence 128: LayerNorm rows of 768, Gelu over the 128x3072 FFN activation, and attention's
+            // per-head QKᵀ as one batched MatMul of 12 heads.
+            int[] s = { 128, 768 };
+            var x = Random(s, 20, -3f, 3f);
+            var (sc, bi) = (Random([768], 21, 0.5f, 1.5f), Random([768], 22));
+            float[] y = new float[x.Length], r = new float[x.Length];
+            yield return new("LayerNormalization", Format(s), y, r,
+                () => Lacuna.Kernels.Normalization.LayerNorm.Compute(x, 768, sc, bi, y, 1e-12f),
+                () => ReferenceTransformer.LayerNorm(x, 768, sc, bi, r, 1e-12f));
+            int[] f = { 128, 3072 };
+            var xf = Random(f, 23, -4f, 4f);
+            float[] yg = new float[xf.Length], rg = new float[xf.Length], yt = new float[xf.Length], rt = new float[xf.Length];
+            yield return new("Gelu (erf)", Format(f), yg, rg,
+                () => Lacuna.Kernels.Elementwise.Gelu.Compute(xf, yg, Lacuna.Kernels.Elementwise.GeluApproximation.None, threads),
+                () => ReferenceTransformer.Gelu(xf, rg, tanh: false));
+            yield return new("Gelu (tanh)", Format(f), yt, rt,
+                () => Lacuna.Kernels.Elementwise.Gelu.Compute(xf, yt, Lacuna.Kernels.Elementwise.GeluApproximation.Tanh, threads),
+                () => ReferenceTransformer.Gelu(xf, rt, tanh: true));
+            int[] qs = { 1, 12, 128, 64 }, ks = { 1, 12, 64, 128 };
+            var (q, k) = (Random(qs, 24), Random(ks, 25));
+            var mm = new BatchedMatMul(qs, ks);
+            float[] ym = new float[12 * 128 * 128], rm = new float[ym.Length];
+            yield return new("MatMul batched (QKᵀ)", Format(qs) + "x" + Format(ks), ym, rm,
+                () => mm.Run(q, k, ym), () => ReferenceMatMul.Compute(q, qs, k, ks, rm));
+        }
         foreach (var (name, s, axis, log) in new[]
         {
             ("Softmax", new[] { 1, 1000 }, -1, false),

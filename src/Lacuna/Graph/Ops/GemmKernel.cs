@@ -13,7 +13,8 @@ namespace Lacuna.Graph.Ops;
 internal sealed class GemmKernel : NodeKernel
 {
     private int _m, _n, _k;
-    private bool _transA, _transB, _matMulReference;
+    private bool _transA, _transB;
+    private BatchedMatMul? _batched;
     private float _alpha = 1f, _beta;
     private float[]? _bias;
     private BiasAxis _biasAxis;
@@ -29,7 +30,7 @@ internal sealed class GemmKernel : NodeKernel
     /// </summary>
     public const int GemvMaxRows = 2;
 
-    public override string KernelName => _matMulReference ? "ReferenceMatMul"
+    public override string KernelName => _batched is not null ? _batched.Describe()
         : _fc is { Sparse: { } sp } ? $"{sp.Describe()} [{_fc.Measured}]"
         : _fc is not null ? $"Gemm ({Gemm.Describe()}) [{_fc.Measured}]"
         : _packedB is not null ? $"Gemm ({Gemm.Describe()}, constant B packed once)"
@@ -143,15 +144,15 @@ internal sealed class GemmKernel : NodeKernel
             g._m = Broadcast.ElementCount(s[0]) / Math.Max(1, g._k);
             if (g._k == 0) g._m = Broadcast.ElementCount(os) / Math.Max(1, g._n);
         }
-        else g._matMulReference = true;
+        else g._batched = new BatchedMatMul(s[0], s[1]);
         return g;
     }
 
     public override void Run(Frame f)
     {
-        if (_matMulReference)
+        if (_batched is not null)
         {
-            ReferenceMatMul.Compute(In(f, 0), InShapes[0], In(f, 1), InShapes[1], Out(f));
+            _batched.Run(In(f, 0), In(f, 1), Out(f));
             return;
         }
         var y = Out(f);

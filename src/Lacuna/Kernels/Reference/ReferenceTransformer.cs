@@ -7,21 +7,26 @@ namespace Lacuna.Kernels.Reference;
 /// </summary>
 public static class ReferenceTransformer
 {
-    /// <summary>Per row of <paramref name="width"/>: s = x (+ residual); y = (s − mean(s)) / √(var(s) + ε)·gamma + beta.</summary>
+    /// <summary>
+    /// Per row of <paramref name="width"/>: s = x (+ residual); y = (s − mean(s)) / √(var(s) + ε)·gamma + beta. ONNX's
+    /// optional outputs: <paramref name="mean"/> and <paramref name="invStdDev"/> [rows] (1/√(var + ε)), or empty.
+    /// </summary>
     public static void LayerNorm(ReadOnlySpan<float> x, int width, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
-        float epsilon = 1e-5f, ReadOnlySpan<float> residual = default)
+        float epsilon = 1e-5f, ReadOnlySpan<float> residual = default, Span<float> mean = default, Span<float> invStdDev = default)
     {
         CheckLayerNorm(x.Length, width, gamma.Length, beta.Length, y.Length, epsilon, residual.Length);
         var s = new double[width];
         for (int r = 0; r < x.Length / Math.Max(1, width); r++)
         {
-            double mean = 0, variance = 0;
-            for (int i = 0; i < width; i++) mean += s[i] = x[r * width + i] + (residual.IsEmpty ? 0.0 : residual[r * width + i]);
-            mean /= width;
-            for (int i = 0; i < width; i++) variance += (s[i] - mean) * (s[i] - mean);
+            double m = 0, variance = 0;
+            for (int i = 0; i < width; i++) m += s[i] = x[r * width + i] + (residual.IsEmpty ? 0.0 : residual[r * width + i]);
+            m /= width;
+            for (int i = 0; i < width; i++) variance += (s[i] - m) * (s[i] - m);
             double rstd = 1 / Math.Sqrt(variance / width + epsilon);
             for (int i = 0; i < width; i++)
-                y[r * width + i] = (float)((s[i] - mean) * rstd * gamma[i] + (beta.IsEmpty ? 0 : beta[i]));
+                y[r * width + i] = (float)((s[i] - m) * rstd * gamma[i] + (beta.IsEmpty ? 0 : beta[i]));
+            if (!mean.IsEmpty) mean[r] = (float)m;
+            if (!invStdDev.IsEmpty) invStdDev[r] = (float)rstd;
         }
     }
 

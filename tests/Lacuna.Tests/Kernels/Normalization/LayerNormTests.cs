@@ -65,4 +65,28 @@ public class LayerNormTests
         Assert.Contains("width 5", Assert.ThrowsAny<Exception>(() => LayerNorm.Compute(x, 5, new float[5], [], new float[12])).Message);
         Assert.Contains("residual", Assert.ThrowsAny<Exception>(() => LayerNorm.Compute(x, 4, new float[4], [], new float[12], 1e-5f, new float[8])).Message);
     }
+
+    /// <summary>ONNX's optional Mean and InvStdDev outputs, rows split over threads (the last row count), NaN-poisoned.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(768)]
+    public void MeanAndInvStdDevOutputs_MatchTheReference(int width)
+    {
+        foreach (int rows in new[] { 1, 3, 65536 / width + 1 })
+        {
+            var x = TestData.Random(rows * width, (ulong)(width + rows), -3f, 5f);
+            var gamma = TestData.Random(width, 2, 0.5f, 1.5f);
+            float[] expected = new float[x.Length], mean = new float[rows], inv = new float[rows];
+            ReferenceTransformer.LayerNorm(x, width, gamma, [], expected, 1e-5f, default, mean, inv);
+            float[] y = Enumerable.Repeat(float.NaN, x.Length).ToArray(), m = Enumerable.Repeat(float.NaN, rows).ToArray(), iv = Enumerable.Repeat(float.NaN, rows).ToArray();
+            LayerNorm.Compute(x, width, gamma, [], y, 1e-5f, default, 2, m, iv);
+            for (int r = 0; r < rows; r++)
+            {
+                Assert.True(Math.Abs(m[r] - mean[r]) <= 1e-5f * (1 + Math.Abs(mean[r])), $"mean of row {r}: {m[r]} vs {mean[r]}");
+                Assert.True(Math.Abs(iv[r] - inv[r]) <= 1e-4f * inv[r], $"inverse standard deviation of row {r}: {iv[r]} vs {inv[r]}");
+            }
+            Assert.DoesNotContain(y, float.IsNaN);
+        }
+    }
 }

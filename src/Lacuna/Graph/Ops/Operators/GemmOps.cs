@@ -14,13 +14,24 @@ internal static class GemmOps
             Kernels = "Gemm (packed constant B), sparse FC (CSR or a structured pattern) when pruned",
             ConformanceCases = ["test_gemm"],
         },
-        new("MatMul", new(1, 21), OpTraits.None, c => [ReferenceMatMul.OutputShape(c.X, c.InShapes[1])],
-            (c, _) => GemmKernel.CreateMatMul(c.Node, c.InShapes))
+        new("MatMul", new(1, 21), OpTraits.None, c => [ReferenceMatMul.OutputShape(c.X, c.InShapes[1])], CompileMatMul)
         {
-            Kernels = "Gemm for [..,K]x[K,N]; ReferenceMatMul otherwise",
+            Kernels = "Gemm for [..,K]x[K,N] (one GEMM over all rows); batched Gemm with broadcasting otherwise",
             ConformanceCases = ["test_matmul"],
         },
     ];
+
+    /// <summary>
+    /// MatMul's compile point. A constant 2-D B is a linear layer on token (or pixel) rows, [.., K]·[K, N]: the hook
+    /// where a token-linear plan (packed dense or sparse weight, timed per shape) replaces the plain GEMM.
+    /// </summary>
+    private static NodeKernel CompileMatMul(OpContext c, int[][] outs) =>
+        c.Constant(1) is not null && c.InShapes[1].Length == 2 && c.X.Length >= 2
+            ? CompileConstantWeightMatMul(c, outs)
+            : GemmKernel.CreateMatMul(c.Node, c.InShapes);
+
+    /// <summary>[.., K] · constant [K, N]: today one GEMM over all rows (see <see cref="GemmKernel.CreateMatMul"/>).</summary>
+    internal static NodeKernel CompileConstantWeightMatMul(OpContext c, int[][] outs) => GemmKernel.CreateMatMul(c.Node, c.InShapes);
 
     /// <summary>[M, N] of op(A)·op(B) for 2-D A and B; names both shapes when they do not fit.</summary>
     private static int[][] GemmShape(OpContext c)

@@ -39,15 +39,16 @@ internal static class ShapeOps
         { Attributes = ["axes"], Kernels = "copy", ConformanceCases = ["test_unsqueeze"], Fold = FoldUnsqueeze },
         new("Unsqueeze", new(13, 21), OpTraits.ShapeOnly, UnsqueezeShape, (c, o) => c.Copy(o))
         { Kernels = "copy", ConformanceCases = ["test_unsqueeze"], Fold = FoldUnsqueeze },
-        new("Gather", new(1, 21), OpTraits.ShapeOnly, c => { GatherSources(c, out int[] dims); return [dims]; }, (c, o) =>
+        new("Gather", new(1, 21), OpTraits.ShapeOnly, GatherShape, (c, o) =>
         {
+            if (c.Constant(1) is null) return RuntimeGather(c, o);
             int[] src = GatherSources(c, out _);
             return c.Lambda(o, (k, f) =>
             {
                 var data = k.Input(f, 0); var y = k.Output(f);
                 for (int i = 0; i < src.Length; i++) y[i] = data[src[i]];
             }, "gather");
-        }) { Attributes = ["axis"], Kernels = "gather (constant indices)", ConformanceCases = ["test_gather", "!test_gather_elements"], Fold = FoldGather },
+        }) { Attributes = ["axis"], Kernels = "gather (constant indices); row copies (run-time int64 indices: embedding lookup)", ConformanceCases = ["test_gather", "!test_gather_elements"], Fold = FoldGather },
         new("Transpose", new(1, 21), OpTraits.ShapeOnly, c => [ReferenceShapeOps.TransposeShape(c.X, Perm(c))], (c, o) =>
         {
             int[] perm = Perm(c);
@@ -69,6 +70,7 @@ internal static class ShapeOps
         LoadTime("Constant", 1, ["value", "value_float", "value_floats", "value_int", "value_ints"], FoldConstant, ["test_constant", "!test_constant_pad", "!test_constantofshape"]),
         LoadTime("ConstantOfShape", 9, ["value"], FoldConstantOfShape, ["test_constantofshape"]),
         LoadTime("Shape", 1, ["start", "end"], FoldShape, ["test_shape"]),
+        LoadTime("Size", 1, [], FoldSize, ["test_size"]),
     ];
 
     /// <summary>An operator <see cref="ConstantFolder"/> evaluates at load; reaching the compiler means a run-time input.</summary>
@@ -113,6 +115,14 @@ internal static class ShapeOps
         for (int i = 0; i < dims.Length; i++)
             dims[i] = probes.All(p => p[start + i] == probes[0][start + i]) ? probes[0][start + i] : ConstantFolder.BatchMarker;
         return [new GraphTensor("", [dims.Length], dims)];
+    }
+
+    /// <summary>The input's element count, which must not depend on the folder's probe batch (plans evaluate it per shape).</summary>
+    private static GraphTensor[] FoldSize(FoldContext c)
+    {
+        var counts = c.ProbeShapes(c.Node.Inputs[0]).Select(s => Broadcast.ElementCount(s)).Distinct().ToArray();
+        if (counts.Length != 1) throw UnsupportedOperatorException.For(c.Node, "the element count depends on the run-time batch.");
+        return [new GraphTensor("", [], [(long)counts[0]])];
     }
 
     /// <summary>Gather of constants (float or int64: the Shape → Gather chains exporters emit).</summary>
@@ -188,6 +198,48 @@ internal static class ShapeOps
         int src = 0;
         for (int i = 0; i < rank; i++) dims[i] = norm.Contains(i) ? 1 : input[src++];
         return dims;
+    }
+
+    private static int[][] GatherShape(OpContext c)
+    {
+        if (c.Constant(1) is not null) { GatherSources(c, out int[] dims); return [dims]; }
+        var (axis, _, _, _) = GatherGeometry(c);
+        return [[.. c.X[..axis], .. c.InShapes[1], .. c.X[(axis + 1)..]]];
+    }
+
+    private static (int Axis, int Outer, int Size, int Inner) GatherGeometry(OpContext c)
+    {
+        int rank = c.X.Length, axis = (int)c.Node.Int("axis", 0);
+        if (axis < 0) axis += rank;
+        if (axis < 0 || axis >= rank) throw c.Unsupported($"axis {c.Node.Int("axis", 0)} is out of range for rank {rank}.");
+        return (axis, Broadcast.ElementCount(c.X[..axis]), c.X[axis], Broadcast.ElementCount(c.X[(axis + 1)..]));
+    }
+
+    /// <summary>
+    /// Gather with indices computed or fed at run time (an embedding lookup of token ids): each index is read from its
+    /// exact float (see <see cref="InferenceSession.MaxExactInteger"/>), checked against the axis, and its row of
+    /// <c>inner</c> floats copied. An index out of range is an error naming the node, position and value.
+    /// </summary>
+    private static NodeKernel RuntimeGather(OpContext c, int[][] outs)
+    {
+        var (_, outer, size, inner) = GatherGeometry(c);
+        string node = c.Node.Describe();
+        return c.Lambda(outs, (k, f) =>
+        {
+            ReadOnlySpan<float> data = k.Input(f, 0), idx = k.Input(f, 1);
+            var y = k.Output(f);
+            int count = idx.Length;
+            for (int j = 0; j < count; j++)
+            {
+                float v = idx[j];
+                long at = (long)v;
+                if (at < 0) at += size;
+                if (!float.IsInteger(v) || at < 0 || at >= size)
+                    throw new LacunaFormatException(node, $"index {v} at position {j} is out of range for axis size {size}.");
+                for (int o = 0; o < outer; o++)
+                    data.Slice((o * size + (int)at) * inner, inner).CopyTo(y.Slice((o * count + j) * inner, inner));
+            }
+        }, "gather rows (run-time indices)");
     }
 
     private static int[] GatherSources(OpContext c, out int[] dims)

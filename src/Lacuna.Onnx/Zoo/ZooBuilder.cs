@@ -41,7 +41,7 @@ public static class ZooBuilder
     /// tests use small ones); without, only at <see cref="ImageSize"/>.
     /// </summary>
     public sealed record Entry(string Name, string Description, ResNetSpec? ResNet, Func<OnnxGraphBuilder, int, string> Build,
-        int ImageSize = 224, int? MinImageSize = null, TransformerSpec? Transformer = null);
+        int ImageSize = 224, int? MinImageSize = null, TransformerSpec? Transformer = null, GnmtSpec? Gnmt = null);
 
     public static readonly ResNetSpec ResNet50Spec = new(Bottleneck: true, Blocks: [3, 4, 6, 3]);
     public static readonly ResNetSpec ResNet18Spec = new(Bottleneck: false, Blocks: [2, 2, 2, 2]);
@@ -64,6 +64,10 @@ public static class ZooBuilder
         Tf("bert-base", "BERT-base encoder + pooler: 12 layers, 768, FFN 3072, 12 heads, vocab 30522 (int64 ids, mask)", TransformerSpec.BertBase),
         Tf("transformer-base", "Transformer-base encoder: 6 layers, 512, FFN 2048, 8 heads, ReLU, post-LN (int64 ids)", TransformerSpec.TransformerBase),
         Tf("bert-tiny", "BERT layout, 2 layers, hidden 32, 2 heads, FFN 64, vocab 1000 (tests)", TransformerSpec.BertTiny),
+        new("gnmt-encoder", "GNMT encoder: embedding + bidirectional LSTM + 3 LSTMs of 1024 with residuals, vocab 32320 (int64 ids)", null,
+            (_, _) => throw new InvalidOperationException("built by GnmtGraphBuilder."), ImageSize: 0, Gnmt: GnmtSpec.Encoder),
+        new("gnmt-tiny", "GNMT encoder layout at hidden 32, vocab 100 (tests)", null,
+            (_, _) => throw new InvalidOperationException("built by GnmtGraphBuilder."), ImageSize: 0, Gnmt: GnmtSpec.Tiny),
         Tf("transformer-tiny", "Transformer-base layout, 2 layers, 32, 4 heads, FFN 64, vocab 1000 (tests)", TransformerSpec.TransformerTiny),
     ];
 
@@ -82,6 +86,7 @@ public static class ZooBuilder
         if (options is null) ThrowHelper.ArgumentNull(nameof(options));
         var entry = Find(name);
         if (entry.Transformer is not null) return BuildTransformer(entry, entry.Transformer, options);
+        if (entry.Gnmt is not null) return BuildGnmt(entry, entry.Gnmt, options);
         if (options.SequenceLength is not null)
             throw new ArgumentException($"'{entry.Name}' is not a sequence model; a sequence length applies to transformers only.", nameof(options));
         if (!(options.Sparsity >= 0 && options.Sparsity < 1))
@@ -168,6 +173,33 @@ public static class ZooBuilder
             layer.Sparsity = layer.Weights is null ? 0 : (double)layer.Weights.AsSpan().Count(0f) / layer.Weights.Length;
         var model = b.Finish(entry.Name);
         model.Dlmc = coverage;
+        model.Pattern = prune ? pattern.Name : null;
+        return model;
+    }
+
+    /// <summary>The GNMT encoder (<see cref="GnmtGraphBuilder"/>): every LSTM weight pruned by sparsity and pattern.</summary>
+    private static ZooModel BuildGnmt(Entry entry, GnmtSpec spec, ZooOptions options)
+    {
+        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
+        if (options.DlmcDirectory is not null) throw new ArgumentException($"'{entry.Name}' has no DLMC mapping.", nameof(options));
+        if (options.ImageSize is not null)
+            throw new ArgumentException($"'{entry.Name}' is a sequence model; give a sequence length, not an image size.", nameof(options));
+        if (options.SequenceLength is int seq && (seq < 1 || seq > spec.MaxLength))
+            throw new ArgumentOutOfRangeException(nameof(options), seq, $"'{entry.Name}' takes sequence lengths 1..{spec.MaxLength}.");
+        var pattern = options.Pattern ?? UnstructuredPattern.Instance;
+        bool prune = options.Sparsity > 0 || !pattern.SparsityIsFree;
+        if (!pattern.SparsityIsFree && options.Sparsity > 0)
+            throw new ArgumentException($"pattern {pattern} fixes its own sparsity ({pattern.ResultingSparsity(options.Sparsity):P1}); give no sparsity.", nameof(options));
+        if (!options.WithWeights && prune) throw new ArgumentException("pruning needs weights (WithWeights = true).", nameof(options));
+        var b = new GnmtGraphBuilder(entry.Name, spec, options.Seed, options.SequenceLength, options.WithWeights);
+        b.Build();
+        if (prune)
+            foreach (var layer in b.Layers)
+                pattern.Prune(layer.Weights!, (int)layer.Dims[0], (int)layer.Dims[1], options.Sparsity);
+        foreach (var layer in b.Layers)
+            layer.Sparsity = layer.Weights is null ? 0 : (double)layer.Weights.AsSpan().Count(0f) / layer.Weights.Length;
+        var model = b.Finish(entry.Name);
         model.Pattern = prune ? pattern.Name : null;
         return model;
     }

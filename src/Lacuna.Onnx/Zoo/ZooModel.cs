@@ -13,6 +13,11 @@ public enum ZooLayerKind
     /// <see cref="ZooLayer.OutHeight"/> is the token count the FLOPs are counted at.
     /// </summary>
     MatMul,
+    /// <summary>
+    /// A recurrent layer's W or R: <see cref="ZooLayer.Dims"/> [D·G·H, in] (the matrix pruning sees and the SpMM
+    /// candidates multiply), the ONNX initializer [D, G·H, in]; <see cref="ZooLayer.OutHeight"/> is the step count.
+    /// </summary>
+    Recurrent,
 }
 
 /// <summary>

@@ -31,6 +31,9 @@ public static class InferRequestReader
             if (!root.TryGetProperty("inputs", out var inputsElement) || inputsElement.ValueKind != JsonValueKind.Array)
                 throw ProtocolException.BadRequest("the request has no \"inputs\" array.");
 
+            bool allBinary = root.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
+                && p.TryGetProperty("binary_data_output", out var b) && b.ValueKind == JsonValueKind.True;
+            var outputs = ReadOutputs(root, model, allBinary); // cheap checks first
             var inputs = new float[model.Inputs.Count][];
             int? rows = null;
             int binaryAt = jsonLength;
@@ -48,10 +51,7 @@ public static class InferRequestReader
                     throw ProtocolException.BadRequest($"input '{model.Inputs[k].Name}' (FP32 {model.Inputs[k].ShapeText}) is missing.");
             if (binaryAt != body.Length)
                 throw ProtocolException.BadRequest($"the body has {body.Length - binaryAt} bytes after the tensors its binary_data_size values account for.");
-
-            bool allBinary = root.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
-                && p.TryGetProperty("binary_data_output", out var b) && b.ValueKind == JsonValueKind.True;
-            return new InferRequest(id, inputs, rows ?? 1, ReadOutputs(root, model, allBinary));
+            return new InferRequest(id, inputs, rows ?? 1, outputs);
         }
     }
 

@@ -14,11 +14,14 @@ public static class InferResponseWriter
 {
     public const string HeaderLengthName = "Inference-Header-Content-Length";
 
+    // Error messages quote names ('x'); the default encoder would write them as \u0027. Responses are never HTML.
+    private static readonly JsonWriterOptions s_options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task WriteAsync(HttpResponse response, ServedModel model, InferRequest request, BatchResult result)
     {
         var json = new ArrayBufferWriter<byte>(4096);
         bool anyBinary = false;
-        using (var w = new Utf8JsonWriter(json))
+        using (var w = new Utf8JsonWriter(json, s_options))
         {
             w.WriteStartObject();
             w.WriteString("model_name", model.Name);
@@ -87,7 +90,7 @@ public static class InferResponseWriter
     public static async Task WriteJsonAsync(HttpResponse response, Action<Utf8JsonWriter> members, int status = 200)
     {
         var json = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(json))
+        using (var w = new Utf8JsonWriter(json, s_options))
         {
             w.WriteStartObject();
             members(w);

@@ -39,6 +39,9 @@ public sealed class LacunaServer : IAsyncDisposable
     public ServerMetrics Metrics { get; } = new();
     public ModelRepository Models => _models;
 
+    /// <summary>Tests hold the lane to keep the engine busy (queue-full, shutdown with requests waiting).</summary>
+    internal EngineLane Lane => _lane;
+
     private LacunaServer(WebApplication app, ModelRepository models, EngineLane lane)
     {
         _app = app;

@@ -61,7 +61,8 @@ public sealed class LacunaServer : IAsyncDisposable
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         builder.Logging.SetMinimumLevel(options.LogLevel);
         // Loading and planning are a few lines per model at start-up, and planning time is what an operator waits for.
-        builder.Logging.AddFilter(LoadingLogCategory, (LogLevel)Math.Min((int)options.LogLevel, (int)LogLevel.Information));
+        if (options.LogLevel != LogLevel.None)
+            builder.Logging.AddFilter(LoadingLogCategory, (LogLevel)Math.Min((int)options.LogLevel, (int)LogLevel.Information));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -44,6 +44,9 @@ public sealed class ServedModel : IDisposable
     public double WarmupSeconds { get; private set; }
     public int QueueLength => _batcher?.QueueLength ?? 0;
 
+    /// <summary>The planned session once ready (benchmarks time it in process against the server); null before.</summary>
+    public InferenceSession? Session => _state == ModelState.Ready ? _session : null;
+
     /// <summary>Reads, plans and warms the model; on failure the model stays <see cref="ModelState.Failed"/> with the reason.</summary>
     public void Load(EngineLane lane, ServerMetrics metrics, ILogger log)
     {

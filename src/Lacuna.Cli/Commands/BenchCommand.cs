@@ -30,6 +30,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchOpenBlasCoresCommand.Build());
         bench.Subcommands.Add(BenchElementwiseCommand.Build());
         bench.Subcommands.Add(BenchOpsCommand.Build());
+        bench.Subcommands.Add(BenchServeCommand.Build());
         bench.Options.Add(OpenBlasCore);
         return bench;
     }

@@ -3,7 +3,10 @@ using System.Text.Json;
 namespace Lacuna.Server;
 
 /// <summary>An inference request checked against its model: the inputs in model order, the rows, what to answer.</summary>
-public sealed record InferRequest(string? Id, float[][] Inputs, int Rows, IReadOnlyList<(int Output, bool Binary)> Outputs);
+public sealed record InferRequest(string? Id, BatchWork Work, IReadOnlyList<(int Output, bool Binary)> Outputs)
+{
+    public int Rows => Work.Rows;
+}
 
 /// <summary>
 /// Reads the protocol's inference request: a JSON header (the whole body, or its first
@@ -35,27 +38,37 @@ public static class InferRequestReader
                 && p.TryGetProperty("binary_data_output", out var b) && b.ValueKind == JsonValueKind.True;
             var outputs = ReadOutputs(root, model, allBinary); // cheap checks first
             var inputs = new float[model.Inputs.Count][];
-            int? rows = null;
-            int binaryAt = jsonLength;
-            foreach (var e in inputsElement.EnumerateArray())
+            var lengths = new int[inputs.Length];
+            var pending = new BatchWork(inputs, lengths, 0); // returns what was rented if a check below fails
+            try
             {
-                var (index, data, inputRows) = ReadInput(e, model, body.Span, headerLength is not null, ref binaryAt);
-                if (inputs[index] is not null) throw ProtocolException.BadRequest($"input '{model.Inputs[index].Name}' is given twice.");
-                if (rows is int r && r != inputRows)
-                    throw ProtocolException.BadRequest($"input '{model.Inputs[index].Name}' has batch {inputRows} but another input has batch {r}; all inputs must agree.");
-                rows = inputRows;
-                inputs[index] = data;
+                int? rows = null;
+                int binaryAt = jsonLength;
+                foreach (var e in inputsElement.EnumerateArray())
+                {
+                    var (index, inputRows, count) = ReadInput(e, model, body.Span, headerLength is not null, ref binaryAt, inputs);
+                    lengths[index] = count;
+                    if (rows is int r && r != inputRows)
+                        throw ProtocolException.BadRequest($"input '{model.Inputs[index].Name}' has batch {inputRows} but another input has batch {r}; all inputs must agree.");
+                    rows = inputRows;
+                }
+                for (int k = 0; k < inputs.Length; k++)
+                    if (inputs[k] is null)
+                        throw ProtocolException.BadRequest($"input '{model.Inputs[k].Name}' (FP32 {model.Inputs[k].ShapeText}) is missing.");
+                if (binaryAt != body.Length)
+                    throw ProtocolException.BadRequest($"the body has {body.Length - binaryAt} bytes after the tensors its binary_data_size values account for.");
+                return new InferRequest(id, new BatchWork(inputs, lengths, rows ?? 1), outputs);
             }
-            for (int k = 0; k < inputs.Length; k++)
-                if (inputs[k] is null)
-                    throw ProtocolException.BadRequest($"input '{model.Inputs[k].Name}' (FP32 {model.Inputs[k].ShapeText}) is missing.");
-            if (binaryAt != body.Length)
-                throw ProtocolException.BadRequest($"the body has {body.Length - binaryAt} bytes after the tensors its binary_data_size values account for.");
-            return new InferRequest(id, inputs, rows ?? 1, outputs);
+            catch
+            {
+                pending.Release();
+                throw;
+            }
         }
     }
 
-    private static (int Index, float[] Data, int Rows) ReadInput(JsonElement e, ServedModel model, ReadOnlySpan<byte> body, bool binaryBody, ref int binaryAt)
+    /// <summary>Reads one input into <paramref name="inputs"/>[its index] (rented); returns the index, its rows and element count.</summary>
+    private static (int Index, int Rows, int Count) ReadInput(JsonElement e, ServedModel model, ReadOnlySpan<byte> body, bool binaryBody, ref int binaryAt, float[][] inputs)
     {
         if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("name", out var nameElement) || nameElement.ValueKind != JsonValueKind.String)
             throw ProtocolException.BadRequest("every entry of \"inputs\" needs a \"name\" string.");
@@ -65,6 +78,7 @@ public static class InferRequestReader
         if (index < 0)
             throw ProtocolException.BadRequest($"'{name}' is not an input of model '{model.Name}'; its inputs: {string.Join(", ", model.Inputs.Select(i => $"'{i.Name}' FP32 {i.ShapeText}"))}.");
         var spec = model.Inputs[index];
+        if (inputs[index] is not null) throw ProtocolException.BadRequest($"input '{name}' is given twice.");
 
         if (!e.TryGetProperty("datatype", out var dtElement) || dtElement.ValueKind != JsonValueKind.String)
             throw ProtocolException.BadRequest($"input '{name}' has no \"datatype\" (the model takes FP32; also accepted: {string.Join(", ", WireDatatype.Supported)}).");
@@ -77,9 +91,9 @@ public static class InferRequestReader
         int rows = model.Batched ? shape[0] : 1;
         if (model.Batched && (rows < 1 || rows > model.Config.MaxBatchSize))
             throw ProtocolException.BadRequest($"input '{name}' has batch {rows}; model '{model.Name}' takes 1 to {model.Config.MaxBatchSize} rows per request.");
-        long count = 1;
-        foreach (int d in shape) count *= d;
-        var data = new float[count];
+        int count = 1;
+        foreach (int d in shape) count *= d; // bounded: the shape matched the model's and the batch its maximum
+        var data = inputs[index] = System.Buffers.ArrayPool<float>.Shared.Rent(count);
 
         long binarySize = -1;
         if (e.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
@@ -96,9 +110,9 @@ public static class InferRequestReader
                 throw ProtocolException.BadRequest($"input '{name}': binary_data_size is {binarySize} bytes but {datatype} [{string.Join(", ", shape)}] needs {count * elementBytes}.");
             if (binarySize > body.Length - binaryAt)
                 throw ProtocolException.BadRequest($"input '{name}': binary_data_size is {binarySize} bytes but only {body.Length - binaryAt} remain in the body.");
-            WireDatatype.FromBinary(name, datatype, body.Slice(binaryAt, (int)binarySize), data);
+            WireDatatype.FromBinary(name, datatype, body.Slice(binaryAt, (int)binarySize), data.AsSpan(0, count));
             binaryAt += (int)binarySize;
-            return (index, data, rows);
+            return (index, rows, count);
         }
 
         if (datatype is "FP16" or "BF16")
@@ -109,7 +123,7 @@ public static class InferRequestReader
         Flatten(dataElement, name, datatype, data, ref n, count);
         if (n != count)
             throw ProtocolException.BadRequest($"input '{name}' has {n} elements in \"data\" but shape [{string.Join(", ", shape)}] needs {count}.");
-        return (index, data, rows);
+        return (index, rows, count);
     }
 
     private static int[] ReadShape(JsonElement e, string name, TensorSpec spec)
@@ -132,7 +146,7 @@ public static class InferRequestReader
     }
 
     /// <summary>Row-major data, flat or nested as the shape (both are allowed by the protocol).</summary>
-    private static void Flatten(JsonElement array, string name, string datatype, float[] data, ref int n, long count)
+    private static void Flatten(JsonElement array, string name, string datatype, float[] data, ref int n, int count)
     {
         foreach (var v in array.EnumerateArray())
         {

@@ -217,6 +217,8 @@ public sealed class LacunaServer : IAsyncDisposable
         long start = Stopwatch.GetTimestamp();
         Metrics.RequestStarted();
         ServedModel? model = null;
+        InferRequest? request = null;
+        byte[]? rented = null;
         int status = 200;
         try
         {
@@ -227,9 +229,11 @@ public sealed class LacunaServer : IAsyncDisposable
             if (ctx.Request.Headers.TryGetValue(InferResponseWriter.HeaderLengthName, out var h))
                 headerLength = int.TryParse(h.ToString(), out int n) ? n
                     : throw ProtocolException.BadRequest($"{InferResponseWriter.HeaderLengthName} is '{h}'; expected the JSON header's length in bytes.");
-            var body = await ReadBodyAsync(ctx.Request);
-            var request = InferRequestReader.Read(body, headerLength, model);
-            var result = await model.Submit(new BatchWork(request.Inputs, request.Rows));
+            ReadOnlyMemory<byte> body;
+            (body, rented) = await ReadBodyAsync(ctx.Request);
+            request = InferRequestReader.Read(body, headerLength, model);
+            ReturnBody(ref rented);
+            var result = await model.Submit(request.Work);
             await InferResponseWriter.WriteAsync(ctx.Response, model, request, result);
         }
         catch (ProtocolException e)
@@ -250,29 +254,46 @@ public sealed class LacunaServer : IAsyncDisposable
         }
         finally
         {
+            ReturnBody(ref rented);
+            request?.Work.Release(); // after its batch copied it, or when it never reached the queue
             Metrics.RequestEnded();
             if (model is not null) Metrics.ObserveRequest(model.Name, status >= 400, Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request)
+    private static void ReturnBody(ref byte[]? rented)
+    {
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        rented = null;
+    }
+
+    /// <summary>The whole body; with a known length, in a pooled buffer (returned by the caller) rather than a fresh array.</summary>
+    private static async Task<(ReadOnlyMemory<byte> Body, byte[]? Rented)> ReadBodyAsync(HttpRequest request)
     {
         if (request.ContentLength is long known)
         {
             var limit = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
             if (known > limit) throw new ProtocolException(413, $"the request body is {known} bytes; this server takes at most {limit}.");
-            var buffer = new byte[known];
-            int at = 0;
-            while (at < buffer.Length)
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)known);
+            try
             {
-                int n = await request.Body.ReadAsync(buffer.AsMemory(at));
-                if (n == 0) throw ProtocolException.BadRequest($"the body ended after {at} of its {known} bytes.");
-                at += n;
+                int at = 0;
+                while (at < known)
+                {
+                    int n = await request.Body.ReadAsync(buffer.AsMemory(at, (int)known - at));
+                    if (n == 0) throw ProtocolException.BadRequest($"the body ended after {at} of its {known} bytes.");
+                    at += n;
+                }
+                return (buffer.AsMemory(0, (int)known), buffer);
             }
-            return buffer;
+            catch
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
         }
         using var copy = new MemoryStream();
         await request.Body.CopyToAsync(copy);
-        return copy.GetBuffer().AsMemory(0, (int)copy.Length);
+        return (copy.GetBuffer().AsMemory(0, (int)copy.Length), null);
     }
 }

@@ -152,7 +152,7 @@ public sealed class ServedModel : IDisposable
             {
                 var dst = inputs[k].Span;
                 int at = 0;
-                foreach (var w in batch) { w.Inputs[k].CopyTo(dst[at..]); at += w.Inputs[k].Length; }
+                foreach (var w in batch) { w.Input(k).CopyTo(dst[at..]); at += w.Lengths[k]; }
                 dst[at..].Clear(); // padding rows: their outputs are dropped, zeros keep them finite and cheap
             }
             var session = _session!;

@@ -272,6 +272,22 @@ public sealed class ProtocolTests(ProtocolServer fixture) : IClassFixture<Protoc
     }
 
     [Fact]
+    public async Task A_binary_bool_that_is_not_0_or_1_and_a_repeated_input_answer_400()
+    {
+        var bytes = new byte[Wire.Pixels];
+        bytes[5] = 2;
+        var (status, error) = await Wire.ReadError(await _client.PostAsync("/v2/models/mini/versions/1/infer",
+            Wire.Binary(Wire.BinaryInputHeader("BOOL", 1, bytes.Length, false), bytes)));
+        Assert.Equal(400, status);
+        Assert.Contains("input 'input': BOOL element 5 is byte 2; expected 0 or 1", error);
+        var request = Wire.JsonRequest(Wire.RandomImages(3, 1), 1);
+        request["inputs"]!.AsArray().Add(request["inputs"]![0]!.DeepClone());
+        (status, error) = await Wire.ReadError(await _client.PostAsync("/v2/models/mini/versions/1/infer", Wire.Json(request)));
+        Assert.Equal(400, status);
+        Assert.Contains("input 'input' is given twice", error);
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_answers_413()
     {
         var bytes = new byte[(1 << 20) + 1];

@@ -85,8 +85,10 @@ public sealed class ServedModel : IDisposable
             log.LogInformation("model {Model} version {Version} ready: loaded in {LoadSeconds:F2} s, planned batch sizes {BatchSizes} ({Plan}) in {PlanningSeconds:F2} s, warmed up in {WarmupSeconds:F2} s",
                 Name, Version, LoadSeconds, string.Join(",", PlannedBatchSizes), Config.Plan.ToString().ToLowerInvariant(), PlanningSeconds, WarmupSeconds);
         }
-        catch (Exception e) when (e is IOException or FormatException or ArgumentException or NotSupportedException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // Any failure (a bad file, an unsupported operator, a planner error) leaves this model failed and the others
+            // loading: the server keeps answering, /ready says why, and readiness stays 503.
             LoadError = e.Message;
             _state = ModelState.Failed;
             log.LogError("model {Model} version {Version} failed to load from {Path}: {Error}", Name, Version, Path, e.Message);

@@ -94,6 +94,23 @@ public sealed class BatchingTests
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(Path, Wire.Json(Wire.JsonRequest(Wire.RandomImages(1, 1), 1)))).StatusCode);
     }
 
+    [Fact]
+    public async Task A_model_that_fails_to_load_says_why_and_keeps_readiness_at_503_while_the_others_serve()
+    {
+        using var repo = new TestRepository();
+        repo.Add("mini", 1, seed: 8);
+        Directory.CreateDirectory(System.IO.Path.Combine(repo.Root, "broken", "1"));
+        File.WriteAllBytes(System.IO.Path.Combine(repo.Root, "broken", "1", "model.onnx"), [0x0a, 0xff, 0xff, 0xff, 0x7f, 0x01]);
+        await using var server = await TestServers.StartAsync(repo.Root);
+        using var client = TestServers.Client(server);
+        Assert.Equal(ModelState.Failed, server.Models.Find("broken", null).State);
+        var ready = await client.GetAsync("/v2/models/broken/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("failed to load", await ready.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/v2/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(Path, Wire.Json(Wire.JsonRequest(Wire.RandomImages(1, 1), 1)))).StatusCode);
+    }
+
     internal static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

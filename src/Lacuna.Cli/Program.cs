@@ -12,6 +12,7 @@ root.Subcommands.Add(InspectCommand.Build());
 root.Subcommands.Add(OpsCommand.Build());
 root.Subcommands.Add(ZooCommand.Build());
 root.Subcommands.Add(TrainCommand.Build());
+root.Subcommands.Add(ServeCommand.Build());
 var parsed = root.Parse(args);
 if (parsed.GetValue(BenchCommand.OpenBlasCore) is { } core)
 {

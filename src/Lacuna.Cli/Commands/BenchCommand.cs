@@ -36,6 +36,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchBlockCommand.Build());
         bench.Subcommands.Add(BenchTransformerCommands.Attention());
         bench.Subcommands.Add(BenchTransformerCommands.Linear());
+        bench.Subcommands.Add(BenchServeCommand.Build());
         bench.Options.Add(OpenBlasCore);
         return bench;
     }

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Lacuna.Bench.Harness;
+
+namespace Lacuna.Cli.Commands.Bench;
+
+/// <summary>
+/// A closed-loop load generator for <c>bench serve</c>: <c>concurrency</c> callers on loopback, each sending its next
+/// binary-tensor inference request as soon as the last is answered, for a fixed time or count, whichever comes first.
+/// </summary>
+public static class ServeLoad
+{
+    public sealed record Result(int Concurrency, long Requests, long Errors, double Seconds, double P50Ms, double P99Ms, double RssStartMb, double RssEndMb, double RssMaxMb)
+    {
+        public double Throughput => Requests / Seconds;
+    }
+
+    /// <summary>The request body: JSON header naming one FP32 input sent as binary, binary output asked for.</summary>
+    public static (byte[] Body, int HeaderLength) Request(string input, int[] shape, float[] data)
+    {
+        string header = new System.Text.Json.Nodes.JsonObject
+        {
+            ["inputs"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+            {
+                ["name"] = input, ["datatype"] = "FP32", ["shape"] = new System.Text.Json.Nodes.JsonArray(shape.Select(d => (System.Text.Json.Nodes.JsonNode)d).ToArray()),
+                ["parameters"] = new System.Text.Json.Nodes.JsonObject { ["binary_data_size"] = 4 * data.Length },
+            }),
+            ["parameters"] = new System.Text.Json.Nodes.JsonObject { ["binary_data_output"] = true },
+        }.ToJsonString();
+        var json = Encoding.UTF8.GetBytes(header);
+        var body = new byte[json.Length + 4 * data.Length];
+        json.CopyTo(body, 0);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()).CopyTo(body.AsSpan(json.Length));
+        return (body, json.Length);
+    }
+
+    public static async Task<Result> RunAsync(Uri url, byte[] body, int headerLength, int concurrency, TimeSpan duration, long maxRequests, TimeSpan warmup, TimeSpan rssEvery)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(120) };
+        async Task<bool> Send()
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.Add("Inference-Header-Content-Length", headerLength.ToString(CultureInfo.InvariantCulture));
+            try
+            {
+                using var response = await client.PostAsync(url, content);
+                var bytes = await response.Content.ReadAsByteArrayAsync();
+                return response.IsSuccessStatusCode && bytes.Length > 0;
+            }
+            catch (HttpRequestException) { return false; }
+        }
+        // Warm-up: the connections open and the batcher sees this load before anything is timed.
+        var warm = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ => { while (warm.Elapsed < warmup) await Send(); }));
+
+        var latencies = new List<double>[concurrency];
+        long issued = 0, errors = 0;
+        double rssStart = ResidentMemory.Read().RssMb, rssMax = rssStart;
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            try { while (true) { await Task.Delay(rssEvery, stop.Token); rssMax = Math.Max(rssMax, ResidentMemory.Read().RssMb); } }
+            catch (OperationCanceledException) { }
+        });
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async c =>
+        {
+            var mine = latencies[c] = new List<double>();
+            while (clock.Elapsed < duration && Interlocked.Increment(ref issued) <= maxRequests)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                bool ok = await Send();
+                mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (!ok) Interlocked.Increment(ref errors);
+            }
+        }));
+        double seconds = clock.Elapsed.TotalSeconds;
+        stop.Cancel();
+        await sampler;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double rssEnd = ResidentMemory.Read().RssMb;
+        return new Result(concurrency, all.Length, errors, seconds, Percentile(all, 0.50), Percentile(all, 0.99), rssStart, rssEnd, Math.Max(rssMax, rssEnd));
+    }
+
+    private static double Percentile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+}

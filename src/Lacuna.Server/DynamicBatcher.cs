@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace Lacuna.Server;
+
+/// <summary>
+/// Dynamic batching as Triton defines it, for one model version: requests queue (bounded: a full queue refuses at once),
+/// and one dedicated thread merges them into batches of at most <see cref="ModelConfig.MaxBatchSize"/> rows. A batch is
+/// dispatched as soon as it is full or has reached a preferred batch size with nothing else waiting, and otherwise
+/// when its first request has waited the queue delay. Requests are never split: each caller gets exactly its own rows.
+/// </summary>
+public sealed class DynamicBatcher : IDisposable
+{
+    private readonly Queue<BatchWork> _queue = new();
+    private readonly ModelConfig _config;
+    private readonly Action<List<BatchWork>> _runBatch;
+    private readonly Thread _thread;
+    private bool _closed;
+
+    /// <param name="runBatch">Runs one merged batch and completes every request in it (called on the batcher's thread).</param>
+    public DynamicBatcher(string name, ModelConfig config, Action<List<BatchWork>> runBatch)
+    {
+        _config = config;
+        _runBatch = runBatch;
+        _thread = new Thread(Loop) { IsBackground = true, Name = $"lacuna-batcher-{name}" };
+        _thread.Start();
+    }
+
+    /// <summary>Requests waiting (not yet in a running batch).</summary>
+    public int QueueLength { get { lock (_queue) return _queue.Count; } }
+
+    /// <summary>Queues a request; false when the queue is full or closed (the caller answers 503).</summary>
+    public bool TryEnqueue(BatchWork work)
+    {
+        lock (_queue)
+        {
+            if (_closed || _queue.Count >= _config.MaxQueueSize) return false;
+            _queue.Enqueue(work);
+            Monitor.Pulse(_queue);
+            return true;
+        }
+    }
+
+    private void Loop()
+    {
+        var batch = new List<BatchWork>();
+        while (Next(batch))
+        {
+            _runBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Waits for the next batch; false once closed and drained.</summary>
+    private bool Next(List<BatchWork> batch)
+    {
+        lock (_queue)
+        {
+            while (_queue.Count == 0)
+            {
+                if (_closed) return false;
+                Monitor.Wait(_queue);
+            }
+            var first = _queue.Dequeue();
+            batch.Add(first);
+            int rows = first.Rows;
+            long deadline = first.EnqueuedAt + (long)(_config.MaxQueueDelayMicroseconds * (Stopwatch.Frequency / 1e6));
+            while (rows < _config.MaxBatchSize)
+            {
+                if (_queue.TryPeek(out var next))
+                {
+                    if (rows + next.Rows > _config.MaxBatchSize) break; // it starts the next batch
+                    batch.Add(_queue.Dequeue());
+                    rows += next.Rows;
+                    continue;
+                }
+                if (_closed || _config.PreferredBatchSizes.Contains(rows)) break;
+                long left = deadline - Stopwatch.GetTimestamp();
+                if (left <= 0) break;
+                Monitor.Wait(_queue, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Refuses new requests, lets the queued ones finish, and waits for the thread.</summary>
+    public void Dispose()
+    {
+        lock (_queue)
+        {
+            _closed = true;
+            Monitor.PulseAll(_queue);
+        }
+        _thread.Join();
+    }
+}

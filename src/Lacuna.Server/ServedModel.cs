@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using Lacuna.Graph;
+using Lacuna.Onnx.Import;
+using Lacuna.Tensors;
+using Microsoft.Extensions.Logging;
+
+namespace Lacuna.Server;
+
+public enum ModelState { Loading, Ready, Failed }
+
+/// <summary>
+/// One version of one model: loaded from its ONNX file, planned for its batch sizes and warmed up (only then ready),
+/// then fed by its <see cref="DynamicBatcher"/> through the server's <see cref="EngineLane"/>.
+/// </summary>
+public sealed class ServedModel : IDisposable
+{
+    private InferenceSession? _session;
+    private DynamicBatcher? _batcher;
+    private readonly Dictionary<int, Tensor[]> _batchInputs = new(); // per planned size, reused: only the batcher thread touches them
+    private volatile ModelState _state = ModelState.Loading;
+
+    public ServedModel(string name, string version, string path, ModelConfig config)
+    {
+        Name = name;
+        Version = version;
+        Path = path;
+        Config = config;
+    }
+
+    public string Name { get; }
+    public string Version { get; }
+    public string Path { get; }
+    public ModelConfig Config { get; }
+    public ModelState State => _state;
+    public string? LoadError { get; private set; }
+
+    /// <summary>True when every input's first dimension is the batch (symbolic): requests then carry it, and batch.</summary>
+    public bool Batched { get; private set; }
+    public IReadOnlyList<TensorSpec> Inputs { get; private set; } = [];
+    public IReadOnlyList<TensorSpec> Outputs { get; private set; } = [];
+    public IReadOnlyList<int> PlannedBatchSizes { get; private set; } = [];
+    public double LoadSeconds { get; private set; }
+    public double PlanningSeconds { get; private set; }
+    public double WarmupSeconds { get; private set; }
+    public int QueueLength => _batcher?.QueueLength ?? 0;
+
+    /// <summary>The planned session once ready (benchmarks time it in process against the server); null before.</summary>
+    public InferenceSession? Session => _state == ModelState.Ready ? _session : null;
+
+    /// <summary>Reads, plans and warms the model; on failure the model stays <see cref="ModelState.Failed"/> with the reason.</summary>
+    public void Load(EngineLane lane, ServerMetrics metrics, ILogger log)
+    {
+        try
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            var session = OnnxGraphImporter.LoadSession(Path, Config.Plan == PlanKind.Dense ? PassOptions.Dense : new PassOptions());
+            LoadSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            Batched = session.RuntimeInputs.Count > 0 && session.RuntimeInputs.All(i => i.Shape is { Length: > 0 } s && s[0] == GraphValue.Symbolic);
+            foreach (var i in session.RuntimeInputs)
+                if (i.Shape is null || i.Shape.Skip(Batched ? 1 : 0).Any(d => d < 0))
+                    throw new NotSupportedException($"input '{i.Name}' has shape {i.ShapeText}: only the first (batch) dimension may be symbolic.");
+            // An unbatched model runs one request at a time at its declared shape; its "batch" is that one request.
+            PlannedBatchSizes = Batched ? Config.PlannedBatchSizes : [1];
+            Inputs = session.RuntimeInputs.Select(i => new TensorSpec(i.Name, "FP32", i.Shape!)).ToArray();
+
+            // Planning is the slow step (the sparse planner times every candidate kernel per layer at each batch size),
+            // then one run per size warms the kernels and the arenas: a model is ready only after both.
+            t0 = Stopwatch.GetTimestamp();
+            var plans = lane.Run(Config.Threads, () => PlannedBatchSizes.Select(session.PlanFor).ToArray());
+            PlanningSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            Outputs = session.Outputs.Select(o => new TensorSpec(o.Name, "FP32", OutputShape(o.Name, plans))).ToArray();
+            t0 = Stopwatch.GetTimestamp();
+            _session = session;
+            foreach (int b in PlannedBatchSizes)
+            {
+                var inputs = BatchInputs(b);
+                for (int k = 0; k < inputs.Length; k++) inputs[k].FillRandom((ulong)(k + 1));
+                var outs = lane.Run(Config.Threads, () => session.Run(Feeds(inputs)));
+                foreach (var t in outs.Values) t.Dispose();
+            }
+            WarmupSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            _batcher = new DynamicBatcher($"{Name}-{Version}", Config with { MaxBatchSize = Batched ? Config.MaxBatchSize : 1 },
+                batch => RunBatch(batch, lane, metrics));
+            _state = ModelState.Ready;
+            log.LogInformation("model {Model} version {Version} ready: loaded in {LoadSeconds:F2} s, planned batch sizes {BatchSizes} ({Plan}) in {PlanningSeconds:F2} s, warmed up in {WarmupSeconds:F2} s",
+                Name, Version, LoadSeconds, string.Join(",", PlannedBatchSizes), Config.Plan.ToString().ToLowerInvariant(), PlanningSeconds, WarmupSeconds);
+        }
+        catch (Exception e)
+        {
+            // Any failure (a bad file, an unsupported operator, a planner error) leaves this model failed and the others
+            // loading: the server keeps answering, /ready says why, and readiness stays 503.
+            LoadError = e.Message;
+            _state = ModelState.Failed;
+            log.LogError("model {Model} version {Version} failed to load from {Path}: {Error}", Name, Version, Path, e.Message);
+        }
+    }
+
+    /// <summary>The output's shape with -1 for the batch: its dimension 0 follows the planned batch size.</summary>
+    private int[] OutputShape(string name, ExecutionPlan[] plans)
+    {
+        var shape = (int[])plans[0].Shapes[name].Clone();
+        if (!Batched) return shape;
+        foreach (var p in plans)
+            if (p.Shapes[name] is not { Length: > 0 } s || s[0] != p.Batch)
+                throw new NotSupportedException($"output '{name}' does not carry the batch in its first dimension (shape [{string.Join(", ", p.Shapes[name])}] at batch {p.Batch}), so requests cannot be batched.");
+        shape[0] = -1;
+        return shape;
+    }
+
+    /// <summary>Queues a request's inputs (validated already); a full queue answers 503 at once.</summary>
+    public Task<BatchResult> Submit(BatchWork work)
+    {
+        if (_state != ModelState.Ready || _batcher is null)
+            throw ProtocolException.Unavailable($"model '{Name}' version {Version} is not ready ({StateText}).");
+        if (!_batcher.TryEnqueue(work))
+            throw ProtocolException.Unavailable($"model '{Name}' version {Version}: the queue is full ({Config.MaxQueueSize} requests waiting); retry later.");
+        return work.Completion.Task;
+    }
+
+    public string StateText => _state switch
+    {
+        ModelState.Ready => "ready",
+        ModelState.Failed => $"failed to load: {LoadError}",
+        _ => "loading and planning",
+    };
+
+    private Tensor[] BatchInputs(int batch)
+    {
+        if (_batchInputs.TryGetValue(batch, out var tensors)) return tensors;
+        tensors = Inputs.Select(i => new Tensor(Batched ? [batch, .. i.Shape.AsSpan(1)] : i.Shape)).ToArray();
+        return _batchInputs[batch] = tensors;
+    }
+
+    private Dictionary<string, Tensor> Feeds(Tensor[] inputs)
+    {
+        var feeds = new Dictionary<string, Tensor>(inputs.Length, StringComparer.Ordinal);
+        for (int k = 0; k < inputs.Length; k++) feeds[Inputs[k].Name] = inputs[k];
+        return feeds;
+    }
+
+    /// <summary>
+    /// Merges the requests' rows into the smallest planned batch that holds them (zero rows pad the rest), runs it once,
+    /// and hands each request exactly its own rows of every output.
+    /// </summary>
+    private void RunBatch(List<BatchWork> batch, EngineLane lane, ServerMetrics metrics)
+    {
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            int rows = batch.Sum(w => w.Rows);
+            int planned = PlannedBatchSizes.First(b => b >= rows);
+            var inputs = BatchInputs(planned);
+            for (int k = 0; k < inputs.Length; k++)
+            {
+                var dst = inputs[k].Span;
+                int at = 0;
+                foreach (var w in batch) { w.Input(k).CopyTo(dst[at..]); at += w.Lengths[k]; }
+                dst[at..].Clear(); // padding rows: their outputs are dropped, zeros keep them finite and cheap
+            }
+            var session = _session!;
+            var outs = lane.Run(Config.Threads, () => session.Run(Feeds(inputs)));
+            double compute = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            try
+            {
+                var spans = Outputs.Select(o => outs[o.Name]).ToArray();
+                int row = 0;
+                foreach (var w in batch)
+                {
+                    var result = new float[spans.Length][];
+                    for (int o = 0; o < spans.Length; o++)
+                    {
+                        int per = spans[o].Length / planned; // unbatched models: planned = rows = 1, the whole output
+                        result[o] = spans[o].Span.Slice(row * per, w.Rows * per).ToArray();
+                    }
+                    row += w.Rows;
+                    metrics.ObserveQueue(Name, (double)(start - w.EnqueuedAt) / Stopwatch.Frequency);
+                    w.Completion.TrySetResult(new BatchResult(result, rows, (double)(start - w.EnqueuedAt) / Stopwatch.Frequency, compute));
+                }
+                metrics.ObserveBatch(Name, rows, compute);
+            }
+            finally
+            {
+                foreach (var t in outs.Values) t.Dispose();
+            }
+        }
+        catch (Exception e)
+        {
+            // An engine failure fails this batch's requests (500), not the server.
+            foreach (var w in batch) w.Completion.TrySetException(e);
+        }
+    }
+
+    /// <summary>Stops taking requests, finishes the queued ones, frees the reused batch tensors.</summary>
+    public void Dispose()
+    {
+        _batcher?.Dispose();
+        foreach (var ts in _batchInputs.Values) foreach (var t in ts) t.Dispose();
+        _batchInputs.Clear();
+    }
+}

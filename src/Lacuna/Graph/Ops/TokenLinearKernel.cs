@@ -27,7 +27,8 @@ internal sealed class TokenLinearKernel : NodeKernel
         {
             var ms = _plan.MeasuredMs(_rows);
             string measured = ms is null ? "" : " [" + string.Join(", ", ms.Select(p => $"{p.Key} {p.Value:F3} ms")) + "]";
-            return $"TokenLinear {_chosen} ({_plan.Describe()}){measured}";
+            string pattern = Pattern is { } p ? $", pattern {p}" : "";
+            return $"TokenLinear {_chosen} ({_plan.DescribeCandidate(_chosen)}{pattern}; weight sparsity {_plan.Sparsity:P1}){measured}";
         }
     }
 

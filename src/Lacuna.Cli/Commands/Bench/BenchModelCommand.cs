@@ -181,7 +181,7 @@ public static class BenchModelCommand
         var (feeds, ortFeeds, shapes, isSequence) = ModelInputs.Create(graph, sparse.RuntimeInputs, batch, seqLength, seed);
         string output = sparse.Outputs[0].Name;
 
-        Progress($"planning sparse at {Signature(shapes)}, {threads} thread(s): timing the candidate kernels of every pruned layer ...");
+        Progress($"planning sparse at batch {batch}{(isSequence ? $", sequence length {seqLength}" : "")}, {threads} thread(s): timing the candidate kernels of every pruned layer ...");
         double planSparseMs = Timed(() => sparse.PlanFor(shapes)).Ms;
         Progress($"  done in {planSparseMs / 1000:F1} s; planning dense ...");
         double planDenseMs = Timed(() => dense.PlanFor(shapes)).Ms;
@@ -288,9 +288,6 @@ public static class BenchModelCommand
         }
         finally { File.Delete(path); }
     }
-
-    private static string Signature(Dictionary<string, int[]> shapes) =>
-        string.Join(", ", shapes.Select(kv => $"{kv.Key} [{string.Join("x", kv.Value)}]"));
 
     /// <summary>A number of a benchmark document (NaN where <see cref="BenchJson.Num"/> wrote null).</summary>
     private static double D(JsonNode? n) => n is null ? double.NaN : (double)n;

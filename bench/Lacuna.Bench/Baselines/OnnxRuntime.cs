@@ -260,10 +260,6 @@ internal sealed unsafe class OrtApiTable(nint* table)
         return value;
     }
 
-    /// <summary>An int64 tensor over caller memory (pinned until the value is released).</summary>
-    public nint CreateInt64Tensor(nint memoryInfo, long* data, long count, long[] shape) =>
-        CreateTensor(memoryInfo, data, count * sizeof(long), shape, 7 /* INT64 */);
-
     public void Run(nint session, nint* inputNames, nint* inputs, int inputCount, nint* outputNames, int outputCount, nint* outputs) =>
         Check(((delegate* unmanaged<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)F(Slot.Run))(
             session, 0, inputNames, inputs, (nuint)inputCount, outputNames, (nuint)outputCount, outputs), "Run");

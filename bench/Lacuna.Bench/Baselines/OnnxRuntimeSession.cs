@@ -94,57 +94,6 @@ public sealed unsafe partial class OnnxRuntimeSession : IDisposable
         }
     }
 
-    /// <summary>
-    /// Runs the model on named inputs, float or int64 (token ids, masks), in the session's input order, and returns
-    /// every output (float), in the session's output order.
-    /// </summary>
-    public IReadOnlyList<(float[] Data, long[] Shape)> Run(IReadOnlyDictionary<string, (float[]? Floats, long[]? Int64s, long[] Shape)> inputs)
-    {
-        ObjectDisposedException.ThrowIf(_session == 0, this);
-        ArgumentNullException.ThrowIfNull(inputs);
-        var values = new nint[InputNames.Count];
-        var pins = new List<System.Runtime.InteropServices.GCHandle>();
-        var ys = new nint[OutputNames.Count];
-        try
-        {
-            for (int i = 0; i < values.Length; i++)
-            {
-                if (!inputs.TryGetValue(InputNames[i], out var t))
-                    throw new ArgumentException($"input '{InputNames[i]}' is missing; the model's inputs are {string.Join(", ", InputNames)}.", nameof(inputs));
-                long count = 1;
-                foreach (long d in t.Shape) count *= d;
-                Array data = (Array?)t.Floats ?? t.Int64s ?? throw new ArgumentException($"input '{InputNames[i]}' has no values.", nameof(inputs));
-                if (data.Length != count)
-                    throw new ArgumentException($"input '{InputNames[i]}' has {data.Length} values but shape [{string.Join(", ", t.Shape)}] needs {count}.", nameof(inputs));
-                var pin = System.Runtime.InteropServices.GCHandle.Alloc(data, System.Runtime.InteropServices.GCHandleType.Pinned);
-                pins.Add(pin);
-                values[i] = t.Floats is not null
-                    ? _api.CreateFloatTensor(_memoryInfo, (float*)pin.AddrOfPinnedObject(), count, t.Shape)
-                    : _api.CreateInt64Tensor(_memoryInfo, (long*)pin.AddrOfPinnedObject(), count, t.Shape);
-            }
-            fixed (nint* inNames = _inputNames, outNames = _outputNames, xs = values, pys = ys)
-                _api.Run(_session, inNames, xs, values.Length, outNames, ys.Length, pys);
-            var results = new List<(float[], long[])>();
-            for (int o = 0; o < ys.Length; o++)
-            {
-                var (type, dims) = _api.TensorShape(ys[o]);
-                if (type != 1) throw new NotSupportedException($"output '{OutputNames[o]}' has ONNX element type {type}; only float (1) is read.");
-                long n = 1;
-                foreach (long d in dims) n *= d;
-                var result = new float[n];
-                new ReadOnlySpan<float>(_api.TensorData(ys[o]), (int)n).CopyTo(result);
-                results.Add((result, dims));
-            }
-            return results;
-        }
-        finally
-        {
-            foreach (nint y in ys) if (y != 0) _api.ReleaseValue(y);
-            foreach (nint v in values) if (v != 0) _api.ReleaseValue(v);
-            foreach (var p in pins) p.Free();
-        }
-    }
-
     public void Dispose()
     {
         if (_session == 0) return;

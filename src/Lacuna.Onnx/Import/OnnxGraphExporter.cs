@@ -17,8 +17,9 @@ public static class OnnxGraphExporter
         foreach (var v in g.Inputs) graph.Input.Add(ToValueInfo(v));
         foreach (var v in g.Outputs) graph.Output.Add(ToValueInfo(v));
         foreach (var t in g.Initializers.Values) graph.Initializer.Add(ToProto(t));
-        foreach (var n in g.Nodes)
+        foreach (var node in g.Nodes)
         {
+            var n = node;
             if (n.OpType == "ChannelShuffle")
             {
                 // Lacuna's fused shuffle is not an ONNX operator: written back as the Reshape-Transpose-Reshape it came from.
@@ -29,6 +30,14 @@ public static class OnnxGraphExporter
                 continue;
             }
             var attributes = n.Attributes.Select(ToProto).ToArray();
+            if (n.OpType == "MatMul" && n.Inputs.Count == 3)
+            {
+                // A fused bias (GraphPasses.FuseMatMulBias) is not ONNX MatMul's: written back as MatMul + Add.
+                string product = n.Outputs[0] + "_matmul";
+                graph.Node.Add(new NodeProto("MatMul", n.Name, [n.Inputs[0], n.Inputs[1]], [product], attributes));
+                n = new GraphNode(n.Name + "_bias", "Add", [product, n.Inputs[2]], [.. n.Outputs]) { FusedActivation = n.FusedActivation };
+                attributes = [];
+            }
             if (n.FusedActivation.Kind == ActivationKind.None)
             {
                 graph.Node.Add(new NodeProto(n.OpType, n.Name, [.. n.Inputs], [.. n.Outputs], attributes));

@@ -79,6 +79,31 @@ public static partial class GraphPasses
         return fused;
     }
 
+    /// <summary>
+    /// MatMul(x, B) with B a constant [K, N], feeding only an Add of a constant bias [N] (or [1, .., 1, N]; either
+    /// operand order), becomes one MatMul node with the bias as a third input, compiled to one token-linear kernel
+    /// (bias in the product's epilogue, see <c>TokenLinearKernel</c>). The exporter writes it back as MatMul + Add.
+    /// Returns the number fused.
+    /// </summary>
+    public static int FuseMatMulBias(ModelGraph g)
+    {
+        int fused = 0;
+        var m = new Matcher(g);
+        foreach (var mm in g.Nodes.Where(n => n.OpType == "MatMul" && n.Inputs.Count == 2).ToList())
+        {
+            if (!g.Initializers.TryGetValue(mm.Inputs[1], out var w) || w.ElementType != GraphElementType.Float || w.Dims.Length != 2) continue;
+            if (g.Initializers.ContainsKey(mm.Inputs[0]) || mm.FusedActivation.Kind != Kernels.ActivationKind.None) continue;
+            string y = mm.Outputs[0];
+            if (m.Only(y) is not { OpType: "Add" } add || m.OtherVector(add, y) is not { } bias) continue;
+            if (g.Initializers[bias].Dims[^1] != w.Dims[1] || g.Initializers[bias].Dims.Length > 1) continue; // [N] only: a [1, N] bias could add a dimension
+            mm.Inputs.Add(bias);
+            mm.Outputs[0] = add.Outputs[0];
+            g.Nodes.Remove(add);
+            fused++;
+        }
+        return fused;
+    }
+
     private static bool Near(double a, double b) => Math.Abs(a - b) <= ConstantTolerance * Math.Abs(b);
 
     /// <summary>Puts <paramref name="fused"/> where the first of <paramref name="nodes"/> was and removes them all.</summary>

@@ -41,6 +41,7 @@ public static partial class GraphPasses
             FuseLayerNorm(g);
             FuseGelu(g);
             SumOfTwoToAdd(g);
+            FuseMatMulBias(g);
             FuseActivations(g);
         }
     }
@@ -311,7 +312,7 @@ public static partial class GraphPasses
     }
 
     /// <summary>
-    /// Relu, or Clip with constant bounds, after a Conv/Gemm/Add/BatchNormalization that feeds only it becomes that
+    /// Relu, or Clip with constant bounds, after a Conv/Gemm/Add/BatchNormalization (or Relu after a MatMul with a fused bias) that feeds only it becomes that
     /// node's epilogue (Add: the residual sum of a ResNet block, computed with its Relu in one pass, see
     /// <c>AddActivation</c>; BatchNormalization: DenseNet's pre-activation BN → ReLU after each Concat, which cannot
     /// fold into a conv, becomes one pass of multiply-add-max).
@@ -327,7 +328,9 @@ public static partial class GraphPasses
             if (act.OpType == "Relu") a = Activation.Relu;
             else if (act.OpType == "Clip" && ClipBounds(g, act) is { } b) a = Activation.Clip(b.Min, b.Max);
             else continue;
-            var producer = g.Nodes.Find(p => p.OpType is "Conv" or "Gemm" or "Add" or "BatchNormalization" && p.Outputs[0] == act.Inputs[0]);
+            // A MatMul takes one only with a fused bias (FuseMatMulBias), as a token-linear kernel's ReLU epilogue.
+            var producer = g.Nodes.Find(p => (p.OpType is "Conv" or "Gemm" or "Add" or "BatchNormalization"
+                || p.OpType == "MatMul" && p.Inputs.Count == 3 && a.Kind == ActivationKind.Relu) && p.Outputs[0] == act.Inputs[0]);
             if (producer is null || producer.FusedActivation.Kind != ActivationKind.None) continue;
             if (consumers[producer.Outputs[0]].Count != 1 || outputs.Contains(producer.Outputs[0])) continue;
             producer.FusedActivation = a;

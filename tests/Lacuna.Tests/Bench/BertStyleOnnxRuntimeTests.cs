@@ -54,7 +54,8 @@ public class BertStyleOnnxRuntimeTests
             foreach (var (batch, seq) in new[] { (2, 7), (3, 16) })
             {
                 var ids = Inputs(batch, seq, seed: batch * 100 + seq);
-                var expected = ort.Run(ids.ToDictionary(kv => kv.Key, kv => ((float[]?)null, (long[]?)kv.Value, new long[] { batch, seq })));
+                var outputs = ort.RunAll(ids.ToDictionary(kv => kv.Key, kv => ((Array)kv.Value, new long[] { batch, seq })));
+                var expected = new[] { outputs["last_hidden_state"], outputs["pooler_output"] };
                 var feeds = ids.ToDictionary(kv => kv.Key, kv => Tensor.FromArray(kv.Value.Select(v => (float)v).ToArray(), batch, seq));
                 var actual = session.Run(feeds);
                 Assert.Equal(new long[] { batch, seq, BertStyleModel.Hidden }, expected[0].Shape);

@@ -273,6 +273,30 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_model_and_demo_run_a_sequence_model_with_int64_inputs()
+    {
+        Assert.True(Lacuna.Bench.Baselines.OnnxRuntime.IsAvailable, Lacuna.Bench.Baselines.OnnxRuntime.InstallHint);
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "model", "--zoo", "bert-tiny", "--sparsity", "0.9",
+            "--seq", "9", "--batch", "2", "--threads", "1", "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("sequence length 9", err);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        Assert.Equal(9, r.GetProperty("seq").GetInt32());
+        Assert.Equal(2, r.GetProperty("batch").GetInt32());
+        Assert.InRange(r.GetProperty("max_rel_diff_vs_onnxruntime").GetDouble(), 0, 1e-4);
+        Assert.InRange(r.GetProperty("dense_max_rel_diff_vs_onnxruntime").GetDouble(), 0, 1e-4);
+        // Every linear layer of bert-tiny (13) is a token-linear kernel, whichever candidate won.
+        Assert.Equal(13, r.GetProperty("linear_kernels_chosen").EnumerateObject().Sum(p => p.Value.GetInt32()));
+        var bad = Invoke(BenchCommand.Build(), "bench", "model", "--zoo", "bert-tiny", "--seq", "0");
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("--seq", bad.Err);
+
+        var demo = Invoke(DemoCommand.Build(), "demo", "--model", "bert-tiny", "--seq", "16", "--repeat", "1", "--threads", "1");
+        Assert.True(demo.Code == 0, demo.Err + demo.Out); // its tables go through AnsiConsole, which the suite's other tests may have bound elsewhere
+    }
+
+    [Fact]
     public void Bench_model_json_has_the_documented_fields_and_agrees_with_onnx_runtime()
     {
         Assert.True(Lacuna.Bench.Baselines.OnnxRuntime.IsAvailable, Lacuna.Bench.Baselines.OnnxRuntime.InstallHint);

@@ -140,6 +140,46 @@ public sealed class ZooTransformerTests : IDisposable
         Assert.Contains("Transformer-base", bert.Message);
     }
 
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(2, 16)]
+    public void BertTiny_AtSparsity09_SparsePlanAndDensePlanMatchOnnxRuntime(int batch, int seq)
+    {
+        var m = ZooBuilder.Build("bert-tiny", new ZooOptions(Seed: 4, Sparsity: 0.9));
+        var (hidden, pooled) = RunBert(m, batch, seq, threads: 1);
+        var graph = Lacuna.Onnx.Import.OnnxGraphImporter.ToGraph(m.Model);
+        var rng = new DeterministicRandom(9); // the same ids, types and mask as RunBert
+        var ids = Enumerable.Range(0, batch * seq).Select(_ => (float)rng.NextInt(1000)).ToArray();
+        var types = Enumerable.Range(0, batch * seq).Select(i => i % seq >= seq / 2 ? 1f : 0f).ToArray();
+        var mask = Enumerable.Range(0, batch * seq).Select(i => i / seq == 1 && i % seq == seq - 1 ? 0f : 1f).ToArray();
+        var feeds = new Dictionary<string, Tensor>
+        {
+            ["input_ids"] = Tensor.FromArray(ids, batch, seq), ["token_type_ids"] = Tensor.FromArray(types, batch, seq),
+            ["attention_mask"] = Tensor.FromArray(mask, batch, seq),
+        };
+        var shapes = feeds.ToDictionary(kv => kv.Key, _ => new[] { batch, seq });
+        foreach (var (options, sparse) in new[] { (new Lacuna.Graph.PassOptions(), true), (Lacuna.Graph.PassOptions.Dense, false) })
+        {
+            var session = Lacuna.Graph.InferenceSession.Create(graph, options);
+            var linear = session.PlanFor(shapes).Steps.Where(s => s.Node.OpType == "MatMul" && s.Kernel.StartsWith("TokenLinear ")).ToList();
+            Assert.Equal(m.Layers.Count, linear.Count); // every linear layer (bias fused) is a token-linear kernel
+            Assert.All(linear, s => Assert.Equal(3, s.Node.Inputs.Count));
+            if (!sparse) Assert.All(linear, s => Assert.DoesNotContain("sparse", s.Kernel));
+            else Assert.All(linear, s => Assert.Contains(", sparse ", s.Kernel)); // a sparse candidate was built and timed ("[dense-gemm .. ms, sparse .. ms]")
+            var actual = session.Run(feeds);
+            AssertClose(hidden.Data, actual["last_hidden_state"].ToArray(), $"hidden sparse={sparse} ({batch}, {seq})");
+            AssertClose(pooled.Data, actual["pooler_output"].ToArray(), $"pooler sparse={sparse} ({batch}, {seq})");
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float scale = expected.Max(MathF.Abs);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(MathF.Abs(actual[i] - expected[i]) <= 1e-4f * scale, $"{what} element {i}: Lacuna {actual[i]} vs ONNX Runtime {expected[i]} (scale {scale})");
+    }
+
     private static ((float[] Data, long[] Shape) Hidden, (float[] Data, long[] Shape) Pooled) RunBert(ZooModel m, int batch, int seq, int threads)
     {
         Assert.True(OnnxRuntime.IsAvailable, $"{OnnxRuntime.InstallHint}. Tried: {string.Join(", ", OnnxRuntime.Candidates())}");

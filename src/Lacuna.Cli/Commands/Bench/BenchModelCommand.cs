@@ -33,7 +33,8 @@ public static class BenchModelCommand
         var onnx = new Option<string?>("--onnx") { Description = "An .onnx file to run as it is (instead of --zoo)." };
         var dlmc = new Option<string?>("--dlmc") { Description = "With --zoo resnet50: a DLMC folder (e.g. dlmc/rn50/magnitude_pruning/0.9) whose real pruned topology replaces the weights." };
         var sparsity = new Option<double>("--sparsity") { Description = "With --zoo: magnitude-prune every conv/Gemm but the first to this sparsity (0 = dense).", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch", "-b") { Description = "Images per run.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch", "-b") { Description = "Images (or sequences) per run.", DefaultValueFactory = _ => 1 };
+        var seq = new Option<int>("--seq") { Description = "Sequence length fed to sequence models (every symbolic dimension besides the batch); default 128.", DefaultValueFactory = _ => 128 };
         var seed = new Option<ulong>("--seed") { Description = "Weight and input seed.", DefaultValueFactory = _ => 1UL };
         // Off by default, as OPENBLAS_THREAD_TIMEOUT is for OpenBLAS: with spinning on, ONNX Runtime's idle pool threads
         // busy-wait after each Run and take the second core from whichever contender runs next in the interleaved
@@ -51,7 +52,7 @@ public static class BenchModelCommand
         var memory = new Option<bool>("--memory") { Description = "Also measure each contender's resident memory (steady after planning, and peak), each in its own process." };
         var cmd = new Command("model", "A whole model: Lacuna sparse plan vs Lacuna dense plan vs ONNX Runtime, same ONNX, same threads.")
         {
-            zoo, onnx, dlmc, sparsity, pattern, patterns, force, batch, seed, ortSpin, threads, repeat, warmup, json, memory, precision,
+            zoo, onnx, dlmc, sparsity, pattern, patterns, force, batch, seq, seed, ortSpin, threads, repeat, warmup, json, memory, precision,
         };
         cmd.SetAction(pr =>
         {
@@ -60,6 +61,7 @@ public static class BenchModelCommand
             double s = pr.GetValue(sparsity);
             string? error = CommonOptions.CheckThreads(t)
                 ?? CommonOptions.CheckBatch(b)
+                ?? (pr.GetValue(seq) < 1 ? $"--seq must be at least 1 (got {pr.GetValue(seq)})." : null)
                 ?? (r < 1 ? $"--repeat must be at least 1 (got {r})." : null)
                 ?? ((zooName is null) == (file is null) ? "give exactly one of --zoo NAME and --onnx FILE." : null)
                 ?? (file is not null && (dir is not null || s != 0) ? "--dlmc and --sparsity apply to --zoo models only; --onnx runs the file as it is." : null)
@@ -98,7 +100,7 @@ public static class BenchModelCommand
                     if (list is not null && !p.SparsityIsFree && s != 0) Progress($"pattern {p} fixes its sparsity at {p.ResultingSparsity(s):P1}; --sparsity ignored for it");
                     var source = file is not null ? Source.FromFile(file) : Source.FromZoo(zooName!, ps, dir, pr.GetValue(seed), p);
                     var options = CommonOptions.WithPattern(sparseOptions!, p, pr.GetValue(force));
-                    rows.Add(Run(source, b, t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json) || list is not null ? null : Console.Out,
+                    rows.Add(Run(source, b, pr.GetValue(seq), t, r, w, pr.GetValue(seed), pr.GetValue(ortSpin), pr.GetValue(json) || list is not null ? null : Console.Out,
                         pr.GetValue(memory), options, pr.GetValue(precision)!, p));
                 }
                 if (list is null && pr.GetValue(json)) Console.WriteLine(BenchJson.Write(rows[0]));
@@ -169,57 +171,51 @@ public static class BenchModelCommand
     }
 
     /// <summary>Measures one model; prints its table to <paramref name="text"/> when given; returns the JSON document.</summary>
-    private static JsonObject Run(Source src, int batch, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, TextWriter? text, bool memory,
+    private static JsonObject Run(Source src, int batch, int seqLength, int threads, int repeats, int warmup, ulong seed, bool ortSpinning, TextWriter? text, bool memory,
         PassOptions sparseOptions, string precision, Lacuna.Pruning.SparsityPattern pattern)
     {
         WorkerPool.DefaultThreads = threads;
         var graph = OnnxGraphImporter.ToGraph(src.Model);
         var sparse = InferenceSession.Create(graph, sparseOptions);
         var dense = InferenceSession.Create(graph, PassOptions.Dense);
-        if (sparse.RuntimeInputs.Count != 1)
-            throw new ArgumentException($"the model has {sparse.RuntimeInputs.Count} runtime inputs; bench model feeds exactly one.");
-        var input = sparse.RuntimeInputs[0];
-        if (input.Shape is not { Length: > 0 } declared)
-            throw new ArgumentException($"input '{input.Name}' has no declared shape.");
-        if (declared[0] != GraphValue.Symbolic && declared[0] != batch)
-            throw new ArgumentException($"input '{input.Name}' {input.ShapeText} has a fixed batch of {declared[0]}; pass --batch {declared[0]}.");
-        if (declared.Skip(1).Any(d => d == GraphValue.Symbolic))
-            throw new ArgumentException($"input '{input.Name}' {input.ShapeText} has a symbolic dimension besides the batch.");
-        int[] shape = [batch, .. declared.Skip(1)];
-        using var x = Tensor.Random(seed + 100, shape);
-        var feeds = new Dictionary<string, Tensor> { [input.Name] = x };
+        var (feeds, ortFeeds, shapes, isSequence) = ModelInputs.Create(graph, sparse.RuntimeInputs, batch, seqLength, seed);
         string output = sparse.Outputs[0].Name;
 
-        Progress($"planning sparse at batch {batch}, {threads} thread(s): timing the candidate kernels of every pruned layer ...");
-        double planSparseMs = Timed(() => sparse.PlanFor(batch)).Ms;
+        Progress($"planning sparse at batch {batch}{(isSequence ? $", sequence length {seqLength}" : "")}, {threads} thread(s): timing the candidate kernels of every pruned layer ...");
+        double planSparseMs = Timed(() => sparse.PlanFor(shapes)).Ms;
         Progress($"  done in {planSparseMs / 1000:F1} s; planning dense ...");
-        double planDenseMs = Timed(() => dense.PlanFor(batch)).Ms;
+        double planDenseMs = Timed(() => dense.PlanFor(shapes)).Ms;
         Progress($"  done in {planDenseMs / 1000:F1} s; creating the ONNX Runtime {OnnxRuntime.Version} session ...");
         var (ort, ortMs) = Timed(() => OnnxRuntimeSession.Create(src.Bytes, threads, ortSpinning));
         using var _ = ort;
         Progress($"  done in {ortMs / 1000:F1} s; measuring {repeats} interleaved rounds after {warmup} warm-up run(s) ...");
 
-        long[] longShape = shape.Select(d => (long)d).ToArray();
-        var (yo, _) = ort.Run(x.Span, longShape);
+        if (!ort.OutputNames.Contains(output)) throw new NotSupportedException($"ONNX Runtime's outputs ({string.Join(", ", ort.OutputNames)}) lack '{output}'.");
+        var yo = ort.RunAll(ortFeeds)[output].Data;
         float[] ys = sparse.Run(feeds)[output].ToArray(), yd = dense.Run(feeds)[output].ToArray();
         if (yo.Length != ys.Length)
             throw new NotSupportedException($"ONNX Runtime's output has {yo.Length} values, Lacuna's '{output}' {ys.Length}.");
         double scale = yo.Length == 0 ? 0 : yo.Max(v => Math.Abs((double)v));
         double maxAbs = MaxAbsDiff(ys, yo), maxAbsDense = MaxAbsDiff(yd, yo);
         double rel = maxAbs / Math.Max(scale, 1e-30), relDense = maxAbsDense / Math.Max(scale, 1e-30);
+        int[] shape = shapes.Values.First();
 
         var t = Measure.Interleaved(warmup, repeats, new (string, Action)[]
         {
             ("lacuna_sparse", () => sparse.Run(feeds)),
             ("lacuna_dense", () => dense.Run(feeds)),
-            ("onnxruntime", () => ort.Run(x.Span, longShape)),
+            ("onnxruntime", () => ort.RunAll(ortFeeds)),
         });
         double sMs = t[0].MedianMs, dMs = t[1].MedianMs, oMs = t[2].MedianMs;
         var mem = memory ? MeasureMemory(src, shape, threads, precision) : null;
-        var kernels = sparse.PlanFor(batch).Steps.Where(st => st.Node.OpType == "Conv")
+        var kernels = sparse.PlanFor(shapes).Steps.Where(st => st.Node.OpType == "Conv")
             .GroupBy(st => st.Kernel.Split(' ')[0]).ToDictionary(g => g.Key, g => g.Count());
+        // Token-linear layers (MatMul by a constant weight): which candidate each chose ("TokenLinear sparse (...)").
+        var linear = new JsonObject();
+        foreach (var g in sparse.PlanFor(shapes).Steps.Where(st => st.Kernel.StartsWith("TokenLinear ", StringComparison.Ordinal))
+            .GroupBy(st => st.Kernel.Split(' ')[1]).OrderBy(g => g.Key, StringComparer.Ordinal)) linear[g.Key] = g.Count();
         var patternsChosen = new JsonObject();
-        foreach (var g in sparse.PlanFor(batch).Patterns.Values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal)) patternsChosen[g.Key] = g.Count();
+        foreach (var g in sparse.PlanFor(shapes).Patterns.Values.GroupBy(v => v).OrderBy(g => g.Key, StringComparer.Ordinal)) patternsChosen[g.Key] = g.Count();
 
         var timings = new JsonObject();
         foreach (var m in t)
@@ -230,14 +226,14 @@ public static class BenchModelCommand
         {
             ["bench"] = "model", ["model"] = src.Name, ["source"] = src.Kind, ["pattern"] = pattern.Name,
             ["planner_patterns"] = sparseOptions.Patterns.ToString(), ["sparsity"] = BenchJson.Num(src.Sparsity),
-            ["batch"] = batch, ["threads"] = threads, ["repeats"] = repeats, ["tier"] = IsaTiers.Best.ToString(),
+            ["batch"] = batch, ["seq"] = isSequence ? seqLength : null, ["threads"] = threads, ["repeats"] = repeats, ["tier"] = IsaTiers.Best.ToString(),
             ["onnxruntime_version"] = OnnxRuntime.Version, ["onnxruntime_spinning"] = ortSpinning, ["precision"] = precision,
             ["lacuna_sparse_ms"] = BenchJson.Num(sMs), ["lacuna_dense_ms"] = BenchJson.Num(dMs), ["onnxruntime_ms"] = BenchJson.Num(oMs),
             ["speedup_vs_onnxruntime"] = BenchJson.Num(oMs / sMs), ["speedup_vs_dense"] = BenchJson.Num(dMs / sMs),
             ["dense_vs_onnxruntime"] = BenchJson.Num(dMs / oMs),
             ["max_abs_diff_vs_onnxruntime"] = BenchJson.Num(maxAbs, 3), ["max_rel_diff_vs_onnxruntime"] = BenchJson.Num(rel, 3),
             ["dense_max_rel_diff_vs_onnxruntime"] = BenchJson.Num(relDense, 3),
-            ["plan_sparse_s"] = BenchJson.Num(planSparseMs / 1000, 3), ["conv_kernels_chosen"] = chosen, ["patterns_chosen"] = patternsChosen,
+            ["plan_sparse_s"] = BenchJson.Num(planSparseMs / 1000, 3), ["conv_kernels_chosen"] = chosen, ["linear_kernels_chosen"] = linear, ["patterns_chosen"] = patternsChosen,
             ["timings"] = timings, ["memory"] = mem,
         };
         if (text is null) return doc;
@@ -257,6 +253,8 @@ public static class BenchModelCommand
         text.WriteLine($"speedup vs ONNX Runtime {OnnxRuntime.Version}: {oMs / sMs:F2}x; vs Lacuna dense: {dMs / sMs:F2}x; Lacuna dense / ONNX Runtime: {dMs / oMs:F2}");
         text.WriteLine($"agreement with ONNX Runtime: max |Δ| {maxAbs:G3} (relative {rel:E1}, sparse plan at {precision}); dense plan relative {relDense:E1}");
         text.WriteLine($"conv kernels chosen: {string.Join(", ", kernels.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
+        if (doc["linear_kernels_chosen"] is JsonObject { Count: > 0 } lk)
+            text.WriteLine($"token-linear kernels chosen: {string.Join(", ", lk.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
         if (doc["patterns_chosen"] is JsonObject { Count: > 0 } pc)
             text.WriteLine($"structured patterns chosen: {string.Join(", ", pc.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
         if (mem is not null)

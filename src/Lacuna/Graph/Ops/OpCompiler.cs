@@ -32,6 +32,9 @@ internal static class OpCompiler
         public PatternPlanning Patterns { get; init; } = PatternPlanning.Detect;
         public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int Batch, int Threads), Lazy<FcPlan>> Fc { get; } = new();
+
+        /// <summary>Token-linear plans per MatMul node: the weights once, the (rows, threads) choices inside the plan.</summary>
+        public ConcurrentDictionary<GraphNode, Lazy<TokenLinearKernel.PreparedLinear>> TokenLinear { get; } = new();
     }
 
     /// <summary>A pruned fully connected layer's choice: the sparse kernel, or null for the dense GEMM; what was measured.</summary>

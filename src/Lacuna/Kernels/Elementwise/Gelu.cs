@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Lacuna.Kernels.Elementwise;
 
@@ -49,7 +51,24 @@ public static class Gelu
     internal static void Row(ReadOnlySpan<float> x, Span<float> y, GeluApproximation approximation)
     {
         if (approximation == GeluApproximation.Tanh) VectorMap.Unary(x, y, default(GeluTanhOp));
+        else if (Vector512.IsHardwareAccelerated && Vector<float>.Count < Vector512<float>.Count) ErfRow512(x, y);
         else VectorMap.Unary(x, y, default(GeluErfOp));
+    }
+
+    /// <summary>
+    /// The erf form 16 lanes at a time where AVX-512 is on (<see cref="Vector{T}"/> stays 256 bits there): the same
+    /// operations as <see cref="GeluErfOp"/>, so the same results; BERT-base at sequence 128 spent 18 % of a sparse run
+    /// in this Gelu at 8 lanes. The tail runs the scalar form.
+    /// </summary>
+    private static void ErfRow512(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length, i = 0;
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            GeluErfOp.Apply512(Vector512.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        var op = default(GeluErfOp);
+        for (; i < n; i++) y[i] = op.Apply(x[i]);
     }
 
     private readonly struct GeluErfOp : IVectorUnary
@@ -79,6 +98,28 @@ public static class Gelu
             var lo = Vector.FusedMultiplyAdd(ax, ax, -hi);
             var h = t * 0.5f * Vector.Exp(hi * -0.5f) * Vector.Exp(p - lo * 0.5f);
             var cdf = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), h, Vector<float>.One - h);
+            return x * cdf;
+        }
+
+        public static Vector512<float> Apply512(Vector512<float> x)
+        {
+            var ax = Vector512.Min(Vector512.Abs(x), Vector512.Create(Clamp));
+            var z = ax * InvSqrt2;
+            var t = Vector512<float>.One / (Vector512<float>.One + z * 0.5f);
+            var p = Vector512.Create(P9);
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P8));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P7));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P6));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P5));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P4));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P3));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P2));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P1));
+            p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P0));
+            var hi = ax * ax;
+            var lo = Vector512.FusedMultiplyAdd(ax, ax, -hi);
+            var h = t * 0.5f * Vector512.Exp(hi * -0.5f) * Vector512.Exp(p - lo * 0.5f);
+            var cdf = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), h, Vector512<float>.One - h);
             return x * cdf;
         }
 

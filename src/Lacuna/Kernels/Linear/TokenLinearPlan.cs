@@ -131,6 +131,9 @@ public sealed class TokenLinearPlan
     /// <summary>What each candidate is (tiers, formats), for inspect and benchmark JSON.</summary>
     public string Describe() => string.Join("; ", _candidates.Select(c => $"{c.Name}: {c.Describe()}")) + $"; weight sparsity {Sparsity:P1}, epilogue {_activation}";
 
+    /// <summary>What one candidate is (its tier and format), by name; null when the plan has no such candidate.</summary>
+    public string? DescribeCandidate(string name) => _candidates.FirstOrDefault(c => c.Name == name)?.Describe();
+
     private readonly ConcurrentDictionary<(int, int), IReadOnlyDictionary<string, double>> _measured = new();
 
     private int ChooseIndex(int tokens, int threads)

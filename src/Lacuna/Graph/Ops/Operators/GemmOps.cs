@@ -16,7 +16,7 @@ internal static class GemmOps
         },
         new("MatMul", new(1, 21), OpTraits.None, c => [ReferenceMatMul.OutputShape(c.X, c.InShapes[1])], CompileMatMul)
         {
-            Kernels = "Gemm for [..,K]x[K,N] (one GEMM over all rows); batched Gemm with broadcasting otherwise",
+            Kernels = "TokenLinear for [..,K]x constant [K,N] (dense GEMM, or SpMM when pruned, timed per row count; fused bias and ReLU); Gemm for [..,K]x[K,N]; batched Gemm with broadcasting otherwise",
             ConformanceCases = ["test_matmul"],
         },
     ];
@@ -25,13 +25,20 @@ internal static class GemmOps
     /// MatMul's compile point. A constant 2-D B is a linear layer on token (or pixel) rows, [.., K]·[K, N]: the hook
     /// where a token-linear plan (packed dense or sparse weight, timed per shape) replaces the plain GEMM.
     /// </summary>
-    private static NodeKernel CompileMatMul(OpContext c, int[][] outs) =>
-        c.Constant(1) is not null && c.InShapes[1].Length == 2 && c.X.Length >= 2
-            ? CompileConstantWeightMatMul(c, outs)
-            : GemmKernel.CreateMatMul(c.Node, c.InShapes);
+    private static NodeKernel CompileMatMul(OpContext c, int[][] outs)
+    {
+        if (c.Constant(1) is not null && c.InShapes[1].Length == 2 && c.X.Length >= 1)
+            return CompileConstantWeightMatMul(c, outs);
+        if (c.Has(2) || c.Node.FusedActivation.Kind != Kernels.ActivationKind.None)
+            throw c.Unsupported("a fused bias or activation needs a constant 2-D weight B.");
+        return GemmKernel.CreateMatMul(c.Node, c.InShapes);
+    }
 
-    /// <summary>[.., K] · constant [K, N]: today one GEMM over all rows (see <see cref="GemmKernel.CreateMatMul"/>).</summary>
-    internal static NodeKernel CompileConstantWeightMatMul(OpContext c, int[][] outs) => GemmKernel.CreateMatMul(c.Node, c.InShapes);
+    /// <summary>
+    /// [.., K] · constant [K, N] (+ fused bias, ReLU): a <see cref="TokenLinearKernel"/>, sparse where the session allows
+    /// it and the weight is pruned or structured, dense otherwise.
+    /// </summary>
+    internal static NodeKernel CompileConstantWeightMatMul(OpContext c, int[][] outs) => TokenLinearKernel.Create(c, outs);
 
     /// <summary>[M, N] of op(A)·op(B) for 2-D A and B; names both shapes when they do not fit.</summary>
     private static int[][] GemmShape(OpContext c)

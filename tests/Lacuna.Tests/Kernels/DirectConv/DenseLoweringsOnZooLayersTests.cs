@@ -41,10 +41,13 @@ public class DenseLoweringsOnZooLayersTests
             int[] os = p.OutputShape(x, w);
             var expected = new float[os.Aggregate(1, (a, d) => a * d)];
             ReferenceConv2d.Compute(input, x, weight, w, bias, expected, p, Activation.Relu);
-            foreach (var alg in Enum.GetValues<ConvAlgorithm>())
+            // Every algorithm, and for direct conv every register tile (a plan may time its tiles).
+            var lowerings = Enum.GetValues<ConvAlgorithm>().Select(a => (a, (string?)null))
+                .Concat(DenseConv2dPlan.DirectTiles.Select(t => (ConvAlgorithm.Direct, (string?)t)));
+            foreach (var (alg, tile) in lowerings)
             {
                 DenseConv2dPlan plan;
-                try { plan = DenseConv2dPlan.Create(weight, w, bias, p, x[2], x[3], Activation.Relu, alg); }
+                try { plan = DenseConv2dPlan.Create(weight, w, bias, p, x[2], x[3], Activation.Relu, alg, tile); }
                 catch (ArgumentException) { continue; } // the lowering does not apply to this geometry
                 foreach (int threads in new[] { 1, 2 })
                 {

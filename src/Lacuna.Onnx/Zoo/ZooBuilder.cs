@@ -89,18 +89,7 @@ public static class ZooBuilder
         if (entry.Gnmt is not null) return BuildGnmt(entry, entry.Gnmt, options);
         if (options.SequenceLength is not null)
             throw new ArgumentException($"'{entry.Name}' is not a sequence model; a sequence length applies to transformers only.", nameof(options));
-        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
-        if (options.Sparsity > 0 && options.DlmcDirectory is not null)
-            throw new ArgumentException("sparsity and a DLMC folder are exclusive: the folder fixes the sparsity.", nameof(options));
-        var pattern = options.Pattern ?? UnstructuredPattern.Instance;
-        bool prune = options.Sparsity > 0 || !pattern.SparsityIsFree;
-        if (!pattern.SparsityIsFree && options.Sparsity > 0)
-            throw new ArgumentException($"pattern {pattern} fixes its own sparsity ({pattern.ResultingSparsity(options.Sparsity):P1}); give no sparsity.", nameof(options));
-        if (pattern is not UnstructuredPattern && options.DlmcDirectory is not null)
-            throw new ArgumentException($"a DLMC folder fixes the pruned topology; it cannot be combined with pattern {pattern}.", nameof(options));
-        if (!options.WithWeights && (prune || options.DlmcDirectory is not null))
-            throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
+        var (pattern, prune) = Pruning(options);
         if (options.DlmcDirectory is not null && entry.ResNet is not { Bottleneck: true })
             throw new ArgumentException($"DLMC matrices map onto bottleneck ResNets only, not '{entry.Name}'.", nameof(options));
         int imageSize = options.ImageSize ?? entry.ImageSize;
@@ -139,20 +128,9 @@ public static class ZooBuilder
     /// </summary>
     private static ZooModel BuildTransformer(Entry entry, TransformerSpec spec, ZooOptions options)
     {
-        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
-        if (options.Sparsity > 0 && options.DlmcDirectory is not null)
-            throw new ArgumentException("sparsity and a DLMC folder are exclusive: the folder fixes the sparsity.", nameof(options));
         if (options.ImageSize is not null)
             throw new ArgumentException($"'{entry.Name}' is a sequence model; give a sequence length, not an image size.", nameof(options));
-        var pattern = options.Pattern ?? UnstructuredPattern.Instance;
-        bool prune = options.Sparsity > 0 || !pattern.SparsityIsFree;
-        if (!pattern.SparsityIsFree && options.Sparsity > 0)
-            throw new ArgumentException($"pattern {pattern} fixes its own sparsity ({pattern.ResultingSparsity(options.Sparsity):P1}); give no sparsity.", nameof(options));
-        if (pattern is not UnstructuredPattern && options.DlmcDirectory is not null)
-            throw new ArgumentException($"a DLMC folder fixes the pruned topology; it cannot be combined with pattern {pattern}.", nameof(options));
-        if (!options.WithWeights && (prune || options.DlmcDirectory is not null))
-            throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
+        var (pattern, prune) = Pruning(options);
         if (options.SequenceLength is int seq && (seq < 1 || seq > spec.MaxPositions))
             throw new ArgumentException($"'{entry.Name}' takes sequence lengths 1..{spec.MaxPositions} (got {seq}).", nameof(options));
         if (options.DlmcDirectory is not null && spec.Family != TransformerFamily.Encoder)
@@ -180,18 +158,12 @@ public static class ZooBuilder
     /// <summary>The GNMT encoder (<see cref="GnmtGraphBuilder"/>): every LSTM weight pruned by sparsity and pattern.</summary>
     private static ZooModel BuildGnmt(Entry entry, GnmtSpec spec, ZooOptions options)
     {
-        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
         if (options.DlmcDirectory is not null) throw new ArgumentException($"'{entry.Name}' has no DLMC mapping.", nameof(options));
         if (options.ImageSize is not null)
             throw new ArgumentException($"'{entry.Name}' is a sequence model; give a sequence length, not an image size.", nameof(options));
         if (options.SequenceLength is int seq && (seq < 1 || seq > spec.MaxLength))
             throw new ArgumentOutOfRangeException(nameof(options), seq, $"'{entry.Name}' takes sequence lengths 1..{spec.MaxLength}.");
-        var pattern = options.Pattern ?? UnstructuredPattern.Instance;
-        bool prune = options.Sparsity > 0 || !pattern.SparsityIsFree;
-        if (!pattern.SparsityIsFree && options.Sparsity > 0)
-            throw new ArgumentException($"pattern {pattern} fixes its own sparsity ({pattern.ResultingSparsity(options.Sparsity):P1}); give no sparsity.", nameof(options));
-        if (!options.WithWeights && prune) throw new ArgumentException("pruning needs weights (WithWeights = true).", nameof(options));
+        var (pattern, prune) = Pruning(options);
         var b = new GnmtGraphBuilder(entry.Name, spec, options.Seed, options.SequenceLength, options.WithWeights);
         b.Build();
         if (prune)
@@ -202,6 +174,28 @@ public static class ZooBuilder
         var model = b.Finish(entry.Name);
         model.Pattern = prune ? pattern.Name : null;
         return model;
+    }
+
+    /// <summary>
+    /// The checks every family shares: sparsity in [0, 1), exclusive with a DLMC folder and with a pattern that fixes its
+    /// own; a DLMC folder takes no pattern; pruning needs weights. Returns the pattern (unstructured when none) and whether
+    /// the weights are pruned at all.
+    /// </summary>
+    private static (SparsityPattern Pattern, bool Prune) Pruning(ZooOptions options)
+    {
+        if (!(options.Sparsity >= 0 && options.Sparsity < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Sparsity, "sparsity must be in [0, 1).");
+        if (options.Sparsity > 0 && options.DlmcDirectory is not null)
+            throw new ArgumentException("sparsity and a DLMC folder are exclusive: the folder fixes the sparsity.", nameof(options));
+        var pattern = options.Pattern ?? UnstructuredPattern.Instance;
+        bool prune = options.Sparsity > 0 || !pattern.SparsityIsFree;
+        if (!pattern.SparsityIsFree && options.Sparsity > 0)
+            throw new ArgumentException($"pattern {pattern} fixes its own sparsity ({pattern.ResultingSparsity(options.Sparsity):P1}); give no sparsity.", nameof(options));
+        if (pattern is not UnstructuredPattern && options.DlmcDirectory is not null)
+            throw new ArgumentException($"a DLMC folder fixes the pruned topology; it cannot be combined with pattern {pattern}.", nameof(options));
+        if (!options.WithWeights && (prune || options.DlmcDirectory is not null))
+            throw new ArgumentException("pruning and DLMC mapping need weights (WithWeights = true).", nameof(options));
+        return (pattern, prune);
     }
 
     private static Entry Tf(string name, string description, TransformerSpec spec) =>

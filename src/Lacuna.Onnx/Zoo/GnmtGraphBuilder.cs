@@ -35,12 +35,14 @@ internal sealed class GnmtGraphBuilder
     private readonly List<object> _initializers = [];
     private readonly List<ZooLayer> _layers = [];
     private readonly Dictionary<ZooLayer, long[]> _onnxDims = [];
+    private readonly ZooInitializers _tensors;
     private long _parameters;
     private int _constants;
 
     public GnmtGraphBuilder(string name, GnmtSpec spec, ulong seed, int? sequenceLength, bool withWeights = true)
     {
         _graph = new GraphProto { Name = name };
+        _tensors = new ZooInitializers(name);
         _spec = spec;
         _seq = sequenceLength is int s ? s : SeqDim;
         _tokens = sequenceLength ?? 32;
@@ -148,14 +150,5 @@ internal sealed class GnmtGraphBuilder
         return new ZooModel(modelName, new OnnxModel(proto), _layers.ToArray(), _parameters, flops);
     }
 
-    private TensorProto Floats(string name, long[] dims, float[]? values)
-    {
-        if (values is not null) return TensorProto.FromFloats(name, dims, values);
-        var t = new TensorProto { Name = name, DataType = TensorDataType.Float, DataLocation = TensorDataLocation.External };
-        t.Dims.AddRange(dims);
-        t.ExternalData.Add(new StringStringEntryProto("location", _graph.Name + ".shape-only.bin"));
-        t.ExternalData.Add(new StringStringEntryProto("offset", "0"));
-        t.ExternalData.Add(new StringStringEntryProto("length", (t.GetElementCount() * sizeof(float)).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        return t;
-    }
+    private TensorProto Floats(string name, long[] dims, float[]? values) => _tensors.Floats(name, dims, values);
 }

@@ -30,7 +30,7 @@ public sealed partial class OnnxGraphBuilder
     private readonly List<object> _initializers = []; // TensorProto, or ZooLayer whose weight is materialized at Finish
     private readonly List<ZooLayer> _layers = [];
     private long _parameters;
-    private long _externalOffset;
+    private readonly ZooInitializers _tensors;
     private bool _haveClipBounds;
 
     private const string ClipMin = "relu6.min", ClipMax = "relu6.max";
@@ -38,6 +38,7 @@ public sealed partial class OnnxGraphBuilder
     public OnnxGraphBuilder(string graphName, ulong seed, bool withWeights = true)
     {
         _graph = new GraphProto { Name = graphName };
+        _tensors = new ZooInitializers(graphName);
         _rng = new DeterministicRandom(seed);
         _withWeights = withWeights;
     }
@@ -281,16 +282,5 @@ public sealed partial class OnnxGraphBuilder
         return name;
     }
 
-    private TensorProto Tensor(string name, long[] dims, float[]? values)
-    {
-        if (values is not null) return TensorProto.FromFloats(name, dims, values);
-        var t = new TensorProto { Name = name, DataType = TensorDataType.Float, DataLocation = TensorDataLocation.External };
-        t.Dims.AddRange(dims);
-        long length = t.GetElementCount() * sizeof(float);
-        t.ExternalData.Add(new StringStringEntryProto("location", _graph.Name + ".shape-only.bin"));
-        t.ExternalData.Add(new StringStringEntryProto("offset", _externalOffset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        t.ExternalData.Add(new StringStringEntryProto("length", length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        _externalOffset += length;
-        return t;
-    }
+    private TensorProto Tensor(string name, long[] dims, float[]? values) => _tensors.Floats(name, dims, values);
 }

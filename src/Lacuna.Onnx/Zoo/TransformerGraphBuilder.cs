@@ -26,7 +26,7 @@ internal sealed class TransformerGraphBuilder
     private long _parameters, _attentionMacs;
     private int _constants;
     private readonly bool _withWeights;
-    private long _externalOffset;
+    private readonly ZooInitializers _tensors;
 
     /// <param name="withWeights">false: shape-only, every weight an external-data reference into a file that is never
     /// written (as <see cref="OnnxGraphBuilder"/> does), for listing and counting without generating the values</param>
@@ -34,6 +34,7 @@ internal sealed class TransformerGraphBuilder
     {
         _withWeights = withWeights;
         _graph = new GraphProto { Name = name };
+        _tensors = new ZooInitializers(name);
         _spec = spec;
         _seq = sequenceLength is int s ? s : SeqDim;
         _tokens = sequenceLength ?? 128;
@@ -250,19 +251,7 @@ internal sealed class TransformerGraphBuilder
         return new ZooModel(modelName, new OnnxModel(proto), _layers.ToArray(), _parameters, flops);
     }
 
-    private TensorProto Floats(string name, long[] dims, float[]? values)
-    {
-        if (values is not null) return TensorProto.FromFloats(name, dims, values);
-        var t = new TensorProto { Name = name, DataType = TensorDataType.Float, DataLocation = TensorDataLocation.External };
-        t.Dims.AddRange(dims);
-        long length = t.GetElementCount() * sizeof(float);
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        t.ExternalData.Add(new StringStringEntryProto("location", _graph.Name + ".shape-only.bin"));
-        t.ExternalData.Add(new StringStringEntryProto("offset", _externalOffset.ToString(inv)));
-        t.ExternalData.Add(new StringStringEntryProto("length", length.ToString(inv)));
-        _externalOffset += length;
-        return t;
-    }
+    private TensorProto Floats(string name, long[] dims, float[]? values) => _tensors.Floats(name, dims, values);
 
     /// <summary>Attribute helpers with short names.</summary>
     private static class Attr

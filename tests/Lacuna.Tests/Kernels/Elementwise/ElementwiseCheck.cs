@@ -33,11 +33,22 @@ internal static class ElementwiseCheck
     }
 
     /// <summary>Compiles one node for the given input shapes (no constants) and runs it with NaN-poisoned outputs.</summary>
-    public static float[][] RunNode(GraphNode n, float[][] inputs, int[][] shapes, Func<int, GraphTensor?>? constant = null)
+    public static float[][] RunNode(GraphNode n, float[][] inputs, int[][] shapes, Func<int, GraphTensor?>? constant = null) =>
+        RunKernel(OpCompiler.Compile(n, shapes, constant ?? (_ => null), null), inputs);
+
+    /// <summary>
+    /// Runs a compiled kernel on <paramref name="inputs"/> (one per node input; null for an omitted one) with every
+    /// output NaN-poisoned first; returns the outputs.
+    /// </summary>
+    public static float[][] RunKernel(NodeKernel k, float[]?[] inputs)
     {
-        var k = OpCompiler.Compile(n, shapes, constant ?? (_ => null), null);
-        var slots = inputs.Select((x, i) => new Slot(0, x.Length, new GraphTensor($"in{i}", [x.Length], x))).ToList();
-        k.InSlots = Enumerable.Range(0, inputs.Length).ToArray();
+        var slots = new List<Slot>();
+        k.InSlots = inputs.Select((x, i) =>
+        {
+            if (x is null) return -1;
+            slots.Add(new Slot(0, x.Length, new GraphTensor($"in{i}", [x.Length], x)));
+            return slots.Count - 1;
+        }).ToArray();
         int offset = 0;
         var outSlots = new int[k.OutShapes.Length];
         for (int o = 0; o < outSlots.Length; o++)

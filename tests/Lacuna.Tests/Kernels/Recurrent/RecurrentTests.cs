@@ -177,26 +177,6 @@ public class RecurrentTests
     {
         var k = Compile(node, inputs, sparse, cell);
         var byName = inputs.ToDictionary(i => i.Name);
-        var slots = new List<Slot>();
-        k.InSlots = node.Inputs.Select(n =>
-        {
-            if (n.Length == 0) return -1;
-            slots.Add(new Slot(0, byName[n].Values.Length, new GraphTensor(n, [byName[n].Values.Length], byName[n].Values)));
-            return slots.Count - 1;
-        }).ToArray();
-        int offset = 0;
-        var outSlots = new int[node.Outputs.Count];
-        for (int o = 0; o < outSlots.Length; o++)
-        {
-            int len = Broadcast.ElementCount(k.OutShapes[o]);
-            slots.Add(new Slot(offset, len, null));
-            outSlots[o] = slots.Count - 1;
-            offset += (len + 15) / 16 * 16;
-        }
-        k.OutSlots = outSlots;
-        using var arena = new AlignedBuffer(Math.Max(1, offset));
-        arena.Span.Fill(float.NaN);
-        k.Run(new Frame(arena, [.. slots]));
-        return outSlots.Select(s => arena.Span.Slice(slots[s].Offset, slots[s].Length).ToArray()).ToArray();
+        return ElementwiseCheck.RunKernel(k, node.Inputs.Select(n => n.Length == 0 ? null : byName[n].Values).ToArray());
     }
 }

@@ -68,7 +68,8 @@ internal static class SvgChart
         double slot = Math.Clamp(PlotWidth / (double)Math.Max(1, bars.Count), 14, 40);
         double plotWidth = Math.Max(PlotWidth, slot * bars.Count);
         const int labelSpace = 96; // layer names, rotated
-        var groups = bars.Select(b => (b.Group, b.Color)).Distinct().ToList();
+        // Groups of the bars that have a value: a kernel seen only on a layer without a sparsity draws nothing, so no legend entry.
+        var groups = bars.Where(b => b.Value is not null).Select(b => (b.Group, b.Color)).Distinct().ToList();
         int height = Math.Max(Top + PlotHeight + labelSpace, Top + 10 + groups.Count * LegendRow);
         var svg = Open(id, kind, title, (int)(Left + plotWidth + LegendWidth), height);
         svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"plot\" x=\"{Left}\" y=\"{Top}\" width=\"{N(plotWidth)}\" height=\"{PlotHeight}\"/>");

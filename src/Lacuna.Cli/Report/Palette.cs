@@ -7,8 +7,9 @@ namespace Lacuna.Cli.Report;
 /// </summary>
 internal sealed class Palette
 {
-    // Ten hues that stay distinct on white and for the common colour-vision deficiencies when paired with markers.
-    private static readonly string[] s_colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+    // Twelve hues that stay apart on white (and, with the four marker shapes, for the common colour-vision
+    // deficiencies): enough for the study's eleven methods to differ by colour alone.
+    private static readonly string[] s_colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#222222", "#b8860b"];
 
     public static readonly string[] StudyMethods = ["magnitude", "global", "block4x4", "block16x1", "nm2:4", "nm1:4", "nm1:8", "gs", "channel", "tasd", "tasder"];
 

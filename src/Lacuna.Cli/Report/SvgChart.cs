@@ -23,8 +23,8 @@ internal sealed record ChartBar(string Label, double? Value, string Group, strin
 /// </summary>
 internal static class SvgChart
 {
-    private const int Left = 64, Top = 34, Bottom = 50, LegendWidth = 170, LegendRow = 18;
-    private const int PlotWidth = 400, PlotHeight = 250, Inset = 6;
+    private const int Left = 64, Top = 34, Bottom = 50, LegendWidth = 140, LegendRow = 18;
+    private const int PlotWidth = 370, PlotHeight = 250, Inset = 6;
 
     public static string Line(string id, string kind, string title, ChartAxis xAxis, ChartAxis yAxis, IReadOnlyList<ChartSeries> series,
         (double Y, string Label)? reference = null)
@@ -156,7 +156,7 @@ internal static class SvgChart
                 svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x}\" y1=\"{y}\" x2=\"{x + 22}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"2\"/>").Append(Marker(m, x + 11, y, color, name));
             else
                 svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x + 4}\" y=\"{y - 6}\" width=\"14\" height=\"12\" fill=\"{color}\"/>");
-            string text = name.Length > 22 ? name[..21] + "…" : name;
+            string text = name.Length > 18 ? name[..17] + "…" : name;
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 28}\" y=\"{y + 4}\">{E(text)}</text></g>");
         }
         svg.Append("</g>");

@@ -112,11 +112,11 @@ public sealed class ReportPage
             Bars("layers", $"{p.Method}: sparsity and kernel per layer", s_sparsity,
                 p.Layers.Select(l => new ChartBar(l.Name, l.Sparsity, l.Kernel ?? "(no kernel)", _kernels.Color(l.Kernel ?? "(no kernel)"),
                     $"{l.Name}: {Pct(l.Sparsity)} zeros, {l.Pattern ?? "?"}, kernel {l.Kernel ?? "?"}, measured {Ratio(l.MeasuredSpeedup)}")).ToList());
-            _html.Append("</div>").Append(Table("numbers layers", ["layer", "op", "rows × cols", "pattern", "sparsity", "kept norm", "estimated", "accelerator", "measured", "kernel"],
+            _html.Append("</div>").Append(Table("numbers layers", ["layer", "op", "rows × cols", "pattern", "sparsity", "kept norm", "estimated", "accelerator", "measured", "kernel", "note"],
                 p.Layers.Select(l => new[]
                 {
                     Html(l.Name), Html(l.Op), l.Rows is null && l.Cols is null ? Missing : $"{Int(l.Rows)} × {Int(l.Cols)}", Html(l.Pattern), Pct(l.Sparsity),
-                    Num(l.KeptNorm, "0.0000"), Ratio(l.EstimatedSpeedup), Ratio(l.AcceleratorSpeedup), Ratio(l.MeasuredSpeedup), Html(l.Kernel),
+                    Num(l.KeptNorm, "0.0000"), Ratio(l.EstimatedSpeedup), Ratio(l.AcceleratorSpeedup), Ratio(l.MeasuredSpeedup), Html(l.Kernel), l.Note is null ? "" : Html(l.Note),
                 })));
         }
         _html.Append("</section>");

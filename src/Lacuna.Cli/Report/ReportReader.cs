@@ -97,14 +97,14 @@ public static class ReportReader
                 if (array[i] is not JsonObject l) throw new FormatException($"{file}: layers[{i}] is not an object");
                 layers.Add(new PruneLayer(Str(l, "name") ?? $"layer {i}", Str(l, "op"), Int(l, "rows"), Int(l, "cols"), Str(l, "pattern"),
                     Fraction(file, $"layers[{i}]", l, "sparsity"), Num(l, "kept_norm"), Num(l, "estimated_speedup"),
-                    Num(l, "accelerator_speedup"), Num(l, "measured_speedup"), Str(l, "kernel")));
+                    Num(l, "accelerator_speedup"), Num(l, "measured_speedup"), Str(l, "kernel"), Str(l, "note")));
             }
         var acc = o["accelerator"] as JsonObject;
         double? energyRatio = acc is not null && Num(acc, "dense_energy") is > 0 && Num(acc, "energy") is { } e ? e / Num(acc, "dense_energy") : null;
         double? sparsity = Fraction(file, "", o, "sparsity");
         return new PruneResult(file, Str(o, "model") ?? Path.GetFileName(file), Str(o, "output"), method, sparsity,
             Fraction(file, "", o, "dense_accuracy"), Fraction(file, "", o, "accuracy"), Num(o, "relative_output_error"),
-            Num(o, "macs_dense"), Num(o, "macs_kept"), Num(o, "speedup_vs_dense") ?? Num(o, "measured_speedup"),
+            Num(o, "macs_dense"), Num(o, "macs_kept"), Num(o, "measured_speedup") ?? Num(o, "speedup_vs_dense") ?? Ratio(o, "dense_ms", "sparse_ms"),
             acc is null ? null : Num(acc, "speedup"), energyRatio, Str(o, "cpu"), Str(o, "isa") ?? Str(o, "tier"),
             Int(o, "threads"), Int(o, "batch"), layers);
     }
@@ -140,6 +140,9 @@ public static class ReportReader
             throw new FormatException($"{file}: {where}{(where.Length > 0 ? "." : "")}{name} is {v.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected a fraction in [0, 1], not a percent");
         return v;
     }
+
+    private static double? Ratio(JsonObject o, string numerator, string denominator) =>
+        Num(o, numerator) is { } n && Num(o, denominator) is > 0 and var d ? n / d : null;
 
     internal static double? Num(JsonObject o, string name) =>
         o[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.GetValue<double>() is var d && double.IsFinite(d) ? d : null;

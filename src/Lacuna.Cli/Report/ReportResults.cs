@@ -12,7 +12,7 @@ public sealed record StudyModel(string Source, string Dataset, string Model, dou
 
 /// <summary>One layer of a <c>lacuna prune --json</c> result.</summary>
 public sealed record PruneLayer(string Name, string? Op, int? Rows, int? Cols, string? Pattern, double? Sparsity, double? KeptNorm,
-    double? EstimatedSpeedup, double? AcceleratorSpeedup, double? MeasuredSpeedup, string? Kernel);
+    double? EstimatedSpeedup, double? AcceleratorSpeedup, double? MeasuredSpeedup, string? Kernel, string? Note);
 
 /// <summary>A <c>lacuna prune --json</c> result: the model-level numbers and the per-layer table.</summary>
 public sealed record PruneResult(string Source, string Model, string? Output, string Method, double? Sparsity, double? DenseAccuracy,

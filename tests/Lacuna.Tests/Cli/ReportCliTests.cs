@@ -54,12 +54,13 @@ public sealed partial class ReportCliTests : IDisposable
     };
 
     /// <summary>A <c>lacuna prune --json</c> result; <paramref name="accuracy"/> null as without a calibration set.</summary>
-    private string Prune(string name, string method, double sparsity, double? accuracy, params (string Name, double? Sparsity, string Kernel)[] layers) =>
+    private string Prune(string name, string method, double sparsity, double? accuracy, double? measured, params (string Name, double? Sparsity, string Kernel)[] layers) =>
         Write(name, new JsonObject
         {
             ["command"] = "prune", ["model"] = "/models/vgg.onnx", ["output"] = "/models/vgg-pruned.onnx", ["method"] = method,
             ["sparsity"] = sparsity, ["threads"] = 2, ["batch"] = 1, ["cpu"] = "Test CPU", ["isa"] = "Avx2Fma",
             ["dense_accuracy"] = 0.92, ["accuracy"] = accuracy, ["relative_output_error"] = null, ["macs_dense"] = 4.0e7, ["macs_kept"] = 1.0e7,
+            ["dense_ms"] = measured is null ? null : 2.0, ["sparse_ms"] = measured is null ? null : 2.0 / measured, ["measured_speedup"] = measured,
             ["accelerator"] = new JsonObject { ["dense_time"] = 1.0, ["time"] = 0.4, ["speedup"] = 2.5, ["dense_energy"] = 1.0, ["energy"] = 0.5, ["params"] = new JsonObject() },
             ["layers"] = new JsonArray(layers.Select(l => (JsonNode)new JsonObject
             {
@@ -92,8 +93,8 @@ public sealed partial class ReportCliTests : IDisposable
     private (string Html, string Path) WriteReport()
     {
         Study();
-        Prune("prune-magnitude.json", "magnitude", 0.9, 0.904, ("conv1_2", 0.9, "spmm-csr"), ("conv2_1", 0.9, "direct-sparse"), ("fc2", 0.0, "dense-gemm"));
-        Prune("prune-nm.json", "nm:2:4", 0.5, null, ("conv1_2", 0.5, "nm-2:4"), ("conv2_1", null, "dense-direct"));
+        Prune("prune-magnitude.json", "magnitude", 0.9, 0.904, 2.1, ("conv1_2", 0.9, "spmm-csr"), ("conv2_1", 0.9, "direct-sparse"), ("fc2", 0.0, "dense-gemm"));
+        Prune("prune-nm.json", "nm:2:4", 0.5, null, null, ("conv1_2", 0.5, "nm-2:4"), ("conv2_1", null, "dense-direct"));
         Train();
         BenchModel();
         string output = System.IO.Path.Combine(_dir, "out", "report.html");
@@ -120,7 +121,7 @@ public sealed partial class ReportCliTests : IDisposable
         var expected = new (string Kind, string[] Series)[]
         {
             ("accuracy", s_studyMethods), ("speedup", s_studyMethods),                              // the study
-            ("accuracy", ["magnitude"]), ("accelerator-speedup", ["magnitude", "nm:2:4"]),          // prune results by method
+            ("accuracy", ["magnitude"]), ("speedup", ["magnitude"]), ("accelerator-speedup", ["magnitude", "nm:2:4"]), // prune results
             ("layers", ["spmm-csr", "direct-sparse", "dense-gemm"]), ("layers", ["nm-2:4"]),         // per-layer kernels
             ("training", ["test", "train"]), ("layers", ["unstructured", "block:4x4"]),               // the training run
         };
@@ -166,6 +167,7 @@ public sealed partial class ReportCliTests : IDisposable
         Assert.Equal(2, accuracyCharts.Count);
         Assert.DoesNotContain("data-series=\"nm:2:4\"", accuracyCharts[1].Value);
         Assert.Contains("<td>nm:2:4</td><td>50.0%</td><td>–</td>", html);
+        Assert.Contains("<td>magnitude</td><td>90.0%</td><td>90.40%</td><td>92.00%</td><td>–</td><td>10 M (25.0%)</td><td>2.10×</td><td>2.50×</td><td>50.0%</td>", html);
         // A one-point series is a marker without a line; a longer one has its polyline.
         var tasder = SeriesBlock("tasder").Match(html);
         Assert.True(tasder.Success);

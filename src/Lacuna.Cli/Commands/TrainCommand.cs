@@ -83,7 +83,8 @@ public static class TrainCommand
                         CheckpointEverySteps = pr.GetValue(every),
                         PruneMethod = pr.GetValue(pruneMethod)!, PruneSchedule = pr.GetValue(pruneSchedule)!,
                         PruneInitialSparsity = pr.GetValue(pruneInitial), PruneStartEpoch = pr.GetValue(pruneStart),
-                        PruneEndEpoch = pr.GetValue(pruneEnd), PruneEverySteps = pr.GetValue(pruneEvery),
+                        PruneEndEpoch = pr.GetValue(pruneEnd) ?? pr.GetValue(epochs) * 2.0 / 3.0, // fixed now, so a resume with more --epochs keeps the ramp
+                        PruneEverySteps = pr.GetValue(pruneEvery),
                         PruneFirstAndLast = pr.GetValue(pruneFirstLast), PruneMinDensity = pr.GetValue(pruneMinDensity),
                     };
                 options.Validate();

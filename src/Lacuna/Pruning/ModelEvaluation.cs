@@ -94,28 +94,36 @@ public static class ModelEvaluation
     /// planned first, then <paramref name="warmup"/> untimed runs each, then <paramref name="runs"/> profiled runs
     /// interleaved (dense, sparse, dense, ...) on the same seeded random input; medians reported.
     /// </summary>
-    public static PlanTiming TimeSparseVsDense(ModelGraph graph, int batch, int threads, int runs = 5, int warmup = 1)
+    public static PlanTiming TimeSparseVsDense(ModelGraph graph, int batch, int threads, int runs = 5, int warmup = 1) =>
+        TimeAgainstDense(graph, graph, batch, threads, runs, warmup);
+
+    /// <summary>
+    /// As <see cref="TimeSparseVsDense"/>, with the dense plan running <paramref name="dense"/> (the model before
+    /// pruning, so a channel-shrunk layer is timed against its full-size original) and the sparse plan <paramref name="pruned"/>.
+    /// </summary>
+    public static PlanTiming TimeAgainstDense(ModelGraph dense, ModelGraph pruned, int batch, int threads, int runs = 5, int warmup = 1)
     {
-        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(dense);
+        ArgumentNullException.ThrowIfNull(pruned);
         if (batch < 1) ThrowHelper.OutOfRange(nameof(batch), batch, "Batch must be at least 1.");
         if (runs < 1) ThrowHelper.OutOfRange(nameof(runs), runs, "Runs must be at least 1.");
         int before = WorkerPool.DefaultThreads;
         WorkerPool.DefaultThreads = threads;
         try
         {
-            var dense = InferenceSession.Create(graph, PassOptions.Dense);
-            var sparse = InferenceSession.Create(graph);
+            var denseSession = InferenceSession.Create(dense, PassOptions.Dense);
+            var sparse = InferenceSession.Create(pruned);
             var plan = sparse.PlanFor(batch);
             var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             ulong seed = 7;
             foreach (var (name, shape) in plan.InputShapes) feeds[name] = Tensor.Random(seed++, shape);
             var kernels = plan.Steps.GroupBy(s => s.Node.Name).ToDictionary(g => g.Key, g => g.First().Kernel, StringComparer.Ordinal);
-            for (int i = 0; i < warmup; i++) { Dispose(dense.Run(feeds)); Dispose(sparse.Run(feeds)); }
+            for (int i = 0; i < warmup; i++) { Dispose(denseSession.Run(feeds)); Dispose(sparse.Run(feeds)); }
             var total = (Dense: new List<double>(), Sparse: new List<double>());
             var layers = (Dense: new Dictionary<string, List<double>>(StringComparer.Ordinal), Sparse: new Dictionary<string, List<double>>(StringComparer.Ordinal));
             for (int r = 0; r < runs; r++)
             {
-                Profile(dense, feeds, total.Dense, layers.Dense);
+                Profile(denseSession, feeds, total.Dense, layers.Dense);
                 Profile(sparse, feeds, total.Sparse, layers.Sparse);
             }
             foreach (var t in feeds.Values) t.Dispose();
@@ -151,5 +159,33 @@ public static class ModelEvaluation
     {
         var s = values.Order().ToArray();
         return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+}
+
+/// <summary>Per prunable layer at batch 1: activations read and written, and dense MACs (output elements × W's columns).</summary>
+public sealed record LayerGeometry(double InputElements, double OutputElements, double DenseMacs)
+{
+    /// <summary>
+    /// The geometry of every prunable layer of <paramref name="g"/> (by node name), from the shapes of its dense plan at
+    /// batch 1 (every symbolic dimension 1). A layer the passes fused away falls back to one row of input (Gemm-like).
+    /// </summary>
+    public static IReadOnlyDictionary<string, LayerGeometry> Measure(ModelGraph g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        var session = InferenceSession.Create(g, PassOptions.Dense);
+        var shapes = session.PlanFor(1).Shapes;
+        var nodes = session.Graph.Nodes.GroupBy(n => n.Name).ToDictionary(x => x.Key, x => x.First(), StringComparer.Ordinal);
+        var result = new Dictionary<string, LayerGeometry>(StringComparer.Ordinal);
+        foreach (var l in PrunableLayer.Find(g))
+        {
+            double input = l.Cols, output = l.Rows;
+            if (nodes.TryGetValue(l.Name, out var n) && shapes.TryGetValue(n.Inputs[0], out var si) && shapes.TryGetValue(n.Outputs[0], out var so))
+            {
+                input = si.Aggregate(1.0, (a, d) => a * d);
+                output = so.Aggregate(1.0, (a, d) => a * d);
+            }
+            result[l.Name] = new LayerGeometry(input, output, output * l.Cols);
+        }
+        return result;
     }
 }

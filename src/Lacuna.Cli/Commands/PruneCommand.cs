@@ -43,7 +43,15 @@ public static partial class PruneCommand
                 pr.GetValue(calibration), pr.GetValue(images), pr.GetValue(budget), pr.GetValue(maxError), pr.GetValue(batch), pr.GetValue(threads),
                 pr.GetValue(runs), pr.GetValue(firstLast), pr.GetValue(schedule)!, pr.GetValue(json));
             if (Check(s) is { } error) { Console.Error.WriteLine($"error: {error}"); return 2; }
-            return Run(s, Console.Out, Console.Error);
+            try
+            {
+                return Run(s, Console.Out, Console.Error);
+            }
+            catch (Exception e) when (CliErrors.IsUserError(e))
+            {
+                Console.Error.WriteLine($"error: {CliErrors.Message(e)}");
+                return 1;
+            }
         });
         return cmd;
     }

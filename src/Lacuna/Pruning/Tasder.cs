@@ -16,12 +16,12 @@ namespace Lacuna.Pruning;
 public static class Tasder
 {
     /// <summary>
-    /// The default ladder, by accelerator MAC fraction Σ N/M: 2:4+1:8 (0.625), 4:8 (0.5), 1:4+1:8 (0.375), 2:8 (0.25),
-    /// 1:8 (0.125). 2:4 and 1:4 cost what 4:8 and 2:8 cost and keep no more of the weights (a 4:8 selection keeps at
+    /// The default ladder, by accelerator MAC fraction Σ N/M: 2:4+2:8 (0.75), 2:4+1:8 (0.625), 4:8 (0.5), 1:4+1:8 (0.375),
+    /// 2:8 (0.25), 1:8 (0.125). 2:4 and 1:4 cost what 4:8 and 2:8 cost and keep no more of the weights (a 4:8 selection keeps at
     /// least the norm a 2:4 one does), so they are left out; dense (1.0) is every layer's start.
     /// </summary>
     public static IReadOnlyList<SparsityPattern> DefaultLadder { get; } =
-        new[] { "2:4+1:8", "nm:4:8", "1:4+1:8", "nm:2:8", "nm:1:8" }.Select(SparsityPattern.Parse).ToArray();
+        new[] { "2:4+2:8", "2:4+1:8", "nm:4:8", "1:4+1:8", "nm:2:8", "nm:1:8" }.Select(SparsityPattern.Parse).ToArray();
 
     /// <summary>One evaluated trial: which layer tried which pattern, the model's score, and whether it was kept.</summary>
     public sealed record Trial(string Phase, string Layer, string Pattern, double Score, bool Accepted);

@@ -154,6 +154,11 @@ public static class ModelPruning
             if (zero.Length >= current.Rows) zero = zero[..^1];
             ChannelShrinker.Shrink(g, chain, zero);
             chosen[l.Name] = "channel";
+            if (zero.Length > 0)
+            {
+                string removed = $"{zero.Length} input channels removed with '{l.Name}'";
+                notes[chain.Consumer!.Name] = notes.TryGetValue(chain.Consumer.Name, out var n) ? $"{n}; {removed}" : removed;
+            }
             progress?.Invoke($"{l.Name}: removed {zero.Length} of {current.Rows} filters");
         }
     }

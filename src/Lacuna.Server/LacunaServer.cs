@@ -33,6 +33,7 @@ public sealed class LacunaServer : IAsyncDisposable
     private readonly ILogger _loadLog;
     private readonly ILogger _log;
     private Task _loading = Task.CompletedTask;
+    private readonly CancellationTokenSource _stopLoading = new();
     private volatile bool _stopping;
     private int _disposed;
 
@@ -49,7 +50,7 @@ public sealed class LacunaServer : IAsyncDisposable
         _lane = lane;
         _loadLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(LoadingLogCategory);
         _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Lacuna.Server");
-        app.Lifetime.ApplicationStopping.Register(() => _stopping = true);
+        app.Lifetime.ApplicationStopping.Register(() => { _stopping = true; _stopLoading.Cancel(); });
         MapRoutes(app);
     }
 
@@ -88,7 +89,7 @@ public sealed class LacunaServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancel = default)
     {
         await _app.StartAsync(cancel);
-        _loading = Task.Factory.StartNew(() => _models.LoadAll(_lane, Metrics, _loadLog), TaskCreationOptions.LongRunning);
+        _loading = Task.Factory.StartNew(() => _models.LoadAll(_lane, Metrics, _loadLog, _stopLoading.Token), TaskCreationOptions.LongRunning);
     }
 
     /// <summary>Completes when every model has been loaded (ready or failed).</summary>
@@ -113,8 +114,10 @@ public sealed class LacunaServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping = true;
+        _stopLoading.Cancel(); // planning stops within one layer instead of finishing the model
         await _app.StopAsync(); // a no-op when already stopped
         await _loading;
+        _stopLoading.Dispose();
         _models.Dispose();
         await _app.DisposeAsync();
     }

@@ -62,9 +62,14 @@ public sealed class ModelRepository : IDisposable
     }
 
     /// <summary>Loads, plans and warms every model, one after another (planning wants the engine to itself).</summary>
-    public void LoadAll(EngineLane lane, ServerMetrics metrics, ILogger log)
+    /// <remarks>Once <paramref name="stop"/> is set, the model being planned stops and the rest are not loaded.</remarks>
+    public void LoadAll(EngineLane lane, ServerMetrics metrics, ILogger log, CancellationToken stop = default)
     {
-        foreach (var m in All) m.Load(lane, metrics, log);
+        foreach (var m in All)
+        {
+            if (stop.IsCancellationRequested) { m.MarkNotLoaded("the server stopped before this model was loaded."); continue; }
+            m.Load(lane, metrics, log, stop);
+        }
     }
 
     /// <summary>The model version a route names; 404 naming the model (and the versions it has) when unknown.</summary>

@@ -48,12 +48,17 @@ public sealed class ServedModel : IDisposable
     public InferenceSession? Session => _state == ModelState.Ready ? _session : null;
 
     /// <summary>Reads, plans and warms the model; on failure the model stays <see cref="ModelState.Failed"/> with the reason.</summary>
-    public void Load(EngineLane lane, ServerMetrics metrics, ILogger log)
+    /// <remarks>
+    /// <paramref name="stop"/> (the server stopping) interrupts planning between layers: the model then ends failed
+    /// ("stopped while planning") at once, so a SIGTERM never waits for a minutes-long plan.
+    /// </remarks>
+    public void Load(EngineLane lane, ServerMetrics metrics, ILogger log, CancellationToken stop = default)
     {
         try
         {
             long t0 = Stopwatch.GetTimestamp();
-            var session = OnnxGraphImporter.LoadSession(Path, Config.Plan == PlanKind.Dense ? PassOptions.Dense : new PassOptions());
+            var options = (Config.Plan == PlanKind.Dense ? PassOptions.Dense : new PassOptions()) with { PlanningCancellation = stop };
+            var session = OnnxGraphImporter.LoadSession(Path, options);
             LoadSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             Batched = session.RuntimeInputs.Count > 0 && session.RuntimeInputs.All(i => i.Shape is { Length: > 0 } s && s[0] == GraphValue.Symbolic);
             foreach (var i in session.RuntimeInputs)
@@ -85,6 +90,12 @@ public sealed class ServedModel : IDisposable
             log.LogInformation("model {Model} version {Version} ready: loaded in {LoadSeconds:F2} s, planned batch sizes {BatchSizes} ({Plan}) in {PlanningSeconds:F2} s, warmed up in {WarmupSeconds:F2} s",
                 Name, Version, LoadSeconds, string.Join(",", PlannedBatchSizes), Config.Plan.ToString().ToLowerInvariant(), PlanningSeconds, WarmupSeconds);
         }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            LoadError = "the server stopped while this model was loading or planning.";
+            _state = ModelState.Failed;
+            log.LogWarning("model {Model} version {Version}: planning interrupted by shutdown", Name, Version);
+        }
         catch (Exception e)
         {
             // Any failure (a bad file, an unsupported operator, a planner error) leaves this model failed and the others
@@ -93,6 +104,13 @@ public sealed class ServedModel : IDisposable
             _state = ModelState.Failed;
             log.LogError("model {Model} version {Version} failed to load from {Path}: {Error}", Name, Version, Path, e.Message);
         }
+    }
+
+    /// <summary>Leaves a model that was never loaded failed with <paramref name="reason"/> (shutdown before its turn).</summary>
+    internal void MarkNotLoaded(string reason)
+    {
+        LoadError = reason;
+        _state = ModelState.Failed;
     }
 
     /// <summary>The output's shape with -1 for the batch: its dimension 0 follows the planned batch size.</summary>

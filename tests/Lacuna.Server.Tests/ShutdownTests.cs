@@ -42,6 +42,35 @@ public sealed class ShutdownTests
         await Assert.ThrowsAsync<HttpRequestException>(() => fresh.GetAsync("/v2/health/live"));
     }
 
+    /// <summary>
+    /// A stop while a model is still planning interrupts the plan (between layers) instead of waiting for it: the model
+    /// being planned ends failed with the reason, the one queued behind it is never loaded, and the stop completes.
+    /// The first model plans 48 batch sizes of a pruned ResNet (the sparse planner times candidates per layer and
+    /// size), many seconds of work, so only an interrupted plan leaves it failed. Models load in name order.
+    /// </summary>
+    [Fact]
+    public async Task Stopping_while_planning_interrupts_the_plan_and_loads_nothing_more()
+    {
+        using var repo = new TestRepository();
+        string sizes = string.Join(", ", Enumerable.Range(1, 48));
+        repo.Add("a-slow", 1, seed: 8, config: $$"""{ "max_batch_size": 48, "preferred_batch_sizes": [{{sizes}}] }""", sparsity: 0.9);
+        repo.Add("b-queued", 1, seed: 9);
+        var server = LacunaServer.Create(new ServerOptions { Host = "127.0.0.1", Port = 0, Threads = 1, LogLevel = Microsoft.Extensions.Logging.LogLevel.None },
+            ModelRepository.Discover([], repo.Root, new ModelConfig()));
+        await server.StartAsync();
+        var slow = server.Models.Find("a-slow", null);
+        var queued = server.Models.Find("b-queued", null);
+        await Task.Delay(500); // into the first model's planning
+        Assert.Equal(ModelState.Loading, slow.State);
+        await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(server.Loaded.IsCompleted);
+        Assert.Equal(ModelState.Failed, slow.State);
+        Assert.Contains("stopped while", slow.LoadError);
+        Assert.Equal(ModelState.Failed, queued.State);
+        Assert.Contains("stopped before", queued.LoadError);
+        Assert.Equal(0, slow.PlanningSeconds); // the plan never completed
+    }
+
     /// <summary>The CLI's `lacuna serve` in a process of its own: SIGTERM while a request is in flight, exit code 0.</summary>
     [Fact]
     public async Task Lacuna_serve_exits_0_on_sigterm_after_finishing_its_requests()

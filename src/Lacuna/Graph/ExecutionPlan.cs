@@ -26,7 +26,10 @@ public sealed class ExecutionPlan
         var dynamic = new Dictionary<string, GraphTensor>(StringComparer.Ordinal);
         var kernels = new List<NodeKernel>(order.Count);
         foreach (var n in order)
+        {
+            cache.Cancel.ThrowIfCancellationRequested();
             if (ConstantFolder.PlanStep(g, n, shapes, dynamic, cache) is { } k) kernels.Add(k);
+        }
         GraphTensor? Constant(string name) => g.Initializers.TryGetValue(name, out var t) ? t : dynamic.GetValueOrDefault(name);
         var lengths = shapes.Where(kv => Constant(kv.Key) is null).ToDictionary(kv => kv.Key, kv => Broadcast.ElementCount(kv.Value), StringComparer.Ordinal);
         var outputNames = g.Outputs.Select(o => o.Name).Where(lengths.ContainsKey).ToHashSet();

@@ -20,6 +20,13 @@ public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations
     /// <summary>Which structured sparsity patterns become planner candidates (<see cref="PatternPlanning.Detect"/> by default).</summary>
     public PatternPlanning Patterns { get; init; } = PatternPlanning.Detect;
 
+    /// <summary>
+    /// Stops a plan being built: checked before each node is compiled (the sparse planner times candidates per layer,
+    /// so a ResNet-50 plan takes seconds to minutes), so a server told to stop while planning stops within one layer's
+    /// timing instead of after the whole model. Planning then throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public CancellationToken PlanningCancellation { get; init; }
+
     /// <summary>All passes, dense kernels only: the baseline a sparse plan is compared with.</summary>
     public static PassOptions Dense => new(SparseKernels: false);
 }

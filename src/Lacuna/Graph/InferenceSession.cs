@@ -22,7 +22,7 @@ public sealed class InferenceSession
 
     private InferenceSession(ModelGraph graph, PassOptions options)
     {
-        _cache = new OpCompiler.PlanCache(options.SparseKernels) { SparsePrecision = options.SparsePrecision, Patterns = options.Patterns };
+        _cache = new OpCompiler.PlanCache(options.SparseKernels) { SparsePrecision = options.SparsePrecision, Patterns = options.Patterns, Cancel = options.PlanningCancellation };
         Graph = graph;
         _order = graph.TopologicalOrder();
         RuntimeInputs = graph.Inputs.Where(i => !graph.Initializers.ContainsKey(i.Name)).ToList();

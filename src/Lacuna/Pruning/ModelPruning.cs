@@ -119,12 +119,12 @@ public static class ModelPruning
     private static void PruneGlobal(ModelGraph g, IReadOnlyList<PrunableLayer> layers, double sparsity, Dictionary<string, string> chosen, Action<string>? progress)
     {
         var weights = layers.Select(l => l.ReadMatrix(g)).ToArray();
-        GlobalPruning.Apply(weights, sparsity);
+        GlobalMagnitude.Prune(layers.Select((l, i) => new GlobalLayer(l.Name, weights[i], l.Rows, l.Cols)).ToArray(), sparsity);
         for (int i = 0; i < layers.Count; i++)
         {
             layers[i].WriteMatrix(g, weights[i]);
             chosen[layers[i].Name] = UnstructuredPattern.Instance.Name;
-            progress?.Invoke($"{layers[i].Name}: unstructured (global threshold)");
+            progress?.Invoke($"{layers[i].Name}: unstructured (global threshold), {weights[i].Count(v => v == 0f) / (double)weights[i].Length:P1} zeros");
         }
     }
 
@@ -143,7 +143,7 @@ public static class ModelPruning
             var chain = ChannelShrinker.Follow(g, current);
             if (!chain.CanShrink)
             {
-                notes[l.Name] = $"channels kept: {chain.Reason}";
+                AddNote(notes, l.Name, $"channels kept: {chain.Reason}");
                 chosen[l.Name] = "dense";
                 progress?.Invoke($"{l.Name}: kept ({chain.Reason})");
                 continue;
@@ -154,14 +154,13 @@ public static class ModelPruning
             if (zero.Length >= current.Rows) zero = zero[..^1];
             ChannelShrinker.Shrink(g, chain, zero);
             chosen[l.Name] = "channel";
-            if (zero.Length > 0)
-            {
-                string removed = $"{zero.Length} input channels removed with '{l.Name}'";
-                notes[chain.Consumer!.Name] = notes.TryGetValue(chain.Consumer.Name, out var n) ? $"{n}; {removed}" : removed;
-            }
+            if (zero.Length > 0) AddNote(notes, chain.Consumer!.Name, $"{zero.Length} input channels removed with '{l.Name}'");
             progress?.Invoke($"{l.Name}: removed {zero.Length} of {current.Rows} filters");
         }
     }
+
+    private static void AddNote(Dictionary<string, string> notes, string layer, string note) =>
+        notes[layer] = notes.TryGetValue(layer, out var before) ? $"{before}; {note}" : note;
 
     private static IReadOnlyList<PrunedLayer> Describe(ModelGraph dense, ModelGraph pruned, IReadOnlyList<PrunableLayer> all,
         Dictionary<string, string> chosen, Dictionary<string, string> notes)

@@ -14,9 +14,16 @@ public static class Pruner
     /// so the result is deterministic. Entries already zero count among the smallest. Returns the count zeroed
     /// by this call's selection. NaN weights are rejected (they have no magnitude order).
     /// </summary>
-    public static int Magnitude(Span<float> weights, double sparsity)
+    public static int Magnitude(Span<float> weights, double sparsity) => MagnitudeCount(weights, Count(weights.Length, sparsity));
+
+    /// <summary>
+    /// Zeros exactly <paramref name="zeroCount"/> entries of smallest |w| (ties by position, lower index first), as
+    /// <see cref="Magnitude"/> does for a count a caller has already decided (<see cref="GlobalMagnitude"/>).
+    /// </summary>
+    public static int MagnitudeCount(Span<float> weights, int zeroCount)
     {
-        int zeroCount = Count(weights.Length, sparsity);
+        if (zeroCount < 0 || zeroCount > weights.Length)
+            ThrowHelper.OutOfRange(nameof(zeroCount), zeroCount, $"The count to prune must be in [0, {weights.Length}].");
         if (zeroCount == 0) return 0;
         // Key = (|w| bits, index): for non-negative floats the IEEE bit pattern orders like the value,
         // so one ulong sort gives magnitude order with a stable, position-based tie-break.

@@ -11,7 +11,7 @@ namespace Lacuna.Pruning;
 /// </summary>
 public abstract partial class SparsityPattern
 {
-    /// <summary>The canonical spelling, which <see cref="Parse"/> reads back: "unstructured", "block:16x1", "nm:2:4", "gs:16", "2:4+1:8".</summary>
+    /// <summary>The canonical spelling, which <see cref="Parse"/> reads back: "unstructured", "block:16x1", "nm:2:4", "gs:16", "2:4+1:8", "channel".</summary>
     public abstract string Name { get; }
 
     /// <summary>Whether <see cref="Prune"/> takes a target sparsity (false for N:M and series, which fix their own).</summary>
@@ -45,6 +45,7 @@ public abstract partial class SparsityPattern
         GsPattern.TryParse,
         NmPattern.TryParse,
         TasdPattern.TryParse,
+        ChannelPattern.TryParse,
     ];
 
     /// <summary>Reads a `--pattern` value; an unknown one is an <see cref="ArgumentException"/> listing the families.</summary>
@@ -55,7 +56,7 @@ public abstract partial class SparsityPattern
         foreach (var parse in Parsers)
             if (parse(t) is { } p) return p;
         throw new ArgumentException(
-            $"unknown sparsity pattern '{text}'; expected unstructured, block:RxC, nm:N:M, gs:V or a TASD series such as 2:4+1:8.", nameof(text));
+            $"unknown sparsity pattern '{text}'; expected unstructured, block:RxC, nm:N:M, gs:V, channel or a TASD series such as 2:4+1:8.", nameof(text));
     }
 }
 

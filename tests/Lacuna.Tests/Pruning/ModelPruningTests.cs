@@ -65,6 +65,49 @@ public class ModelPruningTests
     }
 
     [Fact]
+    public void Global_reaches_the_sparsity_over_the_pruned_layers_with_one_threshold()
+    {
+        var dense = TinyNets.ConvBnNet();
+        var outcome = ModelPruning.Prune(dense, "global", 0.8);
+        var layers = PrunableLayer.Find(outcome.Graph).Where(l => Pruned.Contains(l.Name)).ToList();
+        long zeros = 0, total = 0;
+        foreach (var l in layers)
+        {
+            var w = l.ReadMatrix(outcome.Graph);
+            zeros += w.Count(v => v == 0f);
+            total += w.Length;
+        }
+        Assert.Equal(0.8, (double)zeros / total, 3);
+        // One threshold: per-layer sparsities differ (the layers' weight scales differ), and the first and last are untouched.
+        var rows = outcome.Layers.Where(l => Pruned.Contains(l.Name)).Select(l => l.Sparsity).ToList();
+        Assert.True(rows.Max() - rows.Min() > 0.05, string.Join(", ", rows));
+        Assert.Equal(PrunableLayer.Find(dense)[0].ReadMatrix(dense), PrunableLayer.Find(outcome.Graph)[0].ReadMatrix(outcome.Graph));
+        Assert.Equal("unstructured", outcome.Layers.Single(l => l.Name == "fc1").Pattern);
+    }
+
+    [Fact]
+    public void Channel_removes_the_weakest_filters_and_shrinks_the_consumers()
+    {
+        var dense = TinyNets.ConvBnNet();
+        var outcome = ModelPruning.Prune(dense, "channel", 0.5);
+        var after = PrunableLayer.Find(outcome.Graph).ToDictionary(l => l.Name);
+        Assert.Equal((8, 72), (after["conv2"].Rows, after["conv2"].Cols));    // 16 → 8 filters; conv1 (first) keeps its 8
+        Assert.Equal((8, 72), (after["conv3"].Rows, after["conv3"].Cols));    // its input channels follow conv2
+        Assert.Equal((32, 128), (after["fc1"].Rows, after["fc1"].Cols));      // 8 channels × 4·4 pixels
+        Assert.Equal("channel", outcome.Layers.Single(l => l.Name == "conv2").Pattern);
+        Assert.Contains("input channels removed with 'conv3'", outcome.Layers.Single(l => l.Name == "fc1").Note);
+        Assert.Equal(0.5, outcome.Layers.Single(l => l.Name == "conv2").Sparsity, 6);
+        Assert.True(TinyNets.Parameters(outcome.Graph) < TinyNets.Parameters(dense));
+        // The kept filters are the largest by L2 norm: conv2's kept norm is at least half its rows' share.
+        Assert.InRange(outcome.Layers.Single(l => l.Name == "conv2").KeptNorm, Math.Sqrt(0.5), 1.0);
+        using var x = Tensor.Random(3, [2, 1, 8, 8]);
+        Assert.Equal(2 * TinyNets.Classes, TinyNets.Run(outcome.Graph, x).Length);
+        var residual = ModelPruning.Prune(TinyNets.ConvBnNet(residual: true), "channel", 0.5);
+        Assert.Contains("Add", residual.Layers.Single(l => l.Name == "conv3").Note);
+        Assert.Equal("dense", residual.Layers.Single(l => l.Name == "conv3").Pattern);
+    }
+
+    [Fact]
     public void Include_first_last_prunes_every_layer()
     {
         var outcome = ModelPruning.Prune(TinyNets.ConvBnNet(), "nm:2:4", 0, includeFirstLast: true);

@@ -12,7 +12,9 @@ namespace Lacuna.Cli.Commands.Bench;
 /// </summary>
 public static class ServeLoad
 {
-    public sealed record Result(int Concurrency, long Requests, long Errors, double Seconds, double P50Ms, double P99Ms, double RssStartMb, double RssEndMb, double RssMaxMb)
+    /// <summary>One load level; GcHeap* are the managed heap after the warm-up and at the end (what RSS growth is made of).</summary>
+    public sealed record Result(int Concurrency, long Requests, long Errors, double Seconds, double P50Ms, double P99Ms, double RssStartMb, double RssEndMb, double RssMaxMb,
+        double GcHeapStartMb, double GcHeapEndMb)
     {
         public double Throughput => Requests / Seconds;
     }
@@ -57,8 +59,9 @@ public static class ServeLoad
         var warm = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ => { while (warm.Elapsed < warmup) await Send(); }));
 
-        var latencies = new List<double>[concurrency];
+        var latencies = new LatencyHistogram();
         long issued = 0, errors = 0;
+        double gcStart = GcHeapMb();
         double rssStart = ResidentMemory.Read().RssMb, rssMax = rssStart;
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
@@ -69,23 +72,21 @@ public static class ServeLoad
         });
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async c =>
         {
-            var mine = latencies[c] = new List<double>();
             while (clock.Elapsed < duration && Interlocked.Increment(ref issued) <= maxRequests)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 bool ok = await Send();
-                mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                latencies.Record(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 if (!ok) Interlocked.Increment(ref errors);
             }
         }));
         double seconds = clock.Elapsed.TotalSeconds;
         stop.Cancel();
         await sampler;
-        var all = latencies.SelectMany(l => l).Order().ToArray();
         double rssEnd = ResidentMemory.Read().RssMb;
-        return new Result(concurrency, all.Length, errors, seconds, Percentile(all, 0.50), Percentile(all, 0.99), rssStart, rssEnd, Math.Max(rssMax, rssEnd));
+        return new Result(concurrency, latencies.Count, errors, seconds, latencies.Quantile(0.50), latencies.Quantile(0.99), rssStart, rssEnd, Math.Max(rssMax, rssEnd),
+            gcStart, GcHeapMb());
     }
 
-    private static double Percentile(double[] sorted, double q) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+    private static double GcHeapMb() => GC.GetGCMemoryInfo().HeapSizeBytes / (1024.0 * 1024.0);
 }

@@ -30,6 +30,10 @@ internal static class OpCompiler
 
         /// <summary>Which structured patterns become candidates (<see cref="PassOptions.Patterns"/>).</summary>
         public PatternPlanning Patterns { get; init; } = PatternPlanning.Detect;
+
+        /// <summary><see cref="PassOptions.PlanningCancellation"/>.</summary>
+        public CancellationToken Cancel { get; init; }
+
         public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int Batch, int Threads), Lazy<FcPlan>> Fc { get; } = new();
 

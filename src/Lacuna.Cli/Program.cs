@@ -13,6 +13,7 @@ root.Subcommands.Add(OpsCommand.Build());
 root.Subcommands.Add(ZooCommand.Build());
 root.Subcommands.Add(TrainCommand.Build());
 root.Subcommands.Add(ServeCommand.Build());
+root.Subcommands.Add(PruneCommand.Build());
 root.Subcommands.Add(ReportCommand.Build());
 var parsed = root.Parse(args);
 if (parsed.GetValue(BenchCommand.OpenBlasCore) is { } core)

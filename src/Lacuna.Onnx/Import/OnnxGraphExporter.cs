@@ -58,6 +58,7 @@ public static class OnnxGraphExporter
         }
         var model = new ModelProto { IrVersion = 8, ProducerName = producer, Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto("", g.Opset));
+        foreach (var kv in g.Metadata) model.MetadataProps.Add(new StringStringEntryProto(kv.Key, kv.Value));
         return new OnnxModel(model);
     }
 

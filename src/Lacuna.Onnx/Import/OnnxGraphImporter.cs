@@ -35,6 +35,7 @@ public static class OnnxGraphImporter
         var proto = model.Graph;
         long opset = model.Proto.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         var g = new ModelGraph { Name = proto.Name, Opset = opset };
+        foreach (var m in model.Proto.MetadataProps) g.Metadata[m.Key] = m.Value;
         foreach (var t in proto.Initializer) g.AddInitializer(ToTensor(t, model.BaseDirectory));
         foreach (var v in proto.Input)
             if (!g.Initializers.ContainsKey(v.Name)) g.Inputs.Add(ToValue(v, isInput: true));

@@ -39,6 +39,9 @@ public sealed class InferenceSession
         var g = graph.Clone();
         ConstantFolder.Fold(g);
         options ??= new PassOptions();
+        // A model pruned by `lacuna prune` names each layer's pattern: those layers are planned with it directly.
+        if (options.Patterns.Layers is null && Pruning.PruningMetadata.Read(g.Metadata) is { Count: > 0 } layers)
+            options = options with { Patterns = options.Patterns with { Layers = layers } };
         GraphPasses.Optimize(g, options);
         // Large mostly-zero weights are kept compact from here: planning expands each once into its kernel's own
         // packed or sparse form, and the graph's dense copy would double a pruned model's memory.

@@ -13,6 +13,9 @@ public sealed class ModelGraph
     public List<GraphNode> Nodes { get; } = [];
     public Dictionary<string, GraphTensor> Initializers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The model's metadata_props (key → value), e.g. "lacuna.pruning" (<see cref="Pruning.PruningMetadata"/>).</summary>
+    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
+
     public void AddInitializer(GraphTensor t) => Initializers[t.Name] = t;
 
     /// <summary>
@@ -108,6 +111,7 @@ public sealed class ModelGraph
         foreach (var n in Nodes)
             g.Nodes.Add(new GraphNode(n.Name, n.OpType, n.Inputs, n.Outputs, n.Attributes, n.Opset) { FusedActivation = n.FusedActivation });
         foreach (var kv in Initializers) g.Initializers[kv.Key] = kv.Value;
+        foreach (var kv in Metadata) g.Metadata[kv.Key] = kv.Value;
         return g;
     }
 }

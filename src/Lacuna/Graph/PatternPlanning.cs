@@ -18,6 +18,17 @@ public sealed record PatternPlanning
     /// <summary>A layer that satisfies one of <see cref="Patterns"/> runs on that pattern's plan without timing the others.</summary>
     public bool Force { get; init; }
 
+    /// <summary>
+    /// Per-layer patterns by node name, as a pruned model's "lacuna.pruning" metadata names them
+    /// (<see cref="PruningMetadata"/>): such a layer is planned as <see cref="Only"/> its pattern, forced, so it runs
+    /// that pattern's kernel untimed when its weights satisfy it (the same place a `--pattern` model ends).
+    /// </summary>
+    public IReadOnlyDictionary<string, SparsityPattern>? Layers { get; init; }
+
+    /// <summary>The setting for one layer: its own pattern from <see cref="Layers"/>, forced, or this setting.</summary>
+    public PatternPlanning ForLayer(string layer) =>
+        Layers is not null && Layers.TryGetValue(layer, out var p) ? Only([p], force: true) : this;
+
     /// <summary>Every detectable pattern, timed (the default).</summary>
     public static PatternPlanning Detect { get; } = new();
 

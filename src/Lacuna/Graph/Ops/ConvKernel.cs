@@ -36,7 +36,7 @@ internal sealed class ConvKernel : NodeKernel
             int h = x4[2], wd = x4[3], batch = x4[0];
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
-                var prepared = ConvPlanner.Prepare(w.AsFloats(), w4, b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision, cache.Patterns);
+                var prepared = ConvPlanner.Prepare(w.AsFloats(), w4, b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision, cache.Patterns.ForLayer(n.Name));
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
                 return new OpCompiler.ConvPlan(chosen, measured.Select(c => (c.Name, c.MeasuredMs)).ToArray());
             })).Value;

@@ -91,11 +91,12 @@ internal sealed class GemmKernel : NodeKernel
         var wv = w.AsFloats();
         int zeros = wv.Count(v => v == 0f);
         if (zeros == 0) return null;
-        var patterns = cache.Patterns.For(wv, g._n, g._k);
+        var planning = cache.Patterns.ForLayer(n.Name);
+        var patterns = planning.For(wv, g._n, g._k);
         bool csr = zeros >= ConvPlanner.MinSparsity * wv.Length;
         if (!csr && patterns.Count == 0) return null;
         return cache.Fc.GetOrAdd((n, g._m, Lacuna.Threading.WorkerPool.Resolve(0)), _ => new Lazy<OpCompiler.FcPlan>(() =>
-            ChooseFc(g, wv, n.FusedActivation, csr, patterns, cache.Patterns.Force))).Value;
+            ChooseFc(g, wv, n.FusedActivation, csr, patterns, planning.Force))).Value;
     }
 
     private static OpCompiler.FcPlan ChooseFc(GemmKernel g, float[] wv, Activation act, bool csr, IReadOnlyList<Pruning.SparsityPattern> patterns, bool force)

@@ -50,7 +50,7 @@ internal sealed class TokenLinearKernel : NodeKernel
             _ => throw c.Unsupported($"fused activation {n.FusedActivation} on a MatMul is not supported (ReLU only)."),
         };
         var prepared = cache is null ? Prepare(c, k, nOut, act, allowSparse: false, PatternPlanning.None)
-            : cache.TokenLinear.GetOrAdd(n, _ => new Lazy<PreparedLinear>(() => Prepare(c, k, nOut, act, cache.AllowSparse, cache.Patterns))).Value;
+            : cache.TokenLinear.GetOrAdd(n, _ => new Lazy<PreparedLinear>(() => Prepare(c, k, nOut, act, cache.AllowSparse, cache.Patterns.ForLayer(n.Name)))).Value;
         var kernel = new TokenLinearKernel { Node = n, InShapes = c.InShapes, OutShapes = outs, _plan = prepared.Plan, _rows = rows, _pattern = prepared.Pattern };
         // Planned now (timed on the real weights at this row count), so inspect and the profile name what runs.
         kernel._chosen = rows == 0 ? prepared.Plan.CandidateNames[0] : prepared.Plan.ChosenFor(rows);

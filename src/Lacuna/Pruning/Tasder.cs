@@ -1,0 +1,104 @@
+using Lacuna.Graph;
+
+namespace Lacuna.Pruning;
+
+/// <summary>
+/// TASDER (Jeong et al., arXiv 2403.07953), weights only: per layer, choose a TASD series from a ladder of
+/// ever cheaper candidates so the whole model stays within a quality budget. Greedy and layer-wise:
+/// <list type="number">
+/// <item>sensitivity: the model's score with only that layer replaced by the ladder's last (most aggressive) entry;</item>
+/// <item>from the least to the most sensitive layer, step the layer down the ladder while the whole model (with every
+/// choice made so far) still scores at or above the threshold; the first step that fails ends that layer.</item>
+/// </list>
+/// The score is any "higher is better" measure of a candidate graph: accuracy, or minus the relative output error.
+/// Activation TASD (series on ReLU outputs at run time) is not in the engine and not searched.
+/// </summary>
+public static class Tasder
+{
+    /// <summary>
+    /// The default ladder, by accelerator MAC fraction Σ N/M: 2:4+2:8 (0.75), 2:4+1:8 (0.625), 4:8 (0.5), 1:4+1:8 (0.375),
+    /// 2:8 (0.25), 1:8 (0.125). 2:4 and 1:4 cost what 4:8 and 2:8 cost and keep no more of the weights (a 4:8 selection keeps at
+    /// least the norm a 2:4 one does), so they are left out; dense (1.0) is every layer's start.
+    /// </summary>
+    public static IReadOnlyList<SparsityPattern> DefaultLadder { get; } =
+        new[] { "2:4+2:8", "2:4+1:8", "nm:4:8", "1:4+1:8", "nm:2:8", "nm:1:8" }.Select(SparsityPattern.Parse).ToArray();
+
+    /// <summary>One evaluated trial: which layer tried which pattern, the model's score, and whether it was kept.</summary>
+    public sealed record Trial(string Phase, string Layer, string Pattern, double Score, bool Accepted);
+
+    /// <summary>The search's outcome: the chosen pattern per layer (null: dense), the final score, every trial.</summary>
+    public sealed record Result(IReadOnlyDictionary<string, SparsityPattern?> Choice, double Score, IReadOnlyList<Trial> Trials);
+
+    /// <param name="dense">The dense model (not changed).</param>
+    /// <param name="layers">The layers to search, found in <paramref name="dense"/>.</param>
+    /// <param name="score">Scores a candidate graph (higher is better).</param>
+    /// <param name="threshold">The lowest acceptable score.</param>
+    /// <param name="progress">Told each trial as it finishes.</param>
+    public static Result Search(ModelGraph dense, IReadOnlyList<PrunableLayer> layers, Func<ModelGraph, double> score, double threshold,
+        IReadOnlyList<SparsityPattern>? ladder = null, Action<Trial>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(dense);
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(score);
+        ladder ??= DefaultLadder;
+        if (ladder.Count == 0) ThrowHelper.Argument(nameof(ladder), "TASDER needs at least one candidate pattern.");
+        var originals = layers.ToDictionary(l => l.Name, l => l.ReadMatrix(dense), StringComparer.Ordinal);
+        var pruned = new Dictionary<(string, string), float[]>();
+        var trials = new List<Trial>();
+        var choice = layers.ToDictionary(l => l.Name, _ => (SparsityPattern?)null, StringComparer.Ordinal);
+
+        double Evaluate(string phase, PrunableLayer layer, SparsityPattern pattern, IReadOnlyDictionary<string, SparsityPattern?> trialChoice, bool? accept)
+        {
+            double s = score(Apply(dense, layers, trialChoice, originals, pruned));
+            var t = new Trial(phase, layer.Name, pattern.Name, s, accept ?? s >= threshold);
+            trials.Add(t);
+            progress?.Invoke(t);
+            return s;
+        }
+
+        var sensitivity = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var l in layers)
+        {
+            var only = layers.ToDictionary(x => x.Name, x => x == l ? ladder[^1] : null, StringComparer.Ordinal);
+            sensitivity[l.Name] = Evaluate("sensitivity", l, ladder[^1], only, accept: false);
+        }
+        double current = double.NaN;
+        // Least sensitive first: the layer whose most aggressive series alone hurts least (stable for ties).
+        foreach (var l in layers.OrderByDescending(x => sensitivity[x.Name]))
+            foreach (var p in ladder)
+            {
+                var trial = new Dictionary<string, SparsityPattern?>(choice, StringComparer.Ordinal) { [l.Name] = p };
+                double s = Evaluate("step", l, p, trial, accept: null);
+                if (s < threshold) break;
+                choice[l.Name] = p;
+                current = s;
+            }
+        if (double.IsNaN(current)) current = score(dense);
+        return new Result(choice, current, trials);
+    }
+
+    /// <summary>A copy of <paramref name="dense"/> with each chosen layer's weights replaced by its pattern's pruning.</summary>
+    public static ModelGraph Apply(ModelGraph dense, IReadOnlyList<PrunableLayer> layers, IReadOnlyDictionary<string, SparsityPattern?> choice)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        return Apply(dense, layers, choice, layers.ToDictionary(l => l.Name, l => l.ReadMatrix(dense), StringComparer.Ordinal), []);
+    }
+
+    private static ModelGraph Apply(ModelGraph dense, IReadOnlyList<PrunableLayer> layers, IReadOnlyDictionary<string, SparsityPattern?> choice,
+        Dictionary<string, float[]> originals, Dictionary<(string, string), float[]> cache)
+    {
+        var g = dense.Clone();
+        foreach (var l in layers)
+        {
+            if (!choice.TryGetValue(l.Name, out var p) || p is null) continue;
+            if (!cache.TryGetValue((l.Name, p.Name), out var w))
+            {
+                w = (float[])originals[l.Name].Clone();
+                p.Prune(w, l.Rows, l.Cols, 0);
+                cache[(l.Name, p.Name)] = w;
+            }
+            l.WriteMatrix(g, w);
+        }
+        return g;
+    }
+}

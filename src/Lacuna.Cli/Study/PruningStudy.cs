@@ -26,7 +26,7 @@ public sealed record PruningStudyConfig
     /// <summary>... followed by this many epochs of fine-tuning with the masks fixed.</summary>
     public int FinetuneEpochs { get; init; } = 1;
     /// <summary>Training images per pruning/fine-tuning epoch (0 = all 60,000).</summary>
-    public int Limit { get; init; } = 20_000;
+    public int Limit { get; init; } = 15_000;
     /// <summary>Test images every accuracy is measured on (0 = all 10,000).</summary>
     public int TestLimit { get; init; }
     /// <summary>Peak learning rate of the pruning runs (the dense run uses the training default).</summary>

@@ -122,14 +122,18 @@ public class ModelPruningTests
         Assert.True(model.Metadata.ContainsKey(PruningMetadata.Key));
         var read = PruningMetadata.Read(model.Metadata)!;
         Assert.Equal("nm:2:4", read["conv3"].Name);
-        var plan = InferenceSession.Create(model).PlanFor(2);
+        var forced = new PassOptions { Patterns = PatternPlanning.Detect with { ForceLayers = true } };
+        var plan = InferenceSession.Create(model, forced).PlanFor(2);
         var patterns = plan.Patterns.ToDictionary(kv => kv.Key.Name, kv => kv.Value);
-        // Forced from the metadata: every pruned layer runs its N:M kernel, untimed, and the dense layers run none.
+        // Forced: every layer the metadata names runs its N:M kernel, untimed, and the dense layers run none.
         Assert.Equal("nm:2:4", patterns["conv2"]);
         Assert.Equal("nm:2:4", patterns["conv3"]);
         Assert.Equal("nm:2:4", patterns["fc1"]);
         Assert.False(patterns.ContainsKey("conv1"));
-        // Without the metadata the same weights are only detected and timed: the planner may or may not pick them.
+        // By default the layer's pattern is its one structured candidate, timed against dense and CSR like a `--pattern`
+        // model's: conv2's measured candidates name it (whether or not it won).
+        var timed = InferenceSession.Create(model).PlanFor(2);
+        Assert.Contains("nm:2:4", timed.Steps.Single(st => st.Node.Name == "conv2").Kernel);
         using var x = Tensor.Random(5, [2, 1, 8, 8]);
         var sparse = TinyNets.Run(model, x, new PassOptions());
         var reference = TinyNets.Run(model, x);

@@ -196,8 +196,10 @@ public class ModelPruningTests
         Assert.Contains("calibration", e.Message);
     }
 
-    [Fact]
-    public void Tasder_keeps_the_model_within_its_output_error_budget()
+    [Theory]
+    [InlineData(TasderOrder.LayerByLayer)]
+    [InlineData(TasderOrder.RoundRobin)]
+    public void Tasder_keeps_the_model_within_its_output_error_budget(TasderOrder order)
     {
         var dense = TinyNets.ConvBnNet();
         using var x = Tensor.Random(9, [8, 1, 8, 8]);
@@ -205,7 +207,7 @@ public class ModelPruningTests
         double Score(ModelGraph g) => -ModelEvaluation.RelativeError(reference, TinyNets.Run(g, x));
         const double bound = 0.3;
         var trials = new List<Tasder.Trial>();
-        var outcome = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, -bound, trials.Add));
+        var outcome = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, -bound, trials.Add, order));
         var search = outcome.Search!;
         Assert.Equal(3, trials.Count(t => t.Phase == "sensitivity"));
         Assert.True(trials.Count(t => t.Phase == "step") >= 3);
@@ -219,7 +221,7 @@ public class ModelPruningTests
             if (search.Choice.GetValueOrDefault(l.Name) is { } p)
                 Assert.Null(p.Violation(l.ReadMatrix(outcome.Graph), l.Rows, l.Cols));
         // An impossible budget keeps every layer dense.
-        var none = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, 0.5));
+        var none = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, 0.5, Order: order));
         Assert.All(none.Search!.Choice.Values, Assert.Null);
     }
 

@@ -15,6 +15,7 @@ root.Subcommands.Add(TrainCommand.Build());
 root.Subcommands.Add(ServeCommand.Build());
 root.Subcommands.Add(PruneCommand.Build());
 root.Subcommands.Add(ReportCommand.Build());
+root.Subcommands.Add(StudyCommand.Build());
 var parsed = root.Parse(args);
 if (parsed.GetValue(BenchCommand.OpenBlasCore) is { } core)
 {

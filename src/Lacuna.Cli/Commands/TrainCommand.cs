@@ -38,7 +38,16 @@ public static class TrainCommand
         var data = new Option<string>("--data") { Description = "Folder with the Fashion-MNIST IDX files (Debian dataset-fashion-mnist).", DefaultValueFactory = _ => DefaultData };
         var limit = new Option<int>("--limit") { Description = "Train on the first N images only (0 = all 60000)." };
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate on the first N test images only (0 = all 10000)." };
-        var prune = new Option<double>("--prune") { Description = "Magnitude-prune conv/FC weights to this sparsity first and train with the mask fixed." };
+        var prune = new Option<double>("--prune") { Description = "Final sparsity of the conv/FC weights (the first conv and the last FC are left dense unless --prune-first-last)." };
+        var pruneMethod = new Option<string>("--prune-method") { Description = "unstructured, global (one magnitude threshold across layers), block:RxC, nm:N:M, gs:V, channel (whole filters) or a TASD series such as 2:4+1:8.", DefaultValueFactory = _ => d.PruneMethod };
+        var pruneSchedule = new Option<string>("--prune-schedule") { Description = "oneshot (prune at --prune-start, then train with fixed masks) or gradual (cubic ramp from --prune-initial at --prune-start to --prune at --prune-end, masks updated every --prune-every steps, then fine-tune). N:M and TASD prune once at --prune-start under either.", DefaultValueFactory = _ => d.PruneSchedule };
+        var pruneInitial = new Option<double>("--prune-initial") { Description = "Sparsity at the start of the gradual ramp." };
+        var pruneStart = new Option<double>("--prune-start") { Description = "Epoch where pruning starts (fractions allowed)." };
+        var pruneEnd = new Option<double?>("--prune-end") { Description = "Epoch where the gradual ramp reaches --prune (default: two thirds of --epochs)." };
+        var pruneEvery = new Option<int>("--prune-every") { Description = "Steps between mask updates during the ramp.", DefaultValueFactory = _ => d.PruneEverySteps };
+        var pruneFirstLast = new Option<bool>("--prune-first-last") { Description = "Prune the first conv and the last FC too." };
+        var pruneMinDensity = new Option<double>("--prune-min-density") { Description = "Least density --prune-method global leaves a layer.", DefaultValueFactory = _ => d.PruneMinDensity };
+        var init = new Option<string?>("--init") { Description = "Start from the weights and BN statistics of this checkpoint (a trained dense model), with fresh optimizer and progress." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file, written atomically after every epoch (default: <net>.ckpt)." };
         var every = new Option<int>("--checkpoint-every") { Description = "Also checkpoint every N steps." };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (its options win, except --epochs, --threads and --checkpoint-every)." };
@@ -48,6 +57,7 @@ public static class TrainCommand
         var cmd = new Command("train", "Train a CNN on Fashion-MNIST with the SparseTrain kernels; checkpoint, resume, export ONNX.")
         {
             net, width, epochs, batch, optimizer, lr, schedule, decay, noAugment, seed, threads, data, limit, testLimit, prune,
+            pruneMethod, pruneSchedule, pruneInitial, pruneStart, pruneEnd, pruneEvery, pruneFirstLast, pruneMinDensity, init,
             checkpoint, every, resume, output, profile, json,
         };
         cmd.SetAction(pr =>
@@ -71,11 +81,19 @@ public static class TrainCommand
                         WeightDecay = pr.GetValue(decay), Augment = !pr.GetValue(noAugment), Seed = pr.GetValue(seed),
                         TrainLimit = pr.GetValue(limit), TestLimit = pr.GetValue(testLimit), PruneSparsity = pr.GetValue(prune),
                         CheckpointEverySteps = pr.GetValue(every),
+                        PruneMethod = pr.GetValue(pruneMethod)!, PruneSchedule = pr.GetValue(pruneSchedule)!,
+                        PruneInitialSparsity = pr.GetValue(pruneInitial), PruneStartEpoch = pr.GetValue(pruneStart),
+                        PruneEndEpoch = pr.GetValue(pruneEnd) ?? pr.GetValue(epochs) * 2.0 / 3.0, // fixed now, so a resume with more --epochs keeps the ramp
+                        PruneEverySteps = pr.GetValue(pruneEvery),
+                        PruneFirstAndLast = pr.GetValue(pruneFirstLast), PruneMinDensity = pr.GetValue(pruneMinDensity),
                     };
                 options.Validate();
                 string ckptPath = pr.GetValue(checkpoint) ?? resumePath ?? $"{options.Network}.ckpt";
                 string onnxPath = pr.GetValue(output) ?? $"{options.Network}.onnx";
-                return Run(options, ckpt, ckptPath, onnxPath, pr.GetValue(data)!, t, pr.GetValue(json), pr.GetValue(profile));
+                string? initPath = pr.GetValue(init);
+                if (initPath is not null && ckpt is not null) { Console.Error.WriteLine("train: --init and --resume exclude each other (a resumed run has its own weights)."); return 2; }
+                Checkpoint? initial = initPath is null ? null : Checkpoint.Load(initPath);
+                return Run(options, ckpt, initial, ckptPath, onnxPath, pr.GetValue(data)!, t, pr.GetValue(json), pr.GetValue(profile));
             }
             catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException or IOException or ArithmeticException)
             {
@@ -86,7 +104,10 @@ public static class TrainCommand
         return cmd;
     }
 
-    private static int Run(TrainOptions options, Checkpoint? resume, string ckptPath, string onnxPath, string dataDir, int threads, bool json, bool profile)
+    /// <summary>Exit code after SIGTERM (128 + 15, what a shell reports for a TERM death) once the checkpoint is written.</summary>
+    public const int TerminatedExitCode = 143;
+
+    private static int Run(TrainOptions options, Checkpoint? resume, Checkpoint? initial, string ckptPath, string onnxPath, string dataDir, int threads, bool json, bool profile)
     {
         WorkerPool.DefaultThreads = threads;
         string Find(string stem)
@@ -101,17 +122,30 @@ public static class TrainCommand
         network.Threads = threads;
         if (profile) network.Body.Timings = [];
         var trainer = new Trainer(network, train, test, options) { CheckpointPath = ckptPath };
+        if (initial is not null) trainer.LoadWeights(initial);
         if (resume is not null) trainer.Restore(resume);
         var log = Console.Error;
         log.WriteLine($"{network.Name}: {network.ParameterCount:N0} parameters, {network.Convs.Count()} convs; {trainer.Optimizer.Describe()}, " +
                       $"lr {options.LearningRate} {options.Schedule}, batch {options.BatchSize}, {options.Epochs} epochs, {threads} thread(s); " +
                       $"{IsaTiers.Describe()}");
-        if (options.PruneSparsity > 0) log.WriteLine($"weights pruned to {options.PruneSparsity:P0} by magnitude; masks fixed for training");
+        if (trainer.Pruning is { } pruning && trainer.PruningSchedule is { } ps)
+            log.WriteLine($"pruning: {pruning.Method} to {ps.FinalSparsity:P0}, {ps.Kind}" +
+                          (ps.Kind == "gradual" && !ps.FixedPattern ? $" from {ps.InitialSparsity:P0} over steps {ps.StartStep}-{ps.EndStep} every {ps.EverySteps}" : $" at step {ps.StartStep}") +
+                          $"; {pruning.Layers.Count(l => l.Included)} of {pruning.Layers.Count} weights (" +
+                          (options.PruneFirstAndLast ? "first conv and last FC included" : "first conv and last FC dense") + ")");
         if (trainer.History.Count > 0) log.WriteLine($"resumed from {ckptPath} after epoch {trainer.History.Count}");
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); log.WriteLine("\nstopping: checkpointing the current step…"); };
         Console.CancelKeyPress += onCancel;
+        // A container stop or a scheduler's preemption sends SIGTERM: checkpoint the current step as Ctrl+C does.
+        bool terminated = false;
+        using var onTerm = OperatingSystem.IsWindows() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true; terminated = true;
+                if (!cancel.IsCancellationRequested) { cancel.Cancel(); log.WriteLine("\nterminated: checkpointing the current step…"); }
+            });
         var bar = new ProgressLine(log);
         var wall = Stopwatch.StartNew();
         try
@@ -128,11 +162,17 @@ public static class TrainCommand
         {
             bar.Finish();
             log.WriteLine($"stopped; resume with: lacuna train --resume {ckptPath}");
-            return 130;
+            return terminated ? TerminatedExitCode : 130;
         }
         double trainSeconds = wall.Elapsed.TotalSeconds;
 
         PrintSparsityTable(log, trainer.History);
+        if (trainer.Pruning is { } pruned)
+        {
+            log.WriteLine("weight sparsity per layer (rows × cols, pattern):");
+            foreach (var l in pruned.Layers)
+                log.WriteLine($"  {l.Name,-22} {l.Rows,5} × {l.Cols,-6} {l.Sparsity,7:F4} {(l.Included ? pruned.Method : "dense")}");
+        }
         if (network.Body.Timings is { } timings)
         {
             log.WriteLine("seconds per layer (training and evaluation):   forward  backward");
@@ -151,11 +191,23 @@ public static class TrainCommand
             {
                 command = "train", network = network.Name, options, threads, seconds = trainSeconds,
                 test_accuracy = last.TestAccuracy, onnx = onnxPath, onnx_max_abs_diff = check.MaxDiff, history = trainer.History,
+                pruning = trainer.PruningSchedule, layers = LayerTable(network, trainer.Pruning),
             }, new JsonSerializerOptions { WriteIndented = true }));
         }
         else
             Console.WriteLine($"{network.Name}: test accuracy {last.TestAccuracy:P2} after {trainer.History.Count} epochs, {trainSeconds:F0} s this run");
         return 0;
+    }
+
+    /// <summary>Every conv and FC weight as a matrix, its final sparsity and the pattern it was pruned to ("dense" if not).</summary>
+    internal static object[] LayerTable(Network network, LayerPruning? pruning)
+    {
+        var layers = pruning?.Layers ?? new LayerPruning(network, "unstructured").Layers;
+        return layers.Select(l => (object)new
+        {
+            name = l.Name, rows = l.Rows, cols = l.Cols, sparsity = l.Sparsity,
+            pattern = pruning is not null && l.Included ? pruning.Method : "dense",
+        }).ToArray();
     }
 
     private static void PrintSparsityTable(TextWriter log, IReadOnlyList<EpochReport> history)
@@ -214,8 +266,9 @@ public static class TrainCommand
             _last = Stopwatch.GetTimestamp(); _lastTenth = tenth;
             int filled = s.Step * 20 / s.StepsPerEpoch;
             string sparsity = string.Join(" ", s.ReluSparsity.Select(r => $"{r.Sparsity:F2}"));
+            string prune = double.IsNaN(s.PruneTarget) ? "" : $"prune {s.PruneTarget:P1} ";
             string line = $"ep {s.Epoch}/{s.Epochs} [{new string('#', filled)}{new string('.', 20 - filled)}] {s.Step}/{s.StepsPerEpoch} " +
-                          $"loss {s.Loss:F4} acc {s.Accuracy:P1} {s.ImagesPerSecond:F0} img/s lr {s.LearningRate:G3} relu sparsity {sparsity}";
+                          $"loss {s.Loss:F4} acc {s.Accuracy:P1} {s.ImagesPerSecond:F0} img/s lr {s.LearningRate:G3} {prune}relu sparsity {sparsity}";
             int width = Console.WindowWidth > 20 ? Console.WindowWidth - 1 : 160;
             if (_tty) log.Write("\r" + (line.Length > width ? line[..width] : line) + "\x1b[K");
             else log.WriteLine(line);

@@ -23,6 +23,7 @@ public sealed class Trainer
     private readonly List<EpochReport> _history = [];
     private int _epoch, _stepInEpoch;
     private long _globalStep;
+    private long _prunedAt = -1; // the global step of the last mask update (-1: none yet)
 
     public Trainer(Network network, ImageDataset train, ImageDataset test, TrainOptions options)
     {
@@ -40,8 +41,38 @@ public sealed class Trainer
             ? new Sgd(ps, options.Momentum, options.WeightDecay)
             : new Adam(ps, weightDecay: options.WeightDecay);
         _schedule = LearningRateSchedule.Parse(options.Schedule, options.LearningRate);
-        if (options.PruneSparsity > 0) PruneWeights(network, options.PruneSparsity);
+        if (options.Prunes)
+        {
+            Pruning = new LayerPruning(network, options.PruneMethod, options.PruneFirstAndLast, options.PruneMinDensity);
+            bool fixedPattern = !Pruning.Pattern.SparsityIsFree;
+            long total = (long)options.Epochs * StepsPerEpoch;
+            // Updates run before a step, so the last one must be before the last step: clamp into [0, total − 1].
+            long end = Math.Clamp((long)Math.Round(options.PruneEndEpochOrDefault * StepsPerEpoch), 0, total - 1);
+            long start = Math.Clamp((long)Math.Round(options.PruneStartEpoch * StepsPerEpoch), 0, end);
+            PruningSchedule = new PruningSchedule(options.PruneSchedule, options.PruneInitialSparsity,
+                Pruning.Pattern.ResultingSparsity(options.PruneSparsity), start, end, options.PruneEverySteps, fixedPattern);
+        }
     }
+
+    /// <summary>The layers the schedule prunes and how (null for a dense run).</summary>
+    public LayerPruning? Pruning { get; }
+    /// <summary>When masks are updated, in global steps (null for a dense run).</summary>
+    public PruningSchedule? PruningSchedule { get; }
+    public long GlobalStep => _globalStep;
+
+    /// <summary>
+    /// Recomputes the masks when the schedule has an update at the current step and it has not run yet (Run calls this
+    /// before every step; a resumed run knows from its checkpoint whether the update at its step already ran).
+    /// </summary>
+    public void PruneIfDue()
+    {
+        if (Pruning is null || PruningSchedule is null || _prunedAt == _globalStep || !PruningSchedule.IsDue(_globalStep)) return;
+        Pruning.PruneTo(PruningSchedule.TargetAt(_globalStep));
+        _prunedAt = _globalStep;
+    }
+
+    /// <summary>The sparsity the masks were last set to (0 before the first update).</summary>
+    public double CurrentPruneTarget => _prunedAt >= 0 && PruningSchedule is not null ? PruningSchedule.TargetAt(_prunedAt) : 0;
 
     public Network Network { get; }
     public TrainOptions Options { get; }
@@ -86,6 +117,7 @@ public sealed class Trainer
                 using var imagesTensor = images;
                 if (step++ < _stepInEpoch) continue;
                 if (cancel.IsCancellationRequested) { SaveCheckpoint(); return _history; }
+                PruneIfDue();
                 foreach (var d in dropouts) d.Reseed(Options.Seed * 0x9E3779B97F4A7C15UL + (ulong)_globalStep);
                 var x = new FeatureMap(images.Span.ToArray(), labels.Length, 1, _train.Height, _train.Width);
                 var logits = Network.Forward(x, training: true);
@@ -106,7 +138,8 @@ public sealed class Trainer
                                   + (convs[i].NeedsInputGradient && s.BackwardInput == ConvTrainMode.Sparse ? 1 : 0);
                 }
                 progress?.Invoke(new TrainStep(_epoch + 1, Options.Epochs, _stepInEpoch, StepsPerEpoch, lossSum / seen, (double)correct / seen,
-                    seen / sw.Elapsed.TotalSeconds, lr, relus.Select(r => (r.Name, r.LastSparsity)).ToArray()));
+                    seen / sw.Elapsed.TotalSeconds, lr, relus.Select(r => (r.Name, r.LastSparsity)).ToArray(),
+                    Pruning is null ? double.NaN : CurrentPruneTarget));
                 if (Options.CheckpointEverySteps > 0 && _globalStep % Options.CheckpointEverySteps == 0) SaveCheckpoint();
             }
             double seconds = sw.Elapsed.TotalSeconds;
@@ -177,6 +210,7 @@ public sealed class Trainer
             ["epoch"] = _epoch,
             ["step_in_epoch"] = _stepInEpoch,
             ["global_step"] = _globalStep,
+            ["prune_last_step"] = _prunedAt,
             ["optimizer_steps"] = _optimizer.Steps,
             ["history"] = JsonSerializer.SerializeToNode(_history),
         };
@@ -194,6 +228,25 @@ public sealed class Trainer
     /// <summary>The options a checkpoint was written with (to rebuild its network before <see cref="Restore"/>).</summary>
     public static TrainOptions OptionsOf(Checkpoint c) =>
         c.Metadata["options"]?.Deserialize<TrainOptions>() ?? throw new LacunaFormatException("checkpoint", "metadata has no 'options'.");
+
+    /// <summary>
+    /// Starts this run from another run's trained weights (`--init`): parameters and BatchNorm statistics only, not its
+    /// masks, optimizer state or progress, so a dense model can be pruned many ways. Every array must match this network.
+    /// </summary>
+    public void LoadWeights(Checkpoint c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if ((string?)c.Metadata["network"] != Network.Name)
+            ThrowHelper.Format("checkpoint", $"it holds network '{c.Metadata["network"]}', not '{Network.Name}'.");
+        var arrays = c.Arrays.ToDictionary(a => a.Name, a => a.Data, StringComparer.Ordinal);
+        var targets = Network.Parameters.Select(p => ("param:" + p.Name, p.Value)).Concat(Network.Buffers.Select(b => ("buffer:" + b.Name, b.Data)));
+        foreach (var (name, target) in targets)
+        {
+            if (!arrays.TryGetValue(name, out var data)) ThrowHelper.Format("checkpoint", $"array '{name}' is missing.");
+            if (data.Length != target.Length) ThrowHelper.Format("checkpoint", $"array '{name}' has {data.Length} values; the network needs {target.Length}.");
+            data.CopyTo(target, 0);
+        }
+    }
 
     /// <summary>Loads weights, masks, statistics, optimizer state and progress; every array must match this network.</summary>
     public void Restore(Checkpoint c)
@@ -222,6 +275,7 @@ public sealed class Trainer
         _epoch = (int?)c.Metadata["epoch"] ?? 0;
         _stepInEpoch = (int?)c.Metadata["step_in_epoch"] ?? 0;
         _globalStep = (long?)c.Metadata["global_step"] ?? 0;
+        _prunedAt = (long?)c.Metadata["prune_last_step"] ?? -1;
         _optimizer.Steps = (long?)c.Metadata["optimizer_steps"] ?? 0;
         _history.Clear();
         if (c.Metadata["history"]?.Deserialize<List<EpochReport>>() is { } h) _history.AddRange(h);

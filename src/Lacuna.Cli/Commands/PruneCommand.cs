@@ -67,7 +67,7 @@ public static partial class PruneCommand
     internal static string? Check(Settings s)
     {
         if (s.Schedule.Equals("gradual", StringComparison.OrdinalIgnoreCase))
-            return "--schedule gradual prunes while training, which an exported ONNX model cannot resume: prune inside `lacuna train`; `lacuna prune` prunes one-shot.";
+            return "--schedule gradual prunes while training, which an exported ONNX model cannot resume: use `lacuna train --net NET --prune S --prune-method M --prune-schedule gradual`; `lacuna prune` prunes one-shot.";
         if (!s.Schedule.Equals("oneshot", StringComparison.OrdinalIgnoreCase)) return $"--schedule must be oneshot or gradual (got '{s.Schedule}').";
         try
         {

@@ -32,16 +32,17 @@ public static partial class PruneCommand
         var runs = CommonOptions.Repeat(5);
         var firstLast = new Option<bool>("--include-first-last") { Description = "Also prune the first and last prunable layers (kept dense by default)." };
         var schedule = new Option<string>("--schedule") { Description = "oneshot (the only schedule here; gradual pruning runs inside `lacuna train`).", DefaultValueFactory = _ => "oneshot" };
+        var order = new Option<string>("--tasder-order") { Description = "tasder: layer (each layer steps as far as the budget allows, least sensitive first) or round (one step per layer per round).", DefaultValueFactory = _ => "layer" };
         var json = CommonOptions.Json();
         var cmd = new Command("prune", "Prune a model's Conv/Gemm/MatMul weights to a pattern, shrink channels, or search TASD series (TASDER); writes standard ONNX.")
         {
-            model, output, method, sparsity, calibration, images, budget, maxError, batch, threads, runs, firstLast, schedule, json,
+            model, output, method, sparsity, calibration, images, budget, maxError, batch, threads, runs, firstLast, schedule, order, json,
         };
         cmd.SetAction(pr =>
         {
             var s = new Settings(pr.GetValue(model)!.FullName, pr.GetValue(output)!.FullName, pr.GetValue(method)!, pr.GetValue(sparsity),
                 pr.GetValue(calibration), pr.GetValue(images), pr.GetValue(budget), pr.GetValue(maxError), pr.GetValue(batch), pr.GetValue(threads),
-                pr.GetValue(runs), pr.GetValue(firstLast), pr.GetValue(schedule)!, pr.GetValue(json));
+                pr.GetValue(runs), pr.GetValue(firstLast), pr.GetValue(schedule)!, pr.GetValue(json)) { TasderOrder = pr.GetValue(order)! };
             if (Check(s) is { } error) { Console.Error.WriteLine($"error: {error}"); return 2; }
             try
             {
@@ -57,13 +58,16 @@ public static partial class PruneCommand
     }
 
     internal sealed record Settings(string Model, string Output, string Method, double Sparsity, string? Calibration, int Images, double Budget,
-        double MaxError, int Batch, int Threads, int Runs, bool IncludeFirstLast, string Schedule, bool Json);
+        double MaxError, int Batch, int Threads, int Runs, bool IncludeFirstLast, string Schedule, bool Json)
+    {
+        public string TasderOrder { get; init; } = "layer";
+    }
 
     /// <summary>Option errors found before any file is read (one line each).</summary>
     internal static string? Check(Settings s)
     {
         if (s.Schedule.Equals("gradual", StringComparison.OrdinalIgnoreCase))
-            return "--schedule gradual prunes while training: run `lacuna train --net ... --prune ...` on the model's training data; `lacuna prune` prunes one-shot.";
+            return "--schedule gradual prunes while training, which an exported ONNX model cannot resume: use `lacuna train --net NET --prune S --prune-method M --prune-schedule gradual`; `lacuna prune` prunes one-shot.";
         if (!s.Schedule.Equals("oneshot", StringComparison.OrdinalIgnoreCase)) return $"--schedule must be oneshot or gradual (got '{s.Schedule}').";
         try
         {
@@ -72,6 +76,7 @@ public static partial class PruneCommand
         catch (ArgumentException e) { return e.Message; }
         if (s.Method.Trim().Equals("tasder", StringComparison.OrdinalIgnoreCase) && s.Calibration is null)
             return "tasder needs --calibration fashion-mnist or a folder of input_N.pb tensors to hold its budget.";
+        if (s.TasderOrder is not ("layer" or "round")) return $"--tasder-order must be layer or round (got '{s.TasderOrder}').";
         if (CommonOptions.CheckThreads(s.Threads) is { } t) return t;
         if (s.Batch < 1) return $"--batch must be at least 1 (got {s.Batch}).";
         if (s.Images < 1) return $"--images must be at least 1 (got {s.Images}).";
@@ -97,9 +102,10 @@ public static partial class PruneCommand
             void Progress(Tasder.Trial t) =>
                 log.WriteLine($"  tasder {++trial,3} {t.Phase,-11} {t.Layer,-24} {t.Pattern,-9} " +
                               (cal.HasLabels ? $"accuracy {t.Score:P2}" : $"error {-t.Score:G3}") + (t.Phase == "step" ? (t.Accepted ? " kept" : " over budget") : ""));
+            var searchOrder = s.TasderOrder == "round" ? TasderOrder.RoundRobin : TasderOrder.LayerByLayer;
             tasder = cal.HasLabels
-                ? new(g => cal.Accuracy(g)!.Value, s.Budget * denseAccuracy!.Value, Progress)
-                : new(g => -cal.OutputError(dense, g), -s.MaxError, Progress);
+                ? new(g => cal.Accuracy(g)!.Value, s.Budget * denseAccuracy!.Value, Progress, searchOrder)
+                : new(g => -cal.OutputError(dense, g), -s.MaxError, Progress, searchOrder);
             log.WriteLine(cal.HasLabels ? $"tasder: keep accuracy >= {s.Budget:P0} of dense = {s.Budget * denseAccuracy!.Value:P2}"
                                         : $"tasder: keep relative output error <= {s.MaxError:G3}");
         }
@@ -157,6 +163,7 @@ public static partial class PruneCommand
         return new JsonObject
         {
             ["command"] = "prune", ["model"] = s.Model, ["output"] = s.Output, ["method"] = s.Method.Trim().ToLowerInvariant(),
+            ["tasder_order"] = outcome.Search is null ? null : s.TasderOrder,
             ["sparsity"] = BenchJson.Num(prunedWeights == 0 ? 0 : prunedZeros / prunedWeights),
             ["threads"] = s.Threads, ["batch"] = s.Batch, ["cpu"] = CpuInfo.Current.Describe(), ["isa"] = IsaTiers.Best.ToString(),
             ["dense_accuracy"] = denseAccuracy is { } a0 ? BenchJson.Num(a0) : null, ["accuracy"] = accuracy is { } a1 ? BenchJson.Num(a1) : null,

@@ -20,14 +20,17 @@ public sealed record PatternPlanning
 
     /// <summary>
     /// Per-layer patterns by node name, as a pruned model's "lacuna.pruning" metadata names them
-    /// (<see cref="PruningMetadata"/>): such a layer is planned as <see cref="Only"/> its pattern, forced, so it runs
-    /// that pattern's kernel untimed when its weights satisfy it (the same place a `--pattern` model ends).
+    /// (<see cref="PruningMetadata"/>): such a layer is planned as <see cref="Only"/> its pattern, as a `--pattern` model
+    /// is: the pattern's plan is a candidate timed against the dense and CSR kernels (untimed with <see cref="ForceLayers"/>).
     /// </summary>
     public IReadOnlyDictionary<string, SparsityPattern>? Layers { get; init; }
 
-    /// <summary>The setting for one layer: its own pattern from <see cref="Layers"/>, forced, or this setting.</summary>
+    /// <summary>A layer named in <see cref="Layers"/> runs its pattern's plan untimed whenever its weights satisfy it.</summary>
+    public bool ForceLayers { get; init; }
+
+    /// <summary>The setting for one layer: only its own pattern from <see cref="Layers"/>, or this setting.</summary>
     public PatternPlanning ForLayer(string layer) =>
-        Layers is not null && Layers.TryGetValue(layer, out var p) ? Only([p], force: true) : this;
+        Layers is not null && Layers.TryGetValue(layer, out var p) ? Only([p], ForceLayers || Force) : this;
 
     /// <summary>Every detectable pattern, timed (the default).</summary>
     public static PatternPlanning Detect { get; } = new();

@@ -116,7 +116,10 @@ public static class ModelEvaluation
             var plan = sparse.PlanFor(batch);
             var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             ulong seed = 7;
-            foreach (var (name, shape) in plan.InputShapes) feeds[name] = Tensor.Random(seed++, shape);
+            foreach (var (name, shape) in plan.InputShapes)
+                // Integer inputs (token ids, masks, positions) get zeros, a valid value for each; float inputs get seeded noise.
+                feeds[name] = sparse.RuntimeInputs.First(i => i.Name == name).ElementType == GraphElementType.Float
+                    ? Tensor.Random(seed++, shape) : Tensor.Zeros(shape);
             var kernels = plan.Steps.GroupBy(s => s.Node.Name).ToDictionary(g => g.Key, g => g.First().Kernel, StringComparer.Ordinal);
             for (int i = 0; i < warmup; i++) { Dispose(denseSession.Run(feeds)); Dispose(sparse.Run(feeds)); }
             var total = (Dense: new List<double>(), Sparse: new List<double>());

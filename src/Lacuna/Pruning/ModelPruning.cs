@@ -24,7 +24,8 @@ public static class ModelPruning
     public const string MethodList = "magnitude, global, block:RxC, nm:N:M, gs:V, channel, tasd:SERIES or tasder";
 
     /// <summary>What TASDER needs: a score of a candidate graph (higher is better) and the lowest acceptable one.</summary>
-    public sealed record TasderBudget(Func<ModelGraph, double> Score, double Threshold, Action<Tasder.Trial>? Progress = null);
+    public sealed record TasderBudget(Func<ModelGraph, double> Score, double Threshold, Action<Tasder.Trial>? Progress = null,
+        TasderOrder Order = TasderOrder.LayerByLayer);
 
     /// <summary>
     /// The pattern a method name prunes to, or null for the methods that are not one pattern (global, channel,
@@ -91,7 +92,7 @@ public static class ModelPruning
         if (m == "tasder")
         {
             if (budget is null) throw new ArgumentException("tasder needs calibration data (--calibration) to hold its budget.", nameof(budget));
-            search = Tasder.Search(dense, selected, budget.Score, budget.Threshold, progress: budget.Progress);
+            search = Tasder.Search(dense, selected, budget.Score, budget.Threshold, progress: budget.Progress, order: budget.Order);
             g = Tasder.Apply(dense, selected, search.Choice);
             foreach (var (layer, p) in search.Choice) chosen[layer] = p?.Name ?? "dense";
         }

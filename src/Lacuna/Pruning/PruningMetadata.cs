@@ -6,8 +6,8 @@ namespace Lacuna.Pruning;
 /// <summary>
 /// The per-layer patterns `lacuna prune` writes into a model's metadata_props under <see cref="Key"/>: a JSON object
 /// {node name: pattern spelling}, e.g. {"conv2": "nm:2:4", "conv3": "2:4+1:8", "conv4": "channel"}. The session
-/// reads it back (<see cref="Read"/>) and plans each named layer with its pattern's kernel, forced
-/// (<see cref="Graph.PatternPlanning.Layers"/>). Spellings that are not a kernel pattern ("dense", "channel": a shrunk
+/// reads it back (<see cref="Read"/>) and offers each named layer its pattern's kernel as its one structured
+/// candidate, as a `--pattern` model gets it (<see cref="Graph.PatternPlanning.Layers"/>). Spellings that are not a kernel pattern ("dense", "channel": a shrunk
 /// layer is dense) are kept in the file for tools and skipped by the planner.
 /// </summary>
 public static class PruningMetadata

@@ -10,9 +10,20 @@ namespace Lacuna.Pruning;
 /// <item>from the least to the most sensitive layer, step the layer down the ladder while the whole model (with every
 /// choice made so far) still scores at or above the threshold; the first step that fails ends that layer.</item>
 /// </list>
+/// <see cref="TasderOrder.RoundRobin"/> instead takes one step per layer per round (same order), round after round,
+/// until no layer can step: the budget is spread over the layers rather than spent by the first ones.
 /// The score is any "higher is better" measure of a candidate graph: accuracy, or minus the relative output error.
 /// Activation TASD (series on ReLU outputs at run time) is not in the engine and not searched.
 /// </summary>
+public enum TasderOrder
+{
+    /// <summary>Each layer in turn steps down the ladder as far as the budget allows (the paper's greedy).</summary>
+    LayerByLayer,
+
+    /// <summary>One step per layer per round, rounds repeated until no layer can step.</summary>
+    RoundRobin,
+}
+
 public static class Tasder
 {
     /// <summary>
@@ -35,7 +46,7 @@ public static class Tasder
     /// <param name="threshold">The lowest acceptable score.</param>
     /// <param name="progress">Told each trial as it finishes.</param>
     public static Result Search(ModelGraph dense, IReadOnlyList<PrunableLayer> layers, Func<ModelGraph, double> score, double threshold,
-        IReadOnlyList<SparsityPattern>? ladder = null, Action<Trial>? progress = null)
+        IReadOnlyList<SparsityPattern>? ladder = null, Action<Trial>? progress = null, TasderOrder order = TasderOrder.LayerByLayer)
     {
         ArgumentNullException.ThrowIfNull(dense);
         ArgumentNullException.ThrowIfNull(layers);
@@ -64,15 +75,27 @@ public static class Tasder
         }
         double current = double.NaN;
         // Least sensitive first: the layer whose most aggressive series alone hurts least (stable for ties).
-        foreach (var l in layers.OrderByDescending(x => sensitivity[x.Name]))
-            foreach (var p in ladder)
-            {
-                var trial = new Dictionary<string, SparsityPattern?>(choice, StringComparer.Ordinal) { [l.Name] = p };
-                double s = Evaluate("step", l, p, trial, accept: null);
-                if (s < threshold) break;
-                choice[l.Name] = p;
-                current = s;
-            }
+        var ordered = layers.OrderByDescending(x => sensitivity[x.Name]).ToList();
+        var rung = layers.ToDictionary(l => l.Name, _ => -1, StringComparer.Ordinal); // index in the ladder, -1 = dense
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        bool Step(PrunableLayer l)
+        {
+            if (done.Contains(l.Name) || rung[l.Name] + 1 >= ladder.Count) { done.Add(l.Name); return false; }
+            var p = ladder[rung[l.Name] + 1];
+            var trial = new Dictionary<string, SparsityPattern?>(choice, StringComparer.Ordinal) { [l.Name] = p };
+            double s = Evaluate("step", l, p, trial, accept: null);
+            if (s < threshold) { done.Add(l.Name); return false; }
+            choice[l.Name] = p;
+            rung[l.Name]++;
+            current = s;
+            return true;
+        }
+        if (order == TasderOrder.LayerByLayer)
+            foreach (var l in ordered)
+                while (Step(l)) { }
+        else
+            while (done.Count < ordered.Count)
+                foreach (var l in ordered) Step(l);
         if (double.IsNaN(current)) current = score(dense);
         return new Result(choice, current, trials);
     }

@@ -99,6 +99,15 @@ public sealed class PruneCliTests : IDisposable
     }
 
     [Fact]
+    public void Gradual_schedule_points_to_lacuna_train()
+    {
+        var r = Invoke("prune", TinyModel(), "--method", "magnitude", "--sparsity", "0.5", "--schedule", "gradual", "-o", Path.Combine(_dir, "x.onnx"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--prune-schedule gradual", r.Err);
+        Assert.Single(r.Err.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void Missing_model_or_calibration_folder_is_a_one_line_error()
     {
         var r = Invoke("prune", Path.Combine(_dir, "none.onnx"), "--method", "nm:2:4", "-o", Path.Combine(_dir, "x.onnx"));

@@ -122,14 +122,18 @@ public class ModelPruningTests
         Assert.True(model.Metadata.ContainsKey(PruningMetadata.Key));
         var read = PruningMetadata.Read(model.Metadata)!;
         Assert.Equal("nm:2:4", read["conv3"].Name);
-        var plan = InferenceSession.Create(model).PlanFor(2);
+        var forced = new PassOptions { Patterns = PatternPlanning.Detect with { ForceLayers = true } };
+        var plan = InferenceSession.Create(model, forced).PlanFor(2);
         var patterns = plan.Patterns.ToDictionary(kv => kv.Key.Name, kv => kv.Value);
-        // Forced from the metadata: every pruned layer runs its N:M kernel, untimed, and the dense layers run none.
+        // Forced: every layer the metadata names runs its N:M kernel, untimed, and the dense layers run none.
         Assert.Equal("nm:2:4", patterns["conv2"]);
         Assert.Equal("nm:2:4", patterns["conv3"]);
         Assert.Equal("nm:2:4", patterns["fc1"]);
         Assert.False(patterns.ContainsKey("conv1"));
-        // Without the metadata the same weights are only detected and timed: the planner may or may not pick them.
+        // By default the layer's pattern is its one structured candidate, timed against dense and CSR like a `--pattern`
+        // model's: conv2's measured candidates name it (whether or not it won).
+        var timed = InferenceSession.Create(model).PlanFor(2);
+        Assert.Contains("nm:2:4", timed.Steps.Single(st => st.Node.Name == "conv2").Kernel);
         using var x = Tensor.Random(5, [2, 1, 8, 8]);
         var sparse = TinyNets.Run(model, x, new PassOptions());
         var reference = TinyNets.Run(model, x);
@@ -192,8 +196,10 @@ public class ModelPruningTests
         Assert.Contains("calibration", e.Message);
     }
 
-    [Fact]
-    public void Tasder_keeps_the_model_within_its_output_error_budget()
+    [Theory]
+    [InlineData(TasderOrder.LayerByLayer)]
+    [InlineData(TasderOrder.RoundRobin)]
+    public void Tasder_keeps_the_model_within_its_output_error_budget(TasderOrder order)
     {
         var dense = TinyNets.ConvBnNet();
         using var x = Tensor.Random(9, [8, 1, 8, 8]);
@@ -201,7 +207,7 @@ public class ModelPruningTests
         double Score(ModelGraph g) => -ModelEvaluation.RelativeError(reference, TinyNets.Run(g, x));
         const double bound = 0.3;
         var trials = new List<Tasder.Trial>();
-        var outcome = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, -bound, trials.Add));
+        var outcome = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, -bound, trials.Add, order));
         var search = outcome.Search!;
         Assert.Equal(3, trials.Count(t => t.Phase == "sensitivity"));
         Assert.True(trials.Count(t => t.Phase == "step") >= 3);
@@ -215,7 +221,7 @@ public class ModelPruningTests
             if (search.Choice.GetValueOrDefault(l.Name) is { } p)
                 Assert.Null(p.Violation(l.ReadMatrix(outcome.Graph), l.Rows, l.Cols));
         // An impossible budget keeps every layer dense.
-        var none = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, 0.5));
+        var none = ModelPruning.Prune(dense, "tasder", 0, budget: new(Score, 0.5, Order: order));
         Assert.All(none.Search!.Choice.Values, Assert.Null);
     }
 

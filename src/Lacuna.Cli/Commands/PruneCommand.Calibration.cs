@@ -34,7 +34,10 @@ public static partial class PruneCommand
         public bool HasLabels => _images is not null;
         public int Batch { get; init; } = 250;
 
-        /// <summary>"fashion-mnist" (its first <paramref name="images"/> test images) or a folder of input_N.pb tensors.</summary>
+        /// <summary>
+        /// "fashion-mnist" (the last <paramref name="images"/> of its training images: a search tuned on test images
+        /// would report an optimistic test accuracy) or a folder of input_N.pb tensors.
+        /// </summary>
         public static Calibration Load(string spec, int images, ModelGraph model)
         {
             var runtime = model.Inputs.Where(i => !model.Initializers.ContainsKey(i.Name)).ToList();
@@ -42,11 +45,14 @@ public static partial class PruneCommand
             if (spec.Equals("fashion-mnist", StringComparison.OrdinalIgnoreCase))
             {
                 string dir = FashionMnistDirectory;
-                string img = Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), lbl = Path.Combine(dir, "t10k-labels-idx1-ubyte.gz");
+                string img = Path.Combine(dir, "train-images-idx3-ubyte.gz"), lbl = Path.Combine(dir, "train-labels-idx1-ubyte.gz");
                 if (!File.Exists(img) || !File.Exists(lbl))
                     throw new FileNotFoundException($"--calibration fashion-mnist: '{img}' and '{lbl}' are missing (Debian package dataset-fashion-mnist).");
-                var data = ImageDataset.LoadIdx(img, lbl);
-                return new Calibration(data, Math.Min(images, data.Count), null, $"fashion-mnist test, first {Math.Min(images, data.Count)} images", runtime[0].Name);
+                var all = ImageDataset.LoadIdx(img, lbl);
+                int n = Math.Min(images, all.Count), pixels = all.Height * all.Width;
+                var data = new ImageDataset(all.Images.AsSpan((all.Count - n) * pixels, n * pixels).ToArray(), all.Labels.AsSpan(all.Count - n, n).ToArray(),
+                    all.Height, all.Width, all.Classes);
+                return new Calibration(data, n, null, $"fashion-mnist train, last {n} images", runtime[0].Name);
             }
             if (!Directory.Exists(spec))
                 throw new DirectoryNotFoundException($"--calibration '{spec}' is neither fashion-mnist nor a folder of input_N.pb tensors.");

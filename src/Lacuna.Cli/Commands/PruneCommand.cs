@@ -23,7 +23,7 @@ public static partial class PruneCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "The pruned .onnx to write (atomically).", Required = true };
         var method = new Option<string>("--method", "-m") { Description = $"Pruning method: {ModelPruning.MethodList}.", Required = true };
         var sparsity = new Option<double>("--sparsity", "-s") { Description = "Fraction of weights to zero (magnitude, global, block, gs, channel: filters); not for nm/tasd/tasder." };
-        var calibration = new Option<string?>("--calibration") { Description = "fashion-mnist (its test images, labelled) or a folder of input_N.pb tensors: accuracy / output error before and after; required by tasder." };
+        var calibration = new Option<string?>("--calibration") { Description = "fashion-mnist (its last N training images, labelled) or a folder of input_N.pb tensors: accuracy / output error before and after; required by tasder." };
         var images = new Option<int>("--images") { Description = "Calibration images used from fashion-mnist.", DefaultValueFactory = _ => 1000 };
         var budget = new Option<double>("--budget") { Description = "tasder with labels: keep at least this fraction of the dense model's accuracy.", DefaultValueFactory = _ => 0.99 };
         var maxError = new Option<double>("--max-error") { Description = "tasder with a folder of inputs: bound on the relative output error vs the dense model.", DefaultValueFactory = _ => 0.01 };

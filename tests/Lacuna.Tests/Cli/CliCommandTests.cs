@@ -3,6 +3,8 @@ using System.IO.Compression;
 using System.Text.Json;
 using Lacuna.Cli.Commands;
 
+using Lacuna.Tests.TestUtil;
+
 namespace Lacuna.Tests.Cli;
 
 [CollectionDefinition("Console", DisableParallelization = true)]
@@ -19,15 +21,7 @@ public sealed class CliCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args)
-    {
-        var root = new RootCommand { command };
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args) => CliRunner.Invoke(command, args);
 
     [Fact]
     public void Bench_gemm_json_has_the_documented_fields()

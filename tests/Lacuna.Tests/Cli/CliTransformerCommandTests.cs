@@ -3,6 +3,8 @@ using System.Text.Json;
 using Lacuna.Cli.Commands;
 using Lacuna.Onnx;
 
+using Lacuna.Tests.TestUtil;
+
 namespace Lacuna.Tests.Cli;
 
 /// <summary>`zoo export` of the transformer entries and `bench attention` / `bench linear`.</summary>
@@ -13,15 +15,7 @@ public sealed class CliTransformerCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args)
-    {
-        var root = new RootCommand { command };
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args) => CliRunner.Invoke(command, args);
 
     [Fact]
     public void Zoo_export_bert_tiny_with_a_fixed_sequence_length_and_sparsity()

@@ -14,15 +14,7 @@ public sealed class PatternCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args)
-    {
-        var root = new RootCommand { command };
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args) => CliRunner.Invoke(command, args);
 
     private static void OneLineError(string err, string expected)
     {

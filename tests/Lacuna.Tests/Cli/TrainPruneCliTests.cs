@@ -4,6 +4,8 @@ using System.Text.Json;
 using Lacuna.Cli.Commands;
 using Lacuna.Training;
 
+using Lacuna.Tests.TestUtil;
+
 namespace Lacuna.Tests.Cli;
 
 /// <summary>`lacuna train` with pruning schedules: --json per-layer table, --init, and SIGTERM checkpointing in a real process.</summary>
@@ -14,15 +16,7 @@ public sealed class TrainPruneCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args)
-    {
-        var root = new RootCommand { command };
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Invoke(Command command, params string[] args) => CliRunner.Invoke(command, args);
 
     [Fact]
     public void Gradual_pruning_from_a_dense_init_reports_every_layer_in_json()

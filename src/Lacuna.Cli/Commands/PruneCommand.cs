@@ -32,7 +32,7 @@ public static partial class PruneCommand
         var runs = CommonOptions.Repeat(5);
         var firstLast = new Option<bool>("--include-first-last") { Description = "Also prune the first and last prunable layers (kept dense by default)." };
         var schedule = new Option<string>("--schedule") { Description = "oneshot (the only schedule here; gradual pruning runs inside `lacuna train`).", DefaultValueFactory = _ => "oneshot" };
-        var order = new Option<string>("--tasder-order") { Description = "tasder: layer (each layer steps as far as the budget allows, least sensitive first) or round (one step per layer per round).", DefaultValueFactory = _ => "layer" };
+        var order = new Option<string>("--tasder-order") { Description = "tasder: cost (each step the one with most MACs saved per score lost), layer (each layer steps as far as the budget allows, least sensitive first) or round (one step per layer per round).", DefaultValueFactory = _ => "cost" };
         var json = CommonOptions.Json();
         var cmd = new Command("prune", "Prune a model's Conv/Gemm/MatMul weights to a pattern, shrink channels, or search TASD series (TASDER); writes standard ONNX.")
         {
@@ -60,7 +60,7 @@ public static partial class PruneCommand
     internal sealed record Settings(string Model, string Output, string Method, double Sparsity, string? Calibration, int Images, double Budget,
         double MaxError, int Batch, int Threads, int Runs, bool IncludeFirstLast, string Schedule, bool Json)
     {
-        public string TasderOrder { get; init; } = "layer";
+        public string TasderOrder { get; init; } = "cost";
     }
 
     /// <summary>Option errors found before any file is read (one line each).</summary>
@@ -76,7 +76,7 @@ public static partial class PruneCommand
         catch (ArgumentException e) { return e.Message; }
         if (s.Method.Trim().Equals("tasder", StringComparison.OrdinalIgnoreCase) && s.Calibration is null)
             return "tasder needs --calibration fashion-mnist or a folder of input_N.pb tensors to hold its budget.";
-        if (s.TasderOrder is not ("layer" or "round")) return $"--tasder-order must be layer or round (got '{s.TasderOrder}').";
+        if (s.TasderOrder is not ("cost" or "layer" or "round")) return $"--tasder-order must be cost, layer or round (got '{s.TasderOrder}').";
         if (CommonOptions.CheckThreads(s.Threads) is { } t) return t;
         if (s.Batch < 1) return $"--batch must be at least 1 (got {s.Batch}).";
         if (s.Images < 1) return $"--images must be at least 1 (got {s.Images}).";
@@ -102,7 +102,7 @@ public static partial class PruneCommand
             void Progress(Tasder.Trial t) =>
                 log.WriteLine($"  tasder {++trial,3} {t.Phase,-11} {t.Layer,-24} {t.Pattern,-9} " +
                               (cal.HasLabels ? $"accuracy {t.Score:P2}" : $"error {-t.Score:G3}") + (t.Phase == "step" ? (t.Accepted ? " kept" : " over budget") : ""));
-            var searchOrder = s.TasderOrder == "round" ? TasderOrder.RoundRobin : TasderOrder.LayerByLayer;
+            var searchOrder = s.TasderOrder switch { "round" => TasderOrder.RoundRobin, "layer" => TasderOrder.LayerByLayer, _ => TasderOrder.CostAware };
             tasder = cal.HasLabels
                 ? new(g => cal.Accuracy(g)!.Value, s.Budget * denseAccuracy!.Value, Progress, searchOrder)
                 : new(g => -cal.OutputError(dense, g), -s.MaxError, Progress, searchOrder);

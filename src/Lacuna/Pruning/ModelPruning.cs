@@ -25,7 +25,7 @@ public static class ModelPruning
 
     /// <summary>What TASDER needs: a score of a candidate graph (higher is better) and the lowest acceptable one.</summary>
     public sealed record TasderBudget(Func<ModelGraph, double> Score, double Threshold, Action<Tasder.Trial>? Progress = null,
-        TasderOrder Order = TasderOrder.LayerByLayer);
+        TasderOrder Order = TasderOrder.CostAware);
 
     /// <summary>
     /// The pattern a method name prunes to, or null for the methods that are not one pattern (global, channel,

@@ -12,6 +12,11 @@ namespace Lacuna.Pruning;
 /// </list>
 /// <see cref="TasderOrder.RoundRobin"/> instead takes one step per layer per round (same order), round after round,
 /// until no layer can step: the budget is spread over the layers rather than spent by the first ones.
+/// <see cref="TasderOrder.CostAware"/> (the default) spends the budget where it buys most: each round tries one step on
+/// every layer that can still step and keeps the one with the most dense MACs saved per point of score lost. The
+/// layer-by-layer greedy spends it on the least sensitive layers first, which in a CNN are often the small ones: on a
+/// Fashion-MNIST VGG it took fc1 to 1:8 and removed 15 % of the MACs at 99.3 % of the accuracy, where one 2:4+1:8
+/// series on every layer removes 37 %.
 /// The score is any "higher is better" measure of a candidate graph: accuracy, or minus the relative output error.
 /// Activation TASD (series on ReLU outputs at run time) is not in the engine and not searched.
 /// </summary>
@@ -22,6 +27,9 @@ public enum TasderOrder
 
     /// <summary>One step per layer per round, rounds repeated until no layer can step.</summary>
     RoundRobin,
+
+    /// <summary>Each round, the one step (over all layers) with the most MACs saved per score lost; until none fits.</summary>
+    CostAware,
 }
 
 public static class Tasder
@@ -46,7 +54,7 @@ public static class Tasder
     /// <param name="threshold">The lowest acceptable score.</param>
     /// <param name="progress">Told each trial as it finishes.</param>
     public static Result Search(ModelGraph dense, IReadOnlyList<PrunableLayer> layers, Func<ModelGraph, double> score, double threshold,
-        IReadOnlyList<SparsityPattern>? ladder = null, Action<Trial>? progress = null, TasderOrder order = TasderOrder.LayerByLayer)
+        IReadOnlyList<SparsityPattern>? ladder = null, Action<Trial>? progress = null, TasderOrder order = TasderOrder.CostAware)
     {
         ArgumentNullException.ThrowIfNull(dense);
         ArgumentNullException.ThrowIfNull(layers);
@@ -93,9 +101,40 @@ public static class Tasder
         if (order == TasderOrder.LayerByLayer)
             foreach (var l in ordered)
                 while (Step(l)) { }
-        else
+        else if (order == TasderOrder.RoundRobin)
             while (done.Count < ordered.Count)
                 foreach (var l in ordered) Step(l);
+        else
+        {
+            var macs = LayerGeometry.Measure(dense);
+            double Density(int r) => r < 0 ? 1 : 1 - ladder[r].ResultingSparsity(0);
+            double base_ = score(dense);
+            current = base_;
+            while (true)
+            {
+                PrunableLayer? best = null;
+                double bestValue = double.NegativeInfinity, bestScore = double.NaN;
+                foreach (var l in ordered)
+                {
+                    if (done.Contains(l.Name)) continue;
+                    if (rung[l.Name] + 1 >= ladder.Count) { done.Add(l.Name); continue; }
+                    var p = ladder[rung[l.Name] + 1];
+                    var trial = new Dictionary<string, SparsityPattern?>(choice, StringComparer.Ordinal) { [l.Name] = p };
+                    double s = Evaluate("step", l, p, trial, accept: null);
+                    // A step that breaks the budget now will not fit later either (later steps only remove weights).
+                    if (s < threshold) { done.Add(l.Name); continue; }
+                    double saved = (macs.TryGetValue(l.Name, out var geo) ? geo.DenseMacs : (double)l.Rows * l.Cols)
+                                   * (Density(rung[l.Name]) - Density(rung[l.Name] + 1));
+                    // Score lost, floored at a thousandth of the budget's slack so free steps rank by MACs alone.
+                    double lost = Math.Max(current - s, 1e-3 * Math.Max(base_ - threshold, 1e-9));
+                    if (saved / lost > bestValue) { bestValue = saved / lost; best = l; bestScore = s; }
+                }
+                if (best is null) break;
+                choice[best.Name] = ladder[rung[best.Name] + 1];
+                rung[best.Name]++;
+                current = bestScore;
+            }
+        }
         if (double.IsNaN(current)) current = score(dense);
         return new Result(choice, current, trials);
     }

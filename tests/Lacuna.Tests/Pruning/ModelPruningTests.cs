@@ -199,6 +199,7 @@ public class ModelPruningTests
     [Theory]
     [InlineData(TasderOrder.LayerByLayer)]
     [InlineData(TasderOrder.RoundRobin)]
+    [InlineData(TasderOrder.CostAware)]
     public void Tasder_keeps_the_model_within_its_output_error_budget(TasderOrder order)
     {
         var dense = TinyNets.ConvBnNet();

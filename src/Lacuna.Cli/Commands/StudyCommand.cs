@@ -32,10 +32,11 @@ public static class StudyCommand
         var runs = new Option<int>("--runs") { Description = "Timed runs per plan (median).", DefaultValueFactory = _ => d.Runs };
         var data = new Option<string>("--data") { Description = "Fashion-MNIST IDX folder.", DefaultValueFactory = _ => d.DataDir };
         var work = new Option<string>("--work") { Description = "Folder for checkpoints and finished rows (an interrupted study resumes from it).", DefaultValueFactory = _ => d.WorkDir };
+        var retime = new Option<bool>("--retime") { Description = "Rebuild finished rows from the work folder and measure their speed again (nothing is retrained)." };
         var output = new Option<string>("--output", "-o") { Description = "The study JSON (rewritten after every row).", DefaultValueFactory = _ => "docs/pruning-study.json" };
         var pruning = new Command("pruning", "Accuracy and speed-up of every pruning method and sparsity on Fashion-MNIST (gradual pruning + fine-tuning, TASD-W, TASDER).")
         {
-            nets, width, denseEpochs, pruneEpochs, finetune, limit, testLimit, sparsities, methods, tasd, budget, calibration, batch, threads, runs, data, work, output,
+            nets, width, denseEpochs, pruneEpochs, finetune, limit, testLimit, sparsities, methods, tasd, budget, calibration, batch, threads, runs, data, work, retime, output,
         };
         pruning.SetAction(p =>
         {
@@ -51,7 +52,7 @@ public static class StudyCommand
                     Sparsities = List(p.GetValue(sparsities)!).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
                     Methods = List(p.GetValue(methods)!), TasdSeries = List(p.GetValue(tasd)!), TasderBudget = p.GetValue(budget),
                     CalibrationImages = p.GetValue(calibration), Batch = p.GetValue(batch), Threads = t, Runs = p.GetValue(runs),
-                    DataDir = p.GetValue(data)!, WorkDir = p.GetValue(work)!,
+                    DataDir = p.GetValue(data)!, WorkDir = p.GetValue(work)!, Retime = p.GetValue(retime),
                 };
                 if (config.PruneEpochs < 1 || config.FinetuneEpochs < 0 || config.DenseEpochs < 1)
                     throw new ArgumentException("--dense-epochs and --prune-epochs must be at least 1, --finetune-epochs at least 0.");

@@ -46,6 +46,8 @@ public sealed record PruningStudyConfig
     public string DataDir { get; init; } = "/usr/share/datasets/fashion-mnist";
     public string WorkDir { get; init; } = "pruning-study-work";
     public ulong Seed { get; init; } = 1;
+    /// <summary>Measure the speed of finished rows again (on a quiet machine) instead of reusing their numbers.</summary>
+    public bool Retime { get; init; }
 }
 
 /// <summary>
@@ -138,17 +140,21 @@ public static class PruningStudy
             string key = $"{method}-{spelling}-{sparsity.ToString("0.###", CultureInfo.InvariantCulture)}".Replace(':', '_').Replace('+', 'p');
             string rowFile = Path.Combine(dir, "rows", key + ".json");
             JsonObject row;
-            if (File.Exists(rowFile)) row = JsonNode.Parse(File.ReadAllText(rowFile))!.AsObject();
+            JsonObject? cached = File.Exists(rowFile) ? JsonNode.Parse(File.ReadAllText(rowFile))!.AsObject() : null;
+            if (cached is not null && !c.Retime) row = cached;
             else
             {
+                // Retiming rebuilds a finished row from what the work folder holds (a trained row's complete checkpoint,
+                // tasder's recorded choice) and measures its speed again; nothing is trained or searched again.
                 var t0 = Stopwatch.StartNew();
                 row = method switch
                 {
                     "tasd" => TasdRow(c, denseGraph, spelling, test),
+                    "tasder" when cached is not null => RetimedTasderRow(c, denseGraph, cached, test),
                     "tasder" => TasderRow(c, denseGraph, train, test, log),
                     _ => TrainedRow(c, denseOptions, denseCkpt, denseGraph, method, spelling, sparsity, train, test, Path.Combine(dir, "rows", key + ".ckpt"), log),
                 };
-                row["seconds"] = Math.Round(t0.Elapsed.TotalSeconds, 1);
+                row["seconds"] = cached?["seconds"]?.GetValue<double>() ?? Math.Round(t0.Elapsed.TotalSeconds, 1);
                 File.WriteAllText(rowFile, row.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
             rows.Add(row);
@@ -228,6 +234,25 @@ public static class PruningStudy
         row["macs_removed"] = Round(MacsRemoved(dense, pruned));
         row["calibration_accuracy_dense"] = Round(denseScore);
         row["calibration_accuracy"] = Round(outcome.Search?.Score ?? double.NaN);
+        return row;
+    }
+
+    /// <summary>A finished TASDER row re-applied from its recorded per-layer choice ("layer=pattern, ..."), scored and timed again.</summary>
+    private static JsonObject RetimedTasderRow(PruningStudyConfig c, ModelGraph dense, JsonObject cached, ImageDataset test)
+    {
+        var layers = PrunableLayer.Find(dense);
+        var choice = new Dictionary<string, SparsityPattern?>(StringComparer.Ordinal);
+        foreach (string part in ((string?)cached["pattern"] ?? "").Split(", ", StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=');
+            string layer = part[..eq], pattern = part[(eq + 1)..];
+            choice[layer] = pattern == "dense" ? null : SparsityPattern.Parse(pattern);
+        }
+        var pruned = Tasder.Apply(dense, layers, choice);
+        double accuracy = ModelEvaluation.ClassifierAccuracy(InferenceSession.Create(pruned, PassOptions.Dense), test, 250);
+        var row = Row("tasder", MeasuredSparsity(pruned), accuracy, ModelEvaluation.TimeAgainstDense(dense, pruned, c.Batch, c.Threads, c.Runs), fineTuned: false);
+        foreach (string key in new[] { "pattern", "calibration_accuracy_dense", "calibration_accuracy" }) row[key] = cached[key]?.DeepClone();
+        row["macs_removed"] = Round(MacsRemoved(dense, pruned));
         return row;
     }
 

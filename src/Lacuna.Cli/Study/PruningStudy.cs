@@ -40,7 +40,7 @@ public sealed record PruningStudyConfig
     /// <summary>Calibration images for TASDER: the last N of the training set (never the test set).</summary>
     public int CalibrationImages { get; init; } = 2000;
     /// <summary>Batch and thread count of the speed measurement (sparse plan of the pruned model vs dense plan of the dense one).</summary>
-    public int Batch { get; init; } = 1;
+    public int Batch { get; init; } = 64;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int Runs { get; init; } = 21;
     public string DataDir { get; init; } = "/usr/share/datasets/fashion-mnist";

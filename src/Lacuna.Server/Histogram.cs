@@ -26,6 +26,7 @@ public sealed class Histogram(double[] upperBounds)
     }
 
     public long Count { get { lock (_counts) return _count; } }
+    public double Sum { get { lock (_counts) return _sum; } }
 
     /// <summary>Appends the <c>_bucket</c>, <c>_sum</c> and <c>_count</c> lines with <paramref name="labels"/> (e.g. <c>model="x"</c>).</summary>
     public void Write(StringBuilder sb, string name, string labels)

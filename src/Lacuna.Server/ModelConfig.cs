@@ -33,9 +33,11 @@ public sealed record ModelConfig
     public PlanKind Plan { get; init; } = PlanKind.Sparse;
 
     /// <summary>
-    /// The batch sizes planned (and warmed up) at load: 1, the preferred sizes and the maximum, and without preferred
-    /// sizes the powers of two below the maximum. A batch of another size runs padded to the next planned size, so no
-    /// request ever waits for the planner (planning times every candidate kernel and takes seconds on a large model).
+    /// The batch sizes planned (and warmed up) at load: 1, the powers of two below the maximum, the preferred sizes and
+    /// the maximum. A batch of another size runs padded to the next planned size, so no request ever waits for the
+    /// planner (planning times every candidate kernel and takes seconds on a large model), and padding never doubles the
+    /// work: with only 1 and 16 planned, 16 closed-loop callers settled into batches of 8, each run padded to 16 (ResNet-50
+    /// at 0.9, 2 threads: 49 requests/s against 89 images/s in process).
     /// </summary>
     public IReadOnlyList<int> PlannedBatchSizes
     {
@@ -43,8 +45,7 @@ public sealed record ModelConfig
         {
             var sizes = new SortedSet<int> { 1, MaxBatchSize };
             foreach (int p in PreferredBatchSizes) sizes.Add(p);
-            if (PreferredBatchSizes.Count == 0)
-                for (int p = 2; p < MaxBatchSize; p *= 2) sizes.Add(p);
+            for (int p = 2; p < MaxBatchSize; p *= 2) sizes.Add(p);
             return sizes.ToList();
         }
     }

@@ -50,6 +50,10 @@ public sealed class ServerMetrics
     public long Failures(string model) => _models.TryGetValue(model, out var m) ? Interlocked.Read(ref m.Failures) : 0;
     public long Batches(string model) => _models.TryGetValue(model, out var m) ? m.Batch.Count : 0;
 
+    /// <summary>Rows run and engine seconds spent over every batch so far (a load test takes differences).</summary>
+    public (double Rows, double ComputeSeconds) BatchTotals(string model) =>
+        _models.TryGetValue(model, out var m) ? (m.Batch.Sum, m.Compute.Sum) : (0, 0);
+
     public string Write(IReadOnlyList<ServedModel> models)
     {
         var sb = new StringBuilder();

@@ -22,7 +22,8 @@ public sealed class ModelConfigTests : IDisposable
         Assert.Equal(9, c.MaxQueueSize);
         Assert.Equal(1, c.Threads);
         Assert.Equal(PlanKind.Dense, c.Plan);
-        Assert.Equal([1, 4, 16], c.PlannedBatchSizes);
+        Assert.Equal([1, 2, 4, 8, 16], c.PlannedBatchSizes);
+        Assert.Equal([1, 2, 3, 4, 8, 12], (new ModelConfig { MaxBatchSize = 12, PreferredBatchSizes = [3] }).PlannedBatchSizes);
         Assert.Equal([1, 2, 4, 8, 12], (new ModelConfig { MaxBatchSize = 12 }).PlannedBatchSizes);
         Assert.Equal(new ModelConfig().MaxQueueSize, Read("{}").MaxQueueSize);
     }

@@ -84,7 +84,7 @@ public sealed class ProtocolTests(ProtocolServer fixture) : IClassFixture<Protoc
     {
         var ready = await GetJson(_client, "/v2/models/mini/versions/1/ready");
         Assert.True(ready["ready"]!.GetValue<bool>());
-        Assert.Equal([1, 4], ready["planned_batch_sizes"]!.AsArray().Select(b => b!.GetValue<int>()));
+        Assert.Equal([1, 2, 4], ready["planned_batch_sizes"]!.AsArray().Select(b => b!.GetValue<int>()));
         Assert.True(ready["planning_seconds"]!.GetValue<double>() > 0);
         Assert.Equal("sparse", ready["plan"]!.GetValue<string>());
         var dense = await GetJson(_client, "/v2/models/minidense/ready");

@@ -109,10 +109,12 @@ public static class BenchServeCommand
                 foreach (int c in levels)
                 {
                     var url = new Uri(server.BaseAddress, $"/v2/models/{mode}/infer");
-                    var r = await ServeLoad.RunAsync(url, body, headerLength, c, time, maxRequests, warm, TimeSpan.FromSeconds(1));
+                    var r = await ServeLoad.RunAsync(url, body, headerLength, c, time, maxRequests, warm, TimeSpan.FromSeconds(1),
+                        () => (server.Metrics.Batches(mode), server.Metrics.BatchTotals(mode).Rows, server.Metrics.BatchTotals(mode).ComputeSeconds));
                     int b = mode == "batched" ? Math.Min(c, maxBatch) : 1;
                     rows.Add((mode, r, b, inProcess[b]));
-                    Console.Error.WriteLine($"  {mode} c={c}: {r.Requests} requests in {r.Seconds:F1} s, {r.Throughput:F1}/s, p50 {r.P50Ms:F1} ms, p99 {r.P99Ms:F1} ms, {r.Errors} errors, rss {r.RssStartMb:F0}->{r.RssEndMb:F0} MB (max {r.RssMaxMb:F0}), managed heap {r.GcHeapStartMb:F0}->{r.GcHeapEndMb:F0} MB");
+                    Console.Error.WriteLine($"  {mode} c={c}: {r.Requests} requests in {r.Seconds:F1} s, {r.Throughput:F1}/s, p50 {r.P50Ms:F1} ms, p99 {r.P99Ms:F1} ms, {r.Errors} errors, rss {r.RssStartMb:F0}->{r.RssEndMb:F0} MB (max {r.RssMaxMb:F0}), managed heap {r.GcHeapStartMb:F0}->{r.GcHeapEndMb:F0} MB; " +
+                        $"{r.MeanBatch:F1} rows per batch, engine busy {r.EngineBusy:P0} of the time");
                 }
             Report(zooName, sparsity, threads, maxBatch, delayUs, rows, inProcess, json);
             return rows.Any(r => r.R.Errors > 0) ? 1 : 0;
@@ -139,6 +141,7 @@ public static class BenchServeCommand
                     ["ratio_vs_in_process"] = BenchJson.Num(r.Throughput / baseline),
                     ["rss_start_mb"] = BenchJson.Num(r.RssStartMb), ["rss_end_mb"] = BenchJson.Num(r.RssEndMb), ["rss_max_mb"] = BenchJson.Num(r.RssMaxMb),
                     ["gc_heap_start_mb"] = BenchJson.Num(r.GcHeapStartMb), ["gc_heap_end_mb"] = BenchJson.Num(r.GcHeapEndMb),
+                    ["mean_batch_rows"] = BenchJson.Num(r.MeanBatch), ["engine_busy_fraction"] = BenchJson.Num(r.EngineBusy),
                 });
             var baselines = new JsonObject();
             foreach (var (b, v) in inProcess.OrderBy(kv => kv.Key)) baselines[$"batch_{b}"] = BenchJson.Num(v);

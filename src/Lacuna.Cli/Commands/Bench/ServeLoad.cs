@@ -12,9 +12,14 @@ namespace Lacuna.Cli.Commands.Bench;
 /// </summary>
 public static class ServeLoad
 {
-    /// <summary>One load level; GcHeap* are the managed heap after the warm-up and at the end (what RSS growth is made of).</summary>
+    /// <summary>
+    /// One load level; GcHeap* are the managed heap after the warm-up and at the end (what RSS growth is made of);
+    /// MeanBatch is rows per engine batch and EngineBusy the fraction of the level's time the engine was computing
+    /// (from the server's metrics, NaN without them): a batched server below its in-process throughput is either
+    /// running small batches or leaving the engine idle between them.
+    /// </summary>
     public sealed record Result(int Concurrency, long Requests, long Errors, double Seconds, double P50Ms, double P99Ms, double RssStartMb, double RssEndMb, double RssMaxMb,
-        double GcHeapStartMb, double GcHeapEndMb)
+        double GcHeapStartMb, double GcHeapEndMb, double MeanBatch, double EngineBusy)
     {
         public double Throughput => Requests / Seconds;
     }
@@ -38,7 +43,8 @@ public static class ServeLoad
         return (body, json.Length);
     }
 
-    public static async Task<Result> RunAsync(Uri url, byte[] body, int headerLength, int concurrency, TimeSpan duration, long maxRequests, TimeSpan warmup, TimeSpan rssEvery)
+    public static async Task<Result> RunAsync(Uri url, byte[] body, int headerLength, int concurrency, TimeSpan duration, long maxRequests, TimeSpan warmup, TimeSpan rssEvery,
+        Func<(long Batches, double Rows, double ComputeSeconds)>? engine = null)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(120) };
@@ -62,6 +68,7 @@ public static class ServeLoad
         var latencies = new LatencyHistogram();
         long issued = 0, errors = 0;
         double gcStart = GcHeapMb();
+        var engineStart = engine?.Invoke();
         double rssStart = ResidentMemory.Read().RssMb, rssMax = rssStart;
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
@@ -84,8 +91,15 @@ public static class ServeLoad
         stop.Cancel();
         await sampler;
         double rssEnd = ResidentMemory.Read().RssMb;
+        double meanBatch = double.NaN, busy = double.NaN;
+        if (engine is not null && engineStart is { } e0)
+        {
+            var e1 = engine();
+            meanBatch = (e1.Rows - e0.Rows) / Math.Max(1, e1.Batches - e0.Batches);
+            busy = (e1.ComputeSeconds - e0.ComputeSeconds) / seconds;
+        }
         return new Result(concurrency, latencies.Count, errors, seconds, latencies.Quantile(0.50), latencies.Quantile(0.99), rssStart, rssEnd, Math.Max(rssMax, rssEnd),
-            gcStart, GcHeapMb());
+            gcStart, GcHeapMb(), meanBatch, busy);
     }
 
     private static double GcHeapMb() => GC.GetGCMemoryInfo().HeapSizeBytes / (1024.0 * 1024.0);

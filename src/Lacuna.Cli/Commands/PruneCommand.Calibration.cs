@@ -10,7 +10,7 @@ namespace Lacuna.Cli.Commands;
 public static partial class PruneCommand
 {
     /// <summary>Where Debian's dataset-fashion-mnist installs the test set.</summary>
-    internal const string FashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
+    internal const string FashionMnistDirectory = ImageDataset.FashionMnistDirectory;
 
     /// <summary>
     /// A calibration set and how a model is scored on it: labelled images (score = accuracy, budget = a fraction of the
@@ -45,13 +45,9 @@ public static partial class PruneCommand
             if (spec.Equals("fashion-mnist", StringComparison.OrdinalIgnoreCase))
             {
                 string dir = FashionMnistDirectory;
-                string img = Path.Combine(dir, "train-images-idx3-ubyte.gz"), lbl = Path.Combine(dir, "train-labels-idx1-ubyte.gz");
-                if (!File.Exists(img) || !File.Exists(lbl))
-                    throw new FileNotFoundException($"--calibration fashion-mnist: '{img}' and '{lbl}' are missing (Debian package dataset-fashion-mnist).");
-                var all = ImageDataset.LoadIdx(img, lbl);
-                int n = Math.Min(images, all.Count), pixels = all.Height * all.Width;
-                var data = new ImageDataset(all.Images.AsSpan((all.Count - n) * pixels, n * pixels).ToArray(), all.Labels.AsSpan(all.Count - n, n).ToArray(),
-                    all.Height, all.Width, all.Classes);
+                var all = ImageDataset.LoadFashionMnist(dir, train: true);
+                int n = Math.Min(images, all.Count);
+                var data = all.Slice(all.Count - n, n);
                 return new Calibration(data, n, null, $"fashion-mnist train, last {n} images", runtime[0].Name);
             }
             if (!Directory.Exists(spec))

@@ -19,7 +19,7 @@ namespace Lacuna.Cli.Commands;
 /// </summary>
 public static class TrainCommand
 {
-    public const string DefaultData = "/usr/share/datasets/fashion-mnist";
+    public const string DefaultData = ImageDataset.FashionMnistDirectory;
 
     public static Command Build()
     {
@@ -110,14 +110,8 @@ public static class TrainCommand
     private static int Run(TrainOptions options, Checkpoint? resume, Checkpoint? initial, string ckptPath, string onnxPath, string dataDir, int threads, bool json, bool profile)
     {
         WorkerPool.DefaultThreads = threads;
-        string Find(string stem)
-        {
-            foreach (string name in new[] { stem + ".gz", stem })
-                if (File.Exists(Path.Combine(dataDir, name))) return Path.Combine(dataDir, name);
-            throw new FileNotFoundException($"{stem}(.gz) not found in {dataDir}: install Debian's dataset-fashion-mnist (bash scripts/install-deps.sh) or pass --data DIR.");
-        }
-        var train = ImageDataset.LoadIdx(Find("train-images-idx3-ubyte"), Find("train-labels-idx1-ubyte"));
-        var test = ImageDataset.LoadIdx(Find("t10k-images-idx3-ubyte"), Find("t10k-labels-idx1-ubyte"));
+        var train = ImageDataset.LoadFashionMnist(dataDir, train: true);
+        var test = ImageDataset.LoadFashionMnist(dataDir, train: false);
         var network = FashionNets.Build(options.Network, options.Width, options.Seed);
         network.Threads = threads;
         if (profile) network.Body.Timings = [];

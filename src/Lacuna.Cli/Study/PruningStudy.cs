@@ -43,7 +43,7 @@ public sealed record PruningStudyConfig
     public int Batch { get; init; } = 64;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int Runs { get; init; } = 21;
-    public string DataDir { get; init; } = "/usr/share/datasets/fashion-mnist";
+    public string DataDir { get; init; } = ImageDataset.FashionMnistDirectory;
     public string WorkDir { get; init; } = "pruning-study-work";
     public ulong Seed { get; init; } = 1;
     /// <summary>Measure the speed of finished rows again (on a quiet machine) instead of reusing their numbers.</summary>
@@ -82,9 +82,9 @@ public static class PruningStudy
     public static JsonArray Run(PruningStudyConfig config, string output, TextWriter log)
     {
         foreach (var m in config.Methods) TrainedPattern(m); // unknown methods fail before any work
-        var train = ImageDataset.LoadIdx(Find(config.DataDir, "train-images-idx3-ubyte"), Find(config.DataDir, "train-labels-idx1-ubyte"));
-        var test = ImageDataset.LoadIdx(Find(config.DataDir, "t10k-images-idx3-ubyte"), Find(config.DataDir, "t10k-labels-idx1-ubyte"));
-        if (config.TestLimit > 0) test = Subset(test, 0, config.TestLimit);
+        var train = ImageDataset.LoadFashionMnist(config.DataDir, train: true);
+        var test = ImageDataset.LoadFashionMnist(config.DataDir, train: false);
+        if (config.TestLimit > 0) test = test.Slice(0, Math.Min(config.TestLimit, test.Count));
         var results = new JsonArray();
         var clock = Stopwatch.StartNew();
         foreach (string net in config.Nets)
@@ -222,7 +222,7 @@ public static class PruningStudy
     private static JsonObject TasderRow(PruningStudyConfig c, ModelGraph dense, ImageDataset train, ImageDataset test, TextWriter log)
     {
         int n = Math.Min(c.CalibrationImages, train.Count);
-        var calibration = Subset(train, train.Count - n, n);
+        var calibration = train.Slice(train.Count - n, n);
         double Score(ModelGraph g) => ModelEvaluation.ClassifierAccuracy(InferenceSession.Create(g, PassOptions.Dense), calibration, 250);
         double denseScore = Score(dense);
         var outcome = ModelPruning.Prune(dense, "tasder", 0,
@@ -320,17 +320,4 @@ public static class PruningStudy
             using var w = new Utf8JsonWriter(s, new JsonWriterOptions { Indented = true });
             results.WriteTo(w);
         });
-
-    private static string Find(string dir, string stem)
-    {
-        foreach (string name in new[] { stem + ".gz", stem })
-            if (File.Exists(Path.Combine(dir, name))) return Path.Combine(dir, name);
-        throw new FileNotFoundException($"{stem}(.gz) not found in {dir}: install Debian's dataset-fashion-mnist (bash scripts/install-deps.sh) or pass --data DIR.");
-    }
-
-    private static ImageDataset Subset(ImageDataset d, int start, int count)
-    {
-        int pixels = d.Height * d.Width;
-        return new ImageDataset(d.Images.AsSpan(start * pixels, count * pixels).ToArray(), d.Labels.AsSpan(start, count).ToArray(), d.Height, d.Width, d.Classes);
-    }
 }

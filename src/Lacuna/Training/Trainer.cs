@@ -32,8 +32,8 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(test);
         options.Validate();
         Network = network; Options = options;
-        _train = options.TrainLimit > 0 ? Subset(train, options.TrainLimit) : train;
-        _test = options.TestLimit > 0 ? Subset(test, options.TestLimit) : test;
+        _train = options.TrainLimit > 0 ? train.Slice(0, Math.Min(options.TrainLimit, train.Count)) : train;
+        _test = options.TestLimit > 0 ? test.Slice(0, Math.Min(options.TestLimit, test.Count)) : test;
         if (_train.Height != network.Height || _train.Width != network.Width)
             ThrowHelper.Shape(nameof(train), $"Images are {_train.Height}x{_train.Width}; network '{network.Name}' takes {network.Height}x{network.Width}.");
         var ps = network.Parameters;
@@ -184,13 +184,6 @@ public sealed class Trainer
     }
 
     private ulong EpochSeed(int epoch) => Options.Seed * 1_000_003UL + (ulong)epoch;
-
-    private static ImageDataset Subset(ImageDataset d, int count)
-    {
-        count = Math.Min(count, d.Count);
-        int pixels = d.Height * d.Width;
-        return new ImageDataset(d.Images.AsSpan(0, count * pixels).ToArray(), d.Labels.AsSpan(0, count).ToArray(), d.Height, d.Width, d.Classes);
-    }
 
     // ---- checkpoints ----
 

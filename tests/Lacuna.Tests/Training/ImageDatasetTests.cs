@@ -29,6 +29,23 @@ public sealed class ImageDatasetTests : IDisposable
     }
 
     [Fact]
+    public void Slice_copies_its_images_and_labels_and_refuses_ranges_outside()
+    {
+        var images = new float[5 * 2 * 3];
+        for (int i = 0; i < images.Length; i++) images[i] = i + 0.5f;
+        var ds = new ImageDataset(images, [4, 3, 2, 1, 0], 2, 3, 5);
+        var s = ds.Slice(1, 3);
+        Assert.Equal(3, s.Count);
+        Assert.Equal([3, 2, 1], s.Labels);
+        Assert.Equal(images.AsSpan(6, 18).ToArray(), s.Images);
+        s.Images[0] = -1;
+        Assert.Equal(6.5f, ds.Images[6]); // a copy
+        Assert.Throws<ArgumentOutOfRangeException>(() => ds.Slice(3, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ds.Slice(-1, 1));
+        Assert.Contains("dataset-fashion-mnist", Assert.Throws<FileNotFoundException>(() => ImageDataset.LoadFashionMnist(_dir, train: true)).Message);
+    }
+
+    [Fact]
     public void Synthetic_idx_pair_loads_normalizes_and_batches_every_image_once()
     {
         var pixels = Enumerable.Range(0, 5 * 2 * 3).Select(i => (byte)(i * 8)).ToArray();

@@ -130,8 +130,7 @@ public static class BenchTrainConvCommand
         var options = Trainer.OptionsOf(ckpt);
         var network = FashionNets.Build(options.Network, options.Width, options.Seed);
         network.Threads = threads;
-        string images = Path.Combine(dataDir, "train-images-idx3-ubyte.gz"), labels = Path.Combine(dataDir, "train-labels-idx1-ubyte.gz");
-        var train = ImageDataset.LoadIdx(images, labels);
+        var train = ImageDataset.LoadFashionMnist(dataDir, train: true);
         var trainer = new Trainer(network, train, train, options with { TrainLimit = batch, TestLimit = batch });
         trainer.Restore(ckpt);
         var (x, y) = train.Batches(batch, 7).First();

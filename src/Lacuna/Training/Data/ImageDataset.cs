@@ -30,6 +30,34 @@ public sealed class ImageDataset
     public int Classes { get; }
     public int Count => Labels.Length;
 
+    /// <summary>Where Debian's dataset-fashion-mnist installs the IDX files (scripts/install-deps.sh installs it).</summary>
+    public const string FashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>
+    /// Fashion-MNIST's training (60,000) or test (10,000) split from <paramref name="directory"/>, each file gzipped or
+    /// not; a missing file is a <see cref="FileNotFoundException"/> saying how to install it.
+    /// </summary>
+    public static ImageDataset LoadFashionMnist(string directory, bool train)
+    {
+        string prefix = train ? "train" : "t10k";
+        string Find(string stem)
+        {
+            foreach (string name in new[] { stem + ".gz", stem })
+                if (File.Exists(Path.Combine(directory, name))) return Path.Combine(directory, name);
+            throw new FileNotFoundException($"{stem}(.gz) not found in {directory}: install Debian's dataset-fashion-mnist (bash scripts/install-deps.sh) or pass --data DIR.");
+        }
+        return LoadIdx(Find(prefix + "-images-idx3-ubyte"), Find(prefix + "-labels-idx1-ubyte"));
+    }
+
+    /// <summary>Images [start, start + count) as a dataset of their own (copies).</summary>
+    public ImageDataset Slice(int start, int count)
+    {
+        if (start < 0 || count < 0 || start + count > Count)
+            ThrowHelper.OutOfRange(nameof(count), $"{start}+{count}", $"The slice must lie within the {Count} images.");
+        int pixels = Height * Width;
+        return new ImageDataset(Images.AsSpan(start * pixels, count * pixels).ToArray(), Labels.AsSpan(start, count).ToArray(), Height, Width, Classes);
+    }
+
     /// <summary>Loads an IDX images/labels pair (e.g. Fashion-MNIST's <c>train-images-idx3-ubyte.gz</c>, <c>train-labels-idx1-ubyte.gz</c>).</summary>
     public static ImageDataset LoadIdx(string imagesPath, string labelsPath, float mean = FashionMean, float std = FashionStd, int classes = 10)
     {

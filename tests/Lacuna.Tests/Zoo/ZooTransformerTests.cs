@@ -2,6 +2,7 @@ using Lacuna.Bench.Baselines;
 using Lacuna.Onnx;
 using Lacuna.Onnx.Zoo;
 using Lacuna.Tensors;
+using Lacuna.Tests.TestUtil;
 
 namespace Lacuna.Tests.Zoo;
 
@@ -195,32 +196,8 @@ public sealed class ZooTransformerTests : IDisposable
         return (outputs["last_hidden_state"], outputs["pooler_output"]);
     }
 
-    private Dictionary<string, List<(int Row, int Col)>> WriteSyntheticFolder(double density, ulong seed)
-    {
-        var shapeOnly = ZooBuilder.Build("transformer-tiny", new ZooOptions(WithWeights: false));
-        var names = DlmcTransformerMapping.MatrixNames(TransformerSpec.TransformerTiny);
-        var rng = new DeterministicRandom(seed);
-        var result = new Dictionary<string, List<(int, int)>>();
-        foreach (var layer in shapeOnly.Layers)
-        {
-            var (rows, cols) = DlmcResNetMapping.MatrixShape(layer);
-            var entries = new List<(int, int)>();
-            for (int r = 0; r < rows; r++)
-                for (int col = 0; col < cols; col++)
-                    if (rng.NextDouble() < density) entries.Add((r, col));
-            WriteSmtx(names[layer.Name], rows, cols, entries);
-            result[layer.Name] = entries;
-        }
-        return result;
-    }
+    private Dictionary<string, List<(int Row, int Col)>> WriteSyntheticFolder(double density, ulong seed) =>
+        SyntheticDlmc.WriteFolder(_dir, "transformer-tiny", DlmcTransformerMapping.MatrixNames(TransformerSpec.TransformerTiny), density, seed);
 
-    private void WriteSmtx(string name, int rows, int cols, List<(int Row, int Col)> entries)
-    {
-        var offsets = new int[rows + 1];
-        foreach (var (r, _) in entries) offsets[r + 1]++;
-        for (int r = 0; r < rows; r++) offsets[r + 1] += offsets[r];
-        var columns = entries.OrderBy(e => e.Row).ThenBy(e => e.Col).Select(e => e.Col);
-        File.WriteAllText(Path.Combine(_dir, name + ".smtx"),
-            $"{rows}, {cols}, {entries.Count}\n{string.Join(' ', offsets)}\n{string.Join(' ', columns)}\n");
-    }
+    private void WriteSmtx(string name, int rows, int cols, List<(int Row, int Col)> entries) => SyntheticDlmc.WriteSmtx(_dir, name, rows, cols, entries);
 }

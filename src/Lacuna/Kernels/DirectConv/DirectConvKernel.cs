@@ -61,6 +61,8 @@ internal static unsafe class DirectConvKernels
         new(IsaTier.Avx512, 24, 8, &DirectConv.Avx512Tile24x8),
         new(IsaTier.Avx512, 16, 14, &DirectConv.Avx512Tile16x14, channelLanes: true),
         new(IsaTier.Avx512, 32, 7, &DirectConv.Avx512Tile32x7, channelLanes: true),
+        new(IsaTier.Avx512, 32, 14, &DirectConv.Avx512Tile32x14, channelLanes: true),
+        new(IsaTier.Avx512, 48, 7, &DirectConv.Avx512Tile48x7, channelLanes: true),
         new(IsaTier.Avx512, 1, 64, &DirectConv.Avx512Tile1x64),
         new(IsaTier.Avx2Fma, 6, 16, &DirectConv.Avx2Tile6x16),
         new(IsaTier.Avx2Fma, 4, 24, &DirectConv.Avx2Tile4x24),
@@ -90,20 +92,23 @@ internal static unsafe class DirectConvKernels
     /// smallest multi-channel tile (depthwise); otherwise the tile with the highest
     /// utilization(Mg) · utilization(OW) · <see cref="RelativeSpeed"/> (a tile computes full Rows × Width even at edges).
     /// </summary>
-    public static DirectConvKernel Choose(ConvGeometry g)
+    public static DirectConvKernel Choose(ConvGeometry g) => Ranked(g)[0];
+
+    /// <summary>
+    /// The entries that fit a layer, best <see cref="Choose"/> score first (ties keep registry order): the planner
+    /// times the runner-up too, since the scores come from one or two CPUs.
+    /// </summary>
+    public static DirectConvKernel[] Ranked(ConvGeometry g)
     {
         var entries = Candidates;
         var multi = entries.Where(k => k.Rows > 1 && k.Rows <= g.Mg).ToArray();
-        if (multi.Length == 0) return entries.First(k => k.Rows == 1);
-        DirectConvKernel best = multi[0];
-        double bestScore = -1;
-        foreach (var k in multi)
-        {
-            double score = Utilization(g.Mg, k.Rows) * Utilization(g.OW, k.Width) * RelativeSpeed(k, g);
-            if (score > bestScore + 1e-9) { best = k; bestScore = score; }
-        }
-        return best;
+        if (multi.Length == 0) return [entries.First(k => k.Rows == 1)];
+        return multi.Select((k, i) => (k, i, Score: Score(k, g)))
+            .OrderByDescending(e => Math.Round(e.Score, 9)).ThenBy(e => e.i).Select(e => e.k).ToArray();
     }
+
+    private static double Score(DirectConvKernel k, ConvGeometry g) =>
+        Utilization(g.Mg, k.Rows) * Utilization(g.OW, k.Width) * RelativeSpeed(k, g);
 
     /// <summary>
     /// Throughput of a tile at full utilization relative to the best one. Set from
@@ -131,7 +136,7 @@ internal static unsafe class DirectConvKernels
     /// </summary>
     public static double RelativeSpeed(DirectConvKernel k, ConvGeometry g)
     {
-        if (k.ChannelLanes) return 1.05 * g.K / (g.K + 4.0);
+        if (k.ChannelLanes) return ChannelLaneSpeed(k) * g.K / (g.K + 4.0);
         return (k.Tier, k.Rows, k.Width, g.Taps > 1) switch
         {
             (IsaTier.Avx512, 16, 16, true) => 1.0,
@@ -144,6 +149,23 @@ internal static unsafe class DirectConvKernels
             _ => 1.0,
         };
     }
+
+    /// <summary>
+    /// Channel-lane tiles relative to 16x16, from `lacuna bench dense-conv --set rn50 --json` (1 thread, direct_tiles_ms).
+    /// Zen 5 (full-width 512-bit FMAs), ms 16x14 / 32x7 / 32x14 / 48x7: 3x3 64@56 1.48 / 1.10 / 1.08 / 1.61, 3x3 256@14
+    /// 1.41 / 1.12 / 1.09 / 1.25, 3x3 512@7 (OW 7) — / 1.25 / — / 1.28, 1x1 1024->256@14 0.70 / 0.48 / 0.47 / 0.54,
+    /// 1x1 256->64@56 0.68 / 0.50 / 0.48 / 0.73: the two-weight-vector tiles run 1.3x 16x14, whose 15 loads per 14
+    /// FMAs bind it where these spend 16 per 28 (32x14) and 9 per 14 (32x7); 48x7 (10 per 21) falls between.
+    /// On Zen 4, whose 512-bit FMA is two halves, 16x14 and 32x7 were within 3 % (the table below), so the order
+    /// costs nothing there, and the planner times the runner-up (<see cref="Ranked"/>).
+    /// </summary>
+    private static double ChannelLaneSpeed(DirectConvKernel k) => (k.Rows, k.Width) switch
+    {
+        (32, 14) => 1.37,
+        (32, 7) => 1.35,
+        (48, 7) => 1.2,
+        _ => 1.05,
+    };
 
     private static double Avx2Speed(DirectConvKernel k, int taps) => (k.Rows, k.Width, taps > 1) switch
     {

@@ -48,10 +48,10 @@ public sealed record ConvCase(string Name, int N, int C, int H, int W, int M, Co
             return new ConvCase(name, n, c, h, w, m, p, act, bias);
         }
         // Widths around every vector width and tile (3x3 pad 1 keeps OW = W).
-        foreach (int w in new[] { 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 33 })
+        foreach (int w in new[] { 1, 7, 8, 9, 13, 14, 15, 16, 17, 23, 24, 25, 29, 31, 33 })
             yield return Make(1, 3, 4, w, 5, Conv2dParams.Square(3, pad: 1));
-        // Channel counts around the 4- and 8-row tiles.
-        foreach (int m in new[] { 1, 3, 4, 5, 7, 8, 9, 12, 17 })
+        // Channel counts around the 4-, 8-, 16-, 32- and 48-row tiles.
+        foreach (int m in new[] { 1, 3, 4, 5, 7, 8, 9, 12, 17, 31, 33, 47, 49 })
             yield return Make(1, 2, 5, 9, m, Conv2dParams.Square(3, pad: 1));
         // Kernel sizes and strides.
         foreach (int k in new[] { 1, 3, 5, 7 })

@@ -71,10 +71,10 @@ public class DenseConv2dTests
         switch (DirectConvKernels.BestTier)
         {
             case IsaTier.Avx512:
-                Assert.Equal("16x14", Pick(shapes[0]));   // conv1 (OW 112): channel lanes, 112 = 8 · 14
-                Assert.Equal("16x14", Pick(shapes[1]));   // 3x3 OW 56: channel lanes, no wasted column
+                Assert.Equal("32x14", Pick(shapes[0]));   // conv1 (OW 112): channel lanes, 112 = 8 · 14, two weight vectors
+                Assert.Equal("32x14", Pick(shapes[1]));   // 3x3 OW 56: channel lanes, no wasted column
                 Assert.Equal("32x7", Pick(shapes[4]));    // OW 7
-                Assert.Equal("16x14", Pick(shapes[5]));   // 1x1 OW 56
+                Assert.Equal("32x14", Pick(shapes[5]));   // 1x1 OW 56
                 Assert.Equal("32x7", Pick(shapes[6]));    // 1x1 OW 7
                 Assert.Equal(IsaTier.Avx2Fma, DirectConvKernels.Choose(shapes[7]).Tier); // 6 channels: the AVX-512 tiles need 8+
                 break;
@@ -83,6 +83,18 @@ public class DenseConv2dTests
                 Assert.Equal("8x8", Pick(shapes[4]));
                 Assert.Equal("8x8", Pick(shapes[5]));
                 break;
+        }
+    }
+
+    [Fact]
+    public void Ranked_StartsWithChoose_ListsEachFittingTileOnce()
+    {
+        foreach (var g in new[] { Geometry(64, 56, 64, 3), Geometry(512, 7, 512, 3), Geometry(4, 9, 6, 3), Geometry(24, 10, 40, 1) })
+        {
+            var ranked = DirectConvKernels.Ranked(g);
+            Assert.Same(DirectConvKernels.Choose(g), ranked[0]);
+            Assert.Equal(ranked.Length, ranked.Distinct().Count());
+            Assert.All(ranked, k => Assert.True(k.Rows <= g.Mg && DirectConvKernels.Candidates.Contains(k), $"{k} for {g}"));
         }
     }
 

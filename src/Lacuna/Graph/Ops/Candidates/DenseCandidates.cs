@@ -18,9 +18,18 @@ internal sealed class DenseLoweringCandidates : ConvCandidateProvider
         var dense = DenseConv2dPlan.Create(layer.Weight, layer.WeightShape, layer.Bias, layer.P, layer.H, layer.W, layer.Act);
         candidates.Add(Dense("dense", dense, ""));
         if (layer.P.Groups != 1) return;
+        // The direct tile scores were measured on two CPUs; the runner-up is timed too, so a third CPU that ranks
+        // them differently still gets its faster tile.
+        var ranked = DirectConvKernels.Ranked(layer.Geometry);
+        if (ranked.Length > 1)
+        {
+            var second = dense.Algorithm == ConvAlgorithm.Direct ? ranked[1] : ranked[0];
+            candidates.Add(Dense($"dense-direct-{second.Rows}x{second.Width}", DenseConv2dPlan.Create(layer.Weight, layer.WeightShape,
+                layer.Bias, layer.P, layer.H, layer.W, layer.Act, ConvAlgorithm.Direct, second), ""));
+        }
         foreach (var alg in new[] { ConvAlgorithm.Direct, ConvAlgorithm.Im2ColGemm, ConvAlgorithm.Pointwise })
         {
-            if (alg == dense.Algorithm || (alg == ConvAlgorithm.Pointwise && !layer.IsPointwise)) continue;
+            if (alg == dense.Algorithm || (alg == ConvAlgorithm.Direct && ranked.Length > 1) || (alg == ConvAlgorithm.Pointwise && !layer.IsPointwise)) continue;
             candidates.Add(Dense($"dense-{alg.ToString().ToLowerInvariant()}",
                 DenseConv2dPlan.Create(layer.Weight, layer.WeightShape, layer.Bias, layer.P, layer.H, layer.W, layer.Act, alg), ""));
         }

@@ -32,6 +32,7 @@ public static class MaxPool2d
         Span<float> columns = w <= 2048 ? stackalloc float[w] : new float[w];
         Span<float> windows = w <= 2048 ? stackalloc float[w] : new float[w];
         var (oxIn0, oxIn1, starts) = PoolPlanes.Interior(p, w, ow);
+        bool evenOdd = p.StrideW == 2 && p.DilationW == 1;
         for (int plane = p0; plane < p1; plane++)
         {
             var src = x.Slice(plane * h * w, h * w);
@@ -48,14 +49,18 @@ public static class MaxPool2d
                     src.Slice((y0 + khLo * p.DilationH) * w, w).CopyTo(columns);
                     for (int kh = khLo + 1; kh < khHi; kh++) MaxInto(columns, src.Slice((y0 + kh * p.DilationH) * w, w));
                 }
-                // windows[j] = max of the window starting at column j, for every start whose window fits.
-                if (starts > 0)
-                {
-                    columns[..starts].CopyTo(windows);
-                    for (int kw = 1; kw < p.KernelW; kw++) MaxInto(windows[..starts], columns.Slice(kw * p.DilationW, starts));
-                }
                 var outRow = dst.Slice(oy * ow, ow);
-                for (int ox = oxIn0; ox < oxIn1; ox++) outRow[ox] = windows[ox * p.StrideW - p.PadLeft];
+                if (evenOdd) InteriorStride2(columns, windows, outRow, oxIn0, oxIn1, p);
+                else
+                {
+                    // windows[j] = max of the window starting at column j, for every start whose window fits.
+                    if (starts > 0)
+                    {
+                        columns[..starts].CopyTo(windows);
+                        for (int kw = 1; kw < p.KernelW; kw++) MaxInto(windows[..starts], columns.Slice(kw * p.DilationW, starts));
+                    }
+                    for (int ox = oxIn0; ox < oxIn1; ox++) outRow[ox] = windows[ox * p.StrideW - p.PadLeft];
+                }
                 for (int ox = 0; ox < ow; ox++)
                 {
                     if (ox == oxIn0) ox = oxIn1; // the interior is done; only windows clipped by an edge remain
@@ -72,6 +77,30 @@ public static class MaxPool2d
                     outRow[ox] = m;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The interior outputs [ox0, ox1) of a stride-2 row straight from the column maxima: with the columns split into
+    /// even and odd halves (E[j] = col[2j], O[j] = col[2j + 1]), tap kw of output ox reads col[2·ox + kw - PadLeft],
+    /// which is E or O at ox + ⌊(kw - PadLeft) / 2⌋, so every tap is one contiguous vector max over the outputs. The
+    /// all-starts windows plus a strided gather did twice the maxima and a scalar pick per output: ResNet-50's stem
+    /// pool (3x3/2, 64x112x112) took 0.41 ms there, against ONNX Runtime's 0.09.
+    /// </summary>
+    private static unsafe void InteriorStride2(Span<float> columns, Span<float> scratch, Span<float> outRow, int ox0, int ox1, Pool2dParams p)
+    {
+        int n = ox1 - ox0, w = columns.Length, half = (w + 1) / 2;
+        if (n <= 0) return;
+        fixed (float* c = columns, e = scratch) Deinterleave.EvenOdd(c, w, e, e + half);
+        var even = scratch[..half];
+        var odd = scratch.Slice(half, w / 2);
+        var dst = outRow.Slice(ox0, n);
+        for (int kw = 0; kw < p.KernelW; kw++)
+        {
+            int d = kw - p.PadLeft;
+            var src = ((d & 1) == 0 ? even : odd).Slice(ox0 + (d >> 1), n);
+            if (kw == 0) src.CopyTo(dst);
+            else MaxInto(dst, src);
         }
     }
 

@@ -69,6 +69,9 @@ public sealed class ExecutionPlan
     public IReadOnlyDictionary<string, int[]> Shapes { get; }
 
     /// <summary>Per step: node, kernel name, input and output shapes.</summary>
+    /// <summary>The compiled steps in run order (tests look inside them).</summary>
+    internal IReadOnlyList<NodeKernel> Kernels => _steps;
+
     public IEnumerable<(GraphNode Node, string Kernel, int[][] InShapes, int[][] OutShapes)> Steps =>
         _steps.Select(k => (k.Node, k.KernelName, k.InShapes, k.OutShapes));
 

@@ -44,6 +44,32 @@ public class SparsePlannerTests
     }
 
     [Fact]
+    public void Plans_for_two_batch_sizes_share_a_layer_kernel_they_both_chose()
+    {
+        var zoo = ZooBuilder.Build("resnet-mini", seed: 6, sparsity: 0.9);
+        var session = InferenceSession.Create(OnnxGraphImporter.ToGraph(zoo.Model));
+        var one = session.PlanFor(1).Kernels.OfType<ConvKernel>().ToArray();
+        var two = session.PlanFor(2).Kernels.OfType<ConvKernel>().ToArray();
+        Assert.Equal(one.Length, two.Length);
+        Assert.True(one.Length >= 5);
+        for (int i = 0; i < one.Length; i++)
+        {
+            var (a, b) = (one[i].Chosen!, two[i].Chosen!);
+            Assert.Same(one[i].Node, two[i].Node);
+            // Same kernel chosen: the same prepared weights (not a second packed copy); otherwise two of them.
+            if (a.Name == b.Name) Assert.Same(a.Run, b.Run);
+            else Assert.NotSame(a.Run, b.Run);
+        }
+        // The shared kernels serve both batch sizes: image 0 alone gives image 0's logits of the pair.
+        using var x = Tensor.Random(3, new[] { 2, 3, 32, 32 });
+        using var x0 = Tensor.FromArray(x.Span[..(3 * 32 * 32)], 1, 3, 32, 32);
+        var y2 = RunOnce(session, x);
+        var y1 = RunOnce(session, x0);
+        float scale = y2.Max(MathF.Abs);
+        for (int i = 0; i < y1.Length; i++) Assert.True(MathF.Abs(y1[i] - y2[i]) <= 1e-4f * scale, $"logit {i}: {y1[i]} vs {y2[i]}");
+    }
+
+    [Fact]
     public void Planner_picks_the_fastest_measured_candidate_and_dense_on_ties()
     {
         static Lacuna.Graph.Ops.ConvCandidate C(string n, double ms) =>

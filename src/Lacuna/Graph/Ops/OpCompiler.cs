@@ -35,6 +35,13 @@ internal static class OpCompiler
         public CancellationToken Cancel { get; init; }
 
         public ConcurrentDictionary<(GraphNode Node, int H, int W, int Batch, int Threads), Lazy<ConvPlan>> Conv { get; } = new();
+
+        /// <summary>
+        /// Conv candidates already chosen for some batch size, by layer, input size, threads and candidate name: a
+        /// candidate's packed weights do not depend on the batch, so a plan for another batch that picks the same
+        /// kernel shares them (a server planning batch 1, 2, 4, 8 and 16 held five copies of every layer's weights).
+        /// </summary>
+        public ConcurrentDictionary<(GraphNode Node, int H, int W, int Threads, string Candidate), ConvCandidate> ChosenConv { get; } = new();
         public ConcurrentDictionary<(GraphNode Node, int Batch, int Threads), Lazy<FcPlan>> Fc { get; } = new();
 
         /// <summary>Token-linear plans per MatMul node: the weights once, the (rows, threads) choices inside the plan.</summary>

@@ -32,7 +32,7 @@ internal sealed class TokenLinearKernel : NodeKernel
         }
     }
 
-    public override string? Pattern => _chosen == "sparse" ? _pattern : null;
+    public override string? Pattern => _chosen?.StartsWith("sparse", StringComparison.Ordinal) == true ? _pattern : null;
 
     public static TokenLinearKernel Create(OpContext c, int[][] outs)
     {

@@ -92,6 +92,7 @@ public sealed class TokenLinearPlan
         {
             var plan = sparse ?? SpmmPlan.Create(CsrMatrix.FromDense(weights, outFeatures, inFeatures), bias, SpmmActivation(activation));
             candidates.Add(new SparseCandidate(plan, activation));
+            candidates.Add(new PanelSparseCandidate(plan, activation));
         }
         return new TokenLinearPlan(outFeatures, inFeatures, sparsity, activation, [.. candidates]);
     }

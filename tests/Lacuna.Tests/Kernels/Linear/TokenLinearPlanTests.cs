@@ -37,8 +37,8 @@ public class TokenLinearPlanTests
             var w = Weights(outF, inF, sparsity, (ulong)(outF * 31 + inF));
             var bias = TestData.Random(outF, 5);
             var plan = TokenLinearPlan.Create(w, outF, inF, bias, activation);
-            Assert.Equal(sparsity >= TokenLinearPlan.MinSparsity ? 2 : 1, plan.CandidateNames.Count);
-            foreach (int tokens in new[] { 1, 7, 17, 33, 128 })
+            Assert.Equal(sparsity >= TokenLinearPlan.MinSparsity ? 3 : 1, plan.CandidateNames.Count);
+            foreach (int tokens in new[] { 1, 7, 17, 33, 63, 64, 65, 128, 129 }) // around the 64-token panels
             {
                 var x = TestData.Random(tokens * inF, (ulong)tokens);
                 var expected = TestData.Poisoned(tokens * outF);
@@ -66,7 +66,7 @@ public class TokenLinearPlanTests
         string chosen = plan.ChosenFor(16, 1);
         var ms = plan.MeasuredMs(16, 1);
         Assert.NotNull(ms);
-        Assert.Equal(["dense-gemm", "sparse"], ms!.Keys.Order());
+        Assert.Equal(["dense-gemm", "sparse", "sparse-panels"], ms!.Keys.Order());
         Assert.All(ms.Values, v => Assert.True(v > 0 && double.IsFinite(v)));
         Assert.Equal(ms.MinBy(p => p.Value).Key, chosen);
         Assert.Equal(chosen, plan.ChosenFor(16, 1)); // cached, not re-timed

@@ -63,10 +63,13 @@ internal sealed unsafe class BlockSpmmKernel
 
     public override string ToString() => Name;
 
-    // The generated bodies declare accumulators for rows × vectors ≤ 16 (AVX-512) or ≤ 8 (AVX2, Vector128): more
-    // would not fit the register file next to the X vectors, and the generator has no locals for them.
+    /// <summary>Columns one tile covers (the vector lanes times the tile's vectors).</summary>
+    public int Width => Lanes * Vectors;
+
+    // The generated bodies declare accumulators for rows × vectors ≤ 24 (AVX-512, 32 registers: 24 + up to 6 X
+    // vectors + the broadcast weight) or ≤ 8 (AVX2, Vector128: 16 registers); more would spill.
     public static BlockSpmmKernel Avx512<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
-        TR.Rows * TT.Vectors > 16 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX-512 block tiles hold at most 16 accumulators.")
+        TR.Rows * TT.Vectors > 24 || TT.Vectors > 6 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX-512 block tiles hold at most 24 accumulators and 6 X vectors.")
         : new(IsaTier.Avx512, TR.Rows, 16, TT.Vectors, &BlockSpmm.RunAvx512<TR, TT, OneCol>, &BlockSpmm.RunAvx512<TR, TT, AnyCols>);
 
     public static BlockSpmmKernel Avx2<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
@@ -81,12 +84,20 @@ internal sealed unsafe class BlockSpmmKernel
     public static BlockSpmmKernel Scalar() => new(IsaTier.Scalar, 16, 1, 1, &BlockSpmm.Scalar, &BlockSpmm.Scalar);
 }
 
-/// <summary>The block SpMM registry: per tier, the block heights it has bodies for (tallest first).</summary>
+/// <summary>
+/// The block SpMM registry: per tier, the bodies (rows × tile) it has, tallest first. A body of RB rows runs any
+/// block height RB divides, as sub-blocks. On AVX-512 a 16-row body can hold only one X vector (16 accumulators),
+/// so every block entry costs 1 X load + 16 broadcasts per 16 FMAs, about one load per FMA, which is load-bound
+/// on a core with 2 loads and 2 FMAs per cycle; 8 rows × 3 vectors (3 + 8 loads per 24 FMAs) and 4 × 6 (6 + 4 per
+/// 24) spend under half a load per FMA, at the price of re-reading the X tile once per sub-block and of a wider
+/// tile (more lanes wasted past n). Which wins depends on n, K and the cache, so the plan times the candidates.
+/// </summary>
 internal static class BlockSpmmKernels
 {
     public static readonly BlockSpmmKernel[] All =
     {
-        BlockSpmmKernel.Avx512<Rows16, Tile1>(), BlockSpmmKernel.Avx512<Rows8, Tile2>(), BlockSpmmKernel.Avx512<Rows4, Tile4>(),
+        BlockSpmmKernel.Avx512<Rows16, Tile1>(), BlockSpmmKernel.Avx512<Rows8, Tile3>(), BlockSpmmKernel.Avx512<Rows8, Tile2>(),
+        BlockSpmmKernel.Avx512<Rows4, Tile6>(), BlockSpmmKernel.Avx512<Rows4, Tile4>(),
         BlockSpmmKernel.Avx512<Rows2, Tile4>(), BlockSpmmKernel.Avx512<Rows1, Tile4>(),
         BlockSpmmKernel.Avx2<Rows8, Tile1>(), BlockSpmmKernel.Avx2<Rows4, Tile2>(), BlockSpmmKernel.Avx2<Rows2, Tile4>(), BlockSpmmKernel.Avx2<Rows1, Tile4>(),
         BlockSpmmKernel.Vector128<Rows4, Tile2>(), BlockSpmmKernel.Vector128<Rows2, Tile2>(), BlockSpmmKernel.Vector128<Rows1, Tile4>(),
@@ -97,10 +108,22 @@ internal static class BlockSpmmKernels
 
     /// <summary>
     /// The kernel of <paramref name="tier"/> for blocks of <paramref name="blockRows"/> rows: the tallest body whose
-    /// height divides it (a 16-row block on AVX2 runs as two 8-row blocks, a 3-row block as three 1-row blocks).
+    /// height divides it (a 16-row block on AVX2 runs as two 8-row halves, a 3-row block as three 1-row blocks).
     /// </summary>
-    public static BlockSpmmKernel For(IsaTier tier, int blockRows) =>
-        All.First(k => k.Tier == tier && (k.Tier == IsaTier.Scalar ? k.Rows >= blockRows : blockRows % k.Rows == 0));
+    public static BlockSpmmKernel For(IsaTier tier, int blockRows) => Candidates(tier, blockRows)[0];
+
+    /// <summary>
+    /// The bodies of <paramref name="tier"/> that can run blocks of <paramref name="blockRows"/> rows, tallest first:
+    /// those whose height divides it, leaving out heights under 4 unless nothing taller divides (a body of 1 or 2
+    /// rows re-reads the X tile for every row and never wins on a block of 4 or more).
+    /// </summary>
+    public static BlockSpmmKernel[] Candidates(IsaTier tier, int blockRows)
+    {
+        if (blockRows < 1) throw new ArgumentOutOfRangeException(nameof(blockRows), $"Block height must be positive (got {blockRows}).");
+        var fit = All.Where(k => k.Tier == tier && (k.Tier == IsaTier.Scalar ? k.Rows >= blockRows : blockRows % k.Rows == 0)).ToArray();
+        if (fit.Length == 0) throw new ArgumentOutOfRangeException(nameof(blockRows), $"No {tier} block body runs blocks of {blockRows} rows.");
+        return fit.Where(k => k.Rows >= Math.Min(4, fit[0].Rows)).ToArray();
+    }
 }
 
 internal static unsafe partial class BlockSpmm

@@ -10,8 +10,8 @@ internal static unsafe partial class BlockSpmm
 {
     /// <summary>Avx2: block rows [Br0, Br1) over columns [J0, J1) in tiles of TTile.Vectors × 8 columns; see <see cref="BlockSpmmArgs"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunAvx2<TRows, TTile, TCols>(BlockSpmmArgs* a)
-        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols
+    public static void RunAvx2<TRows, TTile, TCols, TPrefetch>(BlockSpmmArgs* a)
+        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TPrefetch : struct, IBlockPrefetch
     {
         int width = TTile.Vectors * 8;
         if (a->RowsOuter)
@@ -21,31 +21,31 @@ internal static unsafe partial class BlockSpmm
             for (int br = a->Br0; br < a->Br1; br++)
             {
                 one.Br0 = br; one.Br1 = br + 1; one.RowsOuter = false;
-                RunAvx2<TRows, TTile, TCols>(&one);
+                RunAvx2<TRows, TTile, TCols, TPrefetch>(&one);
             }
             return;
         }
         int j = a->J0;
-        for (; j + width <= a->J1; j += width) Avx2Tile<TRows, TTile, TCols, FullTile>(a, j, width);
-        if (j < a->J1) Avx2Tail<TRows, TTile, TCols>(a, j, a->J1 - j);
+        for (; j + width <= a->J1; j += width) Avx2Tile<TRows, TTile, TCols, FullTile, TPrefetch>(a, j, width);
+        if (j < a->J1) Avx2Tail<TRows, TTile, TCols, TPrefetch>(a, j, a->J1 - j);
     }
 
     /// <summary>The last, partial tile with only as many vectors as it has columns (n = 49 on a 48-wide tile: one), so
     /// lanes past n cost no FMAs. Not inlined: one copy of the tile body per vector count would swell the caller.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Avx2Tail<TRows, TTile, TCols>(BlockSpmmArgs* a, int j, int rest)
-        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols
+    private static void Avx2Tail<TRows, TTile, TCols, TPrefetch>(BlockSpmmArgs* a, int j, int rest)
+        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TPrefetch : struct, IBlockPrefetch
     {
         int vectors = (rest + 7) / 8;
-        if (TTile.Vectors > 1 && vectors == 1) Avx2Tile<TRows, Tile1, TCols, PartialTile>(a, j, rest);
-        else if (TTile.Vectors > 2 && vectors == 2) Avx2Tile<TRows, Tile2, TCols, PartialTile>(a, j, rest);
-        else if (TTile.Vectors > 3 && vectors == 3) Avx2Tile<TRows, Tile3, TCols, PartialTile>(a, j, rest);
-        else Avx2Tile<TRows, TTile, TCols, PartialTile>(a, j, rest);
+        if (TTile.Vectors > 1 && vectors == 1) Avx2Tile<TRows, Tile1, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else if (TTile.Vectors > 2 && vectors == 2) Avx2Tile<TRows, Tile2, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else if (TTile.Vectors > 3 && vectors == 3) Avx2Tile<TRows, Tile3, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else Avx2Tile<TRows, TTile, TCols, PartialTile, TPrefetch>(a, j, rest);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Avx2Tile<TRows, TTile, TCols, TTail>(BlockSpmmArgs* a, int j0, int valid)
-        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TTail : struct, IBlockTail
+    private static void Avx2Tile<TRows, TTile, TCols, TTail, TPrefetch>(BlockSpmmArgs* a, int j0, int valid)
+        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TTail : struct, IBlockTail where TPrefetch : struct, IBlockPrefetch
     {
         // RB: the body's rows; R: the stored block height (a multiple of RB), run as R / RB sub-blocks.
         int RB = TRows.Rows, NV = TTile.Vectors, R = a->R, subs = R / RB;
@@ -69,6 +69,13 @@ internal static unsafe partial class BlockSpmm
                 float* wp = values + ((nint)b * R + h * RB) * c;
                 float* xp = x + k0 * n;
                 int kc = TCols.One ? 1 : Math.Min(c, k - k0);
+                if (TPrefetch.On)
+                {
+                    // The X row of a block a few entries ahead: its row is random, so the hardware prefetcher cannot
+                    // guess it, and an L2 hit's latency otherwise stalls the FMAs when X does not fit L1 (3x3 on im2col).
+                    float* xq = x + cols[Math.Min(b + PrefetchAhead, end - 1)] * c * n;
+                    Sse.Prefetch0(xq); if (NV > 1) Sse.Prefetch0(xq + 8); if (NV > 2) Sse.Prefetch0(xq + 16); if (NV > 3) Sse.Prefetch0(xq + 24);
+                }
                 for (int jj = 0; jj < kc; jj++, xp += n, wp++)
                 {
                     var x0 = NV > 0 ? TTail.Masked ? Avx.MaskLoad(xp + 0, mask0) : Vector256.Load(xp + 0) : z;

@@ -43,21 +43,27 @@ internal interface IBlockTail { static abstract bool Masked { get; } }
 internal struct FullTile : IBlockTail { public static bool Masked => false; }
 internal struct PartialTile : IBlockTail { public static bool Masked => true; }
 
+/// <summary>Whether a body prefetches the X rows of the block a few entries ahead (x86 tiers; the plan times both).</summary>
+internal interface IBlockPrefetch { static abstract bool On { get; } }
+internal struct NoPrefetch : IBlockPrefetch { public static bool On => false; }
+internal struct PrefetchX : IBlockPrefetch { public static bool On => true; }
+
 /// <summary>One registry entry: a tier, the block rows its body handles and its tile (vectors × lanes columns).</summary>
 internal sealed unsafe class BlockSpmmKernel
 {
     private readonly delegate*<BlockSpmmArgs*, void> _oneCol, _anyCols;
 
-    public BlockSpmmKernel(IsaTier tier, int rows, int lanes, int vectors, delegate*<BlockSpmmArgs*, void> oneCol, delegate*<BlockSpmmArgs*, void> anyCols)
+    public BlockSpmmKernel(IsaTier tier, int rows, int lanes, int vectors, bool prefetch, delegate*<BlockSpmmArgs*, void> oneCol, delegate*<BlockSpmmArgs*, void> anyCols)
     {
-        Tier = tier; Rows = rows; Lanes = lanes; Vectors = vectors; _oneCol = oneCol; _anyCols = anyCols;
+        Tier = tier; Rows = rows; Lanes = lanes; Vectors = vectors; Prefetch = prefetch; _oneCol = oneCol; _anyCols = anyCols;
     }
 
     public IsaTier Tier { get; }
     public int Rows { get; }
     public int Lanes { get; }
     public int Vectors { get; }
-    public string Name => $"{Tier} {Rows}x(1x{Lanes * Vectors})";
+    public bool Prefetch { get; }
+    public string Name => $"{Tier} {Rows}x(1x{Lanes * Vectors}){(Prefetch ? " prefetch" : "")}";
 
     public delegate*<BlockSpmmArgs*, void> Function(int blockCols) => blockCols == 1 ? _oneCol : _anyCols;
 
@@ -68,20 +74,20 @@ internal sealed unsafe class BlockSpmmKernel
 
     // The generated bodies declare accumulators for rows × vectors ≤ 24 (AVX-512, 32 registers: 24 + up to 6 X
     // vectors + the broadcast weight) or ≤ 8 (AVX2, Vector128: 16 registers); more would spill.
-    public static BlockSpmmKernel Avx512<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
+    public static BlockSpmmKernel Avx512<TR, TT, TP>() where TR : struct, IBlockRows where TT : struct, ISpmmTile where TP : struct, IBlockPrefetch =>
         TR.Rows * TT.Vectors > 24 || TT.Vectors > 6 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX-512 block tiles hold at most 24 accumulators and 6 X vectors.")
-        : new(IsaTier.Avx512, TR.Rows, 16, TT.Vectors, &BlockSpmm.RunAvx512<TR, TT, OneCol>, &BlockSpmm.RunAvx512<TR, TT, AnyCols>);
+        : new(IsaTier.Avx512, TR.Rows, 16, TT.Vectors, TP.On, &BlockSpmm.RunAvx512<TR, TT, OneCol, TP>, &BlockSpmm.RunAvx512<TR, TT, AnyCols, TP>);
 
-    public static BlockSpmmKernel Avx2<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
+    public static BlockSpmmKernel Avx2<TR, TT, TP>() where TR : struct, IBlockRows where TT : struct, ISpmmTile where TP : struct, IBlockPrefetch =>
         TR.Rows * TT.Vectors > 8 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX2 block tiles hold at most 8 accumulators.")
-        : new(IsaTier.Avx2Fma, TR.Rows, 8, TT.Vectors, &BlockSpmm.RunAvx2<TR, TT, OneCol>, &BlockSpmm.RunAvx2<TR, TT, AnyCols>);
+        : new(IsaTier.Avx2Fma, TR.Rows, 8, TT.Vectors, TP.On, &BlockSpmm.RunAvx2<TR, TT, OneCol, TP>, &BlockSpmm.RunAvx2<TR, TT, AnyCols, TP>);
 
     public static BlockSpmmKernel Vector128<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
         TR.Rows * TT.Vectors > 8 ? throw new ArgumentOutOfRangeException(nameof(TT), "Vector128 block tiles hold at most 8 accumulators.")
-        : new(IsaTier.Vector128, TR.Rows, 4, TT.Vectors, &BlockSpmm.RunVector128<TR, TT, OneCol>, &BlockSpmm.RunVector128<TR, TT, AnyCols>);
+        : new(IsaTier.Vector128, TR.Rows, 4, TT.Vectors, false, &BlockSpmm.RunVector128<TR, TT, OneCol>, &BlockSpmm.RunVector128<TR, TT, AnyCols>);
 
     /// <summary>The scalar body reads R from the args, so one entry serves every block height up to 16.</summary>
-    public static BlockSpmmKernel Scalar() => new(IsaTier.Scalar, 16, 1, 1, &BlockSpmm.Scalar, &BlockSpmm.Scalar);
+    public static BlockSpmmKernel Scalar() => new(IsaTier.Scalar, 16, 1, 1, false, &BlockSpmm.Scalar, &BlockSpmm.Scalar);
 }
 
 /// <summary>
@@ -90,16 +96,20 @@ internal sealed unsafe class BlockSpmmKernel
 /// so every block entry costs 1 X load + 16 broadcasts per 16 FMAs, about one load per FMA, which is load-bound
 /// on a core with 2 loads and 2 FMAs per cycle; 8 rows × 3 vectors (3 + 8 loads per 24 FMAs) and 4 × 6 (6 + 4 per
 /// 24) spend under half a load per FMA, at the price of re-reading the X tile once per sub-block and of a wider
-/// tile (more lanes wasted past n). Which wins depends on n, K and the cache, so the plan times the candidates.
+/// tile (more lanes wasted past n). Which wins depends on n, K and the cache, so the plan times the candidates. The
+/// prefetching variants help where X spills out of L1 (3x3 layers on im2col: measured 1.44-1.52x -> 1.67-1.77x the
+/// CSR kernel at 1 thread) and cost a load slot per line where it does not, so they are candidates too.
 /// </summary>
 internal static class BlockSpmmKernels
 {
     public static readonly BlockSpmmKernel[] All =
     {
-        BlockSpmmKernel.Avx512<Rows16, Tile1>(), BlockSpmmKernel.Avx512<Rows8, Tile3>(), BlockSpmmKernel.Avx512<Rows8, Tile2>(),
-        BlockSpmmKernel.Avx512<Rows4, Tile6>(), BlockSpmmKernel.Avx512<Rows4, Tile4>(),
-        BlockSpmmKernel.Avx512<Rows2, Tile4>(), BlockSpmmKernel.Avx512<Rows1, Tile4>(),
-        BlockSpmmKernel.Avx2<Rows8, Tile1>(), BlockSpmmKernel.Avx2<Rows4, Tile2>(), BlockSpmmKernel.Avx2<Rows2, Tile4>(), BlockSpmmKernel.Avx2<Rows1, Tile4>(),
+        BlockSpmmKernel.Avx512<Rows16, Tile1, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows8, Tile3, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows8, Tile3, PrefetchX>(),
+        BlockSpmmKernel.Avx512<Rows8, Tile2, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows8, Tile2, PrefetchX>(),
+        BlockSpmmKernel.Avx512<Rows4, Tile6, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows4, Tile6, PrefetchX>(), BlockSpmmKernel.Avx512<Rows4, Tile4, NoPrefetch>(),
+        BlockSpmmKernel.Avx512<Rows2, Tile4, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows1, Tile4, NoPrefetch>(),
+        BlockSpmmKernel.Avx2<Rows8, Tile1, NoPrefetch>(), BlockSpmmKernel.Avx2<Rows4, Tile2, NoPrefetch>(), BlockSpmmKernel.Avx2<Rows4, Tile2, PrefetchX>(),
+        BlockSpmmKernel.Avx2<Rows2, Tile4, NoPrefetch>(), BlockSpmmKernel.Avx2<Rows1, Tile4, NoPrefetch>(),
         BlockSpmmKernel.Vector128<Rows4, Tile2>(), BlockSpmmKernel.Vector128<Rows2, Tile2>(), BlockSpmmKernel.Vector128<Rows1, Tile4>(),
         BlockSpmmKernel.Scalar(),
     };
@@ -128,6 +138,9 @@ internal static class BlockSpmmKernels
 
 internal static unsafe partial class BlockSpmm
 {
+    /// <summary>How many block entries ahead the prefetching bodies fetch X (about 100 FMAs of work on an 8x3 body).</summary>
+    private const int PrefetchAhead = 6;
+
     /// <summary>Scalar: every column of [J0, J1) on its own, R accumulators (R ≤ 16 from the args).</summary>
     public static void Scalar(BlockSpmmArgs* a)
     {

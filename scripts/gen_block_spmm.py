@@ -7,10 +7,12 @@ python3 scripts/gen_block_spmm.py"""
 
 TIERS = {
     # name: (vector type, lanes, fma, masked load/store available, max rows, max accumulators, max vectors)
+    # AVX-512 bodies also take TPrefetch (X prefetch of a block a few entries ahead); on AVX2 it never won (4x3 on
+    # this Zen 5 with AVX-512 off), so that tier has no such parameter.
     # AVX-512 has 32 registers: 24 accumulators + up to 6 X vectors + 1 broadcast weight (8x3, 4x6) still fit,
     # and a wide tile is what makes a block entry cost fewer loads than FMAs (8x3: 3 X + 8 weights per 24 FMAs).
     "Avx512": ("Vector512", 16, "Avx512F.FusedMultiplyAdd({w}, {x}, {s})", True, 16, 24, 6),
-    "Avx2": ("Vector256", 8, "Fma.MultiplyAdd({w}, {x}, {s})", True, 8, 8, 4),
+    "Avx2": ("Vector256", 8, "Fma.MultiplyAdd({w}, {x}, {s})", True, 8, 12, 4),
     "Vector128": ("Vector128", 4, "{s} + {w} * {x}", False, 4, 8, 4),
 }
 
@@ -39,8 +41,8 @@ def gen(tier):
     w("{")
     w(f"    /// <summary>{tier}: block rows [Br0, Br1) over columns [J0, J1) in tiles of TTile.Vectors × {lanes} columns; see <see cref=\"BlockSpmmArgs\"/>.</summary>")
     w("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
-    P = ", TPrefetch" if tier != "Vector128" else ""
-    PW = " where TPrefetch : struct, IBlockPrefetch" if tier != "Vector128" else ""
+    P = ", TPrefetch" if tier == "Avx512" else ""
+    PW = " where TPrefetch : struct, IBlockPrefetch" if tier == "Avx512" else ""
     w(f"    public static void Run{tier}<TRows, TTile, TCols{P}>(BlockSpmmArgs* a)")
     w(f"        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols{PW}")
     w("    {")
@@ -105,7 +107,7 @@ def gen(tier):
     w("                float* wp = values + ((nint)b * R + h * RB) * c;")
     w("                float* xp = x + k0 * n;")
     w("                int kc = TCols.One ? 1 : Math.Min(c, k - k0);")
-    if tier != "Vector128":
+    if tier == "Avx512":
         pf = " ".join(f"if (NV > {v}) Sse.Prefetch0(xq + {v * lanes});" for v in range(1, max_vec))
         w("                if (TPrefetch.On)")
         w("                {")

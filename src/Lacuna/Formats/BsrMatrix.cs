@@ -2,7 +2,8 @@ namespace Lacuna.Formats;
 
 /// <summary>
 /// Block compressed sparse row matrix [Rows × Cols] with dense blocks of <see cref="BlockRows"/> × <see cref="BlockCols"/>
-/// (the kernels use 1×4, 4×1 and 4×4: one vector of outputs or inputs per block). The matrix is tiled into
+/// (any r×c up to <see cref="MaxBlockSide"/>; the block SpMM in Kernels/BlockSpmm runs r×1 and r×c, one loaded X
+/// vector feeding r FMAs, and pattern pruning makes e.g. 16×1, 8×1, 4×1 or 4×4). The matrix is tiled into
 /// ceil(Rows/BlockRows) block rows by ceil(Cols/BlockCols) block columns; a block is stored when any of its
 /// elements is non-zero. Blocks that hang over the right or bottom edge are stored full size with the
 /// outside part zero, so a kernel never needs a partial-block branch on the weights.
@@ -13,7 +14,7 @@ namespace Lacuna.Formats;
 /// </summary>
 public sealed class BsrMatrix
 {
-    /// <summary>Largest block side accepted; kernels use 1 and 4.</summary>
+    /// <summary>Largest block side accepted (the scalar block SpMM body holds at most 16 rows).</summary>
     public const int MaxBlockSide = 16;
 
     public BsrMatrix(int rows, int cols, int blockRows, int blockCols, int[] blockRowOffsets, int[] blockColumnIndices, float[] values)

@@ -27,32 +27,46 @@ internal static unsafe partial class BlockSpmm
         }
         int j = a->J0;
         for (; j + width <= a->J1; j += width) Avx2Tile<TRows, TTile, TCols, FullTile>(a, j, width);
-        if (j < a->J1) Avx2Tile<TRows, TTile, TCols, PartialTile>(a, j, a->J1 - j);
+        if (j < a->J1) Avx2Tail<TRows, TTile, TCols>(a, j, a->J1 - j);
+    }
+
+    /// <summary>The last, partial tile with only as many vectors as it has columns (n = 49 on a 48-wide tile: one), so
+    /// lanes past n cost no FMAs. Not inlined: one copy of the tile body per vector count would swell the caller.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Avx2Tail<TRows, TTile, TCols>(BlockSpmmArgs* a, int j, int rest)
+        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols
+    {
+        int vectors = (rest + 7) / 8;
+        if (TTile.Vectors > 1 && vectors == 1) Avx2Tile<TRows, Tile1, TCols, PartialTile>(a, j, rest);
+        else if (TTile.Vectors > 2 && vectors == 2) Avx2Tile<TRows, Tile2, TCols, PartialTile>(a, j, rest);
+        else if (TTile.Vectors > 3 && vectors == 3) Avx2Tile<TRows, Tile3, TCols, PartialTile>(a, j, rest);
+        else Avx2Tile<TRows, TTile, TCols, PartialTile>(a, j, rest);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Avx2Tile<TRows, TTile, TCols, TTail>(BlockSpmmArgs* a, int j0, int valid)
         where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TTail : struct, IBlockTail
     {
-        int R = TRows.Rows, NV = TTile.Vectors;
+        // RB: the body's rows; R: the stored block height (a multiple of RB), run as R / RB sub-blocks.
+        int RB = TRows.Rows, NV = TTile.Vectors, R = a->R, subs = R / RB;
         nint n = a->N;
         int c = TCols.One ? 1 : a->C, k = a->K, m = a->M;
         float* values = a->Values, x = a->X + j0;
         int* offsets = a->Offsets, cols = a->Cols;
-        bool clamp = a->Activation != ActivationKind.None;
-        var lo = Vector256.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
-        var hi = Vector256.Create(a->Max);
         var mask0 = LaneMask.First8(valid - 0);
         var mask1 = LaneMask.First8(valid - 8);
         var mask2 = LaneMask.First8(valid - 16);
         var mask3 = LaneMask.First8(valid - 24);
         for (int br = a->Br0; br < a->Br1; br++)
+        for (int h = 0; h < subs; h++)
         {
-            Vector256<float> z = Vector256<float>.Zero, a0_0 = z, a1_0 = z, a2_0 = z, a3_0 = z, a4_0 = z, a5_0 = z, a6_0 = z, a7_0 = z, a0_1 = z, a1_1 = z, a2_1 = z, a3_1 = z, a0_2 = z, a1_2 = z, a0_3 = z, a1_3 = z;
+            int row0 = br * R + h * RB;
+            if (row0 >= m) break;
+            Vector256<float> z = Vector256<float>.Zero, a0_0 = z, a1_0 = z, a2_0 = z, a3_0 = z, a4_0 = z, a5_0 = z, a6_0 = z, a7_0 = z, a0_1 = z, a1_1 = z, a2_1 = z, a3_1 = z, a4_1 = z, a5_1 = z, a0_2 = z, a1_2 = z, a2_2 = z, a3_2 = z, a0_3 = z, a1_3 = z, a2_3 = z;
             for (int b = offsets[br], end = offsets[br + 1]; b < end; b++)
             {
                 int k0 = cols[b] * c;
-                float* wp = values + (nint)b * R * c;
+                float* wp = values + ((nint)b * R + h * RB) * c;
                 float* xp = x + k0 * n;
                 int kc = TCols.One ? 1 : Math.Min(c, k - k0);
                 for (int jj = 0; jj < kc; jj++, xp += n, wp++)
@@ -61,26 +75,30 @@ internal static unsafe partial class BlockSpmm
                     var x1 = NV > 1 ? TTail.Masked ? Avx.MaskLoad(xp + 8, mask1) : Vector256.Load(xp + 8) : z;
                     var x2 = NV > 2 ? TTail.Masked ? Avx.MaskLoad(xp + 16, mask2) : Vector256.Load(xp + 16) : z;
                     var x3 = NV > 3 ? TTail.Masked ? Avx.MaskLoad(xp + 24, mask3) : Vector256.Load(xp + 24) : z;
-                    if (R > 0) { var wv = Vector256.Create(wp[0 * c]); a0_0 = Fma.MultiplyAdd(wv, x0, a0_0); if (NV > 1) a0_1 = Fma.MultiplyAdd(wv, x1, a0_1); if (NV > 2) a0_2 = Fma.MultiplyAdd(wv, x2, a0_2); if (NV > 3) a0_3 = Fma.MultiplyAdd(wv, x3, a0_3); }
-                    if (R > 1) { var wv = Vector256.Create(wp[1 * c]); a1_0 = Fma.MultiplyAdd(wv, x0, a1_0); if (NV > 1) a1_1 = Fma.MultiplyAdd(wv, x1, a1_1); if (NV > 2) a1_2 = Fma.MultiplyAdd(wv, x2, a1_2); if (NV > 3) a1_3 = Fma.MultiplyAdd(wv, x3, a1_3); }
-                    if (R > 2) { var wv = Vector256.Create(wp[2 * c]); a2_0 = Fma.MultiplyAdd(wv, x0, a2_0); if (NV > 1) a2_1 = Fma.MultiplyAdd(wv, x1, a2_1); }
-                    if (R > 3) { var wv = Vector256.Create(wp[3 * c]); a3_0 = Fma.MultiplyAdd(wv, x0, a3_0); if (NV > 1) a3_1 = Fma.MultiplyAdd(wv, x1, a3_1); }
-                    if (R > 4) { var wv = Vector256.Create(wp[4 * c]); a4_0 = Fma.MultiplyAdd(wv, x0, a4_0); }
-                    if (R > 5) { var wv = Vector256.Create(wp[5 * c]); a5_0 = Fma.MultiplyAdd(wv, x0, a5_0); }
-                    if (R > 6) { var wv = Vector256.Create(wp[6 * c]); a6_0 = Fma.MultiplyAdd(wv, x0, a6_0); }
-                    if (R > 7) { var wv = Vector256.Create(wp[7 * c]); a7_0 = Fma.MultiplyAdd(wv, x0, a7_0); }
+                    if (RB > 0) { var wv = Vector256.Create(wp[0 * c]); a0_0 = Fma.MultiplyAdd(wv, x0, a0_0); if (NV > 1) a0_1 = Fma.MultiplyAdd(wv, x1, a0_1); if (NV > 2) a0_2 = Fma.MultiplyAdd(wv, x2, a0_2); if (NV > 3) a0_3 = Fma.MultiplyAdd(wv, x3, a0_3); }
+                    if (RB > 1) { var wv = Vector256.Create(wp[1 * c]); a1_0 = Fma.MultiplyAdd(wv, x0, a1_0); if (NV > 1) a1_1 = Fma.MultiplyAdd(wv, x1, a1_1); if (NV > 2) a1_2 = Fma.MultiplyAdd(wv, x2, a1_2); if (NV > 3) a1_3 = Fma.MultiplyAdd(wv, x3, a1_3); }
+                    if (RB > 2) { var wv = Vector256.Create(wp[2 * c]); a2_0 = Fma.MultiplyAdd(wv, x0, a2_0); if (NV > 1) a2_1 = Fma.MultiplyAdd(wv, x1, a2_1); if (NV > 2) a2_2 = Fma.MultiplyAdd(wv, x2, a2_2); if (NV > 3) a2_3 = Fma.MultiplyAdd(wv, x3, a2_3); }
+                    if (RB > 3) { var wv = Vector256.Create(wp[3 * c]); a3_0 = Fma.MultiplyAdd(wv, x0, a3_0); if (NV > 1) a3_1 = Fma.MultiplyAdd(wv, x1, a3_1); if (NV > 2) a3_2 = Fma.MultiplyAdd(wv, x2, a3_2); }
+                    if (RB > 4) { var wv = Vector256.Create(wp[4 * c]); a4_0 = Fma.MultiplyAdd(wv, x0, a4_0); if (NV > 1) a4_1 = Fma.MultiplyAdd(wv, x1, a4_1); }
+                    if (RB > 5) { var wv = Vector256.Create(wp[5 * c]); a5_0 = Fma.MultiplyAdd(wv, x0, a5_0); if (NV > 1) a5_1 = Fma.MultiplyAdd(wv, x1, a5_1); }
+                    if (RB > 6) { var wv = Vector256.Create(wp[6 * c]); a6_0 = Fma.MultiplyAdd(wv, x0, a6_0); }
+                    if (RB > 7) { var wv = Vector256.Create(wp[7 * c]); a7_0 = Fma.MultiplyAdd(wv, x0, a7_0); }
                 }
             }
-            int rows = Math.Min(R, m - br * R);
-            float* y = a->Y + (nint)br * R * n + j0;
-            if (R > 0 && rows > 0) { var bv = Vector256.Create(a->Bias[br * R + 0]); StoreAvx2<TTail>(y + 0, Act(a0_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a0_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx2<TTail>(y + 16, Act(a0_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx2<TTail>(y + 24, Act(a0_3 + bv, clamp, lo, hi), mask3); y += n; }
-            if (R > 1 && rows > 1) { var bv = Vector256.Create(a->Bias[br * R + 1]); StoreAvx2<TTail>(y + 0, Act(a1_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a1_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx2<TTail>(y + 16, Act(a1_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx2<TTail>(y + 24, Act(a1_3 + bv, clamp, lo, hi), mask3); y += n; }
-            if (R > 2 && rows > 2) { var bv = Vector256.Create(a->Bias[br * R + 2]); StoreAvx2<TTail>(y + 0, Act(a2_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a2_1 + bv, clamp, lo, hi), mask1); y += n; }
-            if (R > 3 && rows > 3) { var bv = Vector256.Create(a->Bias[br * R + 3]); StoreAvx2<TTail>(y + 0, Act(a3_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a3_1 + bv, clamp, lo, hi), mask1); y += n; }
-            if (R > 4 && rows > 4) { var bv = Vector256.Create(a->Bias[br * R + 4]); StoreAvx2<TTail>(y + 0, Act(a4_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 5 && rows > 5) { var bv = Vector256.Create(a->Bias[br * R + 5]); StoreAvx2<TTail>(y + 0, Act(a5_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 6 && rows > 6) { var bv = Vector256.Create(a->Bias[br * R + 6]); StoreAvx2<TTail>(y + 0, Act(a6_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 7 && rows > 7) { var bv = Vector256.Create(a->Bias[br * R + 7]); StoreAvx2<TTail>(y + 0, Act(a7_0 + bv, clamp, lo, hi), mask0); y += n; }
+            // The clamp bounds are made here, not hoisted: live across the block loop they would take two registers.
+            bool clamp = a->Activation != ActivationKind.None;
+            var lo = Vector256.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
+            var hi = Vector256.Create(a->Max);
+            int rows = Math.Min(RB, m - row0);
+            float* y = a->Y + (nint)row0 * n + j0;
+            if (RB > 0 && rows > 0) { var bv = Vector256.Create(a->Bias[row0 + 0]); StoreAvx2<TTail>(y + 0, Act(a0_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a0_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx2<TTail>(y + 16, Act(a0_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx2<TTail>(y + 24, Act(a0_3 + bv, clamp, lo, hi), mask3); y += n; }
+            if (RB > 1 && rows > 1) { var bv = Vector256.Create(a->Bias[row0 + 1]); StoreAvx2<TTail>(y + 0, Act(a1_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a1_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx2<TTail>(y + 16, Act(a1_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx2<TTail>(y + 24, Act(a1_3 + bv, clamp, lo, hi), mask3); y += n; }
+            if (RB > 2 && rows > 2) { var bv = Vector256.Create(a->Bias[row0 + 2]); StoreAvx2<TTail>(y + 0, Act(a2_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a2_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx2<TTail>(y + 16, Act(a2_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx2<TTail>(y + 24, Act(a2_3 + bv, clamp, lo, hi), mask3); y += n; }
+            if (RB > 3 && rows > 3) { var bv = Vector256.Create(a->Bias[row0 + 3]); StoreAvx2<TTail>(y + 0, Act(a3_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a3_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx2<TTail>(y + 16, Act(a3_2 + bv, clamp, lo, hi), mask2); y += n; }
+            if (RB > 4 && rows > 4) { var bv = Vector256.Create(a->Bias[row0 + 4]); StoreAvx2<TTail>(y + 0, Act(a4_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a4_1 + bv, clamp, lo, hi), mask1); y += n; }
+            if (RB > 5 && rows > 5) { var bv = Vector256.Create(a->Bias[row0 + 5]); StoreAvx2<TTail>(y + 0, Act(a5_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx2<TTail>(y + 8, Act(a5_1 + bv, clamp, lo, hi), mask1); y += n; }
+            if (RB > 6 && rows > 6) { var bv = Vector256.Create(a->Bias[row0 + 6]); StoreAvx2<TTail>(y + 0, Act(a6_0 + bv, clamp, lo, hi), mask0); y += n; }
+            if (RB > 7 && rows > 7) { var bv = Vector256.Create(a->Bias[row0 + 7]); StoreAvx2<TTail>(y + 0, Act(a7_0 + bv, clamp, lo, hi), mask0); y += n; }
         }
     }
 

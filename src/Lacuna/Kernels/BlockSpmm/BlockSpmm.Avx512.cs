@@ -10,8 +10,8 @@ internal static unsafe partial class BlockSpmm
 {
     /// <summary>Avx512: block rows [Br0, Br1) over columns [J0, J1) in tiles of TTile.Vectors × 16 columns; see <see cref="BlockSpmmArgs"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunAvx512<TRows, TTile, TCols>(BlockSpmmArgs* a)
-        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols
+    public static void RunAvx512<TRows, TTile, TCols, TPrefetch>(BlockSpmmArgs* a)
+        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TPrefetch : struct, IBlockPrefetch
     {
         int width = TTile.Vectors * 16;
         if (a->RowsOuter)
@@ -21,82 +21,113 @@ internal static unsafe partial class BlockSpmm
             for (int br = a->Br0; br < a->Br1; br++)
             {
                 one.Br0 = br; one.Br1 = br + 1; one.RowsOuter = false;
-                RunAvx512<TRows, TTile, TCols>(&one);
+                RunAvx512<TRows, TTile, TCols, TPrefetch>(&one);
             }
             return;
         }
         int j = a->J0;
-        for (; j + width <= a->J1; j += width) Avx512Tile<TRows, TTile, TCols, FullTile>(a, j, width);
-        if (j < a->J1) Avx512Tile<TRows, TTile, TCols, PartialTile>(a, j, a->J1 - j);
+        for (; j + width <= a->J1; j += width) Avx512Tile<TRows, TTile, TCols, FullTile, TPrefetch>(a, j, width);
+        if (j < a->J1) Avx512Tail<TRows, TTile, TCols, TPrefetch>(a, j, a->J1 - j);
+    }
+
+    /// <summary>The last, partial tile with only as many vectors as it has columns (n = 49 on a 48-wide tile: one), so
+    /// lanes past n cost no FMAs. Not inlined: one copy of the tile body per vector count would swell the caller.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Avx512Tail<TRows, TTile, TCols, TPrefetch>(BlockSpmmArgs* a, int j, int rest)
+        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TPrefetch : struct, IBlockPrefetch
+    {
+        int vectors = (rest + 15) / 16;
+        if (TTile.Vectors > 1 && vectors == 1) Avx512Tile<TRows, Tile1, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else if (TTile.Vectors > 2 && vectors == 2) Avx512Tile<TRows, Tile2, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else if (TTile.Vectors > 3 && vectors == 3) Avx512Tile<TRows, Tile3, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else if (TTile.Vectors > 4 && vectors == 4) Avx512Tile<TRows, Tile4, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else if (TTile.Vectors > 5 && vectors == 5) Avx512Tile<TRows, Tile5, TCols, PartialTile, TPrefetch>(a, j, rest);
+        else Avx512Tile<TRows, TTile, TCols, PartialTile, TPrefetch>(a, j, rest);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Avx512Tile<TRows, TTile, TCols, TTail>(BlockSpmmArgs* a, int j0, int valid)
-        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TTail : struct, IBlockTail
+    private static void Avx512Tile<TRows, TTile, TCols, TTail, TPrefetch>(BlockSpmmArgs* a, int j0, int valid)
+        where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TTail : struct, IBlockTail where TPrefetch : struct, IBlockPrefetch
     {
-        int R = TRows.Rows, NV = TTile.Vectors;
+        // RB: the body's rows; R: the stored block height (a multiple of RB), run as R / RB sub-blocks.
+        int RB = TRows.Rows, NV = TTile.Vectors, R = a->R, subs = R / RB;
         nint n = a->N;
         int c = TCols.One ? 1 : a->C, k = a->K, m = a->M;
         float* values = a->Values, x = a->X + j0;
         int* offsets = a->Offsets, cols = a->Cols;
-        bool clamp = a->Activation != ActivationKind.None;
-        var lo = Vector512.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
-        var hi = Vector512.Create(a->Max);
         var mask0 = LaneMask.First16(valid - 0);
         var mask1 = LaneMask.First16(valid - 16);
         var mask2 = LaneMask.First16(valid - 32);
         var mask3 = LaneMask.First16(valid - 48);
+        var mask4 = LaneMask.First16(valid - 64);
+        var mask5 = LaneMask.First16(valid - 80);
         for (int br = a->Br0; br < a->Br1; br++)
+        for (int h = 0; h < subs; h++)
         {
-            Vector512<float> z = Vector512<float>.Zero, a0_0 = z, a1_0 = z, a2_0 = z, a3_0 = z, a4_0 = z, a5_0 = z, a6_0 = z, a7_0 = z, a8_0 = z, a9_0 = z, a10_0 = z, a11_0 = z, a12_0 = z, a13_0 = z, a14_0 = z, a15_0 = z, a0_1 = z, a1_1 = z, a2_1 = z, a3_1 = z, a4_1 = z, a5_1 = z, a6_1 = z, a7_1 = z, a0_2 = z, a1_2 = z, a2_2 = z, a3_2 = z, a4_2 = z, a0_3 = z, a1_3 = z, a2_3 = z, a3_3 = z;
+            int row0 = br * R + h * RB;
+            if (row0 >= m) break;
+            Vector512<float> z = Vector512<float>.Zero, a0_0 = z, a1_0 = z, a2_0 = z, a3_0 = z, a4_0 = z, a5_0 = z, a6_0 = z, a7_0 = z, a8_0 = z, a9_0 = z, a10_0 = z, a11_0 = z, a12_0 = z, a13_0 = z, a14_0 = z, a15_0 = z, a0_1 = z, a1_1 = z, a2_1 = z, a3_1 = z, a4_1 = z, a5_1 = z, a6_1 = z, a7_1 = z, a8_1 = z, a9_1 = z, a10_1 = z, a11_1 = z, a0_2 = z, a1_2 = z, a2_2 = z, a3_2 = z, a4_2 = z, a5_2 = z, a6_2 = z, a7_2 = z, a0_3 = z, a1_3 = z, a2_3 = z, a3_3 = z, a4_3 = z, a5_3 = z, a0_4 = z, a1_4 = z, a2_4 = z, a3_4 = z, a0_5 = z, a1_5 = z, a2_5 = z, a3_5 = z;
             for (int b = offsets[br], end = offsets[br + 1]; b < end; b++)
             {
                 int k0 = cols[b] * c;
-                float* wp = values + (nint)b * R * c;
+                float* wp = values + ((nint)b * R + h * RB) * c;
                 float* xp = x + k0 * n;
                 int kc = TCols.One ? 1 : Math.Min(c, k - k0);
+                if (TPrefetch.On)
+                {
+                    // The X row of a block a few entries ahead: its row is random, so the hardware prefetcher cannot
+                    // guess it, and an L2 hit's latency otherwise stalls the FMAs when X does not fit L1 (3x3 on im2col).
+                    float* xq = x + cols[Math.Min(b + PrefetchAhead, end - 1)] * c * n;
+                    Sse.Prefetch0(xq); if (NV > 1) Sse.Prefetch0(xq + 16); if (NV > 2) Sse.Prefetch0(xq + 32); if (NV > 3) Sse.Prefetch0(xq + 48); if (NV > 4) Sse.Prefetch0(xq + 64); if (NV > 5) Sse.Prefetch0(xq + 80);
+                }
                 for (int jj = 0; jj < kc; jj++, xp += n, wp++)
                 {
                     var x0 = NV > 0 ? TTail.Masked ? Avx512F.MaskLoad(xp + 0, mask0, z) : Vector512.Load(xp + 0) : z;
                     var x1 = NV > 1 ? TTail.Masked ? Avx512F.MaskLoad(xp + 16, mask1, z) : Vector512.Load(xp + 16) : z;
                     var x2 = NV > 2 ? TTail.Masked ? Avx512F.MaskLoad(xp + 32, mask2, z) : Vector512.Load(xp + 32) : z;
                     var x3 = NV > 3 ? TTail.Masked ? Avx512F.MaskLoad(xp + 48, mask3, z) : Vector512.Load(xp + 48) : z;
-                    if (R > 0) { var wv = Vector512.Create(wp[0 * c]); a0_0 = Avx512F.FusedMultiplyAdd(wv, x0, a0_0); if (NV > 1) a0_1 = Avx512F.FusedMultiplyAdd(wv, x1, a0_1); if (NV > 2) a0_2 = Avx512F.FusedMultiplyAdd(wv, x2, a0_2); if (NV > 3) a0_3 = Avx512F.FusedMultiplyAdd(wv, x3, a0_3); }
-                    if (R > 1) { var wv = Vector512.Create(wp[1 * c]); a1_0 = Avx512F.FusedMultiplyAdd(wv, x0, a1_0); if (NV > 1) a1_1 = Avx512F.FusedMultiplyAdd(wv, x1, a1_1); if (NV > 2) a1_2 = Avx512F.FusedMultiplyAdd(wv, x2, a1_2); if (NV > 3) a1_3 = Avx512F.FusedMultiplyAdd(wv, x3, a1_3); }
-                    if (R > 2) { var wv = Vector512.Create(wp[2 * c]); a2_0 = Avx512F.FusedMultiplyAdd(wv, x0, a2_0); if (NV > 1) a2_1 = Avx512F.FusedMultiplyAdd(wv, x1, a2_1); if (NV > 2) a2_2 = Avx512F.FusedMultiplyAdd(wv, x2, a2_2); if (NV > 3) a2_3 = Avx512F.FusedMultiplyAdd(wv, x3, a2_3); }
-                    if (R > 3) { var wv = Vector512.Create(wp[3 * c]); a3_0 = Avx512F.FusedMultiplyAdd(wv, x0, a3_0); if (NV > 1) a3_1 = Avx512F.FusedMultiplyAdd(wv, x1, a3_1); if (NV > 2) a3_2 = Avx512F.FusedMultiplyAdd(wv, x2, a3_2); if (NV > 3) a3_3 = Avx512F.FusedMultiplyAdd(wv, x3, a3_3); }
-                    if (R > 4) { var wv = Vector512.Create(wp[4 * c]); a4_0 = Avx512F.FusedMultiplyAdd(wv, x0, a4_0); if (NV > 1) a4_1 = Avx512F.FusedMultiplyAdd(wv, x1, a4_1); if (NV > 2) a4_2 = Avx512F.FusedMultiplyAdd(wv, x2, a4_2); }
-                    if (R > 5) { var wv = Vector512.Create(wp[5 * c]); a5_0 = Avx512F.FusedMultiplyAdd(wv, x0, a5_0); if (NV > 1) a5_1 = Avx512F.FusedMultiplyAdd(wv, x1, a5_1); }
-                    if (R > 6) { var wv = Vector512.Create(wp[6 * c]); a6_0 = Avx512F.FusedMultiplyAdd(wv, x0, a6_0); if (NV > 1) a6_1 = Avx512F.FusedMultiplyAdd(wv, x1, a6_1); }
-                    if (R > 7) { var wv = Vector512.Create(wp[7 * c]); a7_0 = Avx512F.FusedMultiplyAdd(wv, x0, a7_0); if (NV > 1) a7_1 = Avx512F.FusedMultiplyAdd(wv, x1, a7_1); }
-                    if (R > 8) { var wv = Vector512.Create(wp[8 * c]); a8_0 = Avx512F.FusedMultiplyAdd(wv, x0, a8_0); }
-                    if (R > 9) { var wv = Vector512.Create(wp[9 * c]); a9_0 = Avx512F.FusedMultiplyAdd(wv, x0, a9_0); }
-                    if (R > 10) { var wv = Vector512.Create(wp[10 * c]); a10_0 = Avx512F.FusedMultiplyAdd(wv, x0, a10_0); }
-                    if (R > 11) { var wv = Vector512.Create(wp[11 * c]); a11_0 = Avx512F.FusedMultiplyAdd(wv, x0, a11_0); }
-                    if (R > 12) { var wv = Vector512.Create(wp[12 * c]); a12_0 = Avx512F.FusedMultiplyAdd(wv, x0, a12_0); }
-                    if (R > 13) { var wv = Vector512.Create(wp[13 * c]); a13_0 = Avx512F.FusedMultiplyAdd(wv, x0, a13_0); }
-                    if (R > 14) { var wv = Vector512.Create(wp[14 * c]); a14_0 = Avx512F.FusedMultiplyAdd(wv, x0, a14_0); }
-                    if (R > 15) { var wv = Vector512.Create(wp[15 * c]); a15_0 = Avx512F.FusedMultiplyAdd(wv, x0, a15_0); }
+                    var x4 = NV > 4 ? TTail.Masked ? Avx512F.MaskLoad(xp + 64, mask4, z) : Vector512.Load(xp + 64) : z;
+                    var x5 = NV > 5 ? TTail.Masked ? Avx512F.MaskLoad(xp + 80, mask5, z) : Vector512.Load(xp + 80) : z;
+                    if (RB > 0) { var wv = Vector512.Create(wp[0 * c]); a0_0 = Avx512F.FusedMultiplyAdd(wv, x0, a0_0); if (NV > 1) a0_1 = Avx512F.FusedMultiplyAdd(wv, x1, a0_1); if (NV > 2) a0_2 = Avx512F.FusedMultiplyAdd(wv, x2, a0_2); if (NV > 3) a0_3 = Avx512F.FusedMultiplyAdd(wv, x3, a0_3); if (NV > 4) a0_4 = Avx512F.FusedMultiplyAdd(wv, x4, a0_4); if (NV > 5) a0_5 = Avx512F.FusedMultiplyAdd(wv, x5, a0_5); }
+                    if (RB > 1) { var wv = Vector512.Create(wp[1 * c]); a1_0 = Avx512F.FusedMultiplyAdd(wv, x0, a1_0); if (NV > 1) a1_1 = Avx512F.FusedMultiplyAdd(wv, x1, a1_1); if (NV > 2) a1_2 = Avx512F.FusedMultiplyAdd(wv, x2, a1_2); if (NV > 3) a1_3 = Avx512F.FusedMultiplyAdd(wv, x3, a1_3); if (NV > 4) a1_4 = Avx512F.FusedMultiplyAdd(wv, x4, a1_4); if (NV > 5) a1_5 = Avx512F.FusedMultiplyAdd(wv, x5, a1_5); }
+                    if (RB > 2) { var wv = Vector512.Create(wp[2 * c]); a2_0 = Avx512F.FusedMultiplyAdd(wv, x0, a2_0); if (NV > 1) a2_1 = Avx512F.FusedMultiplyAdd(wv, x1, a2_1); if (NV > 2) a2_2 = Avx512F.FusedMultiplyAdd(wv, x2, a2_2); if (NV > 3) a2_3 = Avx512F.FusedMultiplyAdd(wv, x3, a2_3); if (NV > 4) a2_4 = Avx512F.FusedMultiplyAdd(wv, x4, a2_4); if (NV > 5) a2_5 = Avx512F.FusedMultiplyAdd(wv, x5, a2_5); }
+                    if (RB > 3) { var wv = Vector512.Create(wp[3 * c]); a3_0 = Avx512F.FusedMultiplyAdd(wv, x0, a3_0); if (NV > 1) a3_1 = Avx512F.FusedMultiplyAdd(wv, x1, a3_1); if (NV > 2) a3_2 = Avx512F.FusedMultiplyAdd(wv, x2, a3_2); if (NV > 3) a3_3 = Avx512F.FusedMultiplyAdd(wv, x3, a3_3); if (NV > 4) a3_4 = Avx512F.FusedMultiplyAdd(wv, x4, a3_4); if (NV > 5) a3_5 = Avx512F.FusedMultiplyAdd(wv, x5, a3_5); }
+                    if (RB > 4) { var wv = Vector512.Create(wp[4 * c]); a4_0 = Avx512F.FusedMultiplyAdd(wv, x0, a4_0); if (NV > 1) a4_1 = Avx512F.FusedMultiplyAdd(wv, x1, a4_1); if (NV > 2) a4_2 = Avx512F.FusedMultiplyAdd(wv, x2, a4_2); if (NV > 3) a4_3 = Avx512F.FusedMultiplyAdd(wv, x3, a4_3); }
+                    if (RB > 5) { var wv = Vector512.Create(wp[5 * c]); a5_0 = Avx512F.FusedMultiplyAdd(wv, x0, a5_0); if (NV > 1) a5_1 = Avx512F.FusedMultiplyAdd(wv, x1, a5_1); if (NV > 2) a5_2 = Avx512F.FusedMultiplyAdd(wv, x2, a5_2); if (NV > 3) a5_3 = Avx512F.FusedMultiplyAdd(wv, x3, a5_3); }
+                    if (RB > 6) { var wv = Vector512.Create(wp[6 * c]); a6_0 = Avx512F.FusedMultiplyAdd(wv, x0, a6_0); if (NV > 1) a6_1 = Avx512F.FusedMultiplyAdd(wv, x1, a6_1); if (NV > 2) a6_2 = Avx512F.FusedMultiplyAdd(wv, x2, a6_2); }
+                    if (RB > 7) { var wv = Vector512.Create(wp[7 * c]); a7_0 = Avx512F.FusedMultiplyAdd(wv, x0, a7_0); if (NV > 1) a7_1 = Avx512F.FusedMultiplyAdd(wv, x1, a7_1); if (NV > 2) a7_2 = Avx512F.FusedMultiplyAdd(wv, x2, a7_2); }
+                    if (RB > 8) { var wv = Vector512.Create(wp[8 * c]); a8_0 = Avx512F.FusedMultiplyAdd(wv, x0, a8_0); if (NV > 1) a8_1 = Avx512F.FusedMultiplyAdd(wv, x1, a8_1); }
+                    if (RB > 9) { var wv = Vector512.Create(wp[9 * c]); a9_0 = Avx512F.FusedMultiplyAdd(wv, x0, a9_0); if (NV > 1) a9_1 = Avx512F.FusedMultiplyAdd(wv, x1, a9_1); }
+                    if (RB > 10) { var wv = Vector512.Create(wp[10 * c]); a10_0 = Avx512F.FusedMultiplyAdd(wv, x0, a10_0); if (NV > 1) a10_1 = Avx512F.FusedMultiplyAdd(wv, x1, a10_1); }
+                    if (RB > 11) { var wv = Vector512.Create(wp[11 * c]); a11_0 = Avx512F.FusedMultiplyAdd(wv, x0, a11_0); if (NV > 1) a11_1 = Avx512F.FusedMultiplyAdd(wv, x1, a11_1); }
+                    if (RB > 12) { var wv = Vector512.Create(wp[12 * c]); a12_0 = Avx512F.FusedMultiplyAdd(wv, x0, a12_0); }
+                    if (RB > 13) { var wv = Vector512.Create(wp[13 * c]); a13_0 = Avx512F.FusedMultiplyAdd(wv, x0, a13_0); }
+                    if (RB > 14) { var wv = Vector512.Create(wp[14 * c]); a14_0 = Avx512F.FusedMultiplyAdd(wv, x0, a14_0); }
+                    if (RB > 15) { var wv = Vector512.Create(wp[15 * c]); a15_0 = Avx512F.FusedMultiplyAdd(wv, x0, a15_0); }
                 }
             }
-            int rows = Math.Min(R, m - br * R);
-            float* y = a->Y + (nint)br * R * n + j0;
-            if (R > 0 && rows > 0) { var bv = Vector512.Create(a->Bias[br * R + 0]); StoreAvx512<TTail>(y + 0, Act(a0_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a0_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a0_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a0_3 + bv, clamp, lo, hi), mask3); y += n; }
-            if (R > 1 && rows > 1) { var bv = Vector512.Create(a->Bias[br * R + 1]); StoreAvx512<TTail>(y + 0, Act(a1_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a1_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a1_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a1_3 + bv, clamp, lo, hi), mask3); y += n; }
-            if (R > 2 && rows > 2) { var bv = Vector512.Create(a->Bias[br * R + 2]); StoreAvx512<TTail>(y + 0, Act(a2_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a2_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a2_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a2_3 + bv, clamp, lo, hi), mask3); y += n; }
-            if (R > 3 && rows > 3) { var bv = Vector512.Create(a->Bias[br * R + 3]); StoreAvx512<TTail>(y + 0, Act(a3_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a3_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a3_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a3_3 + bv, clamp, lo, hi), mask3); y += n; }
-            if (R > 4 && rows > 4) { var bv = Vector512.Create(a->Bias[br * R + 4]); StoreAvx512<TTail>(y + 0, Act(a4_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a4_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a4_2 + bv, clamp, lo, hi), mask2); y += n; }
-            if (R > 5 && rows > 5) { var bv = Vector512.Create(a->Bias[br * R + 5]); StoreAvx512<TTail>(y + 0, Act(a5_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a5_1 + bv, clamp, lo, hi), mask1); y += n; }
-            if (R > 6 && rows > 6) { var bv = Vector512.Create(a->Bias[br * R + 6]); StoreAvx512<TTail>(y + 0, Act(a6_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a6_1 + bv, clamp, lo, hi), mask1); y += n; }
-            if (R > 7 && rows > 7) { var bv = Vector512.Create(a->Bias[br * R + 7]); StoreAvx512<TTail>(y + 0, Act(a7_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a7_1 + bv, clamp, lo, hi), mask1); y += n; }
-            if (R > 8 && rows > 8) { var bv = Vector512.Create(a->Bias[br * R + 8]); StoreAvx512<TTail>(y + 0, Act(a8_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 9 && rows > 9) { var bv = Vector512.Create(a->Bias[br * R + 9]); StoreAvx512<TTail>(y + 0, Act(a9_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 10 && rows > 10) { var bv = Vector512.Create(a->Bias[br * R + 10]); StoreAvx512<TTail>(y + 0, Act(a10_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 11 && rows > 11) { var bv = Vector512.Create(a->Bias[br * R + 11]); StoreAvx512<TTail>(y + 0, Act(a11_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 12 && rows > 12) { var bv = Vector512.Create(a->Bias[br * R + 12]); StoreAvx512<TTail>(y + 0, Act(a12_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 13 && rows > 13) { var bv = Vector512.Create(a->Bias[br * R + 13]); StoreAvx512<TTail>(y + 0, Act(a13_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 14 && rows > 14) { var bv = Vector512.Create(a->Bias[br * R + 14]); StoreAvx512<TTail>(y + 0, Act(a14_0 + bv, clamp, lo, hi), mask0); y += n; }
-            if (R > 15 && rows > 15) { var bv = Vector512.Create(a->Bias[br * R + 15]); StoreAvx512<TTail>(y + 0, Act(a15_0 + bv, clamp, lo, hi), mask0); y += n; }
+            // The clamp bounds are made here, not hoisted: live across the block loop they would take two registers.
+            bool clamp = a->Activation != ActivationKind.None;
+            var lo = Vector512.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
+            var hi = Vector512.Create(a->Max);
+            int rows = Math.Min(RB, m - row0);
+            float* y = a->Y + (nint)row0 * n + j0;
+            if (RB > 0 && rows > 0) { var bv = Vector512.Create(a->Bias[row0 + 0]); StoreAvx512<TTail>(y + 0, Act(a0_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a0_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a0_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a0_3 + bv, clamp, lo, hi), mask3); if (NV > 4) StoreAvx512<TTail>(y + 64, Act(a0_4 + bv, clamp, lo, hi), mask4); if (NV > 5) StoreAvx512<TTail>(y + 80, Act(a0_5 + bv, clamp, lo, hi), mask5); y += n; }
+            if (RB > 1 && rows > 1) { var bv = Vector512.Create(a->Bias[row0 + 1]); StoreAvx512<TTail>(y + 0, Act(a1_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a1_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a1_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a1_3 + bv, clamp, lo, hi), mask3); if (NV > 4) StoreAvx512<TTail>(y + 64, Act(a1_4 + bv, clamp, lo, hi), mask4); if (NV > 5) StoreAvx512<TTail>(y + 80, Act(a1_5 + bv, clamp, lo, hi), mask5); y += n; }
+            if (RB > 2 && rows > 2) { var bv = Vector512.Create(a->Bias[row0 + 2]); StoreAvx512<TTail>(y + 0, Act(a2_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a2_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a2_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a2_3 + bv, clamp, lo, hi), mask3); if (NV > 4) StoreAvx512<TTail>(y + 64, Act(a2_4 + bv, clamp, lo, hi), mask4); if (NV > 5) StoreAvx512<TTail>(y + 80, Act(a2_5 + bv, clamp, lo, hi), mask5); y += n; }
+            if (RB > 3 && rows > 3) { var bv = Vector512.Create(a->Bias[row0 + 3]); StoreAvx512<TTail>(y + 0, Act(a3_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a3_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a3_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a3_3 + bv, clamp, lo, hi), mask3); if (NV > 4) StoreAvx512<TTail>(y + 64, Act(a3_4 + bv, clamp, lo, hi), mask4); if (NV > 5) StoreAvx512<TTail>(y + 80, Act(a3_5 + bv, clamp, lo, hi), mask5); y += n; }
+            if (RB > 4 && rows > 4) { var bv = Vector512.Create(a->Bias[row0 + 4]); StoreAvx512<TTail>(y + 0, Act(a4_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a4_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a4_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a4_3 + bv, clamp, lo, hi), mask3); y += n; }
+            if (RB > 5 && rows > 5) { var bv = Vector512.Create(a->Bias[row0 + 5]); StoreAvx512<TTail>(y + 0, Act(a5_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a5_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a5_2 + bv, clamp, lo, hi), mask2); if (NV > 3) StoreAvx512<TTail>(y + 48, Act(a5_3 + bv, clamp, lo, hi), mask3); y += n; }
+            if (RB > 6 && rows > 6) { var bv = Vector512.Create(a->Bias[row0 + 6]); StoreAvx512<TTail>(y + 0, Act(a6_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a6_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a6_2 + bv, clamp, lo, hi), mask2); y += n; }
+            if (RB > 7 && rows > 7) { var bv = Vector512.Create(a->Bias[row0 + 7]); StoreAvx512<TTail>(y + 0, Act(a7_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a7_1 + bv, clamp, lo, hi), mask1); if (NV > 2) StoreAvx512<TTail>(y + 32, Act(a7_2 + bv, clamp, lo, hi), mask2); y += n; }
+            if (RB > 8 && rows > 8) { var bv = Vector512.Create(a->Bias[row0 + 8]); StoreAvx512<TTail>(y + 0, Act(a8_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a8_1 + bv, clamp, lo, hi), mask1); y += n; }
+            if (RB > 9 && rows > 9) { var bv = Vector512.Create(a->Bias[row0 + 9]); StoreAvx512<TTail>(y + 0, Act(a9_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a9_1 + bv, clamp, lo, hi), mask1); y += n; }
+            if (RB > 10 && rows > 10) { var bv = Vector512.Create(a->Bias[row0 + 10]); StoreAvx512<TTail>(y + 0, Act(a10_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a10_1 + bv, clamp, lo, hi), mask1); y += n; }
+            if (RB > 11 && rows > 11) { var bv = Vector512.Create(a->Bias[row0 + 11]); StoreAvx512<TTail>(y + 0, Act(a11_0 + bv, clamp, lo, hi), mask0); if (NV > 1) StoreAvx512<TTail>(y + 16, Act(a11_1 + bv, clamp, lo, hi), mask1); y += n; }
+            if (RB > 12 && rows > 12) { var bv = Vector512.Create(a->Bias[row0 + 12]); StoreAvx512<TTail>(y + 0, Act(a12_0 + bv, clamp, lo, hi), mask0); y += n; }
+            if (RB > 13 && rows > 13) { var bv = Vector512.Create(a->Bias[row0 + 13]); StoreAvx512<TTail>(y + 0, Act(a13_0 + bv, clamp, lo, hi), mask0); y += n; }
+            if (RB > 14 && rows > 14) { var bv = Vector512.Create(a->Bias[row0 + 14]); StoreAvx512<TTail>(y + 0, Act(a14_0 + bv, clamp, lo, hi), mask0); y += n; }
+            if (RB > 15 && rows > 15) { var bv = Vector512.Create(a->Bias[row0 + 15]); StoreAvx512<TTail>(y + 0, Act(a15_0 + bv, clamp, lo, hi), mask0); y += n; }
         }
     }
 

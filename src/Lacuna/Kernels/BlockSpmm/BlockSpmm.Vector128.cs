@@ -34,21 +34,22 @@ internal static unsafe partial class BlockSpmm
     private static void Vector128Tile<TRows, TTile, TCols, TTail>(BlockSpmmArgs* a, int j0, int valid)
         where TRows : struct, IBlockRows where TTile : struct, ISpmmTile where TCols : struct, IBlockCols where TTail : struct, IBlockTail
     {
-        int R = TRows.Rows, NV = TTile.Vectors;
+        // RB: the body's rows; R: the stored block height (a multiple of RB), run as R / RB sub-blocks.
+        int RB = TRows.Rows, NV = TTile.Vectors, R = a->R, subs = R / RB;
         nint n = a->N;
         int c = TCols.One ? 1 : a->C, k = a->K, m = a->M;
         float* values = a->Values, x = a->X + j0;
         int* offsets = a->Offsets, cols = a->Cols;
-        bool clamp = a->Activation != ActivationKind.None;
-        var lo = Vector128.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
-        var hi = Vector128.Create(a->Max);
         for (int br = a->Br0; br < a->Br1; br++)
+        for (int h = 0; h < subs; h++)
         {
+            int row0 = br * R + h * RB;
+            if (row0 >= m) break;
             Vector128<float> z = Vector128<float>.Zero, a0_0 = z, a1_0 = z, a2_0 = z, a3_0 = z, a0_1 = z, a1_1 = z, a2_1 = z, a3_1 = z, a0_2 = z, a1_2 = z, a0_3 = z, a1_3 = z;
             for (int b = offsets[br], end = offsets[br + 1]; b < end; b++)
             {
                 int k0 = cols[b] * c;
-                float* wp = values + (nint)b * R * c;
+                float* wp = values + ((nint)b * R + h * RB) * c;
                 float* xp = x + k0 * n;
                 int kc = TCols.One ? 1 : Math.Min(c, k - k0);
                 for (int jj = 0; jj < kc; jj++, xp += n, wp++)
@@ -57,18 +58,22 @@ internal static unsafe partial class BlockSpmm
                     var x1 = NV > 1 ? Vector128.Load(xp + 4) : z;
                     var x2 = NV > 2 ? Vector128.Load(xp + 8) : z;
                     var x3 = NV > 3 ? Vector128.Load(xp + 12) : z;
-                    if (R > 0) { var wv = Vector128.Create(wp[0 * c]); a0_0 = a0_0 + wv * x0; if (NV > 1) a0_1 = a0_1 + wv * x1; if (NV > 2) a0_2 = a0_2 + wv * x2; if (NV > 3) a0_3 = a0_3 + wv * x3; }
-                    if (R > 1) { var wv = Vector128.Create(wp[1 * c]); a1_0 = a1_0 + wv * x0; if (NV > 1) a1_1 = a1_1 + wv * x1; if (NV > 2) a1_2 = a1_2 + wv * x2; if (NV > 3) a1_3 = a1_3 + wv * x3; }
-                    if (R > 2) { var wv = Vector128.Create(wp[2 * c]); a2_0 = a2_0 + wv * x0; if (NV > 1) a2_1 = a2_1 + wv * x1; }
-                    if (R > 3) { var wv = Vector128.Create(wp[3 * c]); a3_0 = a3_0 + wv * x0; if (NV > 1) a3_1 = a3_1 + wv * x1; }
+                    if (RB > 0) { var wv = Vector128.Create(wp[0 * c]); a0_0 = a0_0 + wv * x0; if (NV > 1) a0_1 = a0_1 + wv * x1; if (NV > 2) a0_2 = a0_2 + wv * x2; if (NV > 3) a0_3 = a0_3 + wv * x3; }
+                    if (RB > 1) { var wv = Vector128.Create(wp[1 * c]); a1_0 = a1_0 + wv * x0; if (NV > 1) a1_1 = a1_1 + wv * x1; if (NV > 2) a1_2 = a1_2 + wv * x2; if (NV > 3) a1_3 = a1_3 + wv * x3; }
+                    if (RB > 2) { var wv = Vector128.Create(wp[2 * c]); a2_0 = a2_0 + wv * x0; if (NV > 1) a2_1 = a2_1 + wv * x1; }
+                    if (RB > 3) { var wv = Vector128.Create(wp[3 * c]); a3_0 = a3_0 + wv * x0; if (NV > 1) a3_1 = a3_1 + wv * x1; }
                 }
             }
-            int rows = Math.Min(R, m - br * R);
-            float* y = a->Y + (nint)br * R * n + j0;
-            if (R > 0 && rows > 0) { var bv = Vector128.Create(a->Bias[br * R + 0]); StoreVector128<TTail>(y + 0, Act(a0_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a0_1 + bv, clamp, lo, hi)); if (NV > 2) StoreVector128<TTail>(y + 8, Act(a0_2 + bv, clamp, lo, hi)); if (NV > 3) StoreVector128<TTail>(y + 12, Act(a0_3 + bv, clamp, lo, hi)); y += n; }
-            if (R > 1 && rows > 1) { var bv = Vector128.Create(a->Bias[br * R + 1]); StoreVector128<TTail>(y + 0, Act(a1_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a1_1 + bv, clamp, lo, hi)); if (NV > 2) StoreVector128<TTail>(y + 8, Act(a1_2 + bv, clamp, lo, hi)); if (NV > 3) StoreVector128<TTail>(y + 12, Act(a1_3 + bv, clamp, lo, hi)); y += n; }
-            if (R > 2 && rows > 2) { var bv = Vector128.Create(a->Bias[br * R + 2]); StoreVector128<TTail>(y + 0, Act(a2_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a2_1 + bv, clamp, lo, hi)); y += n; }
-            if (R > 3 && rows > 3) { var bv = Vector128.Create(a->Bias[br * R + 3]); StoreVector128<TTail>(y + 0, Act(a3_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a3_1 + bv, clamp, lo, hi)); y += n; }
+            // The clamp bounds are made here, not hoisted: live across the block loop they would take two registers.
+            bool clamp = a->Activation != ActivationKind.None;
+            var lo = Vector128.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
+            var hi = Vector128.Create(a->Max);
+            int rows = Math.Min(RB, m - row0);
+            float* y = a->Y + (nint)row0 * n + j0;
+            if (RB > 0 && rows > 0) { var bv = Vector128.Create(a->Bias[row0 + 0]); StoreVector128<TTail>(y + 0, Act(a0_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a0_1 + bv, clamp, lo, hi)); if (NV > 2) StoreVector128<TTail>(y + 8, Act(a0_2 + bv, clamp, lo, hi)); if (NV > 3) StoreVector128<TTail>(y + 12, Act(a0_3 + bv, clamp, lo, hi)); y += n; }
+            if (RB > 1 && rows > 1) { var bv = Vector128.Create(a->Bias[row0 + 1]); StoreVector128<TTail>(y + 0, Act(a1_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a1_1 + bv, clamp, lo, hi)); if (NV > 2) StoreVector128<TTail>(y + 8, Act(a1_2 + bv, clamp, lo, hi)); if (NV > 3) StoreVector128<TTail>(y + 12, Act(a1_3 + bv, clamp, lo, hi)); y += n; }
+            if (RB > 2 && rows > 2) { var bv = Vector128.Create(a->Bias[row0 + 2]); StoreVector128<TTail>(y + 0, Act(a2_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a2_1 + bv, clamp, lo, hi)); y += n; }
+            if (RB > 3 && rows > 3) { var bv = Vector128.Create(a->Bias[row0 + 3]); StoreVector128<TTail>(y + 0, Act(a3_0 + bv, clamp, lo, hi)); if (NV > 1) StoreVector128<TTail>(y + 4, Act(a3_1 + bv, clamp, lo, hi)); y += n; }
         }
     }
 

@@ -43,52 +43,75 @@ internal interface IBlockTail { static abstract bool Masked { get; } }
 internal struct FullTile : IBlockTail { public static bool Masked => false; }
 internal struct PartialTile : IBlockTail { public static bool Masked => true; }
 
+/// <summary>Whether an AVX-512 body prefetches the X rows of the block a few entries ahead (the plan times both).</summary>
+internal interface IBlockPrefetch { static abstract bool On { get; } }
+internal struct NoPrefetch : IBlockPrefetch { public static bool On => false; }
+internal struct PrefetchX : IBlockPrefetch { public static bool On => true; }
+
 /// <summary>One registry entry: a tier, the block rows its body handles and its tile (vectors × lanes columns).</summary>
 internal sealed unsafe class BlockSpmmKernel
 {
     private readonly delegate*<BlockSpmmArgs*, void> _oneCol, _anyCols;
 
-    public BlockSpmmKernel(IsaTier tier, int rows, int lanes, int vectors, delegate*<BlockSpmmArgs*, void> oneCol, delegate*<BlockSpmmArgs*, void> anyCols)
+    public BlockSpmmKernel(IsaTier tier, int rows, int lanes, int vectors, bool prefetch, delegate*<BlockSpmmArgs*, void> oneCol, delegate*<BlockSpmmArgs*, void> anyCols)
     {
-        Tier = tier; Rows = rows; Lanes = lanes; Vectors = vectors; _oneCol = oneCol; _anyCols = anyCols;
+        Tier = tier; Rows = rows; Lanes = lanes; Vectors = vectors; Prefetch = prefetch; _oneCol = oneCol; _anyCols = anyCols;
     }
 
     public IsaTier Tier { get; }
     public int Rows { get; }
     public int Lanes { get; }
     public int Vectors { get; }
-    public string Name => $"{Tier} {Rows}x(1x{Lanes * Vectors})";
+    public bool Prefetch { get; }
+    public string Name => $"{Tier} {Rows}x(1x{Lanes * Vectors}){(Prefetch ? " prefetch" : "")}";
 
     public delegate*<BlockSpmmArgs*, void> Function(int blockCols) => blockCols == 1 ? _oneCol : _anyCols;
 
     public override string ToString() => Name;
 
-    // The generated bodies declare accumulators for rows × vectors ≤ 16 (AVX-512) or ≤ 8 (AVX2, Vector128): more
-    // would not fit the register file next to the X vectors, and the generator has no locals for them.
-    public static BlockSpmmKernel Avx512<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
-        TR.Rows * TT.Vectors > 16 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX-512 block tiles hold at most 16 accumulators.")
-        : new(IsaTier.Avx512, TR.Rows, 16, TT.Vectors, &BlockSpmm.RunAvx512<TR, TT, OneCol>, &BlockSpmm.RunAvx512<TR, TT, AnyCols>);
+    /// <summary>Columns one tile covers (the vector lanes times the tile's vectors).</summary>
+    public int Width => Lanes * Vectors;
+
+    // The generated bodies declare accumulators for rows × vectors ≤ 24 (AVX-512, 32 registers: 24 + up to 6 X
+    // vectors + the broadcast weight), ≤ 12 (AVX2, 16 registers: 4x3 = 12 + 3 + 1) or ≤ 8 (Vector128); more would spill.
+    public static BlockSpmmKernel Avx512<TR, TT, TP>() where TR : struct, IBlockRows where TT : struct, ISpmmTile where TP : struct, IBlockPrefetch =>
+        TR.Rows * TT.Vectors > 24 || TT.Vectors > 6 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX-512 block tiles hold at most 24 accumulators and 6 X vectors.")
+        : new(IsaTier.Avx512, TR.Rows, 16, TT.Vectors, TP.On, &BlockSpmm.RunAvx512<TR, TT, OneCol, TP>, &BlockSpmm.RunAvx512<TR, TT, AnyCols, TP>);
 
     public static BlockSpmmKernel Avx2<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
-        TR.Rows * TT.Vectors > 8 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX2 block tiles hold at most 8 accumulators.")
-        : new(IsaTier.Avx2Fma, TR.Rows, 8, TT.Vectors, &BlockSpmm.RunAvx2<TR, TT, OneCol>, &BlockSpmm.RunAvx2<TR, TT, AnyCols>);
+        TR.Rows * TT.Vectors > 12 ? throw new ArgumentOutOfRangeException(nameof(TT), "AVX2 block tiles hold at most 12 accumulators.")
+        : new(IsaTier.Avx2Fma, TR.Rows, 8, TT.Vectors, false, &BlockSpmm.RunAvx2<TR, TT, OneCol>, &BlockSpmm.RunAvx2<TR, TT, AnyCols>);
 
     public static BlockSpmmKernel Vector128<TR, TT>() where TR : struct, IBlockRows where TT : struct, ISpmmTile =>
         TR.Rows * TT.Vectors > 8 ? throw new ArgumentOutOfRangeException(nameof(TT), "Vector128 block tiles hold at most 8 accumulators.")
-        : new(IsaTier.Vector128, TR.Rows, 4, TT.Vectors, &BlockSpmm.RunVector128<TR, TT, OneCol>, &BlockSpmm.RunVector128<TR, TT, AnyCols>);
+        : new(IsaTier.Vector128, TR.Rows, 4, TT.Vectors, false, &BlockSpmm.RunVector128<TR, TT, OneCol>, &BlockSpmm.RunVector128<TR, TT, AnyCols>);
 
     /// <summary>The scalar body reads R from the args, so one entry serves every block height up to 16.</summary>
-    public static BlockSpmmKernel Scalar() => new(IsaTier.Scalar, 16, 1, 1, &BlockSpmm.Scalar, &BlockSpmm.Scalar);
+    public static BlockSpmmKernel Scalar() => new(IsaTier.Scalar, 16, 1, 1, false, &BlockSpmm.Scalar, &BlockSpmm.Scalar);
 }
 
-/// <summary>The block SpMM registry: per tier, the block heights it has bodies for (tallest first).</summary>
+/// <summary>
+/// The block SpMM registry: per tier, the bodies (rows × tile) it has, tallest first. A body of RB rows runs any
+/// block height RB divides, as sub-blocks. On AVX-512 a 16-row body can hold only one X vector (16 accumulators),
+/// so every block entry costs 1 X load + 16 broadcasts per 16 FMAs, about one load per FMA, which is load-bound
+/// on a core with 2 loads and 2 FMAs per cycle; 8 rows × 3 vectors (3 + 8 loads per 24 FMAs) and 4 × 6 (6 + 4 per
+/// 24) spend under half a load per FMA, at the price of re-reading the X tile once per sub-block and of a wider
+/// tile (more lanes wasted past n). Which wins depends on n, K and the cache, so the plan times the candidates. The
+/// prefetching variants help where X spills out of L1 (3x3 layers on im2col: measured 1.44-1.52x -> 1.67-1.77x the
+/// CSR kernel at 1 thread) and cost a load slot per line where it does not, so they are candidates too. AVX2 (16
+/// registers): 4 rows × 3 vectors (3 + 4 loads per 12 FMAs) won every ResNet-50 shape over 8x1 and 4x2 (geomean
+/// 1.00-1.12x -> 1.21-1.26x the CSR kernel with AVX-512 switched off).
+/// </summary>
 internal static class BlockSpmmKernels
 {
     public static readonly BlockSpmmKernel[] All =
     {
-        BlockSpmmKernel.Avx512<Rows16, Tile1>(), BlockSpmmKernel.Avx512<Rows8, Tile2>(), BlockSpmmKernel.Avx512<Rows4, Tile4>(),
-        BlockSpmmKernel.Avx512<Rows2, Tile4>(), BlockSpmmKernel.Avx512<Rows1, Tile4>(),
-        BlockSpmmKernel.Avx2<Rows8, Tile1>(), BlockSpmmKernel.Avx2<Rows4, Tile2>(), BlockSpmmKernel.Avx2<Rows2, Tile4>(), BlockSpmmKernel.Avx2<Rows1, Tile4>(),
+        BlockSpmmKernel.Avx512<Rows16, Tile1, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows8, Tile3, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows8, Tile3, PrefetchX>(),
+        BlockSpmmKernel.Avx512<Rows8, Tile2, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows8, Tile2, PrefetchX>(),
+        BlockSpmmKernel.Avx512<Rows4, Tile6, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows4, Tile6, PrefetchX>(), BlockSpmmKernel.Avx512<Rows4, Tile4, NoPrefetch>(),
+        BlockSpmmKernel.Avx512<Rows2, Tile4, NoPrefetch>(), BlockSpmmKernel.Avx512<Rows1, Tile4, NoPrefetch>(),
+        BlockSpmmKernel.Avx2<Rows8, Tile1>(), BlockSpmmKernel.Avx2<Rows4, Tile3>(), BlockSpmmKernel.Avx2<Rows4, Tile2>(),
+        BlockSpmmKernel.Avx2<Rows2, Tile4>(), BlockSpmmKernel.Avx2<Rows1, Tile4>(),
         BlockSpmmKernel.Vector128<Rows4, Tile2>(), BlockSpmmKernel.Vector128<Rows2, Tile2>(), BlockSpmmKernel.Vector128<Rows1, Tile4>(),
         BlockSpmmKernel.Scalar(),
     };
@@ -97,14 +120,29 @@ internal static class BlockSpmmKernels
 
     /// <summary>
     /// The kernel of <paramref name="tier"/> for blocks of <paramref name="blockRows"/> rows: the tallest body whose
-    /// height divides it (a 16-row block on AVX2 runs as two 8-row blocks, a 3-row block as three 1-row blocks).
+    /// height divides it (a 16-row block on AVX2 runs as two 8-row halves, a 3-row block as three 1-row blocks).
     /// </summary>
-    public static BlockSpmmKernel For(IsaTier tier, int blockRows) =>
-        All.First(k => k.Tier == tier && (k.Tier == IsaTier.Scalar ? k.Rows >= blockRows : blockRows % k.Rows == 0));
+    public static BlockSpmmKernel For(IsaTier tier, int blockRows) => Candidates(tier, blockRows)[0];
+
+    /// <summary>
+    /// The bodies of <paramref name="tier"/> that can run blocks of <paramref name="blockRows"/> rows, tallest first:
+    /// those whose height divides it, leaving out heights under 4 unless nothing taller divides (a body of 1 or 2
+    /// rows re-reads the X tile for every row and never wins on a block of 4 or more).
+    /// </summary>
+    public static BlockSpmmKernel[] Candidates(IsaTier tier, int blockRows)
+    {
+        if (blockRows < 1) throw new ArgumentOutOfRangeException(nameof(blockRows), $"Block height must be positive (got {blockRows}).");
+        var fit = All.Where(k => k.Tier == tier && (k.Tier == IsaTier.Scalar ? k.Rows >= blockRows : blockRows % k.Rows == 0)).ToArray();
+        if (fit.Length == 0) throw new ArgumentOutOfRangeException(nameof(blockRows), $"No {tier} block body runs blocks of {blockRows} rows.");
+        return fit.Where(k => k.Rows >= Math.Min(4, fit[0].Rows)).ToArray();
+    }
 }
 
 internal static unsafe partial class BlockSpmm
 {
+    /// <summary>How many block entries ahead the prefetching bodies fetch X (about 100 FMAs of work on an 8x3 body).</summary>
+    private const int PrefetchAhead = 6;
+
     /// <summary>Scalar: every column of [J0, J1) on its own, R accumulators (R ≤ 16 from the args).</summary>
     public static void Scalar(BlockSpmmArgs* a)
     {

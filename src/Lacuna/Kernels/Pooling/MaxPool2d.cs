@@ -33,50 +33,101 @@ public static class MaxPool2d
         Span<float> windows = w <= 2048 ? stackalloc float[w] : new float[w];
         var (oxIn0, oxIn1, starts) = PoolPlanes.Interior(p, w, ow);
         bool evenOdd = p.StrideW == 2 && p.DilationW == 1;
-        for (int plane = p0; plane < p1; plane++)
+        var (rowLo, rowHi) = Rows(p, h, oh);
+        var (fy0, fy1) = PoolPlanes.FlatRows(p, h, w, ow, oxIn0, oxIn1, rowLo, rowHi);
+        float[]? maxima = fy1 > fy0 ? System.Buffers.ArrayPool<float>.Shared.Rent((fy1 - fy0) * w) : null;
+        try
         {
-            var src = x.Slice(plane * h * w, h * w);
-            var dst = y.Slice(plane * oh * ow, oh * ow);
-            for (int oy = 0; oy < oh; oy++)
+            for (int plane = p0; plane < p1; plane++)
             {
-                int y0 = oy * p.StrideH - p.PadTop;
-                int khLo = y0 >= 0 ? 0 : (-y0 + p.DilationH - 1) / p.DilationH;
-                int khHi = Math.Min(p.KernelH, (h - 1 - y0) / p.DilationH + 1); // taps with y0 + kh·dh < h
-                if (h - 1 - y0 < 0) khHi = 0;
-                if (khLo >= khHi) columns.Fill(float.NegativeInfinity);
-                else
+                var src = x.Slice(plane * h * w, h * w);
+                var dst = y.Slice(plane * oh * ow, oh * ow);
+                if (maxima is not null) FlatInterior(src, dst, maxima, fy0, fy1, w, p);
+                for (int oy = 0; oy < oh; oy++)
                 {
-                    src.Slice((y0 + khLo * p.DilationH) * w, w).CopyTo(columns);
-                    for (int kh = khLo + 1; kh < khHi; kh++) MaxInto(columns, src.Slice((y0 + kh * p.DilationH) * w, w));
-                }
-                var outRow = dst.Slice(oy * ow, ow);
-                if (evenOdd) InteriorStride2(columns, windows, outRow, oxIn0, oxIn1, p);
-                else
-                {
-                    // windows[j] = max of the window starting at column j, for every start whose window fits.
-                    if (starts > 0)
+                    var outRow = dst.Slice(oy * ow, ow);
+                    if (oy >= fy0 && oy < fy1)
                     {
-                        columns[..starts].CopyTo(windows);
-                        for (int kw = 1; kw < p.KernelW; kw++) MaxInto(windows[..starts], columns.Slice(kw * p.DilationW, starts));
+                        EdgeColumns(maxima.AsSpan((oy - fy0) * w, w), outRow, oxIn0, oxIn1, w, p);
+                        continue;
                     }
-                    for (int ox = oxIn0; ox < oxIn1; ox++) outRow[ox] = windows[ox * p.StrideW - p.PadLeft];
-                }
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    if (ox == oxIn0) ox = oxIn1; // the interior is done; only windows clipped by an edge remain
-                    if (ox >= ow) break;
-                    int x0 = ox * p.StrideW - p.PadLeft;
-                    int kwLo = x0 >= 0 ? 0 : (-x0 + p.DilationW - 1) / p.DilationW;
-                    int kwHi = w - 1 - x0 < 0 ? 0 : Math.Min(p.KernelW, (w - 1 - x0) / p.DilationW + 1);
-                    float m = float.NegativeInfinity;
-                    for (int kw = kwLo; kw < kwHi; kw++)
+                    int y0 = oy * p.StrideH - p.PadTop, khLo = rowLo[oy], khHi = rowHi[oy];
+                    if (khLo >= khHi) columns.Fill(float.NegativeInfinity);
+                    else
                     {
-                        float v = columns[x0 + kw * p.DilationW];
-                        if (v > m || float.IsNaN(v)) m = float.IsNaN(m) ? m : v;
+                        src.Slice((y0 + khLo * p.DilationH) * w, w).CopyTo(columns);
+                        for (int kh = khLo + 1; kh < khHi; kh++) MaxInto(columns, src.Slice((y0 + kh * p.DilationH) * w, w));
                     }
-                    outRow[ox] = m;
+                    if (evenOdd) InteriorStride2(columns, windows, outRow, oxIn0, oxIn1, p);
+                    else
+                    {
+                        // windows[j] = max of the window starting at column j, for every start whose window fits.
+                        if (starts > 0)
+                        {
+                            columns[..starts].CopyTo(windows);
+                            for (int kw = 1; kw < p.KernelW; kw++) MaxInto(windows[..starts], columns.Slice(kw * p.DilationW, starts));
+                        }
+                        for (int ox = oxIn0; ox < oxIn1; ox++) outRow[ox] = windows[ox * p.StrideW - p.PadLeft];
+                    }
+                    EdgeColumns(columns, outRow, oxIn0, oxIn1, w, p);
                 }
             }
+        }
+        finally
+        {
+            if (maxima is not null) System.Buffers.ArrayPool<float>.Shared.Return(maxima);
+        }
+    }
+
+    /// <summary>Per output row, the kernel rows [lo, hi) inside the input (lo ≥ hi: none).</summary>
+    private static (int[] Lo, int[] Hi) Rows(Pool2dParams p, int h, int oh)
+    {
+        var lo = new int[oh];
+        var hi = new int[oh];
+        for (int oy = 0; oy < oh; oy++)
+        {
+            int y0 = oy * p.StrideH - p.PadTop;
+            lo[oy] = y0 >= 0 ? 0 : (-y0 + p.DilationH - 1) / p.DilationH;
+            hi[oy] = h - 1 - y0 < 0 ? 0 : Math.Min(p.KernelH, (h - 1 - y0) / p.DilationH + 1); // taps with y0 + kh·dh < h
+        }
+        return (lo, hi);
+    }
+
+    /// <summary>
+    /// Output rows [fy0, fy1) of a stride-1 "same" plane as whole-plane passes, as AveragePool2d.FlatInterior does
+    /// for sums: column maxima of all rows at once, then every window's maximum straight into the output; windows
+    /// that straddle two rows land only in edge columns, which <see cref="EdgeColumns"/> rewrites from the kept maxima.
+    /// Maxima are taken in the same order as row by row (kernel rows, then kernel columns), so NaN propagates alike.
+    /// </summary>
+    private static void FlatInterior(ReadOnlySpan<float> src, Span<float> dst, float[] maxima, int fy0, int fy1, int w, Pool2dParams p)
+    {
+        int n = (fy1 - fy0) * w, span = (p.KernelW - 1) * p.DilationW;
+        var cm = maxima.AsSpan(0, n);
+        int first = (fy0 - p.PadTop) * w;
+        src.Slice(first, n).CopyTo(cm);
+        for (int kh = 1; kh < p.KernelH; kh++) MaxInto(cm, src.Slice(first + kh * p.DilationH * w, n));
+        var o = dst.Slice(fy0 * w + p.PadLeft, n - span);
+        cm[..o.Length].CopyTo(o);
+        for (int kw = 1; kw < p.KernelW; kw++) MaxInto(o, cm.Slice(kw * p.DilationW, o.Length));
+    }
+
+    /// <summary>Output columns outside [ox0, ox1) of one row (windows clipped by an edge), tap by tap from its column maxima.</summary>
+    private static void EdgeColumns(ReadOnlySpan<float> columns, Span<float> outRow, int ox0, int ox1, int w, Pool2dParams p)
+    {
+        for (int ox = 0; ox < outRow.Length; ox++)
+        {
+            if (ox == ox0) ox = ox1; // the interior is done; only windows clipped by an edge remain
+            if (ox >= outRow.Length) break;
+            int x0 = ox * p.StrideW - p.PadLeft;
+            int kwLo = x0 >= 0 ? 0 : (-x0 + p.DilationW - 1) / p.DilationW;
+            int kwHi = w - 1 - x0 < 0 ? 0 : Math.Min(p.KernelW, (w - 1 - x0) / p.DilationW + 1);
+            float m = float.NegativeInfinity;
+            for (int kw = kwLo; kw < kwHi; kw++)
+            {
+                float v = columns[x0 + kw * p.DilationW];
+                if (v > m || float.IsNaN(v)) m = float.IsNaN(m) ? m : v;
+            }
+            outRow[ox] = m;
         }
     }
 

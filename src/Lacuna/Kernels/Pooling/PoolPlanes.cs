@@ -50,4 +50,23 @@ internal static class PoolPlanes
         int in1 = w - 1 - span + p.PadLeft < 0 ? 0 : Math.Min(ow, (w - 1 - span + p.PadLeft) / p.StrideW + 1);
         return (in0, Math.Max(in1, in0), Math.Max(0, w - span));
     }
+
+    /// <summary>
+    /// The output rows [Fy0, Fy1) a pool may compute as whole-plane vector passes: stride 1 along both axes, output
+    /// rows as wide as the input's (ONNX "same" padding, so the flat offset between an input row and its output row is
+    /// constant), every kernel row inside the input (rows[oy] spans all KH taps), and at least one full-width window.
+    /// Empty otherwise.
+    /// </summary>
+    public static (int Fy0, int Fy1) FlatRows(Pool2dParams p, int h, int w, int ow, int ox0, int ox1, int[] rowLo, int[] rowHi)
+    {
+        if (p.StrideH != 1 || p.StrideW != 1 || ow != w || ox1 <= ox0) return (0, 0);
+        int fy0 = -1, fy1 = -1;
+        for (int oy = 0; oy < rowLo.Length; oy++)
+        {
+            bool full = rowLo[oy] == 0 && rowHi[oy] == p.KernelH;
+            if (full && fy0 < 0) fy0 = oy;
+            if (full) fy1 = oy + 1;
+        }
+        return fy0 < 0 ? (0, 0) : (fy0, fy1);
+    }
 }

@@ -32,6 +32,10 @@ public class AveragePool2dTests
         Check(Pool2dParams.Square(2, 2), new[] { 2, 33, 40, 41 }, 4);
         Check(Pool2dParams.Square(7, 1, 0), new[] { 1, 16, 7, 7 }, 5);   // whole-plane window
         Check(new Pool2dParams(3, 3, 1, 1, 1, 1, 1, 1, CountIncludePad: true), new[] { 1, 17, 35, 2100 }, 6); // wide rows: heap scratch
+        // Stride-1 "same" pools as whole-plane passes (Inception's 3x3/1 pad 1), also 5x5 and asymmetric pads.
+        Check(Pool2dParams.Square(3, 1, 1), new[] { 2, 24, 28, 28 }, 7);
+        Check(Pool2dParams.Square(5, 1, 2), new[] { 1, 9, 14, 13 }, 8);
+        Check(new Pool2dParams(3, 3, 1, 1, 0, 2, 2, 0), new[] { 1, 5, 11, 17 }, 9);
     }
 
     [Fact]

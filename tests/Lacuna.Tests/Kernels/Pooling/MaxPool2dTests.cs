@@ -10,6 +10,8 @@ public class MaxPool2dTests
     public static TheoryData<Pool2dParams, int, int> Cases() => new()
     {
         { Pool2dParams.Square(3, 2, 1), 112, 112 },                 // ResNet stem
+        { Pool2dParams.Square(3, 1, 1), 28, 28 },                   // Inception: stride 1 "same", whole-plane passes
+        { new Pool2dParams(3, 3, 1, 1, 0, 2, 2, 0), 11, 17 },        // the same with asymmetric pads
         { Pool2dParams.Square(2, 2), 9, 8 },                        // VGG, odd height
         { Pool2dParams.Square(3, 1, 1), 7, 5 },
         { new Pool2dParams(3, 2, 2, 1, 1, 0, 2, 1, 2, 1), 11, 9 },  // asymmetric pads, dilation 2 on H

@@ -10,7 +10,7 @@ namespace Lacuna.Kernels.Pooling;
 /// Column maxima are taken first, vectorized along the row (see <see cref="Planes"/>); any stride, dilation, pads
 /// and ceil mode (<see cref="Pool2dParams"/>).
 /// </summary>
-public static class MaxPool2d
+public static partial class MaxPool2d
 {
     public static void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p, int threads = 0)
     {
@@ -32,7 +32,7 @@ public static class MaxPool2d
         Span<float> columns = w <= 2048 ? stackalloc float[w] : new float[w];
         Span<float> windows = w <= 2048 ? stackalloc float[w] : new float[w];
         var (oxIn0, oxIn1, starts) = PoolPlanes.Interior(p, w, ow);
-        bool evenOdd = p.StrideW == 2 && p.DilationW == 1;
+        bool evenOdd = p.StrideW == 2 && p.DilationW == 1, k3s2 = IsKernel3Stride2(p);
         var (rowLo, rowHi) = Rows(p, h, oh);
         var (fy0, fy1) = PoolPlanes.FlatRows(p, h, w, ow, oxIn0, oxIn1, rowLo, rowHi);
         float[]? maxima = fy1 > fy0 ? System.Buffers.ArrayPool<float>.Shared.Rent((fy1 - fy0) * w) : null;
@@ -52,6 +52,15 @@ public static class MaxPool2d
                         continue;
                     }
                     int y0 = oy * p.StrideH - p.PadTop, khLo = rowLo[oy], khHi = rowHi[oy];
+                    if (k3s2 && khLo == 0 && khHi == 3)
+                    {
+                        unsafe
+                        {
+                            fixed (float* r = src)
+                                Kernel3Stride2Row(r + y0 * w, r + (y0 + 1) * w, r + (y0 + 2) * w, w, p.PadLeft, outRow, oxIn0, oxIn1);
+                        }
+                        continue;
+                    }
                     if (khLo >= khHi) columns.Fill(float.NegativeInfinity);
                     else
                     {

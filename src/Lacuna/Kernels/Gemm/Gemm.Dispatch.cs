@@ -13,7 +13,7 @@ public static unsafe partial class Gemm
         ReadOnlySpan<float> b, int ldb, bool transB,
         Span<float> c, int ldc, float alpha, float beta,
         ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, int threads) =>
-        ComputeWith(GemmKernels.For(m), m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta, bias, biasAxis, activation, threads);
+        ComputeWith(GemmKernels.For(m, n), m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta, bias, biasAxis, activation, threads);
 
     /// <summary>Unvalidated core with an explicit registry entry, for tests and benchmarks; arguments already validated.</summary>
     internal static void ComputeWith(
@@ -44,9 +44,11 @@ public static unsafe partial class Gemm
     /// <summary>
     /// Packs a constant A (e.g. layer weights) once for repeated <see cref="Compute(GemmPackedA, int, ReadOnlySpan{float}, int, Span{float}, int, ReadOnlySpan{float}, BiasAxis, Activation, int)"/> calls.
     /// op(A) is [M×K]: A stored [M×K] with lda ≥ K, or with <paramref name="transA"/> stored [K×M] with lda ≥ M.
+    /// <paramref name="n"/>: the columns of B the packed A will mostly be multiplied with (0: not known); the
+    /// register tile, and so the packing, is picked for it, and every later call runs that tile.
     /// </summary>
-    public static GemmPackedA PackA(int m, int k, ReadOnlySpan<float> a, int lda, bool transA) =>
-        PackAWith(GemmKernels.For(m), m, k, a, lda, transA);
+    public static GemmPackedA PackA(int m, int k, ReadOnlySpan<float> a, int lda, bool transA, int n = 0) =>
+        PackAWith(GemmKernels.For(m, n), m, k, a, lda, transA);
 
     /// <summary><see cref="PackA"/> for an explicit registry entry (tests).</summary>
     internal static GemmPackedA PackAWith(GemmKernel kernel, int m, int k, ReadOnlySpan<float> a, int lda, bool transA)

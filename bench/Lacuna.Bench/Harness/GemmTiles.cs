@@ -9,11 +9,10 @@ namespace Lacuna.Bench.Harness;
 /// </summary>
 public static class GemmTiles
 {
-    /// <summary>C[M×N] = A[M×K]·B[K×N] (contiguous, row-major) once per tile of the AVX2 tier or above (or the best tier below).</summary>
+    /// <summary>C[M×N] = A[M×K]·B[K×N] (contiguous, row-major) once per tile the dispatcher chooses among (edge tiles run inside them).</summary>
     public static IReadOnlyList<(string Name, Action Run)> Contenders(int m, int n, int k, Tensor a, Tensor b, Tensor c, int threads)
     {
-        var floor = GemmKernels.BestTier < IsaTier.Avx2Fma ? GemmKernels.BestTier : IsaTier.Avx2Fma;
-        return GemmKernels.Supported.Where(t => t.Tier >= floor)
+        return GemmKernels.Candidates
             .Select(t => ($"tile {t.Tier} {t.MR}x{t.NR}", (Action)(() => Gemm.ComputeWith(t, m, n, k, a.Span, k, false, b.Span, n, false,
                 c.Span, n, 1f, 0f, default, BiasAxis.None, default, threads))))
             .ToList();

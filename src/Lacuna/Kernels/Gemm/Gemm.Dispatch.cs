@@ -62,6 +62,54 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
+    /// Packs a constant op(B) [K×N] once, for the tile the dispatcher picks for <paramref name="n"/> columns (rows
+    /// not known yet): B stored [K×N] with ldb ≥ N, or with <paramref name="transB"/> stored [N×K] with ldb ≥ K
+    /// (a token-linear layer's weights W [out × in], op(B) = Wᵀ).
+    /// </summary>
+    internal static GemmPackedB PackB(int n, int k, ReadOnlySpan<float> b, int ldb, bool transB) =>
+        PackBWith(GemmKernels.For(0, n), n, k, b, ldb, transB);
+
+    /// <summary><see cref="PackB"/> for an explicit registry entry (tests).</summary>
+    internal static GemmPackedB PackBWith(GemmKernel kernel, int n, int k, ReadOnlySpan<float> b, int ldb, bool transB)
+    {
+        ThrowHelper.IfNegative(n, nameof(n));
+        ThrowHelper.IfNegative(k, nameof(k));
+        int bCols = transB ? k : n, bRows = transB ? n : k;
+        if (ldb < Math.Max(1, bCols)) ThrowHelper.OutOfRange(nameof(ldb), ldb, $"ldb must be at least {Math.Max(1, bCols)} for B{(transB ? "ᵀ" : "")} with n={n}, k={k}.");
+        if (bRows > 0 && bCols > 0) ThrowHelper.IfTooShort(b.Length, (long)(bRows - 1) * ldb + bCols, "b", $"B [{bRows}×{bCols}] with ldb={ldb} (n={n}, k={k})");
+        return new GemmPackedB(kernel, n, k, b, ldb, transB);
+    }
+
+    /// <summary>
+    /// C[M×N] = act(A·B + bias) with A [M×K] (lda ≥ K) and a pre-packed B, C [M×N] (ldc ≥ N) row-major, C write-only.
+    /// The tile is picked for M among those that read B's packing (same NR and edge width), so 14-, 12- and
+    /// 16-row tiles share one packed B where their widths agree.
+    /// </summary>
+    internal static void Compute(int m, ReadOnlySpan<float> a, int lda, GemmPackedB b, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        int n = b.N, k = b.K;
+        Validate(m, n, k, a.Length, lda, false, int.MaxValue, Math.Max(1, n), false, c.Length, ldc, bias.Length, biasAxis);
+        int t = WorkerPool.Resolve(threads);
+        if (m == 0 || n == 0) return;
+        var kernel = GemmKernels.For(m, n, b.Kernel, b.Fits);
+        fixed (float* pa = a, pc = c, pbias = bias)
+        {
+            var p = new GemmProblem
+            {
+                M = m, N = n, K = k,
+                A = new GemmOperand { Src = pa, LineStride = lda, KStride = 1 },
+                B = new GemmOperand { Packed = b.ColumnPanels, PanelStride = b.PanelStride },
+                C = pc, RowStride = ldc, Alpha = 1f, Beta = 0f,
+                Bias = biasAxis == BiasAxis.None ? null : pbias, BiasAxis = biasAxis, Activation = activation,
+            };
+            GemmDriver.Run(kernel, p, t);
+        }
+        GC.KeepAlive(b);
+    }
+
+    /// <summary>
     /// C[M×N] = act(A·B + bias) with a pre-packed A [M×K] and B [K×N] (ldb ≥ N), C [M×N] (ldc ≥ N) row-major.
     /// Bias is [M] for <see cref="BiasAxis.Row"/> or [N] for <see cref="BiasAxis.Column"/>. C is write-only.
     /// </summary>

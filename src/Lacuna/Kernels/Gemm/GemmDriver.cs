@@ -8,7 +8,8 @@ namespace Lacuna.Kernels;
 /// C[M×N] = act(alpha · A'·B'ᵀ + beta · C + bias) in tile terms: A' is op(A) seen as M lines × K, B' is op(B)ᵀ
 /// seen as N lines × K, each line X(l, p) = Src[l·LineStride + p·KStride] (transposes and leading dimensions are
 /// only strides here). A may instead be packed already over the full K (<see cref="GemmPackedA"/>): panel q
-/// at Packed + q·PanelStride, its KC block starting at p0 at + p0·MR.
+/// at Packed + q·PanelStride, its KC block starting at p0 at + p0·MR; likewise B (<see cref="GemmPackedB"/>),
+/// whose KC block starts at + p0·width (NR, or the edge tile's width in a last panel packed at it).
 /// </summary>
 internal unsafe struct GemmOperand
 {
@@ -88,7 +89,7 @@ internal static unsafe class GemmDriver
         long mTiles = (p.M + k.MR - 1) / k.MR, nTiles = (p.N + k.NR - 1) / k.NR;
         double tile = (double)p.K * k.MR * k.NR / 16;
         double packA = p.A.Packed != null ? 0 : (double)p.M * p.K;
-        double packB = (double)p.N * p.K;
+        double packB = p.B.Packed != null ? 0 : (double)p.N * p.K;
         double costN = (nTiles + parts - 1) / parts * mTiles * tile + packA + packB / parts;
         double costM = (mTiles + parts - 1) / parts * nTiles * tile + packB + packA / parts;
         return (parts, costN <= costM);
@@ -110,9 +111,11 @@ internal static unsafe class GemmDriver
         int kcStep = CeilDiv(K, kBlocks);
         int rows = m1 - m0, cols = n1 - n0;
         int mc = CeilDiv(CeilDiv(rows, CeilDiv(rows, McMax)), mr) * mr;
-        int nc = CeilDiv(CeilDiv(cols, CeilDiv(cols, NcMax)), nr) * nr;
+        // Packed B is read in place, so one column block spans the part (its last panel is the packed last one).
+        bool packedB = p.B.Packed != null;
+        int nc = packedB ? cols : CeilDiv(CeilDiv(cols, CeilDiv(cols, NcMax)), nr) * nr;
         float* aBuf = p.A.Packed == null ? AlignedScratch.Get(AlignedScratch.GemmA, (long)mc * kcStep) : null;
-        float* bBuf = AlignedScratch.Get(AlignedScratch.GemmB, (long)nc * kcStep);
+        float* bBuf = packedB ? null : AlignedScratch.Get(AlignedScratch.GemmB, (long)nc * kcStep);
 
         GemmTileArgs t = default;
         t.RowStride = p.RowStride;
@@ -128,7 +131,8 @@ internal static unsafe class GemmDriver
                 int kc = Math.Min(kcStep, K - pc);
                 nint bps = (nint)kc * nr;
                 float* bSrc = p.B.Src + jc * p.B.LineStride + pc * p.B.KStride;
-                if (edge is null) GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps, avx2);
+                if (packedB) bps = p.B.PanelStride;
+                else if (edge is null) GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps, avx2);
                 else
                 {
                     GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, fullCols, kc, nr, bBuf, bps, avx2);
@@ -160,7 +164,8 @@ internal static unsafe class GemmDriver
                     }
                     for (int jr = 0; jr < ncur; jr += nr)
                     {
-                        t.B = bBuf + jr / nr * bps;
+                        t.B = packedB ? p.B.Packed + (jc + jr) / nr * bps + (nint)pc * (jr == fullCols && edge is not null ? edge.NR : nr)
+                            : bBuf + jr / nr * bps;
                         t.ValidCols = Math.Min(nr, ncur - jr);
                         var tile = edge is not null && jr == fullCols ? edge.Function : fn;
                         int j = jc + jr;

@@ -117,12 +117,19 @@ internal static unsafe class GemmKernels
     /// 32 + 32), and the 6-row AVX2 tile the shortest matrices (m = 1, a batch-1 fully connected layer, runs 6 rows
     /// instead of 12 to 16).
     /// </summary>
-    public static GemmKernel For(int m, int n = 0)
+    public static GemmKernel For(int m, int n = 0) => For(m, n, Best, null);
+
+    /// <summary>
+    /// <see cref="For(int, int)"/> among the candidates <paramref name="allowed"/> accepts (those that read a packed
+    /// operand's layout), <paramref name="fallback"/> when none does.
+    /// </summary>
+    public static GemmKernel For(int m, int n, GemmKernel fallback, Func<GemmKernel, bool>? allowed)
     {
-        GemmKernel best = Best;
+        GemmKernel best = fallback;
         double bestScore = -1;
         foreach (var k in Candidates)
         {
+            if (allowed is not null && !allowed(k)) continue;
             double score = Utilization(m, k.MR) * k.ColumnUtilization(n) * k.Speed;
             if (score > bestScore + 1e-9) { best = k; bestScore = score; }
         }

@@ -103,6 +103,38 @@ public class GemmTests
         }
     }
 
+    /// <summary>
+    /// B packed once per entry (its last panel at the edge tile's width where it fits), then multiplied by A of
+    /// several heights: the run picks, per M, a tile that reads that packing (same NR and edge width).
+    /// </summary>
+    [Fact]
+    public void PackedB_EveryKernel_MatchesReference_AnyRowCount()
+    {
+        var acts = new[] { (BiasAxis.None, Activation.None), (BiasAxis.Column, Activation.Relu), (BiasAxis.Row, Activation.Clip(-0.25f, 0.5f)) };
+        foreach (var kernel in GemmKernels.Supported)
+            foreach (var (n, k, transB) in new[]
+            {
+                (1, 1, true), (17, 5, false), (kernel.NR / 2, 40, true), (kernel.NR / 2 + 1, 33, false), (kernel.NR + 1, 300, true),
+                (97, GemmDriver.KcMax + 3, false), (40, 0, true),
+            })
+            {
+                var (_, b0, _, _) = new GemmCase(1, n, k, TransB: transB, PadB: 2).Data();
+                using var packed = G.PackBWith(kernel, n, k, b0, transB ? k + 2 : n + 2, transB);
+                int i = 0;
+                foreach (int m in new[] { 1, kernel.MR - 1, kernel.MR + 1, 37, 100 })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        var (axis, act) = acts[i++ % acts.Length];
+                        var gc = new GemmCase(m, n, k, TransB: transB, PadA: 1, PadB: 2, PadC: 3, BiasAxis: axis, Activation: act);
+                        Assert.True(packed.Fits(GemmKernels.For(m, n, packed.Kernel, packed.Fits)));
+                        gc.Check((a, b, c, bias) => G.Compute(m, a, gc.Lda, packed, c, gc.Ldc, bias, axis, act, threads), $"packed B {kernel} threads={threads}");
+                    }
+            }
+        // The internal PackB packs for the dispatcher's pick for N.
+        using var w = G.PackB(768, 64, new GemmCase(1, 768, 64, TransB: true).Data().B, 64, true);
+        Assert.Same(GemmKernels.For(0, 768), w.Kernel);
+    }
+
     [Fact]
     public void Registry_HasATileForEveryTier_AndDescribeNamesThePick()
     {

@@ -107,12 +107,14 @@ public static class BenchGemmCommand
             {
                 ["name"] = name, ["m"] = m, ["n"] = n, ["k"] = k,
                 ["lacuna_ms"] = BenchJson.Num(lms), ["openblas_ms"] = BenchJson.Num(oms),
+                ["lacuna_min_ms"] = BenchJson.Num(timings[0].MinMs), ["openblas_min_ms"] = BenchJson.Num(timings[1].MinMs),
                 ["lacuna_gflops"] = BenchJson.Num(Measure.Gflops(flops, lms)),
                 ["openblas_gflops"] = BenchJson.Num(Measure.Gflops(flops, oms)),
                 ["ratio_vs_openblas"] = BenchJson.Num(oms / lms),
                 ["tiles"] = new JsonArray(timings.Skip(2).Select(x => (JsonNode)new JsonObject
                 {
-                    ["name"] = x.Name, ["ms"] = BenchJson.Num(x.MedianMs), ["gflops"] = BenchJson.Num(Measure.Gflops(flops, x.MedianMs)),
+                    ["name"] = x.Name, ["ms"] = BenchJson.Num(x.MedianMs), ["min_ms"] = BenchJson.Num(x.MinMs),
+                    ["gflops"] = BenchJson.Num(Measure.Gflops(flops, x.MedianMs)),
                 }).ToArray()),
             });
             table.AddRow(Markup.Escape(name), m.ToString(), n.ToString(), k.ToString(), $"{lms:F3}", $"{oms:F3}",

@@ -76,11 +76,13 @@ internal static unsafe class GemmKernels
     private static readonly GemmKernel s_avx512Edge14 = new(IsaTier.Avx512, 14, 16, &Gemm.Avx512Tile14x16);
     private static readonly GemmKernel s_avx512Edge12 = new(IsaTier.Avx512, 12, 16, &Gemm.Avx512Tile12x16);
 
-    // Speeds: Zen 5, `lacuna bench gemm --tiles --m 1008 --n 1024 --k 1024 --threads 1` (see Gemm.Avx512Wide.cs).
+    // Speeds: Zen 5, `lacuna bench gemm --tiles --m 1008 --n 1024 --k 1024 --threads 1` (every tile full there), best
+    // of 11 interleaved: 16x16 185-188 GFLOP/s, 12x32 204-206, 14x32 201-203, the AVX2 6x16 108. 14x32 holds more
+    // accumulators but spends 16 loads on 28 FMAs where 12x32 spends 14 on 24, and measured a little slower.
     public static readonly GemmKernel[] All =
     {
-        new(IsaTier.Avx512, 14, 32, &Gemm.Avx512Tile14x32, s_avx512Edge14, speed: 1.25),
-        new(IsaTier.Avx512, 12, 32, &Gemm.Avx512Tile12x32, s_avx512Edge12, speed: 1.2),
+        new(IsaTier.Avx512, 12, 32, &Gemm.Avx512Tile12x32, s_avx512Edge12, speed: 1.10),
+        new(IsaTier.Avx512, 14, 32, &Gemm.Avx512Tile14x32, s_avx512Edge14, speed: 1.08),
         new(IsaTier.Avx512, 16, 16, &Gemm.Avx512Tile16x16, s_avx512Edge),
         s_avx512Edge14,
         s_avx512Edge12,
@@ -112,8 +114,8 @@ internal static unsafe class GemmKernels
     /// <summary>
     /// The dispatcher's pick for op(A) of <paramref name="m"/> rows times op(B) of <paramref name="n"/> columns
     /// (n ≤ 0: not known, e.g. weights packed before the batch is): the candidate with the highest
-    /// utilization(m, MR) · column utilization(n) · speed. On an AVX-512 machine the wide 14x32 and 12x32 tiles take
-    /// large products; the 16x16 one M a multiple of 16 or N narrow (49 columns are 1.0 of 3·16 + 8 against 0.77 of
+    /// utilization(m, MR) · column utilization(n) · speed. On an AVX-512 machine the wide 12x32 and 14x32 tiles take
+    /// large products; the 16x16 one M a multiple of 16 with N narrow (49 columns are 0.875 of 3·16 + 8 against 0.77 of
     /// 32 + 32), and the 6-row AVX2 tile the shortest matrices (m = 1, a batch-1 fully connected layer, runs 6 rows
     /// instead of 12 to 16).
     /// </summary>

@@ -5,7 +5,11 @@ namespace Lacuna.Kernels;
 // The dispatcher: maps the row-major BLAS-style call onto the registry's pick and the blocked driver.
 public static unsafe partial class Gemm
 {
-    private static string DescribeCore() => GemmDriver.Describe(GemmKernels.Best);
+    private static string DescribeCore()
+    {
+        var others = GemmKernels.Candidates.Where(k => !ReferenceEquals(k, GemmKernels.Best)).Select(k => $"{k.Tier} {k.MR}x{k.NR}").ToArray();
+        return GemmDriver.Describe(GemmKernels.Best) + (others.Length == 0 ? "" : $"; by shape also {string.Join(", ", others)}");
+    }
 
     private static void ComputeCore(
         int m, int n, int k,

@@ -61,8 +61,14 @@ internal static unsafe partial class GemmPack
     private static void ContiguousLinesAvx(float* s, nint kStride, int kc, int width, float* dst)
     {
         for (int p = 0; p < kc; p++, s += kStride, dst += width)
+        {
+            // Rows of B lie a row stride apart, each in its own page for wide B, where the hardware prefetchers
+            // do not follow: fetch the row 8 steps ahead (prefetches past the end do not fault).
+            Sse.Prefetch0(s + 8 * kStride);
+            Sse.Prefetch0(s + 8 * kStride + width - 1);
             for (int i = 0; i < width; i += 8)
                 Avx.Store(dst + i, Avx.LoadVector256(s + i));
+        }
     }
 
     /// <summary>16 adjacent lines per p (B not transposed into 16-wide panels): two 32-byte copies per p, two p per step.</summary>

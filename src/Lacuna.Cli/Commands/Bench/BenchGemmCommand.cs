@@ -51,9 +51,10 @@ public static class BenchGemmCommand
         var repeat = CommonOptions.Repeat();
         var warmup = CommonOptions.Warmup();
         var json = CommonOptions.Json();
+        var tiles = new Option<bool>("--tiles") { Description = "Also time every register tile this CPU runs, forced (columns tile_ms; ratio stays the dispatcher's)." };
         var cmd = new Command("gemm", "Dense GEMM: Lacuna vs OpenBLAS cblas_sgemm (row-major, no transposes).")
         {
-            m, n, k, threads, repeat, warmup, json,
+            m, n, k, threads, repeat, warmup, json, tiles,
         };
         cmd.SetAction(pr =>
         {
@@ -69,12 +70,12 @@ public static class BenchGemmCommand
             }
             else { Console.Error.WriteLine("Give all of --m, --n and --k, or none (the ResNet-50 layer set and 1024³)."); return 2; }
             if (!OpenBlas.IsAvailable) { Console.Error.WriteLine(OpenBlas.Problem); return 3; }
-            return Run(shapes, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json));
+            return Run(shapes, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(tiles));
         });
         return cmd;
     }
 
-    private static unsafe int Run((string Name, int M, int N, int K)[] shapes, int threads, int repeats, int warmup, bool json)
+    private static unsafe int Run((string Name, int M, int N, int K)[] shapes, int threads, int repeats, int warmup, bool json, bool tiles)
     {
         WorkerPool.DefaultThreads = threads;
         OpenBlas.SetThreads(threads);
@@ -89,11 +90,14 @@ public static class BenchGemmCommand
             using var c1 = new Tensor(m, n);
             using var c2 = new Tensor(m, n);
             float* pa = a.Pointer, pb = b.Pointer, pc2 = c2.Pointer;
-            var timings = Measure.Interleaved(warmup, repeats, new (string, Action)[]
+            var contenders = new List<(string, Action)>
             {
                 ("lacuna", () => Gemm.Compute(m, n, k, a.Span, k, false, b.Span, n, false, c1.Span, n, threads: threads)),
                 ("openblas", () => OpenBlas.Sgemm(m, n, k, pa, k, false, pb, n, false, pc2, n)),
-            });
+            };
+            using var c3 = new Tensor(m, n);
+            if (tiles) contenders.AddRange(GemmTiles.Contenders(m, n, k, a, b, c3, threads));
+            var timings = Measure.Interleaved(warmup, repeats, contenders);
             double flops = 2.0 * m * n * k;
             double lms = timings[0].MedianMs, oms = timings[1].MedianMs;
             double maxDiff = MaxRelDiff(c1.Span, c2.Span);
@@ -103,12 +107,20 @@ public static class BenchGemmCommand
             {
                 ["name"] = name, ["m"] = m, ["n"] = n, ["k"] = k,
                 ["lacuna_ms"] = BenchJson.Num(lms), ["openblas_ms"] = BenchJson.Num(oms),
+                ["lacuna_min_ms"] = BenchJson.Num(timings[0].MinMs), ["openblas_min_ms"] = BenchJson.Num(timings[1].MinMs),
                 ["lacuna_gflops"] = BenchJson.Num(Measure.Gflops(flops, lms)),
                 ["openblas_gflops"] = BenchJson.Num(Measure.Gflops(flops, oms)),
                 ["ratio_vs_openblas"] = BenchJson.Num(oms / lms),
+                ["tiles"] = new JsonArray(timings.Skip(2).Select(x => (JsonNode)new JsonObject
+                {
+                    ["name"] = x.Name, ["ms"] = BenchJson.Num(x.MedianMs), ["min_ms"] = BenchJson.Num(x.MinMs),
+                    ["gflops"] = BenchJson.Num(Measure.Gflops(flops, x.MedianMs)),
+                }).ToArray()),
             });
             table.AddRow(Markup.Escape(name), m.ToString(), n.ToString(), k.ToString(), $"{lms:F3}", $"{oms:F3}",
                 $"{Measure.Gflops(flops, lms):F1}", $"{Measure.Gflops(flops, oms):F1}", $"{oms / lms:F2}");
+            foreach (var x in timings.Skip(2))
+                table.AddRow(Markup.Escape($"  {x.Name}"), "", "", "", $"{x.MedianMs:F3}", "", $"{Measure.Gflops(flops, x.MedianMs):F1}", "", $"{oms / x.MedianMs:F2}");
         }
         if (json)
         {

@@ -72,7 +72,7 @@ internal sealed class GemmKernel : NodeKernel
         if (g._fc is null && !ta && g._alpha == 1f && g._cShape is null && k > 0 && nn > 0 && constant(1) is { } b)
         {
             if (m <= GemvMaxRows) g._gemvWeight = b.AsFloats();
-            else g._packedB = Gemm.PackA(nn, k, b.AsFloats(), tb ? k : nn, !tb);
+            else g._packedB = Gemm.PackA(nn, k, b.AsFloats(), tb ? k : nn, !tb, n: m);
         }
         return g;
     }

@@ -53,7 +53,7 @@ public sealed unsafe class DenseConv2dPlan
             // every call (ResNet-50's 1x1 layers at 7x7 and 14x14 spent a large share of each call packing A).
             _packed = new GemmPackedA[g.G];
             for (int gr = 0; gr < g.G; gr++)
-                _packed[gr] = Gemm.PackA(g.Mg, g.K, weight.Slice(gr * g.Mg * g.K, g.Mg * g.K), g.K, false);
+                _packed[gr] = Gemm.PackA(g.Mg, g.K, weight.Slice(gr * g.Mg * g.K, g.Mg * g.K), g.K, false, n: g.OutputPixels);
             if (!bias.IsEmpty)
             {
                 _bias = GC.AllocateUninitializedArray<float>(g.M, pinned: true);

@@ -79,7 +79,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// The epilogue of a full 16x16 tile with the tile arguments read once into locals (stores to C could alias
+    /// The epilogue of a full AVX-512 tile (16x16, 16-wide edge tiles, the MR x 32 tiles) with the tile arguments read once into locals (stores to C could alias
     /// the arguments, so reading them per row would reload every field after every store).
     /// </summary>
     private readonly ref struct Avx512Epilogue
@@ -100,16 +100,16 @@ public static unsafe partial class Gemm
             _plain = _alpha == 1f && _beta == 0f && t->BiasAxis == BiasAxis.None && !_act;
         }
 
-        /// <summary>Row r: alpha, beta·C, bias, activation, store.</summary>
+        /// <summary>Row r, columns col .. col+15: alpha, beta·C, bias, activation, store.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Finish(int r, Vector512<float> v)
+        public void Finish(int r, Vector512<float> v, int col = 0)
         {
-            float* c = _c + r * _rs;
+            float* c = _c + r * _rs + col;
             if (!_plain)
             {
                 v = Avx512F.Multiply(v, Vector512.Create(_alpha));
                 if (_beta != 0f) v = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(c), Vector512.Create(_beta), v);
-                v = Avx512F.Add(v, _colBias != null ? Avx512F.LoadVector512(_colBias) : Vector512.Create(_rowBias != null ? _rowBias[r] : 0f));
+                v = Avx512F.Add(v, _colBias != null ? Avx512F.LoadVector512(_colBias + col) : Vector512.Create(_rowBias != null ? _rowBias[r] : 0f));
                 // max first: Relu of NaN is 0 as in Activation.Apply (maxps returns the second operand on NaN).
                 if (_act) v = Avx512F.Min(Avx512F.Max(v, Vector512.Create(_min)), Vector512.Create(_max));
             }

@@ -5,7 +5,11 @@ namespace Lacuna.Kernels;
 // The dispatcher: maps the row-major BLAS-style call onto the registry's pick and the blocked driver.
 public static unsafe partial class Gemm
 {
-    private static string DescribeCore() => GemmDriver.Describe(GemmKernels.Best);
+    private static string DescribeCore()
+    {
+        var others = GemmKernels.Candidates.Where(k => !ReferenceEquals(k, GemmKernels.Best)).Select(k => $"{k.Tier} {k.MR}x{k.NR}").ToArray();
+        return GemmDriver.Describe(GemmKernels.Best) + (others.Length == 0 ? "" : $"; by shape also {string.Join(", ", others)}");
+    }
 
     private static void ComputeCore(
         int m, int n, int k,
@@ -13,7 +17,7 @@ public static unsafe partial class Gemm
         ReadOnlySpan<float> b, int ldb, bool transB,
         Span<float> c, int ldc, float alpha, float beta,
         ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, int threads) =>
-        ComputeWith(GemmKernels.For(m), m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta, bias, biasAxis, activation, threads);
+        ComputeWith(GemmKernels.For(m, n), m, n, k, a, lda, transA, b, ldb, transB, c, ldc, alpha, beta, bias, biasAxis, activation, threads);
 
     /// <summary>Unvalidated core with an explicit registry entry, for tests and benchmarks; arguments already validated.</summary>
     internal static void ComputeWith(
@@ -44,9 +48,11 @@ public static unsafe partial class Gemm
     /// <summary>
     /// Packs a constant A (e.g. layer weights) once for repeated <see cref="Compute(GemmPackedA, int, ReadOnlySpan{float}, int, Span{float}, int, ReadOnlySpan{float}, BiasAxis, Activation, int)"/> calls.
     /// op(A) is [M×K]: A stored [M×K] with lda ≥ K, or with <paramref name="transA"/> stored [K×M] with lda ≥ M.
+    /// <paramref name="n"/>: the columns of B the packed A will mostly be multiplied with (0: not known); the
+    /// register tile, and so the packing, is picked for it, and every later call runs that tile.
     /// </summary>
-    public static GemmPackedA PackA(int m, int k, ReadOnlySpan<float> a, int lda, bool transA) =>
-        PackAWith(GemmKernels.For(m), m, k, a, lda, transA);
+    public static GemmPackedA PackA(int m, int k, ReadOnlySpan<float> a, int lda, bool transA, int n = 0) =>
+        PackAWith(GemmKernels.For(m, n), m, k, a, lda, transA);
 
     /// <summary><see cref="PackA"/> for an explicit registry entry (tests).</summary>
     internal static GemmPackedA PackAWith(GemmKernel kernel, int m, int k, ReadOnlySpan<float> a, int lda, bool transA)
@@ -57,6 +63,54 @@ public static unsafe partial class Gemm
         if (lda < Math.Max(1, aCols)) ThrowHelper.OutOfRange(nameof(lda), lda, $"lda must be at least {Math.Max(1, aCols)} for A{(transA ? "ᵀ" : "")} with m={m}, k={k}.");
         if (aRows > 0 && aCols > 0) ThrowHelper.IfTooShort(a.Length, (long)(aRows - 1) * lda + aCols, "a", $"A [{aRows}×{aCols}] with lda={lda} (m={m}, k={k})");
         return new GemmPackedA(kernel, m, k, a, lda, transA);
+    }
+
+    /// <summary>
+    /// Packs a constant op(B) [K×N] once, for the tile the dispatcher picks for <paramref name="n"/> columns (rows
+    /// not known yet): B stored [K×N] with ldb ≥ N, or with <paramref name="transB"/> stored [N×K] with ldb ≥ K
+    /// (a token-linear layer's weights W [out × in], op(B) = Wᵀ).
+    /// </summary>
+    internal static GemmPackedB PackB(int n, int k, ReadOnlySpan<float> b, int ldb, bool transB) =>
+        PackBWith(GemmKernels.For(0, n), n, k, b, ldb, transB);
+
+    /// <summary><see cref="PackB"/> for an explicit registry entry (tests).</summary>
+    internal static GemmPackedB PackBWith(GemmKernel kernel, int n, int k, ReadOnlySpan<float> b, int ldb, bool transB)
+    {
+        ThrowHelper.IfNegative(n, nameof(n));
+        ThrowHelper.IfNegative(k, nameof(k));
+        int bCols = transB ? k : n, bRows = transB ? n : k;
+        if (ldb < Math.Max(1, bCols)) ThrowHelper.OutOfRange(nameof(ldb), ldb, $"ldb must be at least {Math.Max(1, bCols)} for B{(transB ? "ᵀ" : "")} with n={n}, k={k}.");
+        if (bRows > 0 && bCols > 0) ThrowHelper.IfTooShort(b.Length, (long)(bRows - 1) * ldb + bCols, "b", $"B [{bRows}×{bCols}] with ldb={ldb} (n={n}, k={k})");
+        return new GemmPackedB(kernel, n, k, b, ldb, transB);
+    }
+
+    /// <summary>
+    /// C[M×N] = act(A·B + bias) with A [M×K] (lda ≥ K) and a pre-packed B, C [M×N] (ldc ≥ N) row-major, C write-only.
+    /// The tile is picked for M among those that read B's packing (same NR and edge width), so 14-, 12- and
+    /// 16-row tiles share one packed B where their widths agree.
+    /// </summary>
+    internal static void Compute(int m, ReadOnlySpan<float> a, int lda, GemmPackedB b, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        int n = b.N, k = b.K;
+        Validate(m, n, k, a.Length, lda, false, int.MaxValue, Math.Max(1, n), false, c.Length, ldc, bias.Length, biasAxis);
+        int t = WorkerPool.Resolve(threads);
+        if (m == 0 || n == 0) return;
+        var kernel = GemmKernels.For(m, n, b.Kernel, b.Fits);
+        fixed (float* pa = a, pc = c, pbias = bias)
+        {
+            var p = new GemmProblem
+            {
+                M = m, N = n, K = k,
+                A = new GemmOperand { Src = pa, LineStride = lda, KStride = 1 },
+                B = new GemmOperand { Packed = b.ColumnPanels, PanelStride = b.PanelStride },
+                C = pc, RowStride = ldc, Alpha = 1f, Beta = 0f,
+                Bias = biasAxis == BiasAxis.None ? null : pbias, BiasAxis = biasAxis, Activation = activation,
+            };
+            GemmDriver.Run(kernel, p, t);
+        }
+        GC.KeepAlive(b);
     }
 
     /// <summary>

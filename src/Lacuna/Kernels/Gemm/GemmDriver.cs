@@ -8,7 +8,8 @@ namespace Lacuna.Kernels;
 /// C[M×N] = act(alpha · A'·B'ᵀ + beta · C + bias) in tile terms: A' is op(A) seen as M lines × K, B' is op(B)ᵀ
 /// seen as N lines × K, each line X(l, p) = Src[l·LineStride + p·KStride] (transposes and leading dimensions are
 /// only strides here). A may instead be packed already over the full K (<see cref="GemmPackedA"/>): panel q
-/// at Packed + q·PanelStride, its KC block starting at p0 at + p0·MR.
+/// at Packed + q·PanelStride, its KC block starting at p0 at + p0·MR; likewise B (<see cref="GemmPackedB"/>),
+/// whose KC block starts at + p0·width (NR, or the edge tile's width in a last panel packed at it).
 /// </summary>
 internal unsafe struct GemmOperand
 {
@@ -41,10 +42,14 @@ internal unsafe struct GemmProblem
 internal static unsafe class GemmDriver
 {
     /// <summary>
-    /// Cache blocking for Zen 3 (32 KiB L1d, 512 KiB L2): a 256 × 16 B panel is 16 KiB (half of L1),
-    /// a 240 × 256 A block 240 KiB (half of L2), a 256 × 4096 B block 4 MiB (L3).
+    /// Cache blocking: a 240 × 512 A block is 480 KiB (under Zen 5's 1 MiB L2), a 512 × 4096 B block 8 MiB (L3).
+    /// KC was 256 (a 16-wide B panel at half of Zen 3's 32 KiB L1d); 512 measured faster with the 32-wide tiles on
+    /// Zen 5 (`lacuna bench gemm --tiles`, vs OpenBLAS in the same process: 1008x1024x1024 0.99 → 1.03-1.05,
+    /// 128x3072x768 0.95 → 0.97, 256x196x2304 0.89 → 0.90-0.93) although their 512 × 32 B panel is 64 KiB, past
+    /// the 48 KiB L1d: the two B loads per k step come from L2 fast enough, and half the KC blocks halve the
+    /// passes over C (each later block reads C back for beta = 1).
     /// </summary>
-    public const int KcMax = 256, McMax = 240, NcMax = 4096;
+    public const int KcMax = 512, McMax = 240, NcMax = 4096;
 
     /// <summary>Below this many flops a second thread costs more to wake than it saves (a few µs of work).</summary>
     private const double MinFlopsPerExtraThread = 4e6;
@@ -88,7 +93,7 @@ internal static unsafe class GemmDriver
         long mTiles = (p.M + k.MR - 1) / k.MR, nTiles = (p.N + k.NR - 1) / k.NR;
         double tile = (double)p.K * k.MR * k.NR / 16;
         double packA = p.A.Packed != null ? 0 : (double)p.M * p.K;
-        double packB = (double)p.N * p.K;
+        double packB = p.B.Packed != null ? 0 : (double)p.N * p.K;
         double costN = (nTiles + parts - 1) / parts * mTiles * tile + packA + packB / parts;
         double costM = (mTiles + parts - 1) / parts * nTiles * tile + packB + packA / parts;
         return (parts, costN <= costM);
@@ -110,9 +115,11 @@ internal static unsafe class GemmDriver
         int kcStep = CeilDiv(K, kBlocks);
         int rows = m1 - m0, cols = n1 - n0;
         int mc = CeilDiv(CeilDiv(rows, CeilDiv(rows, McMax)), mr) * mr;
-        int nc = CeilDiv(CeilDiv(cols, CeilDiv(cols, NcMax)), nr) * nr;
+        // Packed B is read in place, so one column block spans the part (its last panel is the packed last one).
+        bool packedB = p.B.Packed != null;
+        int nc = packedB ? cols : CeilDiv(CeilDiv(cols, CeilDiv(cols, NcMax)), nr) * nr;
         float* aBuf = p.A.Packed == null ? AlignedScratch.Get(AlignedScratch.GemmA, (long)mc * kcStep) : null;
-        float* bBuf = AlignedScratch.Get(AlignedScratch.GemmB, (long)nc * kcStep);
+        float* bBuf = packedB ? null : AlignedScratch.Get(AlignedScratch.GemmB, (long)nc * kcStep);
 
         GemmTileArgs t = default;
         t.RowStride = p.RowStride;
@@ -128,7 +135,8 @@ internal static unsafe class GemmDriver
                 int kc = Math.Min(kcStep, K - pc);
                 nint bps = (nint)kc * nr;
                 float* bSrc = p.B.Src + jc * p.B.LineStride + pc * p.B.KStride;
-                if (edge is null) GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps, avx2);
+                if (packedB) bps = p.B.PanelStride;
+                else if (edge is null) GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, ncur, kc, nr, bBuf, bps, avx2);
                 else
                 {
                     GemmPack.Panels(bSrc, p.B.LineStride, p.B.KStride, fullCols, kc, nr, bBuf, bps, avx2);
@@ -160,7 +168,8 @@ internal static unsafe class GemmDriver
                     }
                     for (int jr = 0; jr < ncur; jr += nr)
                     {
-                        t.B = bBuf + jr / nr * bps;
+                        t.B = packedB ? p.B.Packed + (jc + jr) / nr * bps + (nint)pc * (jr == fullCols && edge is not null ? edge.NR : nr)
+                            : bBuf + jr / nr * bps;
                         t.ValidCols = Math.Min(nr, ncur - jr);
                         var tile = edge is not null && jr == fullCols ? edge.Function : fn;
                         int j = jc + jr;

@@ -32,9 +32,9 @@ internal unsafe struct GemmTileArgs
 /// <summary>One registry entry: a tier, a register tile (MR rows × NR columns of C) and its function.</summary>
 internal sealed unsafe class GemmKernel
 {
-    public GemmKernel(IsaTier tier, int mr, int nr, delegate*<GemmTileArgs*, void> function, GemmKernel? edge = null)
+    public GemmKernel(IsaTier tier, int mr, int nr, delegate*<GemmTileArgs*, void> function, GemmKernel? edge = null, double speed = 1)
     {
-        Tier = tier; MR = mr; NR = nr; Function = function; Edge = edge;
+        Tier = tier; MR = mr; NR = nr; Function = function; Edge = edge; Speed = speed;
     }
 
     public IsaTier Tier { get; }
@@ -47,6 +47,23 @@ internal sealed unsafe class GemmKernel
     /// 3·16 + 1, and a 6x8 tile computes that 1 column at half the cost of a 6x16 one.
     /// </summary>
     public GemmKernel? Edge { get; }
+
+    /// <summary>
+    /// Measured throughput on full tiles relative to the AVX-512 16x16 tile (`lacuna bench gemm --tiles` on a large
+    /// square product), the dispatcher's weight when it trades padding against speed (<see cref="GemmKernels.For"/>).
+    /// </summary>
+    public double Speed { get; }
+
+    /// <summary>
+    /// Share of the computed columns that are real for an N-column product: full NR panels, then the last panel at
+    /// the edge tile's width when it fits there.
+    /// </summary>
+    public double ColumnUtilization(int n)
+    {
+        if (n <= 0) return 1;
+        int full = (n - 1) / NR * NR, last = n - full;
+        return (double)n / (full + (Edge is { } e && last <= e.NR ? e.NR : NR));
+    }
     public string Name => Edge is null ? $"{Tier} {MR}x{NR}" : $"{Tier} {MR}x{NR} (edge {Edge.MR}x{Edge.NR})";
     public override string ToString() => Name;
 }
@@ -56,12 +73,21 @@ internal static unsafe class GemmKernels
 {
     private static readonly GemmKernel s_avx2Edge = new(IsaTier.Avx2Fma, 6, 8, &Gemm.Avx2Tile6x8);
     private static readonly GemmKernel s_avx512Edge = new(IsaTier.Avx512, 16, 8, &Gemm.Avx512Tile16x8);
+    private static readonly GemmKernel s_avx512Edge14 = new(IsaTier.Avx512, 14, 16, &Gemm.Avx512Tile14x16);
+    private static readonly GemmKernel s_avx512Edge12 = new(IsaTier.Avx512, 12, 16, &Gemm.Avx512Tile12x16);
 
+    // Speeds: Zen 5, `lacuna bench gemm --tiles --m 1008 --n 1024 --k 1024 --threads 1` (every tile full there), best
+    // of 11 interleaved: 16x16 185-188 GFLOP/s, 12x32 204-206, 14x32 201-203, the AVX2 6x16 108. 14x32 holds more
+    // accumulators but spends 16 loads on 28 FMAs where 12x32 spends 14 on 24, and measured a little slower.
     public static readonly GemmKernel[] All =
     {
+        new(IsaTier.Avx512, 12, 32, &Gemm.Avx512Tile12x32, s_avx512Edge12, speed: 1.10),
+        new(IsaTier.Avx512, 14, 32, &Gemm.Avx512Tile14x32, s_avx512Edge14, speed: 1.08),
         new(IsaTier.Avx512, 16, 16, &Gemm.Avx512Tile16x16, s_avx512Edge),
+        s_avx512Edge14,
+        s_avx512Edge12,
         s_avx512Edge,
-        new(IsaTier.Avx2Fma, 6, 16, &Gemm.Avx2Tile6x16, s_avx2Edge),
+        new(IsaTier.Avx2Fma, 6, 16, &Gemm.Avx2Tile6x16, s_avx2Edge, speed: 0.8),
         s_avx2Edge,
         new(IsaTier.Vector128, 4, 8, &Gemm.Vector128Tile4x8),
         new(IsaTier.Scalar, 4, 4, &Gemm.ScalarTile4x4),
@@ -73,23 +99,43 @@ internal static unsafe class GemmKernels
     /// <summary>The tier this family runs at in this process.</summary>
     public static IsaTier BestTier { get; } = IsaTiers.BestOf(All.Select(k => k.Tier));
 
-    /// <summary>The first entry of the best supported tier, once per process.</summary>
+    /// <summary>The first entry of the best supported tier, once per process: the pick for large products.</summary>
     public static GemmKernel Best { get; } = Supported.OrderByDescending(k => k.Tier).First();
 
-    /// <summary>On an AVX-512 machine, the AVX2 tile, for matrices too short for 16-row tiles; otherwise <see cref="Best"/>.</summary>
-    private static readonly GemmKernel s_short = BestTier == IsaTier.Avx512 ? All.First(k => k.Tier == IsaTier.Avx2Fma) : Best;
+    /// <summary>
+    /// The entries the dispatcher chooses among: the best tier's tiles that are not only another's edge, and on an
+    /// AVX-512 machine also the AVX2 6-row tile, for matrices too short for 12- to 16-row tiles.
+    /// </summary>
+    public static IReadOnlyList<GemmKernel> Candidates { get; } = Supported
+        .Where(k => !All.Any(o => ReferenceEquals(o.Edge, k)))
+        .Where(k => k.Tier == BestTier || (BestTier == IsaTier.Avx512 && k.Tier == IsaTier.Avx2Fma))
+        .ToArray();
 
     /// <summary>
-    /// The dispatcher's pick for op(A) of <paramref name="m"/> rows: <see cref="Best"/>, except that on an AVX-512
-    /// machine the 6-row AVX2 tile takes matrices where it computes enough fewer padding rows (m = 1, a batch-1
-    /// fully connected layer, runs 6 rows instead of 16): the higher utilization(m, MR) · speed, with the AVX2 tile
-    /// at 0.8 of the AVX-512 one (ResNet-50's pointwise convs, `lacuna bench dense-conv`: see Gemm.Avx512.cs).
+    /// The dispatcher's pick for op(A) of <paramref name="m"/> rows times op(B) of <paramref name="n"/> columns
+    /// (n ≤ 0: not known, e.g. weights packed before the batch is): the candidate with the highest
+    /// utilization(m, MR) · column utilization(n) · speed. On an AVX-512 machine the wide 12x32 and 14x32 tiles take
+    /// large products; the 16x16 one M a multiple of 16 with N narrow (49 columns are 0.875 of 3·16 + 8 against 0.77 of
+    /// 32 + 32), and the 6-row AVX2 tile the shortest matrices (m = 1, a batch-1 fully connected layer, runs 6 rows
+    /// instead of 12 to 16).
     /// </summary>
-    public static GemmKernel For(int m)
+    public static GemmKernel For(int m, int n = 0) => For(m, n, Best, null);
+
+    /// <summary>
+    /// <see cref="For(int, int)"/> among the candidates <paramref name="allowed"/> accepts (those that read a packed
+    /// operand's layout), <paramref name="fallback"/> when none does.
+    /// </summary>
+    public static GemmKernel For(int m, int n, GemmKernel fallback, Func<GemmKernel, bool>? allowed)
     {
-        if (ReferenceEquals(s_short, Best)) return Best;
-        double wide = Utilization(m, Best.MR), narrow = Utilization(m, s_short.MR) * 0.8;
-        return narrow > wide ? s_short : Best;
+        GemmKernel best = fallback;
+        double bestScore = -1;
+        foreach (var k in Candidates)
+        {
+            if (allowed is not null && !allowed(k)) continue;
+            double score = Utilization(m, k.MR) * k.ColumnUtilization(n) * k.Speed;
+            if (score > bestScore + 1e-9) { best = k; bestScore = score; }
+        }
+        return best;
     }
 
     private static double Utilization(int n, int tile) => n <= 0 ? 1 : (double)n / ((n + tile - 1) / tile * tile);

@@ -4,8 +4,8 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Lacuna.Kernels;
 
-// AVX2 transposing pack for lines contiguous along k (A row-major into 6-high panels, or Bᵀ into 16-wide
-// ones): 8 lines × 8 k per step through an in-register 8x8 transpose, so packing a large A costs a fraction
+// AVX2 transposing pack for lines contiguous along k (A row-major into 6-, 12- or 14-high panels, or Bᵀ into
+// 16- or 32-wide ones): 8 lines × 8 k per step through an in-register 8x8 transpose, so packing a large A costs a fraction
 // of a cycle per float (small-N GEMMs use each packed A element only N times).
 internal static unsafe partial class GemmPack
 {
@@ -15,7 +15,7 @@ internal static unsafe partial class GemmPack
         int k8 = kc & ~7;
         for (int i0 = 0; i0 < width; i0 += 8)
         {
-            int n = Math.Min(8, width - i0);           // lanes of this group that land in the panel (6 or 8)
+            int n = Math.Min(8, width - i0);           // lanes of this group that land in the panel (4, 6 or 8)
             int v = Math.Clamp(valid - i0, 0, n);      // lanes backed by real lines
             float* line = s + i0 * lineStride;
             for (int p = 0; p < k8; p += 8)
@@ -47,13 +47,28 @@ internal static unsafe partial class GemmPack
     private static Vector256<float> Load(float* line, nint lineStride, int i, int valid, int p) =>
         i < valid ? Avx.LoadVector256(line + i * lineStride + p) : Vector256<float>.Zero;
 
-    /// <summary>Stores the first n (6 or 8) lanes of v.</summary>
+    /// <summary>Stores the first n (4, 6 or 8) lanes of v.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* d, int n, Vector256<float> v)
     {
         if (n == 8) { Avx.Store(d, v); return; }
         Sse.Store(d, v.GetLower());
-        Sse.StoreLow(d + 4, v.GetUpper());
+        if (n == 6) Sse.StoreLow(d + 4, v.GetUpper());
+    }
+
+    /// <summary>Width (a multiple of 8) adjacent lines per p (B not transposed into 32-wide panels): 32-byte copies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ContiguousLinesAvx(float* s, nint kStride, int kc, int width, float* dst)
+    {
+        for (int p = 0; p < kc; p++, s += kStride, dst += width)
+        {
+            // Rows of B lie a row stride apart, each in its own page for wide B, where the hardware prefetchers
+            // do not follow: fetch the row 8 steps ahead (prefetches past the end do not fault).
+            Sse.Prefetch0(s + 8 * kStride);
+            Sse.Prefetch0(s + 8 * kStride + width - 1);
+            for (int i = 0; i < width; i += 8)
+                Avx.Store(dst + i, Avx.LoadVector256(s + i));
+        }
     }
 
     /// <summary>16 adjacent lines per p (B not transposed into 16-wide panels): two 32-byte copies per p, two p per step.</summary>

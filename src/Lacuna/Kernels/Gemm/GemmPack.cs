@@ -15,7 +15,7 @@ internal static unsafe partial class GemmPack
     /// <summary>
     /// Packs lines [0, lines) × p ∈ [0, kc) into ceil(lines / width) panels of kc·width floats each,
     /// panel q at dst + q·panelStride (panelStride ≥ kc·width). <paramref name="avx2"/>: the tile is the AVX2 tier's, so
-    /// its transposing pack may be used (widths that are 8, 16 or 6).
+    /// its transposing pack may be used (widths that are 0, 4 or 6 modulo 8: 6, 8, 12, 14, 16, 32).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Panels(float* src, nint lineStride, nint kStride, int lines, int kc, int width, float* dst, nint panelStride, bool avx2)
@@ -26,20 +26,27 @@ internal static unsafe partial class GemmPack
             int valid = Math.Min(width, lines - l0);
             float* s = src + l0 * lineStride;
             if (lineStride == 1 && valid == width && width == 16 && avx2) ContiguousLines16Avx(s, kStride, kc, dst);
-            else if (lineStride == 1 && valid == width && (width & 3) == 0) ContiguousLines(s, kStride, kc, width, dst);
-            else if (kStride == 1 && avx2 && (width % 8 == 0 || width == 6)) ContiguousKAvx2(s, lineStride, kc, width, valid, dst);
+            else if (lineStride == 1 && valid == width && width % 8 == 0 && avx2) ContiguousLinesAvx(s, kStride, kc, width, dst);
+            else if (lineStride == 1 && valid == width && (width & 1) == 0 && width >= 4) ContiguousLines(s, kStride, kc, width, dst);
+            else if (kStride == 1 && avx2 && (width % 8) is 0 or 4 or 6) ContiguousKAvx2(s, lineStride, kc, width, valid, dst);
             else if (kStride == 1) ContiguousK(s, lineStride, kc, width, valid, dst);
             else General(s, lineStride, kStride, kc, width, valid, dst);
         }
     }
 
-    /// <summary>The width lines of a panel are adjacent in memory at each p (e.g. B not transposed): row copies.</summary>
+    /// <summary>
+    /// The width (even, ≥ 4) lines of a panel are adjacent in memory at each p (e.g. B not transposed): row copies,
+    /// the last 4 floats of a row overlapping the previous copy when width is not a multiple of 4 (14-row A panels).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ContiguousLines(float* s, nint kStride, int kc, int width, float* dst)
     {
         for (int p = 0; p < kc; p++, s += kStride, dst += width)
-            for (int i = 0; i < width; i += 4)
+        {
+            for (int i = 0; i + 4 <= width; i += 4)
                 Vector128.Store(Vector128.Load(s + i), dst + i);
+            if ((width & 3) != 0) Vector128.Store(Vector128.Load(s + width - 4), dst + width - 4);
+        }
     }
 
     /// <summary>Each line is contiguous along k (e.g. A not transposed): a transposing gather, line by line.</summary>

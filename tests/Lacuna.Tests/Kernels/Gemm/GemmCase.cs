@@ -55,13 +55,14 @@ public sealed record GemmCase(
     }
 
     /// <summary>
-    /// Sizes around a tile (0, 1, MR-1, MR, MR+1, NR-1, NR, NR+1, 37, 97) and K around a KC block, with the
+    /// Sizes around a tile (0, 1, MR-1, MR, MR+1, NR/2, NR/2+1, NR-1, NR, NR+1, 37, 97: NR/2 is the width of the
+    /// wide tiles' edge tile) and K around a KC block, with the
     /// transposes, leading-dimension padding, alpha/beta, bias and activation cycling through their values.
     /// </summary>
     public static IEnumerable<GemmCase> EdgeCases(int mr, int nr)
     {
         int[] ms = { 1, mr - 1, mr, mr + 1, 2 * mr + 1, 37 };
-        int[] ns = { 1, nr - 1, nr, nr + 1, 97 };
+        int[] ns = { 1, nr / 2, nr / 2 + 1, nr - 1, nr, nr + 1, 97 };
         int[] ks = { 0, 1, 8, 17, GemmDriver.KcMax + 1 };
         var acts = new[] { Activation.None, Activation.Relu, Activation.Clip(-0.5f, 0.75f) };
         int i = 0;

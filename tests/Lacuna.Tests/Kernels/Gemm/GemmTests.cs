@@ -89,10 +89,50 @@ public class GemmTests
                     foreach (int threads in new[] { 1, 2 })
                         gc.Check((a, b, c, bias) => G.Compute(packed, n, b, gc.Ldb, c, gc.Ldc, bias, axis, act, threads), $"packed {kernel} threads={threads}");
                 }
-        // The public PackA packs for the dispatcher's pick.
+        // The public PackA packs for the dispatcher's pick, with and without the expected N; a call with another N
+        // still runs the tile the panels were packed for.
         var pub = new GemmCase(20, 30, 40, BiasAxis: BiasAxis.Row, Activation: Activation.Relu);
         using var p = G.PackA(20, 40, pub.Data().A, pub.Lda, false);
         pub.Check((a, b, c, bias) => G.Compute(p, 30, b, pub.Ldb, c, pub.Ldc, bias, BiasAxis.Row, Activation.Relu), "public PackA");
+        foreach (var (m, hint, n) in new[] { (64, 49, 49), (64, 49, 200), (128, 768, 768), (1, 30, 30), (100, 1000, 7) })
+        {
+            var gc = new GemmCase(m, n, 70, BiasAxis: BiasAxis.Column, Activation: Activation.Relu);
+            using var hinted = G.PackA(m, 70, gc.Data().A, gc.Lda, false, n: hint);
+            Assert.Same(GemmKernels.For(m, hint), hinted.Kernel);
+            gc.Check((a, b, c, bias) => G.Compute(hinted, n, b, gc.Ldb, c, gc.Ldc, bias, BiasAxis.Column, Activation.Relu), $"PackA n={hint}");
+        }
+    }
+
+    /// <summary>
+    /// B packed once per entry (its last panel at the edge tile's width where it fits), then multiplied by A of
+    /// several heights: the run picks, per M, a tile that reads that packing (same NR and edge width).
+    /// </summary>
+    [Fact]
+    public void PackedB_EveryKernel_MatchesReference_AnyRowCount()
+    {
+        var acts = new[] { (BiasAxis.None, Activation.None), (BiasAxis.Column, Activation.Relu), (BiasAxis.Row, Activation.Clip(-0.25f, 0.5f)) };
+        foreach (var kernel in GemmKernels.Supported)
+            foreach (var (n, k, transB) in new[]
+            {
+                (1, 1, true), (17, 5, false), (kernel.NR / 2, 40, true), (kernel.NR / 2 + 1, 33, false), (kernel.NR + 1, 300, true),
+                (97, GemmDriver.KcMax + 3, false), (40, 0, true),
+            })
+            {
+                var (_, b0, _, _) = new GemmCase(1, n, k, TransB: transB, PadB: 2).Data();
+                using var packed = G.PackBWith(kernel, n, k, b0, transB ? k + 2 : n + 2, transB);
+                int i = 0;
+                foreach (int m in new[] { 1, kernel.MR - 1, kernel.MR + 1, 37, 100 })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        var (axis, act) = acts[i++ % acts.Length];
+                        var gc = new GemmCase(m, n, k, TransB: transB, PadA: 1, PadB: 2, PadC: 3, BiasAxis: axis, Activation: act);
+                        Assert.True(packed.Fits(GemmKernels.For(m, n, packed.Kernel, packed.Fits)));
+                        gc.Check((a, b, c, bias) => G.Compute(m, a, gc.Lda, packed, c, gc.Ldc, bias, axis, act, threads), $"packed B {kernel} threads={threads}");
+                    }
+            }
+        // The internal PackB packs for the dispatcher's pick for N.
+        using var w = G.PackB(768, 64, new GemmCase(1, 768, 64, TransB: true).Data().B, 64, true);
+        Assert.Same(GemmKernels.For(0, 768), w.Kernel);
     }
 
     [Fact]
@@ -104,13 +144,42 @@ public class GemmTests
     }
 
     [Fact]
-    public void For_KeepsTheBestTile_ExceptShortMatricesOnAvx512()
+    public void For_PicksTheCandidateWithTheBestUtilizationTimesSpeed()
     {
-        foreach (int m in new[] { 16, 64, 128, 500, 2048 })
-            Assert.Same(GemmKernels.Best, GemmKernels.For(m));
-        var one = GemmKernels.For(1);
-        Assert.True(IsaTiers.IsSupported(one.Tier) && one.Tier <= IsaTiers.Best, one.Name);
-        if (GemmKernels.BestTier == IsaTier.Avx512) Assert.Equal(IsaTier.Avx2Fma, one.Tier); // 1 row of 6 beats 1 of 16
+        var candidates = GemmKernels.Candidates;
+        Assert.Contains(GemmKernels.Best, candidates);
+        Assert.All(candidates, k => Assert.True(IsaTiers.IsSupported(k.Tier) && k.Tier <= IsaTiers.Best && k.Speed > 0, k.Name));
+        // Best is the fastest entry of the best tier: large products, where padding does not matter, run it.
+        Assert.Equal(candidates.Where(k => k.Tier == GemmKernels.BestTier).Max(k => k.Speed), GemmKernels.Best.Speed);
+        foreach (int m in new[] { 0, 1, 13, 16, 49, 64, 128, 500, 2048 })
+            foreach (int n in new[] { 0, 1, 17, 49, 128, 196, 784, 3072 })
+            {
+                var pick = GemmKernels.For(m, n);
+                Assert.Contains(pick, candidates);
+                double Score(GemmKernel k) => Rows(m, k.MR) * k.ColumnUtilization(n) * k.Speed;
+                Assert.All(candidates, k => Assert.True(Score(k) <= Score(pick) + 1e-9, $"m={m} n={n}: {k.Name} {Score(k)} beats {pick.Name} {Score(pick)}"));
+            }
+        Assert.Same(GemmKernels.Best, GemmKernels.For(2048 * GemmKernels.Best.MR, 64 * GemmKernels.Best.NR));
+        var one = GemmKernels.For(1, 1024);
+        if (GemmKernels.BestTier == IsaTier.Avx512)
+        {
+            Assert.Equal(IsaTier.Avx2Fma, one.Tier); // 1 row of 6 beats 1 of 12 to 16
+            Assert.Equal(32, GemmKernels.Best.NR);   // the two-B-vector tiles lead
+            Assert.Contains(candidates, k => k is { MR: 16, NR: 16 });
+        }
         else Assert.Same(GemmKernels.Best, one);
     }
+
+    [Fact]
+    public unsafe void ColumnUtilization_CountsTheEdgeTilesWidth()
+    {
+        var wide = new GemmKernel(IsaTier.Scalar, 4, 32, null, new GemmKernel(IsaTier.Scalar, 4, 16, null));
+        Assert.Equal(1.0, wide.ColumnUtilization(48), 12);         // 32 + 16
+        Assert.Equal(49.0 / 64, wide.ColumnUtilization(49), 12);   // 32 + 32: 17 columns do not fit the edge
+        Assert.Equal(1.0 / 16, wide.ColumnUtilization(1), 12);     // the edge tile alone
+        Assert.Equal(1.0, wide.ColumnUtilization(0), 12);          // unknown N
+        Assert.Equal(33.0 / 64, new GemmKernel(IsaTier.Scalar, 4, 32, null).ColumnUtilization(33), 12);
+    }
+
+    private static double Rows(int m, int mr) => m <= 0 ? 1 : (double)m / ((m + mr - 1) / mr * mr);
 }

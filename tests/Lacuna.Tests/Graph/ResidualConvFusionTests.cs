@@ -23,27 +23,27 @@ public class ResidualConvFusionTests
     /// <paramref name="convFirst"/> puts the conv's output as the Add's first operand. Weights sparsity as given.
     /// </summary>
     private static ModelGraph Model(bool relu, bool convFirst, double sparsity = 0, object? rBatch = null,
-        bool convIsOutput = false, bool secondConsumer = false, bool reluBeforeAdd = false)
+        bool convIsOutput = false, bool secondConsumer = false, bool reluBeforeAdd = false, int h = H, int w = W)
     {
         var g = new GraphProto { Name = "residual" };
-        g.Input.Add(ValueInfoProto.Tensor("x", TensorDataType.Float, "N", C, H, W));
-        g.Input.Add(ValueInfoProto.Tensor("r", TensorDataType.Float, rBatch ?? "N", M, H, W));
-        g.Output.Add(ValueInfoProto.Tensor("y", TensorDataType.Float, "N", M, H, W));
-        var w = TestData.Random(M * C * 9, 11, -1f, 1f);
-        var keep = TestData.Random(w.Length, 12, 0f, 1f);
-        for (int i = 0; i < w.Length; i++) if (keep[i] < sparsity) w[i] = 0f;
-        g.Initializer.Add(TensorProto.FromFloats("W", [M, C, 3, 3], w));
+        g.Input.Add(ValueInfoProto.Tensor("x", TensorDataType.Float, "N", C, h, w));
+        g.Input.Add(ValueInfoProto.Tensor("r", TensorDataType.Float, rBatch ?? "N", M, h, w));
+        g.Output.Add(ValueInfoProto.Tensor("y", TensorDataType.Float, "N", M, h, w));
+        var weights = TestData.Random(M * C * 9, 11, -1f, 1f);
+        var keep = TestData.Random(weights.Length, 12, 0f, 1f);
+        for (int i = 0; i < weights.Length; i++) if (keep[i] < sparsity) weights[i] = 0f;
+        g.Initializer.Add(TensorProto.FromFloats("W", [M, C, 3, 3], weights));
         g.Initializer.Add(TensorProto.FromFloats("B", [M], TestData.Random(M, 13, -1f, 1f)));
         g.Node.Add(new NodeProto("Conv", "conv", ["x", "W", "B"], ["c"], AttributeProto.IntList("pads", [1, 1, 1, 1])));
         string addIn = "c";
         if (reluBeforeAdd) { g.Node.Add(new NodeProto("Relu", "conv_relu", ["c"], ["cr"])); addIn = "cr"; }
         g.Node.Add(new NodeProto("Add", "add", convFirst ? [addIn, "r"] : ["r", addIn], [relu ? "s" : "y"]));
         if (relu) g.Node.Add(new NodeProto("Relu", "relu", ["s"], ["y"]));
-        if (convIsOutput) g.Output.Add(ValueInfoProto.Tensor("c", TensorDataType.Float, "N", M, H, W));
+        if (convIsOutput) g.Output.Add(ValueInfoProto.Tensor("c", TensorDataType.Float, "N", M, h, w));
         if (secondConsumer)
         {
             g.Node.Add(new NodeProto("Sigmoid", "other_use", ["c"], ["z"]));
-            g.Output.Add(ValueInfoProto.Tensor("z", TensorDataType.Float, "N", M, H, W));
+            g.Output.Add(ValueInfoProto.Tensor("z", TensorDataType.Float, "N", M, h, w));
         }
         var model = new ModelProto { IrVersion = 8, Graph = g };
         model.OpsetImport.Add(new OperatorSetIdProto("", 13));
@@ -112,6 +112,20 @@ public class ResidualConvFusionTests
             var (ro, rl) = plan.Memory.Placement["r"];
             Assert.True(yo + yl <= ro || ro + rl <= yo, $"y [{yo}, {yo + yl}) overlaps r [{ro}, {ro + rl})");
         });
+    }
+
+    [Fact]
+    public void Residual_sum_over_a_large_output_splits_across_the_pool_and_still_matches()
+    {
+        const int h = 512, w = 512; // M·h·w = 1 << 22 floats: the threaded sum
+        Assert.True(M * h * w >= ConvKernel.ResidualParallelFrom);
+        var graph = Model(relu: true, convFirst: true, h: h, w: w);
+        var fused = InferenceSession.Create(graph, PassOptions.Dense);
+        var separate = InferenceSession.Create(graph, PassOptions.Dense with { FuseResidualAdds = false });
+        Assert.True(GraphPasses.HasResidual(Assert.Single(fused.Graph.Nodes)));
+        var x = Tensor.FromArray(TestData.Random(C * h * w, 51, -2f, 2f), 1, C, h, w);
+        var r = Tensor.FromArray(TestData.Random(M * h * w, 52, -2f, 2f), 1, M, h, w);
+        WithThreads(2, () => AssertClose(Run(separate, x, r), Run(fused, x, r), "512x512"));
     }
 
     [Fact]

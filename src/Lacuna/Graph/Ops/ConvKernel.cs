@@ -90,9 +90,14 @@ internal sealed class ConvKernel : NodeKernel
         if (_plan is not null) _plan.Chosen.Run(In(f, 0), y, batch);
         else ReferenceConv2d.Compute(In(f, 0), _x4, In(f, 1), _w4, HasInput(2) ? In(f, 2) : default, y, _p, _residual ? Activation.None : Node.FusedActivation);
         // The memory plan never places an output over an input of its own step, so the residual is intact here.
-        if (_residual) AddActivation.Run(y, In(f, GraphPasses.ConvResidualInput), y, Node.FusedActivation, ResidualThreads);
+        if (_residual) AddActivation.Run(y, In(f, GraphPasses.ConvResidualInput), y, Node.FusedActivation, y.Length < ResidualParallelFrom ? 1 : 0);
     }
 
-    /// <summary>Threads for the residual sum (0: the pool's).</summary>
-    internal static int ResidualThreads { get; set; }
+    /// <summary>
+    /// Outputs below this many floats (16 MB; ResNet-50 residuals up to batch 5) take the residual sum on the calling
+    /// thread: as its own node the Add was slower at 2 threads than at 1 (the pool's hand-off cost more than the
+    /// work, `lacuna run --profile`), and the fused sum reads an output just written. Larger ones are bandwidth-bound
+    /// long enough to split across the pool.
+    /// </summary>
+    internal const int ResidualParallelFrom = 1 << 22;
 }

@@ -51,6 +51,12 @@ public static class InspectCommand
                 var plan = session.PlanFor(b);
                 var patterns = plan.Patterns;
                 var layers = new JsonArray();
+                // What the node computes beyond its op: a fused residual Add (Conv) and/or activation, as "Add+Relu".
+                static string? Fused(GraphNode n) => string.Join("+", new[]
+                {
+                    GraphPasses.HasResidual(n) ? "Add" : null,
+                    n.FusedActivation.Kind == Lacuna.Kernels.ActivationKind.None ? null : n.FusedActivation.ToString(),
+                }.OfType<string>()) is { Length: > 0 } f ? f : null;
                 foreach (var (node, kernel, ins, outs) in plan.Steps)
                 {
                     var weight = node.Inputs.Skip(1).Select(i => session.Graph.Initializers.GetValueOrDefault(i)).FirstOrDefault(t => t is { Floats: not null });
@@ -58,7 +64,7 @@ public static class InspectCommand
                     layers.Add(new JsonObject
                     {
                         ["name"] = node.Name, ["op"] = node.OpType,
-                        ["fused"] = node.FusedActivation.Kind == Lacuna.Kernels.ActivationKind.None ? null : node.FusedActivation.ToString(),
+                        ["fused"] = Fused(node),
                         ["inputs"] = string.Join(" ", ins.Select(Fmt)), ["outputs"] = string.Join(" ", outs.Select(Fmt)),
                         ["weight_sparsity"] = sparsity, ["kernel"] = kernel, ["pattern"] = patterns.GetValueOrDefault(node),
                     });

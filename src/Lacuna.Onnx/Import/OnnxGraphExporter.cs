@@ -5,7 +5,7 @@ namespace Lacuna.Onnx.Import;
 
 /// <summary>
 /// Writes a <see cref="ModelGraph"/> as a standard ONNX model (float initializers as raw little-endian bytes).
-/// A fused epilogue is written back as its own Relu/Clip node, and a fused channel shuffle as its three nodes, so any
+/// A fused epilogue is written back as its own Relu/Clip node, a fused residual as an Add, and a fused channel shuffle as its three nodes, so any
 /// ONNX runtime can read the result.
 /// </summary>
 public static class OnnxGraphExporter
@@ -36,6 +36,14 @@ public static class OnnxGraphExporter
                 string product = n.Outputs[0] + "_matmul";
                 graph.Node.Add(new NodeProto("MatMul", n.Name, [n.Inputs[0], n.Inputs[1]], [product], attributes));
                 n = new GraphNode(n.Name + "_bias", "Add", [product, n.Inputs[2]], [.. n.Outputs]) { FusedActivation = n.FusedActivation };
+                attributes = [];
+            }
+            if (GraphPasses.HasResidual(n))
+            {
+                // A fused residual (GraphPasses.FuseResidualAdds) is not ONNX Conv's: written back as Conv + Add.
+                string conv = n.Outputs[0] + "_conv";
+                graph.Node.Add(new NodeProto("Conv", n.Name, [.. n.Inputs.Take(GraphPasses.ConvResidualInput)], [conv], attributes));
+                n = new GraphNode(n.Name + "_residual", "Add", [conv, n.Inputs[GraphPasses.ConvResidualInput]], [.. n.Outputs]) { FusedActivation = n.FusedActivation };
                 attributes = [];
             }
             if (n.FusedActivation.Kind == ActivationKind.None)

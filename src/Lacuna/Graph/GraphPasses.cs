@@ -27,6 +27,12 @@ public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations
     /// </summary>
     public CancellationToken PlanningCancellation { get; init; }
 
+    /// <summary>
+    /// Whether a residual Add (and its fused activation) becomes the epilogue of the Conv producing one operand
+    /// (<see cref="GraphPasses.FuseResidualAdds"/>; needs <see cref="FuseActivations"/>). Off: the Add runs as its own node.
+    /// </summary>
+    public bool FuseResidualAdds { get; init; } = true;
+
     /// <summary>All passes, dense kernels only: the baseline a sparse plan is compared with.</summary>
     public static PassOptions Dense => new(SparseKernels: false);
 }
@@ -50,6 +56,7 @@ public static partial class GraphPasses
             SumOfTwoToAdd(g);
             FuseMatMulBias(g);
             FuseActivations(g);
+            if (options.FuseResidualAdds) FuseResidualAdds(g);
         }
     }
 

@@ -1,6 +1,7 @@
 using Lacuna.Kernels;
 using Lacuna.Kernels.DirectConv;
 using Lacuna.Kernels.Reference;
+using Lacuna.Tensors;
 using Lacuna.Threading;
 
 namespace Lacuna.Graph.Ops;
@@ -9,15 +10,20 @@ namespace Lacuna.Graph.Ops;
 /// Conv [N,C,H,W] * W[M,C/g,KH,KW] + B[M] → [N,M,OH,OW] with the fused epilogue (a 1-D conv [N,C,L] as H = 1). Constant weights run through the
 /// kernel <see cref="ConvPlanner"/> measured fastest (dense conv plan, direct sparse conv or SpMM; prepared once per
 /// input H×W, chosen per batch size and thread count); a weight that
-/// is itself computed at run time falls back to the reference convolution.
+/// is itself computed at run time falls back to the reference convolution. A residual fused by
+/// <see cref="GraphPasses.FuseResidualAdds"/> (input 3) is added after the kernel, with the node's activation, in
+/// one pass over the output just written: the kernels are planned without the activation, which must follow the sum.
 /// </summary>
 internal sealed class ConvKernel : NodeKernel
 {
     private OpCompiler.ConvPlan? _plan;
     private Conv2dParams _p = null!;
     private int[] _x4 = [], _w4 = []; // input and weight shapes as 2-D (a 1-D conv's with H = 1)
+    private bool _residual;
 
-    public override string KernelName => _plan is null ? "ReferenceConv2d" : _plan.Describe();
+    public override string KernelName => (_plan is null ? "ReferenceConv2d" : _plan.Describe()) + (_residual ? ResidualSuffix(Node.FusedActivation) : "");
+
+    private static string ResidualSuffix(Activation act) => act.Kind == ActivationKind.None ? " + residual" : $" + residual {act}";
     public override string? Pattern => _plan?.Chosen.Pattern;
 
     /// <summary>The planned kernel; null when the reference runs.</summary>
@@ -30,7 +36,14 @@ internal sealed class ConvKernel : NodeKernel
         var p = OpAttributes.Conv(n, s[1]);
         var (x4, w4) = OpAttributes.Conv2dView(s[0], s[1]); // a 1-D layer runs as 2-D with H = 1 (same memory)
         int[] os = p.OutputShape(x4, w4);
-        var k = new ConvKernel { Node = n, InShapes = s, OutShapes = [s[0].Length == 3 ? [os[0], os[1], os[3]] : os], _p = p, _x4 = x4, _w4 = w4 };
+        int[] y = s[0].Length == 3 ? [os[0], os[1], os[3]] : os;
+        bool residual = GraphPasses.HasResidual(n);
+        if (n.Inputs.Count > GraphPasses.ConvResidualInput + 1)
+            throw UnsupportedOperatorException.For(n, $"has {n.Inputs.Count} inputs; a Conv takes X, W, B and (fused) a residual.");
+        if (residual && !s[GraphPasses.ConvResidualInput].AsSpan().SequenceEqual(y))
+            throw UnsupportedOperatorException.For(n, $"fused residual '{n.Inputs[GraphPasses.ConvResidualInput]}' has shape {Broadcast.Format(s[GraphPasses.ConvResidualInput])}; the conv output is {Broadcast.Format(y)}.");
+        var act = residual ? Activation.None : n.FusedActivation; // with a residual, the activation follows the sum
+        var k = new ConvKernel { Node = n, InShapes = s, OutShapes = [y], _p = p, _x4 = x4, _w4 = w4, _residual = residual };
         var w = constant(1);
         bool hasBias = n.Inputs.Count > 2 && n.Inputs[2].Length > 0;
         var b = hasBias ? constant(2) : null;
@@ -40,7 +53,7 @@ internal sealed class ConvKernel : NodeKernel
             int threads = WorkerPool.Resolve(0);
             k._plan = cache.Conv.GetOrAdd((n, h, wd, batch, threads), _ => new Lazy<OpCompiler.ConvPlan>(() =>
             {
-                var prepared = ConvPlanner.Prepare(w.AsFloats(), w4, b?.AsFloats() ?? [], p, h, wd, n.FusedActivation, cache.AllowSparse, cache.SparsePrecision, cache.Patterns.ForLayer(n.Name));
+                var prepared = ConvPlanner.Prepare(w.AsFloats(), w4, b?.AsFloats() ?? [], p, h, wd, act, cache.AllowSparse, cache.SparsePrecision, cache.Patterns.ForLayer(n.Name));
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
                 chosen = PreferShared(cache, (n, h, wd, threads), chosen, measured);
                 var shared = cache.ChosenConv.GetOrAdd((n, h, wd, threads, chosen.Name), chosen);
@@ -73,11 +86,18 @@ internal sealed class ConvKernel : NodeKernel
     public override void Run(Frame f)
     {
         int batch = InShapes[0][0];
-        if (_plan is not null)
-        {
-            _plan.Chosen.Run(In(f, 0), Out(f), batch);
-            return;
-        }
-        ReferenceConv2d.Compute(In(f, 0), _x4, In(f, 1), _w4, HasInput(2) ? In(f, 2) : default, Out(f), _p, Node.FusedActivation);
+        var y = Out(f);
+        if (_plan is not null) _plan.Chosen.Run(In(f, 0), y, batch);
+        else ReferenceConv2d.Compute(In(f, 0), _x4, In(f, 1), _w4, HasInput(2) ? In(f, 2) : default, y, _p, _residual ? Activation.None : Node.FusedActivation);
+        // The memory plan never places an output over an input of its own step, so the residual is intact here.
+        if (_residual) AddActivation.Run(y, In(f, GraphPasses.ConvResidualInput), y, Node.FusedActivation, y.Length < ResidualParallelFrom ? 1 : 0);
     }
+
+    /// <summary>
+    /// Outputs below this many floats (16 MB; ResNet-50 residuals up to batch 5) take the residual sum on the calling
+    /// thread: as its own node the Add was slower at 2 threads than at 1 (the pool's hand-off cost more than the
+    /// work, `lacuna run --profile`), and the fused sum reads an output just written. Larger ones are bandwidth-bound
+    /// long enough to split across the pool.
+    /// </summary>
+    internal const int ResidualParallelFrom = 1 << 22;
 }

@@ -20,13 +20,14 @@ public static class BenchBlockConvCommand
     {
         var patterns = new Option<string>("--patterns") { Description = "r×1 block patterns, comma-separated.", DefaultValueFactory = _ => "block:16x1,block:8x1,block:4x1" };
         var sparsity = new Option<double>("--sparsity") { Description = "Fraction of zero weights.", DefaultValueFactory = _ => 0.9 };
+        var layer = new Option<string>("--layer") { Description = "Only the ResNet-50 layers whose name contains this text (e.g. \"3x3 512@7\")." };
         var threads = CommonOptions.Threads();
         var repeat = CommonOptions.Repeat(7);
         var warmup = CommonOptions.Warmup(2);
         var json = CommonOptions.Json();
         var cmd = new Command("block-conv", "Block-direct conv vs block SpMM on im2col vs CSR direct conv vs dense on ResNet-50 k×k layers (batch 1).")
         {
-            patterns, sparsity, threads, repeat, warmup, json,
+            patterns, sparsity, layer, threads, repeat, warmup, json,
         };
         cmd.SetAction(pr =>
         {
@@ -43,15 +44,18 @@ public static class BenchBlockConvCommand
                 if (parsed is not BlockPattern { BlockCols: 1 } b) { Console.Error.WriteLine($"--patterns takes r×1 block patterns (block:Rx1), not {text}."); return 2; }
                 list.Add(b);
             }
-            return Run(list, s, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json));
+            string only = pr.GetValue(layer) ?? "";
+            var shapes = BenchDenseConvCommand.Shapes.Where(x => x.K > 1 && x.Name.StartsWith("rn50 ", StringComparison.Ordinal) && x.Name.Contains(only, StringComparison.Ordinal)).ToArray();
+            if (shapes.Length == 0) { Console.Error.WriteLine($"No ResNet-50 k×k layer matches --layer '{only}'."); return 2; }
+            return Run(list, shapes, s, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json));
         });
         return cmd;
     }
 
-    private static int Run(List<BlockPattern> patterns, double sparsity, int threads, int repeats, int warmup, bool json)
+    private static int Run(List<BlockPattern> patterns, (string Name, int C, int H, int W, int M, int K, int S, int P)[] shapes, double sparsity,
+        int threads, int repeats, int warmup, bool json)
     {
         WorkerPool.DefaultThreads = threads;
-        var shapes = BenchDenseConvCommand.Shapes.Where(x => x.K > 1 && x.Name.StartsWith("rn50 ", StringComparison.Ordinal)).ToArray();
         var results = new JsonArray();
         var ratios = patterns.ToDictionary(p => p.Name, _ => (Im2Col: new List<double>(), Csr: new List<double>(), Dense: new List<double>()));
         foreach (var (name, c, h, w, m, k, s, pad) in shapes)

@@ -1,3 +1,5 @@
+using Lacuna.Kernels.Spmm;
+
 namespace Lacuna.Kernels.BlockConv;
 
 /// <summary>
@@ -57,15 +59,16 @@ internal static unsafe class BlockConvKernels
 {
     /// <summary>
     /// Per tier the widest group first. AVX-512: 8 channels × 3 vectors (24 accumulators, 3 loads and 8 broadcasts
-    /// per 24 FMAs), a 16-row block as two groups; 4 and 2 channels for narrower blocks (a group wider than the block
-    /// would run the union of two blocks' positions). AVX2: 4 channels × 3 ymm (12 accumulators).
+    /// per 24 FMAs), a 16-row block as two groups; 4 channels × 6 vectors (6 loads and 4 broadcasts per 24 FMAs) and
+    /// narrower for narrower blocks (a group wider than the block would run the union of two blocks' positions).
+    /// AVX2: 4 channels × 3 ymm (12 accumulators).
     /// </summary>
     public static readonly BlockConvKernel[] All =
     {
-        new(IsaTier.Avx512, 8, 48, &BlockConv.Avx512<Rows8>),
-        new(IsaTier.Avx512, 4, 48, &BlockConv.Avx512<Rows4>),
-        new(IsaTier.Avx512, 2, 48, &BlockConv.Avx512<Rows2>),
-        new(IsaTier.Avx512, 1, 48, &BlockConv.Avx512<Rows1>),
+        new(IsaTier.Avx512, 8, 48, &BlockConv.Avx512<Rows8, Tile3>),
+        new(IsaTier.Avx512, 4, 96, &BlockConv.Avx512<Rows4, Tile6>),
+        new(IsaTier.Avx512, 2, 96, &BlockConv.Avx512<Rows2, Tile6>),
+        new(IsaTier.Avx512, 1, 96, &BlockConv.Avx512<Rows1, Tile6>),
         new(IsaTier.Avx2Fma, 4, 24, &BlockConv.Avx2<Rows4>),
         new(IsaTier.Avx2Fma, 2, 24, &BlockConv.Avx2<Rows2>),
         new(IsaTier.Avx2Fma, 1, 24, &BlockConv.Avx2<Rows1>),

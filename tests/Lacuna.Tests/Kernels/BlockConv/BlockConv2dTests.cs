@@ -87,6 +87,32 @@ public class BlockConv2dTests
         Assert.Equal(2 * 2 * BlockConvKernels.Supported.Count() * 2, checkedRuns);
     }
 
+    /// <summary>Dilation 2 and asymmetric pads (stride 1 and 3): the phase planes' tap offsets, on every kernel.</summary>
+    [Theory]
+    [InlineData(1, 2, 2, 2, 2, 2)]
+    [InlineData(1, 0, 2, 1, 0, 1)]
+    [InlineData(3, 1, 0, 2, 1, 1)]
+    public void Dilation_and_asymmetric_pads_match_the_reference(int stride, int top, int left, int bottom, int right, int dilation)
+    {
+        const int c = 5, m = 12, h = 13, wd = 22;
+        var p = new Conv2dParams(3, 3, stride, stride, top, left, bottom, right, dilation, dilation);
+        int[] ws = [m, c, 3, 3];
+        var w = TestData.Random(m * c * 9, 61);
+        new BlockPattern(4, 1).Prune(w, m, c * 9, 0.6);
+        var bias = TestData.Random(m, 62);
+        var x = TestData.Random(c * h * wd, 63);
+        int[] os = p.OutputShape([1, c, h, wd], ws);
+        var expected = new float[m * os[2] * os[3]];
+        ReferenceConv2d.Compute(x, [1, c, h, wd], w, ws, bias, expected, p, Activation.Relu);
+        foreach (var kernel in BlockConvKernels.Supported)
+        {
+            var plan = BlockConv2dPlan.Create(w, ws, bias, p, h, wd, Activation.Relu, kernel);
+            var y = TestData.Poisoned(expected.Length);
+            plan.Run(x, y, 1, 2);
+            KernelAssert.Close(expected, y, c * 9, $"{kernel} s{stride} p{top},{left},{bottom},{right} d{dilation}");
+        }
+    }
+
     [Fact]
     public void Unstructured_weights_run_as_the_union_of_each_group_and_stay_exact_to_the_reference()
     {

@@ -34,6 +34,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchOpsCommand.Build());
         bench.Subcommands.Add(BenchGsCommand.Build());
         bench.Subcommands.Add(BenchBlockCommand.Build());
+        bench.Subcommands.Add(BenchBlockConvCommand.Build());
         bench.Subcommands.Add(BenchTransformerCommands.Attention());
         bench.Subcommands.Add(BenchTransformerCommands.Linear());
         bench.Subcommands.Add(BenchServeCommand.Build());

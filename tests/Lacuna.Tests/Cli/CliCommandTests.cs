@@ -87,6 +87,24 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_block_conv_json_times_the_planner_candidates_and_they_agree()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "block-conv", "--layer", "3x3 512@7", "--patterns", "block:8x1",
+            "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("block-conv", doc.RootElement.GetProperty("bench").GetString());
+        var r = Assert.Single(doc.RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal("rn50 3x3 512@7", r.GetProperty("layer").GetString());
+        foreach (string key in new[] { "direct_ms", "im2col_ms", "csr_direct_ms", "dense_ms" }) Assert.True(r.GetProperty(key).GetDouble() > 0, key);
+        Assert.True(r.GetProperty("max_rel_diff").GetDouble() < 1e-3);
+        Assert.Contains("BlockDirect", r.GetProperty("direct_plan").GetString());
+        Assert.True(doc.RootElement.GetProperty("summary").GetProperty("block:8x1").GetProperty("geomean_speedup_vs_im2col").GetDouble() > 0);
+        Assert.Equal(2, Invoke(BenchCommand.Build(), "bench", "block-conv", "--patterns", "block:4x4").Code);
+        Assert.Equal(2, Invoke(BenchCommand.Build(), "bench", "block-conv", "--layer", "no such layer").Code);
+    }
+
+    [Fact]
     public void Bench_spmm_reads_a_dlmc_folder_and_summarizes()
     {
         string sub = Directory.CreateDirectory(Path.Combine(_dir, "rn50", "magnitude_pruning", "0.9")).FullName;

@@ -22,7 +22,7 @@ internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, int 
 /// <summary>
 /// Picks, per conv layer, the fastest of the candidates the kernel families offer (<see cref="Providers"/>: the dense
 /// conv lowerings, the shape rule's pick named "dense"; depthwise tiles; strided 1x1 layers on a gathered input
-/// (<see cref="StridedPointwise"/>); direct sparse conv; CSR SpMM; and the structured patterns the weights satisfy),
+/// (<see cref="StridedPointwise"/>); direct sparse conv; CSR SpMM; the structured patterns the weights satisfy; block-direct conv for r×1 blocks),
 /// by timing each on the layer's real weights
 /// and shape at the batch size and thread count the plan is for (<see cref="KernelTimer.FastestRounds"/>):
 /// a kernel that wins at batch 1 need not win at batch 8, where the dense GEMM's panels fill up. The unstructured
@@ -48,6 +48,7 @@ internal static class ConvPlanner
         new CsrPointwiseCandidates(),
         new CsrStridedCandidates(),
         new StructuredCandidates(),
+        new BlockDirectCandidates(),
     ];
 
     /// <summary>Builds the candidate kernels for a layer (packing its weights); nothing is timed yet.</summary>

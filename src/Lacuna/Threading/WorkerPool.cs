@@ -97,13 +97,35 @@ public sealed class WorkerPool : IDisposable
         var start = _start[part - 1];
         while (true)
         {
-            start.Wait();
+            if (!SpinUntilStarted(start)) start.Wait();
             if (_disposed) return;
             try { _work!(part); }
             catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
             if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
         }
     }
+
+    /// <summary>
+    /// Polls for the next job for up to <see cref="SpinMicroseconds"/> before blocking, and takes it if it came. A model
+    /// runs one parallel call per layer, tens to hundreds of µs apart; a worker blocked in the kernel took about 80 µs
+    /// to wake, paid per layer. ResNet-50 at DLMC 0.9, 2 threads (`lacuna run --profile`): 15.9 → 9.7 ms, a 0.04 ms
+    /// 1x1 SpMM layer having taken 0.12 ms at 2 threads. The spin ends 100 µs after the last job, so an idle process
+    /// does not keep a core busy (ONNX Runtime's default spinning, by contrast, slowed both engines when interleaved).
+    /// </summary>
+    private static bool SpinUntilStarted(SemaphoreSlim start)
+    {
+        long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+        do
+        {
+            if (start.CurrentCount > 0 && start.Wait(0)) return true;
+            Thread.SpinWait(20);
+        }
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < until);
+        return false;
+    }
+
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+    private const int SpinMicroseconds = 100;
 
     public void Dispose()
     {

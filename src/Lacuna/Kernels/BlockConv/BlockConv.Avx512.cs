@@ -50,12 +50,12 @@ internal static unsafe partial class BlockConv
         for (int i = 0; i < count; i++, w += rows)
         {
             float* p = planes + offs[i];
-            var x0 = Load<TTail>(p, 0, nv, mask);
-            var x1 = nv > 1 ? Load<TTail>(p, 1, nv, mask) : default;
-            var x2 = nv > 2 ? Load<TTail>(p, 2, nv, mask) : default;
-            var x3 = nv > 3 ? Load<TTail>(p, 3, nv, mask) : default;
-            var x4 = nv > 4 ? Load<TTail>(p, 4, nv, mask) : default;
-            var x5 = nv > 5 ? Load<TTail>(p, 5, nv, mask) : default;
+            var x0 = TailVectors512.Load<TTail>(p, 0, nv, mask);
+            var x1 = nv > 1 ? TailVectors512.Load<TTail>(p, 1, nv, mask) : default;
+            var x2 = nv > 2 ? TailVectors512.Load<TTail>(p, 2, nv, mask) : default;
+            var x3 = nv > 3 ? TailVectors512.Load<TTail>(p, 3, nv, mask) : default;
+            var x4 = nv > 4 ? TailVectors512.Load<TTail>(p, 4, nv, mask) : default;
+            var x5 = nv > 5 ? TailVectors512.Load<TTail>(p, 5, nv, mask) : default;
             { var w0 = Vector512.Create(w[0]); a00 = Avx512F.FusedMultiplyAdd(w0, x0, a00); if (nv > 1) a01 = Avx512F.FusedMultiplyAdd(w0, x1, a01); if (nv > 2) a02 = Avx512F.FusedMultiplyAdd(w0, x2, a02); if (nv > 3) a03 = Avx512F.FusedMultiplyAdd(w0, x3, a03); if (nv > 4) a04 = Avx512F.FusedMultiplyAdd(w0, x4, a04); if (nv > 5) a05 = Avx512F.FusedMultiplyAdd(w0, x5, a05); }
             if (TRows.Rows > 1) { var w1 = Vector512.Create(w[1]); a10 = Avx512F.FusedMultiplyAdd(w1, x0, a10); if (nv > 1) a11 = Avx512F.FusedMultiplyAdd(w1, x1, a11); if (nv > 2) a12 = Avx512F.FusedMultiplyAdd(w1, x2, a12); if (nv > 3) a13 = Avx512F.FusedMultiplyAdd(w1, x3, a13); if (nv > 4) a14 = Avx512F.FusedMultiplyAdd(w1, x4, a14); if (nv > 5) a15 = Avx512F.FusedMultiplyAdd(w1, x5, a15); }
             if (TRows.Rows > 2) { var w2 = Vector512.Create(w[2]); a20 = Avx512F.FusedMultiplyAdd(w2, x0, a20); if (nv > 1) a21 = Avx512F.FusedMultiplyAdd(w2, x1, a21); if (nv > 2) a22 = Avx512F.FusedMultiplyAdd(w2, x2, a22); if (nv > 3) a23 = Avx512F.FusedMultiplyAdd(w2, x3, a23); if (nv > 4) a24 = Avx512F.FusedMultiplyAdd(w2, x4, a24); if (nv > 5) a25 = Avx512F.FusedMultiplyAdd(w2, x5, a25); }
@@ -68,29 +68,13 @@ internal static unsafe partial class BlockConv
         bool clamp = a->Activation != ActivationKind.None;
         var lo = Vector512.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
         var hi = Vector512.Create(a->Activation == ActivationKind.Relu ? float.PositiveInfinity : a->Max);
-        { float* d = a->Grid + 0 * a->GridStride + g; Put<TTail>(d, a00, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a01, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a02, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a03, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a04, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a05, 5, nv, mask, clamp, lo, hi); }
-        if (TRows.Rows > 1) { float* d = a->Grid + 1 * a->GridStride + g; Put<TTail>(d, a10, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a11, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a12, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a13, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a14, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a15, 5, nv, mask, clamp, lo, hi); }
-        if (TRows.Rows > 2) { float* d = a->Grid + 2 * a->GridStride + g; Put<TTail>(d, a20, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a21, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a22, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a23, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a24, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a25, 5, nv, mask, clamp, lo, hi); }
-        if (TRows.Rows > 3) { float* d = a->Grid + 3 * a->GridStride + g; Put<TTail>(d, a30, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a31, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a32, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a33, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a34, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a35, 5, nv, mask, clamp, lo, hi); }
-        if (TRows.Rows > 4) { float* d = a->Grid + 4 * a->GridStride + g; Put<TTail>(d, a40, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a41, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a42, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a43, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a44, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a45, 5, nv, mask, clamp, lo, hi); }
-        if (TRows.Rows > 5) { float* d = a->Grid + 5 * a->GridStride + g; Put<TTail>(d, a50, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a51, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a52, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a53, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a54, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a55, 5, nv, mask, clamp, lo, hi); }
-        if (TRows.Rows > 6) { float* d = a->Grid + 6 * a->GridStride + g; Put<TTail>(d, a60, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a61, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a62, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a63, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a64, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a65, 5, nv, mask, clamp, lo, hi); }
-        if (TRows.Rows > 7) { float* d = a->Grid + 7 * a->GridStride + g; Put<TTail>(d, a70, 0, nv, mask, clamp, lo, hi); if (nv > 1) Put<TTail>(d, a71, 1, nv, mask, clamp, lo, hi); if (nv > 2) Put<TTail>(d, a72, 2, nv, mask, clamp, lo, hi); if (nv > 3) Put<TTail>(d, a73, 3, nv, mask, clamp, lo, hi); if (nv > 4) Put<TTail>(d, a74, 4, nv, mask, clamp, lo, hi); if (nv > 5) Put<TTail>(d, a75, 5, nv, mask, clamp, lo, hi); }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load<TTail>(float* p, int j, int nv, Vector512<float> mask) where TTail : struct, ISparseConvTail =>
-        TTail.Masked && j == nv - 1
-            ? Avx512F.MaskLoad(p + j * 16, mask, Vector512<float>.Zero)
-            : Avx512F.LoadVector512(p + j * 16);
-
-    /// <summary>Activation as a clamp to [lo, hi], then the store of vector j; the last one of a masked pass under its mask.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TTail>(float* dst, Vector512<float> s, int j, int nv, Vector512<float> mask, bool clamp,
-        Vector512<float> lo, Vector512<float> hi) where TTail : struct, ISparseConvTail
-    {
-        if (clamp) s = Avx512F.Min(Avx512F.Max(s, lo), hi);
-        if (TTail.Masked && j == nv - 1) Avx512F.MaskStore(dst + j * 16, mask, s);
-        else Avx512F.Store(dst + j * 16, s);
+        { float* d = a->Grid + 0 * a->GridStride + g; TailVectors512.Store<TTail>(d, a00, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a01, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a02, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a03, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a04, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a05, 5, nv, mask, clamp, lo, hi); }
+        if (TRows.Rows > 1) { float* d = a->Grid + 1 * a->GridStride + g; TailVectors512.Store<TTail>(d, a10, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a11, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a12, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a13, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a14, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a15, 5, nv, mask, clamp, lo, hi); }
+        if (TRows.Rows > 2) { float* d = a->Grid + 2 * a->GridStride + g; TailVectors512.Store<TTail>(d, a20, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a21, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a22, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a23, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a24, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a25, 5, nv, mask, clamp, lo, hi); }
+        if (TRows.Rows > 3) { float* d = a->Grid + 3 * a->GridStride + g; TailVectors512.Store<TTail>(d, a30, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a31, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a32, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a33, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a34, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a35, 5, nv, mask, clamp, lo, hi); }
+        if (TRows.Rows > 4) { float* d = a->Grid + 4 * a->GridStride + g; TailVectors512.Store<TTail>(d, a40, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a41, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a42, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a43, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a44, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a45, 5, nv, mask, clamp, lo, hi); }
+        if (TRows.Rows > 5) { float* d = a->Grid + 5 * a->GridStride + g; TailVectors512.Store<TTail>(d, a50, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a51, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a52, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a53, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a54, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a55, 5, nv, mask, clamp, lo, hi); }
+        if (TRows.Rows > 6) { float* d = a->Grid + 6 * a->GridStride + g; TailVectors512.Store<TTail>(d, a60, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a61, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a62, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a63, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a64, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a65, 5, nv, mask, clamp, lo, hi); }
+        if (TRows.Rows > 7) { float* d = a->Grid + 7 * a->GridStride + g; TailVectors512.Store<TTail>(d, a70, 0, nv, mask, clamp, lo, hi); if (nv > 1) TailVectors512.Store<TTail>(d, a71, 1, nv, mask, clamp, lo, hi); if (nv > 2) TailVectors512.Store<TTail>(d, a72, 2, nv, mask, clamp, lo, hi); if (nv > 3) TailVectors512.Store<TTail>(d, a73, 3, nv, mask, clamp, lo, hi); if (nv > 4) TailVectors512.Store<TTail>(d, a74, 4, nv, mask, clamp, lo, hi); if (nv > 5) TailVectors512.Store<TTail>(d, a75, 5, nv, mask, clamp, lo, hi); }
     }
 }

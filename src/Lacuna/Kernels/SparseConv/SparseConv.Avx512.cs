@@ -74,34 +74,34 @@ internal static unsafe partial class SparseConv
                 var u = Vector512.Create(vals[i + 1]);
                 float* p = planes + offs[i];
                 float* q = planes + offs[i + 1];
-                s0 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 0, nv, mask), s0); t0 = Avx512F.FusedMultiplyAdd(u, Load<TTail>(q, 0, nv, mask), t0);
-                if (nv > 1) { s1 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 1, nv, mask), s1); t1 = Avx512F.FusedMultiplyAdd(u, Load<TTail>(q, 1, nv, mask), t1); }
-                if (nv > 2) { s2 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 2, nv, mask), s2); t2 = Avx512F.FusedMultiplyAdd(u, Load<TTail>(q, 2, nv, mask), t2); }
-                if (nv > 3) { s3 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 3, nv, mask), s3); t3 = Avx512F.FusedMultiplyAdd(u, Load<TTail>(q, 3, nv, mask), t3); }
-                if (nv > 4) { s4 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 4, nv, mask), s4); t4 = Avx512F.FusedMultiplyAdd(u, Load<TTail>(q, 4, nv, mask), t4); }
-                if (nv > 5) { s5 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 5, nv, mask), s5); t5 = Avx512F.FusedMultiplyAdd(u, Load<TTail>(q, 5, nv, mask), t5); }
-                if (nv > 6) { s6 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 6, nv, mask), s6); t6 = Avx512F.FusedMultiplyAdd(u, Load<TTail>(q, 6, nv, mask), t6); }
+                s0 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 0, nv, mask), s0); t0 = Avx512F.FusedMultiplyAdd(u, TailVectors512.Load<TTail>(q, 0, nv, mask), t0);
+                if (nv > 1) { s1 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 1, nv, mask), s1); t1 = Avx512F.FusedMultiplyAdd(u, TailVectors512.Load<TTail>(q, 1, nv, mask), t1); }
+                if (nv > 2) { s2 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 2, nv, mask), s2); t2 = Avx512F.FusedMultiplyAdd(u, TailVectors512.Load<TTail>(q, 2, nv, mask), t2); }
+                if (nv > 3) { s3 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 3, nv, mask), s3); t3 = Avx512F.FusedMultiplyAdd(u, TailVectors512.Load<TTail>(q, 3, nv, mask), t3); }
+                if (nv > 4) { s4 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 4, nv, mask), s4); t4 = Avx512F.FusedMultiplyAdd(u, TailVectors512.Load<TTail>(q, 4, nv, mask), t4); }
+                if (nv > 5) { s5 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 5, nv, mask), s5); t5 = Avx512F.FusedMultiplyAdd(u, TailVectors512.Load<TTail>(q, 5, nv, mask), t5); }
+                if (nv > 6) { s6 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 6, nv, mask), s6); t6 = Avx512F.FusedMultiplyAdd(u, TailVectors512.Load<TTail>(q, 6, nv, mask), t6); }
             }
         for (; i < count; i++)
         {
             var v = Vector512.Create(vals[i]);
             float* p = planes + offs[i];
-            s0 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 0, nv, mask), s0);
-            if (nv > 1) s1 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 1, nv, mask), s1);
-            if (nv > 2) s2 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 2, nv, mask), s2);
-            if (nv > 3) s3 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 3, nv, mask), s3);
-            if (nv > 4) s4 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 4, nv, mask), s4);
-            if (nv > 5) s5 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 5, nv, mask), s5);
-            if (nv > 6) s6 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 6, nv, mask), s6);
-            if (nv > 7) s7 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 7, nv, mask), s7);
-            if (nv > 8) s8 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 8, nv, mask), s8);
-            if (nv > 9) s9 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 9, nv, mask), s9);
-            if (nv > 10) s10 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 10, nv, mask), s10);
-            if (nv > 11) s11 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 11, nv, mask), s11);
-            if (nv > 12) s12 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 12, nv, mask), s12);
-            if (nv > 13) s13 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 13, nv, mask), s13);
-            if (nv > 14) s14 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 14, nv, mask), s14);
-            if (nv > 15) s15 = Avx512F.FusedMultiplyAdd(v, Load<TTail>(p, 15, nv, mask), s15);
+            s0 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 0, nv, mask), s0);
+            if (nv > 1) s1 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 1, nv, mask), s1);
+            if (nv > 2) s2 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 2, nv, mask), s2);
+            if (nv > 3) s3 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 3, nv, mask), s3);
+            if (nv > 4) s4 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 4, nv, mask), s4);
+            if (nv > 5) s5 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 5, nv, mask), s5);
+            if (nv > 6) s6 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 6, nv, mask), s6);
+            if (nv > 7) s7 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 7, nv, mask), s7);
+            if (nv > 8) s8 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 8, nv, mask), s8);
+            if (nv > 9) s9 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 9, nv, mask), s9);
+            if (nv > 10) s10 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 10, nv, mask), s10);
+            if (nv > 11) s11 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 11, nv, mask), s11);
+            if (nv > 12) s12 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 12, nv, mask), s12);
+            if (nv > 13) s13 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 13, nv, mask), s13);
+            if (nv > 14) s14 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 14, nv, mask), s14);
+            if (nv > 15) s15 = Avx512F.FusedMultiplyAdd(v, TailVectors512.Load<TTail>(p, 15, nv, mask), s15);
         }
         if (dual)
         {
@@ -117,38 +117,21 @@ internal static unsafe partial class SparseConv
         var lo = Vector512.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
         var hi = Vector512.Create(a->Activation == ActivationKind.Relu ? float.PositiveInfinity : a->Max);
         bool clamp = a->Activation != ActivationKind.None;
-        Store512<TTail>(dst, s0, 0, nv, mask, clamp, lo, hi);
-        if (nv > 1) Store512<TTail>(dst, s1, 1, nv, mask, clamp, lo, hi);
-        if (nv > 2) Store512<TTail>(dst, s2, 2, nv, mask, clamp, lo, hi);
-        if (nv > 3) Store512<TTail>(dst, s3, 3, nv, mask, clamp, lo, hi);
-        if (nv > 4) Store512<TTail>(dst, s4, 4, nv, mask, clamp, lo, hi);
-        if (nv > 5) Store512<TTail>(dst, s5, 5, nv, mask, clamp, lo, hi);
-        if (nv > 6) Store512<TTail>(dst, s6, 6, nv, mask, clamp, lo, hi);
-        if (nv > 7) Store512<TTail>(dst, s7, 7, nv, mask, clamp, lo, hi);
-        if (nv > 8) Store512<TTail>(dst, s8, 8, nv, mask, clamp, lo, hi);
-        if (nv > 9) Store512<TTail>(dst, s9, 9, nv, mask, clamp, lo, hi);
-        if (nv > 10) Store512<TTail>(dst, s10, 10, nv, mask, clamp, lo, hi);
-        if (nv > 11) Store512<TTail>(dst, s11, 11, nv, mask, clamp, lo, hi);
-        if (nv > 12) Store512<TTail>(dst, s12, 12, nv, mask, clamp, lo, hi);
-        if (nv > 13) Store512<TTail>(dst, s13, 13, nv, mask, clamp, lo, hi);
-        if (nv > 14) Store512<TTail>(dst, s14, 14, nv, mask, clamp, lo, hi);
-        if (nv > 15) Store512<TTail>(dst, s15, 15, nv, mask, clamp, lo, hi);
-    }
-
-    /// <summary>Vector <paramref name="j"/> of a tile at <paramref name="p"/>; the last one of a masked pass reads only its mask's lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load<TTail>(float* p, int j, int nv, Vector512<float> mask) where TTail : struct, ISparseConvTail =>
-        TTail.Masked && j == nv - 1
-            ? Avx512F.MaskLoad(p + j * 16, mask, Vector512<float>.Zero)
-            : Avx512F.LoadVector512(p + j * 16);
-
-    /// <summary>Epilogue (activation as a clamp to [lo, hi]) and store of vector <paramref name="j"/>; the last one of a masked pass under its mask.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512<TTail>(float* dst, Vector512<float> s, int j, int nv, Vector512<float> mask, bool clamp,
-        Vector512<float> lo, Vector512<float> hi) where TTail : struct, ISparseConvTail
-    {
-        if (clamp) s = Avx512F.Min(Avx512F.Max(s, lo), hi);
-        if (TTail.Masked && j == nv - 1) Avx512F.MaskStore(dst + j * 16, mask, s);
-        else Avx512F.Store(dst + j * 16, s);
+        TailVectors512.Store<TTail>(dst, s0, 0, nv, mask, clamp, lo, hi);
+        if (nv > 1) TailVectors512.Store<TTail>(dst, s1, 1, nv, mask, clamp, lo, hi);
+        if (nv > 2) TailVectors512.Store<TTail>(dst, s2, 2, nv, mask, clamp, lo, hi);
+        if (nv > 3) TailVectors512.Store<TTail>(dst, s3, 3, nv, mask, clamp, lo, hi);
+        if (nv > 4) TailVectors512.Store<TTail>(dst, s4, 4, nv, mask, clamp, lo, hi);
+        if (nv > 5) TailVectors512.Store<TTail>(dst, s5, 5, nv, mask, clamp, lo, hi);
+        if (nv > 6) TailVectors512.Store<TTail>(dst, s6, 6, nv, mask, clamp, lo, hi);
+        if (nv > 7) TailVectors512.Store<TTail>(dst, s7, 7, nv, mask, clamp, lo, hi);
+        if (nv > 8) TailVectors512.Store<TTail>(dst, s8, 8, nv, mask, clamp, lo, hi);
+        if (nv > 9) TailVectors512.Store<TTail>(dst, s9, 9, nv, mask, clamp, lo, hi);
+        if (nv > 10) TailVectors512.Store<TTail>(dst, s10, 10, nv, mask, clamp, lo, hi);
+        if (nv > 11) TailVectors512.Store<TTail>(dst, s11, 11, nv, mask, clamp, lo, hi);
+        if (nv > 12) TailVectors512.Store<TTail>(dst, s12, 12, nv, mask, clamp, lo, hi);
+        if (nv > 13) TailVectors512.Store<TTail>(dst, s13, 13, nv, mask, clamp, lo, hi);
+        if (nv > 14) TailVectors512.Store<TTail>(dst, s14, 14, nv, mask, clamp, lo, hi);
+        if (nv > 15) TailVectors512.Store<TTail>(dst, s15, 15, nv, mask, clamp, lo, hi);
     }
 }

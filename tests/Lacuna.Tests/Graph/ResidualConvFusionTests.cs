@@ -13,7 +13,10 @@ namespace Lacuna.Tests.Graph;
 /// <summary>
 /// A residual Add (and its Relu) fused into the Conv producing one operand (<see cref="GraphPasses.FuseResidualAdds"/>)
 /// computes what the separate Conv and Add nodes compute, on dense and sparse plans, and only fires where it may.
+/// Sets WorkerPool.DefaultThreads: run alone, or a concurrent test's plan keys (by thread count) change under it
+/// (ZooTransformerTests.BertTiny_AtSparsity09_* lost its timings that way in a CI run).
 /// </summary>
+[Collection(GlobalThreadsCollection.Name)]
 public class ResidualConvFusionTests
 {
     private const int C = 5, M = 16, H = 9, W = 11;

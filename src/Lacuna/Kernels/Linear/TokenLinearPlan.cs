@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using Lacuna.Formats;
 using Lacuna.Kernels.Elementwise;
-using Lacuna.Kernels.Layout;
 using Lacuna.Kernels.Reference;
 using Lacuna.Kernels.Spmm;
 using Lacuna.Tensors;
@@ -91,8 +89,8 @@ public sealed class TokenLinearPlan
         if (allowSparse && (sparse is not null || sparsity >= MinSparsity))
         {
             var plan = sparse ?? SpmmPlan.Create(CsrMatrix.FromDense(weights, outFeatures, inFeatures), bias, SpmmActivation(activation));
-            candidates.Add(new SparseCandidate(plan, activation));
-            candidates.Add(new PanelSparseCandidate(plan, activation));
+            candidates.Add(new PanelSparseCandidate(plan, activation, PanelSparseCandidate.Whole));
+            candidates.Add(new PanelSparseCandidate(plan, activation, PanelSparseCandidate.Panel));
         }
         return new TokenLinearPlan(outFeatures, inFeatures, sparsity, activation, [.. candidates]);
     }
@@ -191,33 +189,6 @@ internal sealed class DenseGemmCandidate(ReadOnlySpan<float> weights, float[] bi
     {
         Gemm.Compute(tokens, x, Math.Max(1, inFeatures), _weights, y, Math.Max(1, outFeatures),
             bias, bias.Length == 0 ? BiasAxis.None : BiasAxis.Column, TokenLinearPlan.SpmmActivation(activation), threads);
-        TokenLinearPlan.ApplyGelu(y, activation, threads);
-    }
-}
-
-/// <summary>Yᵀ = W·Xᵀ on an <see cref="ISpmmPlan"/> with tokens as the dense dimension, between two transposes.</summary>
-internal sealed class SparseCandidate(ISpmmPlan plan, TokenLinearActivation activation) : TokenLinearCandidate
-{
-    public override string Name => "sparse";
-    public override string Describe() => plan.Describe();
-
-    public override void Run(ReadOnlySpan<float> x, int tokens, Span<float> y, int threads)
-    {
-        int k = plan.K, m = plan.M;
-        var pool = ArrayPool<float>.Shared;
-        float[] xt = pool.Rent(Math.Max(1, tokens * k)), yt = pool.Rent(Math.Max(1, tokens * m));
-        try
-        {
-            var xT = xt.AsSpan(0, tokens * k);
-            var yT = yt.AsSpan(0, tokens * m);
-            Transpose.Compute(x, [tokens, k], [1, 0], xT, threads);
-            plan.Run(xT, tokens, yT, threads);
-            Transpose.Compute(yT, [m, tokens], [1, 0], y, threads);
-        }
-        finally
-        {
-            pool.Return(xt); pool.Return(yt);
-        }
         TokenLinearPlan.ApplyGelu(y, activation, threads);
     }
 }

@@ -59,9 +59,7 @@ public static unsafe partial class Gemm
     {
         ThrowHelper.IfNegative(m, nameof(m));
         ThrowHelper.IfNegative(k, nameof(k));
-        int aCols = transA ? m : k, aRows = transA ? k : m;
-        if (lda < Math.Max(1, aCols)) ThrowHelper.OutOfRange(nameof(lda), lda, $"lda must be at least {Math.Max(1, aCols)} for A{(transA ? "ᵀ" : "")} with m={m}, k={k}.");
-        if (aRows > 0 && aCols > 0) ThrowHelper.IfTooShort(a.Length, (long)(aRows - 1) * lda + aCols, "a", $"A [{aRows}×{aCols}] with lda={lda} (m={m}, k={k})");
+        CheckOperand("a", transA ? k : m, transA ? m : k, lda, transA, a.Length, $"m={m}, k={k}");
         return new GemmPackedA(kernel, m, k, a, lda, transA);
     }
 
@@ -78,9 +76,7 @@ public static unsafe partial class Gemm
     {
         ThrowHelper.IfNegative(n, nameof(n));
         ThrowHelper.IfNegative(k, nameof(k));
-        int bCols = transB ? k : n, bRows = transB ? n : k;
-        if (ldb < Math.Max(1, bCols)) ThrowHelper.OutOfRange(nameof(ldb), ldb, $"ldb must be at least {Math.Max(1, bCols)} for B{(transB ? "ᵀ" : "")} with n={n}, k={k}.");
-        if (bRows > 0 && bCols > 0) ThrowHelper.IfTooShort(b.Length, (long)(bRows - 1) * ldb + bCols, "b", $"B [{bRows}×{bCols}] with ldb={ldb} (n={n}, k={k})");
+        CheckOperand("b", transB ? n : k, transB ? k : n, ldb, transB, b.Length, $"n={n}, k={k}");
         return new GemmPackedB(kernel, n, k, b, ldb, transB);
     }
 

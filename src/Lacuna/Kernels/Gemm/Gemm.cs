@@ -46,17 +46,24 @@ public static partial class Gemm
         ThrowHelper.IfNegative(n, nameof(n));
         ThrowHelper.IfNegative(k, nameof(k));
         string dims = $"m={m}, n={n}, k={k}";
-        int aCols = transA ? m : k, aRows = transA ? k : m;
-        int bCols = transB ? k : n, bRows = transB ? n : k;
-        if (lda < Math.Max(1, aCols)) ThrowHelper.OutOfRange(nameof(lda), lda, $"lda must be at least {Math.Max(1, aCols)} for A{(transA ? "ᵀ" : "")} with {dims}.");
-        if (ldb < Math.Max(1, bCols)) ThrowHelper.OutOfRange(nameof(ldb), ldb, $"ldb must be at least {Math.Max(1, bCols)} for B{(transB ? "ᵀ" : "")} with {dims}.");
+        CheckOperand("a", transA ? k : m, transA ? m : k, lda, transA, aLength, dims);
+        CheckOperand("b", transB ? n : k, transB ? k : n, ldb, transB, bLength, dims);
         if (ldc < Math.Max(1, n)) ThrowHelper.OutOfRange(nameof(ldc), ldc, $"ldc must be at least {Math.Max(1, n)} with {dims}.");
-        if (aRows > 0 && aCols > 0) ThrowHelper.IfTooShort(aLength, (long)(aRows - 1) * lda + aCols, "a", $"A [{aRows}×{aCols}] with lda={lda} ({dims})");
-        if (bRows > 0 && bCols > 0) ThrowHelper.IfTooShort(bLength, (long)(bRows - 1) * ldb + bCols, "b", $"B [{bRows}×{bCols}] with ldb={ldb} ({dims})");
         if (m > 0 && n > 0) ThrowHelper.IfTooShort(cLength, (long)(m - 1) * ldc + n, "c", $"C [{m}×{n}] with ldc={ldc} ({dims})");
         if (biasAxis == BiasAxis.Row && biasLength != m)
             ThrowHelper.Shape("bias", $"Row bias must have m={m} elements but has {biasLength} ({dims}).");
         if (biasAxis == BiasAxis.Column && biasLength != n)
             ThrowHelper.Shape("bias", $"Column bias must have n={n} elements but has {biasLength} ({dims}).");
+    }
+
+    /// <summary>
+    /// Operand <paramref name="name"/> ("a" or "b") stored [rows × cols] row-major with leading dimension ld (the stored
+    /// shape, so already transposed when <paramref name="trans"/>): ld covers a row and the storage holds every row.
+    /// </summary>
+    internal static void CheckOperand(string name, int rows, int cols, int ld, bool trans, int length, string dims)
+    {
+        string ldName = "ld" + name, upper = name.ToUpperInvariant();
+        if (ld < Math.Max(1, cols)) ThrowHelper.OutOfRange(ldName, ld, $"{ldName} must be at least {Math.Max(1, cols)} for {upper}{(trans ? "ᵀ" : "")} with {dims}.");
+        if (rows > 0 && cols > 0) ThrowHelper.IfTooShort(length, (long)(rows - 1) * ld + cols, name, $"{upper} [{rows}×{cols}] with {ldName}={ld} ({dims})");
     }
 }

@@ -157,9 +157,6 @@ public sealed unsafe class BlockConv2dPlan
         return bounds;
     }
 
-    /// <summary>Bytes of input planes one block of output rows should touch: most of a 512 KiB L2 (as the CSR direct conv).</summary>
-    private const int BlockBytes = 320 * 1024;
-
     /// <summary>
     /// Output rows in blocks, groups inside, so a block's window of the planes stays in L2 across groups. Each group
     /// writes Rows grid rows into this worker's scratch, then its valid channels are compacted into the output.
@@ -169,9 +166,7 @@ public sealed unsafe class BlockConv2dPlan
         if (g0 >= g1) return;
         int wq = _planes.Wq, rows = _kernel.Rows;
         int gridLength = (_oh - 1) * wq + _ow;
-        long rowBytes = (long)_c * _planes.SH * _planes.SW * wq * sizeof(float);
-        long fitRows = BlockBytes / Math.Max(1, rowBytes) - _planes.ExtraRows;
-        int rowsPerBlock = (int)Math.Clamp(Math.Max(fitRows, (512 + wq - 1) / wq), 1, _oh);
+        int rowsPerBlock = _planes.RowsPerBlock(_oh);
         nint stride = ((nint)rowsPerBlock * wq + 15) & ~(nint)15;
         float* grid = SparseConvScratch.Grid(stride * rows + 16);
         BlockConvArgs a;

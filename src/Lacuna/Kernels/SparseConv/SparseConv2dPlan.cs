@@ -159,9 +159,6 @@ public sealed unsafe class SparseConv2dPlan
         }
     }
 
-    /// <summary>Bytes of input planes one block of output rows should touch: most of Zen 3's 512 KiB L2.</summary>
-    private const int BlockBytes = 320 * 1024;
-
     /// <summary>
     /// Output rows are processed in blocks, channels inside: every output channel reads the same few input rows
     /// of every plane, so a block's window stays in L2 across channels instead of each channel streaming the
@@ -171,10 +168,7 @@ public sealed unsafe class SparseConv2dPlan
     {
         int wq = _planes.Wq;
         int gridLength = (_oh - 1) * wq + _ow; // last valid grid point + 1
-        long rowBytes = (long)_c * _planes.SH * _planes.SW * wq * sizeof(float);
-        // At least ~512 grid points per block, so the 64-point tiles are not dominated by partial passes.
-        long fitRows = BlockBytes / Math.Max(1, rowBytes) - _planes.ExtraRows;
-        int rowsPerBlock = (int)Math.Clamp(Math.Max(fitRows, (512 + wq - 1) / wq), 1, _oh);
+        int rowsPerBlock = _planes.RowsPerBlock(_oh);
         float* grid = SparseConvScratch.Grid((long)rowsPerBlock * wq + 64);
         SparseConvArgs a;
         a.Planes = planes;

@@ -33,6 +33,8 @@ public static partial class MaxPool2d
         Span<float> windows = w <= 2048 ? stackalloc float[w] : new float[w];
         var (oxIn0, oxIn1, starts) = PoolPlanes.Interior(p, w, ow);
         bool evenOdd = p.StrideW == 2 && p.DilationW == 1, k3s2 = IsKernel3Stride2(p);
+        Span<float> padded = k3s2 ? new float[Stride2ScratchLength(w, ow, p.PadLeft)] : default;
+        padded.Fill(float.NegativeInfinity);
         var (rowLo, rowHi) = Rows(p, h, oh);
         var (fy0, fy1) = PoolPlanes.FlatRows(p, h, w, ow, oxIn0, oxIn1, rowLo, rowHi);
         float[]? maxima = fy1 > fy0 ? System.Buffers.ArrayPool<float>.Shared.Rent((fy1 - fy0) * w) : null;
@@ -57,7 +59,7 @@ public static partial class MaxPool2d
                         unsafe
                         {
                             fixed (float* r = src)
-                                Kernel3Stride2Row(r + y0 * w, r + (y0 + 1) * w, r + (y0 + 2) * w, w, p.PadLeft, outRow, oxIn0, oxIn1);
+                                Kernel3Stride2Row(r + y0 * w, r + (y0 + 1) * w, r + (y0 + 2) * w, w, p.PadLeft, outRow, padded);
                         }
                         continue;
                     }

@@ -17,6 +17,16 @@ public class MaxPool2dTests
         { new Pool2dParams(3, 2, 2, 1, 1, 0, 2, 1, 2, 1), 11, 9 },  // asymmetric pads, dilation 2 on H
         { Pool2dParams.Square(3, 2, 1, ceilMode: true), 8, 10 },
         { Pool2dParams.Square(1, 1), 1, 1 },
+        // The AVX-512 3x3 stride-2 row kernel around its 16-output step and 34-column reach, with each pad and ceil mode.
+        { Pool2dParams.Square(3, 2, 0, ceilMode: true), 56, 56 },   // Inception v2's stem pool: a clipped last window
+        { Pool2dParams.Square(3, 2, 1), 5, 31 },
+        { Pool2dParams.Square(3, 2, 1), 6, 33 },
+        { Pool2dParams.Square(3, 2, 1), 4, 34 },
+        { Pool2dParams.Square(3, 2, 0), 5, 35 },
+        { Pool2dParams.Square(3, 2, 0), 3, 15 },
+        { Pool2dParams.Square(3, 2, 0, ceilMode: true), 4, 16 },
+        { new Pool2dParams(3, 3, 2, 2, 1, 2, 1, 2), 7, 17 },         // left pad 2
+        { Pool2dParams.Square(3, 2, 1), 3, 3 },
     };
 
     [Theory]

@@ -11,15 +11,21 @@ namespace Lacuna.Kernels.Pooling;
 /// (outputs then pick their window's start). Only windows clipped by the left/right edge sum taps one by one. The
 /// divisor is the product of a row count and a column count (positions inside the input, or inside the padded
 /// input with count_include_pad), both computed once per output row and column. Planes split across threads.
+/// Column strides 1 and 2 take whole-plane passes over a zero-padded plane instead (AveragePool2d.Padded.cs).
 /// </summary>
-public static class AveragePool2d
+public static partial class AveragePool2d
 {
     public static void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p, int threads = 0)
     {
         Geometry? geometry = null; // built once the driver has checked the shapes
         if (p is not null && inputShape.Length == 4 && p.OutputShape(inputShape, "AveragePool") is { } os)
             geometry = new Geometry(p, inputShape[2], inputShape[3], os[2], os[3]);
-        PoolPlanes.Run(input, inputShape, output, p!, threads, "AveragePool", (x, y, p0, p1) => Planes(x, y, p0, p1, geometry!));
+        bool padded = geometry is not null && UsesPaddedPlanes(geometry);
+        PoolPlanes.Run(input, inputShape, output, p!, threads, "AveragePool", (x, y, p0, p1) =>
+        {
+            if (padded) PaddedPlanes(x, y, p0, p1, geometry!);
+            else Planes(x, y, p0, p1, geometry!);
+        });
     }
 
     /// <summary>Per output row and column: the tap range inside the input and the divisor's factor along that axis.</summary>

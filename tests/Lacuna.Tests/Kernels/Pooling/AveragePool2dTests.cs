@@ -36,6 +36,11 @@ public class AveragePool2dTests
         Check(Pool2dParams.Square(3, 1, 1), new[] { 2, 24, 28, 28 }, 7);
         Check(Pool2dParams.Square(5, 1, 2), new[] { 1, 9, 14, 13 }, 8);
         Check(new Pool2dParams(3, 3, 1, 1, 0, 2, 2, 0), new[] { 1, 5, 11, 17 }, 9);
+        // Padded-plane passes (column stride 1 or 2): ShuffleNet's 3x3/2 pad 1, DenseNet's 2x2/2, and a plane past
+        // the padded-plane limit, which pools row by row.
+        Check(Pool2dParams.Square(3, 2, 1), new[] { 1, 24, 28, 28 }, 10);
+        Check(Pool2dParams.Square(2, 2), new[] { 1, 16, 56, 56 }, 11);
+        Check(Pool2dParams.Square(3, 1, 1), new[] { 1, 2, 1030, 1024 }, 12);
     }
 
     [Fact]

@@ -1,0 +1,101 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace Lacuna.Kernels.Pooling;
+
+// Average pools with column stride 1 or 2 as whole-plane vector passes over a zero-padded copy of each plane, so no
+// window is clipped and no output is summed tap by tap. Row by row with clipped edges, the edge windows ran scalar:
+// per 14x14 plane of a 3x3/1 "same" pool 28 of 196 outputs, and per 28x28 plane of ShuffleNet's 3x3/2 pool every
+// output picked its window's start one at a time.
+public static partial class AveragePool2d
+{
+    /// <summary>Padded planes larger than this (floats) pool row by row instead, so the scratch stays small.</summary>
+    private const int MaxPaddedPlane = 1 << 20;
+
+    /// <summary>
+    /// The padded plane [Hp × Wp] every window of the pool lies inside: the input at (PadTop, PadLeft), zeros around
+    /// it (also past the end padding, where only ceil mode's last window reaches, and that never counts). With column
+    /// stride 2, Wp is even, so a flat even/odd split of the plane splits every row alike.
+    /// </summary>
+    private static (int Hp, int Wp) PaddedSize(Pool2dParams p, int h, int w, int oh, int ow)
+    {
+        int hp = Math.Max(p.PadTop + h, (oh - 1) * p.StrideH + (p.KernelH - 1) * p.DilationH + 1);
+        int wp = Math.Max(p.PadLeft + w, (ow - 1) * p.StrideW + (p.KernelW - 1) * p.DilationW + 1);
+        if (p.StrideW == 2) wp += wp & 1;
+        return (hp, wp);
+    }
+
+    private static bool UsesPaddedPlanes(Geometry g)
+    {
+        if (g.P.StrideW is not (1 or 2)) return false;
+        var (hp, wp) = PaddedSize(g.P, g.H, g.W, g.OH, g.OW);
+        return (long)hp * wp <= MaxPaddedPlane;
+    }
+
+    /// <summary>
+    /// Planes [p0, p1): each copied into the padded plane P, then V[i] = Σ_kh P[i + kh·dh·Wp] over the rows any output
+    /// starts on (flat: rows in between are summed too and unused with row stride 2), then along the row
+    /// A[i] = Σ_kw V[i + kw·dw] (stride 1) or the same over V's even and odd halves (stride 2: tap kw of output j reads
+    /// column 2j + kw·dw, in half (kw·dw) mod 2 at j + ⌊kw·dw / 2⌋), and each output row is its A row times the
+    /// precomputed 1 / window count (<see cref="Geometry"/>'s row and column counts, so count_include_pad holds).
+    /// </summary>
+    private static unsafe void PaddedPlanes(ReadOnlySpan<float> x, Span<float> y, int p0, int p1, Geometry g)
+    {
+        var p = g.P;
+        int h = g.H, w = g.W, oh = g.OH, ow = g.OW;
+        var (hp, wp) = PaddedSize(p, h, w, oh, ow);
+        int vn = ((oh - 1) * p.StrideH + 1) * wp; // V covers the rows outputs start on
+        int span = (p.KernelW - 1) * p.DilationW, half = wp / 2;
+        var pool = ArrayPool<float>.Shared;
+        float[] padded = pool.Rent(hp * wp), v = pool.Rent(vn), acc = pool.Rent(vn), halves = p.StrideW == 2 ? pool.Rent(vn) : [];
+        float[] inv = pool.Rent(oh * ow);
+        try
+        {
+            var plane = padded.AsSpan(0, hp * wp);
+            plane.Clear(); // the border stays zero: only the interior is rewritten per plane
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++) inv[oy * ow + ox] = 1f / (g.RowCount[oy] * g.ColCount[ox]);
+            var vs = v.AsSpan(0, vn);
+            for (int c = p0; c < p1; c++)
+            {
+                var src = x.Slice(c * h * w, h * w);
+                for (int r = 0; r < h; r++) src.Slice(r * w, w).CopyTo(plane.Slice((r + p.PadTop) * wp + p.PadLeft, w));
+                plane[..vn].CopyTo(vs);
+                for (int kh = 1; kh < p.KernelH; kh++) TensorPrimitives.Add(vs, plane.Slice(kh * p.DilationH * wp, vn), vs);
+                int rowStride;
+                if (p.StrideW == 1)
+                {
+                    var a = acc.AsSpan(0, vn - span);
+                    vs[..a.Length].CopyTo(a);
+                    for (int kw = 1; kw < p.KernelW; kw++) TensorPrimitives.Add(a, vs.Slice(kw * p.DilationW, a.Length), a);
+                    rowStride = p.StrideH * wp;
+                }
+                else
+                {
+                    fixed (float* pv = v, ph = halves) Deinterleave.EvenOdd(pv, vn, ph, ph + vn / 2);
+                    int n = vn / 2 - (span >> 1);
+                    var a = acc.AsSpan(0, n);
+                    for (int kw = 0; kw < p.KernelW; kw++)
+                    {
+                        int d = kw * p.DilationW;
+                        var tap = halves.AsSpan(((d & 1) == 0 ? 0 : vn / 2) + (d >> 1), n);
+                        if (kw == 0) tap.CopyTo(a);
+                        else TensorPrimitives.Add(a, tap, a);
+                    }
+                    rowStride = p.StrideH * half;
+                }
+                var dst = y.Slice(c * oh * ow, oh * ow);
+                for (int oy = 0; oy < oh; oy++)
+                    TensorPrimitives.Multiply(acc.AsSpan(oy * rowStride, ow), inv.AsSpan(oy * ow, ow), dst.Slice(oy * ow, ow));
+            }
+        }
+        finally
+        {
+            pool.Return(padded);
+            pool.Return(v);
+            pool.Return(acc);
+            if (halves.Length > 0) pool.Return(halves);
+            pool.Return(inv);
+        }
+    }
+}

@@ -29,6 +29,11 @@ public static class OnnxGraphExporter
                 graph.Node.Add(new NodeProto("Reshape", n.Name + "_reshape_merge", [shuffled, n.Inputs[2]], [.. n.Outputs]));
                 continue;
             }
+            if (n.OpType == GraphPasses.AttentionOp)
+            {
+                WriteAttention(graph, n);
+                continue;
+            }
             var attributes = n.Attributes.Select(ToProto).ToArray();
             if (n.OpType == "MatMul" && n.Inputs.Count == 3)
             {
@@ -68,6 +73,33 @@ public static class OnnxGraphExporter
         model.OpsetImport.Add(new OperatorSetIdProto("", g.Opset));
         foreach (var kv in g.Metadata) model.MetadataProps.Add(new StringStringEntryProto(kv.Key, kv.Value));
         return new OnnxModel(model);
+    }
+
+    /// <summary>
+    /// The fused attention node (<see cref="GraphPasses.FuseAttention"/>) as the ONNX nodes it stands for: each projection
+    /// reshaped to [., ., H, D] and transposed into heads (keys straight to Kᵀ), MatMul, Mul by the scale, Add of the mask,
+    /// Softmax on the last axis, MatMul by V, and the heads merged back to [., ., H·D].
+    /// </summary>
+    private static void WriteAttention(GraphProto graph, GraphNode n)
+    {
+        long heads = n.Int("num_heads", 0), size = n.Int("head_size", 0);
+        string P(string part) => n.Name + "_" + part;
+        graph.Initializer.Add(TensorProto.FromInt64s(P("head_shape"), [4], [0, 0, heads, size]));
+        graph.Initializer.Add(TensorProto.FromInt64s(P("merge_shape"), [3], [0, 0, heads * size]));
+        graph.Initializer.Add(TensorProto.FromFloats(P("scale"), [], [n.Float("scale", 1f)]));
+        string Add(string op, string name, string[] inputs, params AttributeProto[] attributes)
+        {
+            graph.Node.Add(new NodeProto(op, P(name), inputs, [P(name)], attributes));
+            return P(name);
+        }
+        string Heads(string x, string tag, params long[] perm) =>
+            Add("Transpose", tag + "_heads", [Add("Reshape", tag + "_split", [x, P("head_shape")])], AttributeProto.IntList("perm", perm));
+        string q = Heads(n.Inputs[0], "q", 0, 2, 1, 3), kt = Heads(n.Inputs[1], "k", 0, 2, 3, 1), v = Heads(n.Inputs[2], "v", 0, 2, 1, 3);
+        string scores = Add("Mul", "scores", [Add("MatMul", "qk", [q, kt]), P("scale")]);
+        if (n.Inputs.Count > 3 && n.Inputs[3].Length > 0) scores = Add("Add", "masked", [scores, n.Inputs[3]]);
+        string context = Add("MatMul", "context", [Add("Softmax", "probs", [scores], AttributeProto.Int("axis", -1)), v]);
+        string merged = Add("Transpose", "context_t", [context], AttributeProto.IntList("perm", 0, 2, 1, 3));
+        graph.Node.Add(new NodeProto("Reshape", P("merge"), [merged, P("merge_shape")], [.. n.Outputs]));
     }
 
     private static ValueInfoProto ToValueInfo(GraphValue v)

@@ -33,6 +33,12 @@ public sealed record PassOptions(bool FoldBatchNorm = true, bool FuseActivations
     /// </summary>
     public bool FuseResidualAdds { get; init; } = true;
 
+    /// <summary>
+    /// Whether exported multi-head attention (head split, Q·Kᵀ, scale, mask, Softmax, ·V, head merge) becomes one fused
+    /// node (<see cref="GraphPasses.FuseAttention"/>; needs <see cref="FuseActivations"/>). Off: the exported nodes run.
+    /// </summary>
+    public bool FuseAttention { get; init; } = true;
+
     /// <summary>All passes, dense kernels only: the baseline a sparse plan is compared with.</summary>
     public static PassOptions Dense => new(SparseKernels: false);
 }
@@ -53,6 +59,7 @@ public static partial class GraphPasses
             FuseChannelShuffle(g);
             FuseLayerNorm(g);
             FuseGelu(g);
+            if (options.FuseAttention) FuseAttention(g);
             SumOfTwoToAdd(g);
             FuseMatMulBias(g);
             FuseActivations(g);

@@ -1,5 +1,6 @@
 using Lacuna.Graph;
 using Lacuna.Kernels;
+using Lacuna.Kernels.Elementwise;
 
 namespace Lacuna.Onnx.Import;
 
@@ -35,6 +36,20 @@ public static class OnnxGraphExporter
                 continue;
             }
             var attributes = n.Attributes.Select(ToProto).ToArray();
+            if (n.FusedGelu is { } gelu)
+            {
+                // A fused Gelu (GraphPasses.FuseGeluIntoMatMul, always on a MatMul with its bias fused): MatMul, Add, Gelu.
+                string product = n.Outputs[0] + "_matmul", biased = n.Outputs[0] + "_pregelu";
+                graph.Node.Add(new NodeProto("MatMul", n.Name, [n.Inputs[0], n.Inputs[1]], [product], attributes));
+                graph.Node.Add(new NodeProto("Add", n.Name + "_bias", [product, n.Inputs[2]], [biased]));
+                WriteGelu(graph, n.Name + "_gelu", biased, n.Outputs[0], gelu == GeluApproximation.Tanh, g.Opset);
+                continue;
+            }
+            if (n.OpType == "Gelu" && g.Opset < 20)
+            {
+                WriteGelu(graph, n.Name, n.Inputs[0], n.Outputs[0], n.String("approximate", "none") == "tanh", g.Opset);
+                continue;
+            }
             if (n.OpType == "MatMul" && n.Inputs.Count == 3)
             {
                 // A fused bias (GraphPasses.FuseMatMulBias) is not ONNX MatMul's: written back as MatMul + Add.
@@ -100,6 +115,36 @@ public static class OnnxGraphExporter
         string context = Add("MatMul", "context", [Add("Softmax", "probs", [scores], AttributeProto.Int("axis", -1)), v]);
         string merged = Add("Transpose", "context_t", [context], AttributeProto.IntList("perm", 0, 2, 1, 3));
         graph.Node.Add(new NodeProto("Reshape", P("merge"), [merged, P("merge_shape")], [.. n.Outputs]));
+    }
+
+    /// <summary>
+    /// Gelu (a fused node's, or one <see cref="GraphPasses.FuseGelu"/> made) as a model of this opset can hold it: the
+    /// Gelu operator from opset 20, before that the form exporters write, x·0.5·(1 + erf(x/√2)) or
+    /// x·0.5·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    /// </summary>
+    private static void WriteGelu(GraphProto graph, string name, string x, string y, bool tanh, long opset)
+    {
+        if (opset >= 20)
+        {
+            graph.Node.Add(new NodeProto("Gelu", name, [x], [y], [AttributeProto.String("approximate", tanh ? "tanh" : "none")]));
+            return;
+        }
+        string Constant(string part, float value)
+        {
+            graph.Initializer.Add(TensorProto.FromFloats(name + "_" + part, [], [value]));
+            return name + "_" + part;
+        }
+        string Add(string op, string part, params string[] inputs)
+        {
+            graph.Node.Add(new NodeProto(op, name + "_" + part, inputs, [name + "_" + part]));
+            return name + "_" + part;
+        }
+        string f = tanh
+            ? Add("Tanh", "tanh", Add("Mul", "inner", Constant("c", MathF.Sqrt(2f / MathF.PI)),
+                Add("Add", "cubic_sum", x, Add("Mul", "cubic_term", Constant("k", 0.044715f), Add("Pow", "cube", x, Constant("three", 3f))))))
+            : Add("Erf", "erf", Add("Div", "scaled", x, Constant("sqrt2", MathF.Sqrt(2f))));
+        string half = Add("Mul", "half", x, Constant("half_c", 0.5f));
+        graph.Node.Add(new NodeProto("Mul", name + "_out", [half, Add("Add", "one_plus", f, Constant("one", 1f))], [y]));
     }
 
     private static ValueInfoProto ToValueInfo(GraphValue v)

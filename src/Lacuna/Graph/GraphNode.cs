@@ -27,6 +27,12 @@ public sealed class GraphNode
     /// <summary>A fused epilogue (Relu/Clip) applied by the producing Conv/Gemm; set by the fusion pass.</summary>
     public Kernels.Activation FusedActivation { get; set; } = Kernels.Activation.None;
 
+    /// <summary>
+    /// A Gelu applied by the producing token-linear MatMul (<see cref="GraphPasses.FuseGeluIntoMatMul"/>), in place of a
+    /// <see cref="FusedActivation"/>; null when there is none.
+    /// </summary>
+    public Kernels.Elementwise.GeluApproximation? FusedGelu { get; set; }
+
     public GraphAttribute? Find(string name) => Attributes.Find(a => a.Name == name);
     public long Int(string name, long fallback) => Find(name)?.Int ?? fallback;
     public float Float(string name, float fallback) => Find(name) is { } a ? a.Float : fallback;

@@ -63,6 +63,7 @@ public static partial class GraphPasses
             SumOfTwoToAdd(g);
             FuseMatMulBias(g);
             FuseActivations(g);
+            FuseGeluIntoMatMul(g);
             if (options.FuseResidualAdds) FuseResidualAdds(g);
         }
     }

@@ -91,6 +91,44 @@ public class TokenLinearMatMulTests
         ElementwiseCheck.Close(Expected(x, 5, w, bias, relu: true), y.Span, "re-imported export", rtol: 1e-4f, atol: 1e-5f);
     }
 
+    /// <summary>
+    /// A Gelu after the fused linear becomes its epilogue (<see cref="GraphPasses.FuseGeluIntoMatMul"/>): one node in
+    /// sparse and dense sessions, both equal to the reference MatMul + bias + Gelu; exported back as MatMul, Add, Gelu.
+    /// </summary>
+    [Theory]
+    [InlineData(0.9, "none", 1, 1)]
+    [InlineData(0.9, "tanh", 1, 7)]
+    [InlineData(0.9, "none", 2, 64)]
+    [InlineData(0.0, "none", 1, 128)]
+    [InlineData(0.7, "tanh", 1, 128)]
+    public void Gelu_AfterTheLinear_IsItsEpilogue(double sparsity, string approximate, int batch, int seq)
+    {
+        var (g, w, bias) = LinearGraph(sparsity, relu: false);
+        g.Nodes[^1].Outputs[0] = "pre";
+        g.Nodes.Add(new GraphNode("gelu", "Gelu", ["pre"], ["y"], [GraphAttribute.Of("approximate", approximate)], opset: 20));
+        int rows = batch * seq;
+        float[] x = TestData.Random(rows * K, (ulong)(rows + 5));
+        var expected = Expected(x, rows, w, bias, relu: false);
+        Lacuna.Kernels.Reference.ReferenceTransformer.Gelu(expected, expected, tanh: approximate == "tanh");
+        foreach (var session in new[] { InferenceSession.Create(g), InferenceSession.Create(g, PassOptions.Dense) })
+        {
+            var fused = Assert.Single(session.Graph.Nodes);
+            Assert.Equal(approximate == "tanh" ? Lacuna.Kernels.Elementwise.GeluApproximation.Tanh : Lacuna.Kernels.Elementwise.GeluApproximation.None, fused.FusedGelu);
+            var y = session.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(x, [batch, seq, K]) })["y"];
+            ElementwiseCheck.Close(expected, y.Span, $"sparsity {sparsity} gelu {approximate} rows {rows}", rtol: 1e-4f, atol: 1e-5f);
+        }
+        // At the graph's opset 13 the Gelu goes back as the form exporters write; the re-import fuses it again.
+        var exported = OnnxGraphExporter.ToModel(InferenceSession.Create(g).Graph);
+        Assert.Equal(["MatMul", "Add"], exported.Graph.Node.Take(2).Select(n => n.OpType));
+        Assert.Contains(exported.Graph.Node, n => n.OpType == (approximate == "tanh" ? "Tanh" : "Erf"));
+        Assert.DoesNotContain(exported.Graph.Node, n => n.OpType == "Gelu");
+        var reimported = OnnxGraphImporter.ToGraph(exported);
+        Assert.Single(InferenceSession.Create(reimported).Graph.Nodes, n => n.FusedGelu is not null);
+        var again = InferenceSession.Create(reimported, PassOptions.None);
+        var y2 = again.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(x, [batch, seq, K]) })["y"];
+        ElementwiseCheck.Close(expected, y2.Span, "re-imported export", rtol: 1e-4f, atol: 1e-5f);
+    }
+
     [Fact]
     public void MatMul_WhoseOutputIsAlsoUsedElsewhere_IsNotFused()
     {

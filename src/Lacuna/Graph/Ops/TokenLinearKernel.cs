@@ -43,11 +43,13 @@ internal sealed class TokenLinearKernel : NodeKernel
             throw new ShapeMismatchException("B", $"{n.Describe()}: inner dimensions differ: A {Broadcast.Format(a)}, B {Broadcast.Format(b)}.");
         int rows = Broadcast.ElementCount(a) / Math.Max(1, k);
         var cache = c.Cache;
-        var act = n.FusedActivation.Kind switch
+        var act = (n.FusedActivation.Kind, n.FusedGelu) switch
         {
-            ActivationKind.None => TokenLinearActivation.None,
-            ActivationKind.Relu => TokenLinearActivation.Relu,
-            _ => throw c.Unsupported($"fused activation {n.FusedActivation} on a MatMul is not supported (ReLU only)."),
+            (ActivationKind.None, null) => TokenLinearActivation.None,
+            (ActivationKind.Relu, null) => TokenLinearActivation.Relu,
+            (ActivationKind.None, Kernels.Elementwise.GeluApproximation.None) => TokenLinearActivation.Gelu,
+            (ActivationKind.None, Kernels.Elementwise.GeluApproximation.Tanh) => TokenLinearActivation.GeluTanh,
+            _ => throw c.Unsupported($"fused activation {n.FusedActivation} on a MatMul is not supported (ReLU or Gelu only)."),
         };
         var prepared = cache is null ? Prepare(c, k, nOut, act, allowSparse: false, PatternPlanning.None)
             : cache.TokenLinear.GetOrAdd(n, _ => new Lazy<PreparedLinear>(() => Prepare(c, k, nOut, act, cache.AllowSparse, cache.Patterns.ForLayer(n.Name)))).Value;

@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Lacuna.Formats;
+using Lacuna.Kernels.Spmm;
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.Tasd;
+
+/// <summary>What one TASD-A run dropped: the residual's relative norm and how many entries were kept of the non-zeros.</summary>
+public readonly record struct TasdActivationStats(double ResidualNorm, long NonZeros, long Kept, long Entries)
+{
+    /// <summary>‖Σ terms‖_F / ‖X‖_F.</summary>
+    public double KeptNormFraction => Math.Sqrt(Math.Max(0, 1 - ResidualNorm * ResidualNorm));
+
+    /// <summary>Measured density of X: non-zeros / (K·n).</summary>
+    public double Density => Entries == 0 ? 0 : (double)NonZeros / Entries;
+
+    /// <summary>Kept entries / (K·n): the fraction of the dense MACs the kernel did.</summary>
+    public double KeptDensity => Entries == 0 ? 0 : (double)Kept / Entries;
+}
+
+/// <summary>
+/// TASD-A as a plan: Y [M × n] = act(W · Σ terms(X) + bias) with W [M × K] dense and X [K × n] a ReLU output decomposed
+/// at run time by <see cref="TasdActivation"/> (approximate: the dropped entries are lost; exact when X already fits
+/// the series). X and Y row-major, as every <see cref="ISpmmPlan"/>.
+/// <para>Layout: W is kept as W^T [K × Ldw] (Ldw = M rounded up to 16, zero-padded), so a kept activation (k, v) of
+/// column j adds v × W^T row k, a contiguous run of output rows, to Y[:, j]: kernels vectorize along M, not n, because
+/// every column keeps different K indices. Columns go in blocks of 32: the block's X columns are transposed into
+/// contiguous scratch and decomposed, the tiles compute Y^T of the block in scratch, and that is transposed into Y.</para>
+/// <para>Per kept entry a tile of V vectors does V FMAs, each with one load of W^T (from L1/L2: W^T of one tile is
+/// K × its rows); the index and value load are shared by the V FMAs. The work is the kept non-zeros, not the series'
+/// capacity: zeros of X are never stored.</para>
+/// The widest tile is timed on the first run of each (n, threads) among the tier's tiles that fit M. Immutable after
+/// the tuning; safe for concurrent runs.
+/// </summary>
+public sealed unsafe class TasdActivationPlan : ISpmmPlan
+{
+    private const int ColumnBlock = 32;
+    private readonly float[] _wt;    // pinned [K × Ldw], rows past M hold 0
+    private readonly float[] _bias;  // pinned [Ldw]
+    private readonly float* _pWt, _pBias;
+    private readonly (int N, int M)[] _terms;
+    private readonly int _ldw, _capacity;
+    private readonly TasdActKernel[] _candidates;
+    private readonly TasdActKernel? _forced;
+    private readonly ConcurrentDictionary<(int N, int Threads), TasdActKernel> _tuned = new();
+
+    private TasdActivationPlan(ReadOnlySpan<float> w, int m, int k, TasdSpec spec, float[] bias, Activation activation, TasdActKernel? forced)
+    {
+        M = m; K = k; Spec = spec; Activation = activation;
+        _terms = TasdActivation.CheckSpec(spec);
+        _capacity = TasdActivation.Capacity(_terms, k);
+        _ldw = Math.Max(TasdActKernels.RowAlign, (m + TasdActKernels.RowAlign - 1) / TasdActKernels.RowAlign * TasdActKernels.RowAlign);
+        _wt = GC.AllocateArray<float>(Math.Max(1, k * _ldw), pinned: true);
+        for (int r = 0; r < m; r++)
+            for (int i = 0; i < k; i++) _wt[i * _ldw + r] = w[r * k + i];
+        _bias = GC.AllocateArray<float>(_ldw, pinned: true);
+        bias.CopyTo(_bias, 0);
+        _pWt = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_wt));
+        _pBias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
+        _forced = forced;
+        var tier = TasdActKernels.For(TasdActKernels.BestTier);
+        _candidates = forced is not null ? [forced] : tier.Where(t => t.Width <= _ldw).DefaultIfEmpty(tier[^1]).ToArray();
+    }
+
+    /// <summary>
+    /// A plan for W [M × K] (row-major, copied) with activations decomposed by <paramref name="spec"/> (no shared rows:
+    /// "2:4+1:8", not "2:4:r4"). Use <see cref="TasdActivationSeries.Choose"/> to pick the series from a measured density.
+    /// </summary>
+    public static TasdActivationPlan Create(ReadOnlySpan<float> w, int m, int k, TasdSpec spec, ReadOnlySpan<float> bias = default,
+        Activation activation = default) => Create(w, m, k, spec, bias, activation, null);
+
+    /// <summary>Tests and benchmarks: <paramref name="kernel"/> forces the widest tile (narrower ones of its tier finish the rows).</summary>
+    internal static TasdActivationPlan Create(ReadOnlySpan<float> w, int m, int k, TasdSpec spec, ReadOnlySpan<float> bias, Activation activation,
+        TasdActKernel? kernel)
+    {
+        TasdActivation.CheckSpec(spec);
+        ThrowHelper.IfNegative(m, nameof(m));
+        ThrowHelper.IfNegative(k, nameof(k));
+        ThrowHelper.IfTooShort(w.Length, (long)m * k, nameof(w), $"W [{m}×{k}]");
+        if (!bias.IsEmpty && bias.Length != m) ThrowHelper.Shape(nameof(bias), $"Bias has {bias.Length} elements but W has {m} rows.");
+        CsrMatrix.CheckFinite(w[..(m * k)], Math.Max(1, k), nameof(w));
+        var b = new float[m];
+        if (!bias.IsEmpty) bias.CopyTo(b);
+        return new TasdActivationPlan(w, m, k, spec, b, activation, kernel);
+    }
+
+    public int M { get; }
+    public int K { get; }
+    public TasdSpec Spec { get; }
+    public Activation Activation { get; }
+
+    /// <summary>The tiles the tuning chooses among.</summary>
+    internal IReadOnlyList<TasdActKernel> CandidateTiles => _candidates;
+
+    public string Describe() =>
+        $"TASD-A {Spec}, W^T dense [{K}×{M}], {(_forced?.Name ?? "tiles per N")}"
+        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Name}"));
+
+    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0) => RunMeasured(x, n, y, threads);
+
+    /// <summary><see cref="Run"/>, returning what the decomposition dropped from this X.</summary>
+    public TasdActivationStats RunMeasured(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0)
+    {
+        ThrowHelper.IfNegative(n, nameof(n));
+        ThrowHelper.IfTooShort(x.Length, (long)K * n, nameof(x), $"X [{K}×{n}]");
+        ThrowHelper.IfTooShort(y.Length, (long)M * n, nameof(y), $"Y [{M}×{n}]");
+        int t = WorkerPool.Resolve(threads);
+        if (n == 0 || M == 0) return new TasdActivationStats(0, 0, 0, 0);
+        Totals sums;
+        fixed (float* px = x, py = y)
+            sums = RunWith(_forced ?? Tuned(px, n, py, t), px, n, py, t);
+        if (!double.IsFinite(sums.Total)) TasdActivation.ThrowNonFinite(x, K, n);
+        return new TasdActivationStats(sums.Total == 0 ? 0 : Math.Sqrt(sums.Dropped / sums.Total), sums.NonZeros, sums.Kept, (long)K * n);
+    }
+
+    private record struct Totals(double Total, double Dropped, long NonZeros, long Kept);
+
+    private TasdActKernel Tuned(float* x, int n, float* y, int threads)
+    {
+        if (_tuned.TryGetValue((n, threads), out var known)) return known;
+        var best = _candidates[0];
+        if (_candidates.Length > 1)
+            best = _candidates[KernelTimer.Fastest(_candidates.Select(k => (Action)(() => RunWith(k, x, n, y, threads))).ToArray())];
+        return _tuned.GetOrAdd((n, threads), best);
+    }
+
+    private Totals RunWith(TasdActKernel main, float* x, int n, float* y, int threads)
+    {
+        int blocks = (n + ColumnBlock - 1) / ColumnBlock, parts = Math.Min(threads, blocks);
+        if (parts == 1) return RunRange(main, x, n, y, 0, blocks);
+        var partial = new Totals[parts];
+        WorkerPool.Shared.Run(parts, p =>
+        {
+            var (s, e) = WorkerPool.Range(blocks, parts, p);
+            partial[p] = RunRange(main, x, n, y, s, e);
+        });
+        var sum = default(Totals);
+        foreach (var p in partial) sum = new Totals(sum.Total + p.Total, sum.Dropped + p.Dropped, sum.NonZeros + p.NonZeros, sum.Kept + p.Kept);
+        return sum;
+    }
+
+    private static long Aligned(long floats) => (floats + 15) & ~15L;
+
+    /// <summary>Column blocks [b0, b1): transpose in, decompose, tiles over the padded rows, transpose out.</summary>
+    private Totals RunRange(TasdActKernel main, float* x, int n, float* y, int b0, int b1)
+    {
+        int k = K, cap = _capacity, ldw = _ldw;
+        long xtLen = Aligned((long)ColumnBlock * k), resLen = Aligned(k), entLen = Aligned((long)ColumnBlock * cap);
+        float* xt = AlignedScratch.Get(AlignedScratch.SpmmPanel, xtLen + resLen + 2 * entLen + Aligned(ColumnBlock) + (long)ColumnBlock * ldw);
+        float* res = xt + xtLen, vals = res + resLen;
+        int* rows = (int*)(vals + entLen), counts = (int*)(vals + 2 * entLen);
+        float* yt = vals + 2 * entLen + Aligned(ColumnBlock);
+        var family = TasdActKernels.For(main.Tier).Where(t => t.Width <= main.Width).ToArray();
+        var sums = default(Totals);
+        double total = 0, dropped = 0;
+        long nonZeros = 0, kept = 0;
+        for (int b = b0; b < b1; b++)
+        {
+            int j0 = b * ColumnBlock, cols = Math.Min(ColumnBlock, n - j0);
+            for (int i = 0; i < k; i++)
+            {
+                float* src = x + (long)i * n + j0;
+                for (int c = 0; c < cols; c++) xt[c * k + i] = src[c];
+            }
+            for (int c = 0; c < cols; c++)
+            {
+                counts[c] = TasdActivation.DecomposeColumn(xt + c * k, k, _terms, res, rows + c * cap, vals + c * cap, ref total, ref dropped, ref nonZeros);
+                kept += counts[c];
+            }
+            for (int row0 = 0; row0 < ldw;)
+            {
+                var tile = family.First(t => t.Width <= ldw - row0);
+                var a = new TasdActArgs
+                {
+                    Wt = _pWt + row0, Ldw = ldw, Rows = rows, Values = vals, Counts = counts, Capacity = cap, Columns = cols,
+                    Bias = _pBias + row0, Y = yt + row0, Ldy = ldw,
+                    Activation = Activation.Kind, Min = Activation.Min, Max = Activation.Max,
+                };
+                tile.Body(&a);
+                row0 += tile.Width;
+            }
+            for (int r = 0; r < M; r++)
+            {
+                float* dst = y + (long)r * n + j0;
+                for (int c = 0; c < cols; c++) dst[c] = yt[c * ldw + r];
+            }
+        }
+        return sums with { Total = total, Dropped = dropped, NonZeros = nonZeros, Kept = kept };
+    }
+}

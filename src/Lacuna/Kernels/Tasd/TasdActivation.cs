@@ -78,7 +78,7 @@ public static class TasdActivation
     }
 
     /// <summary>The series' terms; a spec with shared rows (":rR") or no terms is an <see cref="ArgumentException"/>.</summary>
-    internal static (int N, int M)[] CheckSpec(TasdSpec spec)
+    public static (int N, int M)[] CheckSpec(TasdSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Terms.Count == 0) ThrowHelper.Argument(nameof(spec), "A TASD-A series needs at least one term, e.g. 2:4+1:8.");

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Lacuna.Formats;
 
 namespace Lacuna.Kernels.Tasd;
@@ -49,7 +50,7 @@ public sealed class TasdActivationColumns
 /// fits term 2, ...) is kept whole: the decomposition is exact. NaN or infinity in X is an <see cref="ArgumentException"/>
 /// naming the first such entry: magnitudes cannot rank it.
 /// </summary>
-public static class TasdActivation
+public static partial class TasdActivation
 {
     /// <summary>Decomposes X [K × n] (row-major) by <paramref name="spec"/> (terms without shared rows).</summary>
     public static unsafe TasdActivationColumns Decompose(ReadOnlySpan<float> x, int k, int n, TasdSpec spec)
@@ -62,19 +63,13 @@ public static class TasdActivation
         var counts = new int[n];
         var rows = new int[Math.Max(1, n * cap)];
         var values = new float[Math.Max(1, n * cap)];
-        var column = new float[Math.Max(1, k)];
-        var residual = new float[Math.Max(1, k)];
-        double total = 0, dropped = 0;
-        long nonZeros = 0;
-        fixed (float* pc = column, pr = residual, pv = values)
-        fixed (int* pi = rows)
-            for (int j = 0; j < n; j++)
-            {
-                for (int i = 0; i < k; i++) column[i] = x[i * n + j];
-                counts[j] = DecomposeColumn(pc, k, terms, pr, pi + j * cap, pv + j * cap, ref total, ref dropped, ref nonZeros);
-            }
-        if (!double.IsFinite(total)) ThrowNonFinite(x, k, n);
-        return new TasdActivationColumns(k, n, cap, counts, rows, values, total, dropped);
+        var sums = default(DecomposeSums);
+        var scratch = new float[Math.Max(1, k * (Vector<float>.Count + 2))];
+        fixed (float* px = x, ps = scratch, pv = values)
+        fixed (int* pi = rows, pn = counts)
+            DecomposeBlock(px, k, n, 0, n, terms, cap, ps, pi, pv, pn, ref sums);
+        if (!double.IsFinite(sums.Total)) ThrowNonFinite(x, k, n);
+        return new TasdActivationColumns(k, n, cap, counts, rows, values, sums.Total, sums.Dropped);
     }
 
     /// <summary>The series' terms; a spec with shared rows (":rR") or no terms is an <see cref="ArgumentException"/>.</summary>
@@ -102,13 +97,12 @@ public static class TasdActivation
 
     /// <summary>
     /// Decomposes one contiguous column x[0..k): writes its kept entries in increasing K order to rows/values and
-    /// returns how many; adds Σ x² to <paramref name="total"/>, the dropped entries' Σ x² to <paramref name="dropped"/> and
-    /// the column's non-zeros to <paramref name="nonZeros"/>.
+    /// returns how many; adds to <paramref name="sums"/>.
     /// <paramref name="residual"/> is k floats of scratch. An entry is kept exactly when the selection zeroed it in the
     /// residual copy while the column holds a non-zero there.
     /// </summary>
     internal static unsafe int DecomposeColumn(float* x, int k, (int N, int M)[] terms, float* residual, int* rows, float* values,
-        ref double total, ref double dropped, ref long nonZeros)
+        ref DecomposeSums sums)
     {
         new ReadOnlySpan<float>(x, k).CopyTo(new Span<float>(residual, k));
         foreach (var (n, m) in terms)
@@ -148,9 +142,10 @@ public static class TasdActivation
             if (r == 0f) { rows[count] = i; values[count] = v; count++; }
             else lost += (double)r * r;
         }
-        total += sum;
-        dropped += lost;
-        nonZeros += present;
+        sums.Total += sum;
+        sums.Dropped += lost;
+        sums.NonZeros += present;
+        sums.Kept += count;
         return count;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Lacuna.Formats;
@@ -26,8 +27,8 @@ public readonly record struct TasdActivationStats(double ResidualNorm, long NonZ
 /// the series). X and Y row-major, as every <see cref="ISpmmPlan"/>.
 /// <para>Layout: W is kept as W^T [K × Ldw] (Ldw = M rounded up to 16, zero-padded), so a kept activation (k, v) of
 /// column j adds v × W^T row k, a contiguous run of output rows, to Y[:, j]: kernels vectorize along M, not n, because
-/// every column keeps different K indices. Columns go in blocks of 32: the block's X columns are transposed into
-/// contiguous scratch and decomposed, the tiles compute Y^T of the block in scratch, and that is transposed into Y.</para>
+/// every column keeps different K indices. Columns go in blocks of 32: the block is decomposed straight from X
+/// (vectorized across columns), the tiles compute Y^T of the block in scratch, and that is transposed into Y.</para>
 /// <para>Per kept entry a tile of V vectors does V FMAs, each with one load of W^T (from L1/L2: W^T of one tile is
 /// K × its rows); the index and value load are shared by the V FMAs. The work is the kept non-zeros, not the series'
 /// capacity: zeros of X are never stored.</para>
@@ -108,14 +109,12 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
         ThrowHelper.IfTooShort(y.Length, (long)M * n, nameof(y), $"Y [{M}×{n}]");
         int t = WorkerPool.Resolve(threads);
         if (n == 0 || M == 0) return new TasdActivationStats(0, 0, 0, 0);
-        Totals sums;
+        DecomposeSums sums;
         fixed (float* px = x, py = y)
             sums = RunWith(_forced ?? Tuned(px, n, py, t), px, n, py, t);
         if (!double.IsFinite(sums.Total)) TasdActivation.ThrowNonFinite(x, K, n);
         return new TasdActivationStats(sums.Total == 0 ? 0 : Math.Sqrt(sums.Dropped / sums.Total), sums.NonZeros, sums.Kept, (long)K * n);
     }
-
-    private record struct Totals(double Total, double Dropped, long NonZeros, long Kept);
 
     private TasdActKernel Tuned(float* x, int n, float* y, int threads)
     {
@@ -126,49 +125,38 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
         return _tuned.GetOrAdd((n, threads), best);
     }
 
-    private Totals RunWith(TasdActKernel main, float* x, int n, float* y, int threads)
+    private DecomposeSums RunWith(TasdActKernel main, float* x, int n, float* y, int threads)
     {
         int blocks = (n + ColumnBlock - 1) / ColumnBlock, parts = Math.Min(threads, blocks);
         if (parts == 1) return RunRange(main, x, n, y, 0, blocks);
-        var partial = new Totals[parts];
+        var partial = new DecomposeSums[parts];
         WorkerPool.Shared.Run(parts, p =>
         {
             var (s, e) = WorkerPool.Range(blocks, parts, p);
             partial[p] = RunRange(main, x, n, y, s, e);
         });
-        var sum = default(Totals);
-        foreach (var p in partial) sum = new Totals(sum.Total + p.Total, sum.Dropped + p.Dropped, sum.NonZeros + p.NonZeros, sum.Kept + p.Kept);
+        var sum = default(DecomposeSums);
+        foreach (var p in partial) sum.Add(p);
         return sum;
     }
 
     private static long Aligned(long floats) => (floats + 15) & ~15L;
 
-    /// <summary>Column blocks [b0, b1): transpose in, decompose, tiles over the padded rows, transpose out.</summary>
-    private Totals RunRange(TasdActKernel main, float* x, int n, float* y, int b0, int b1)
+    /// <summary>Column blocks [b0, b1): decompose (straight from X), tiles over the padded rows into Y^T scratch, transpose out.</summary>
+    private DecomposeSums RunRange(TasdActKernel main, float* x, int n, float* y, int b0, int b1)
     {
         int k = K, cap = _capacity, ldw = _ldw;
-        long xtLen = Aligned((long)ColumnBlock * k), resLen = Aligned(k), entLen = Aligned((long)ColumnBlock * cap);
-        float* xt = AlignedScratch.Get(AlignedScratch.SpmmPanel, xtLen + resLen + 2 * entLen + Aligned(ColumnBlock) + (long)ColumnBlock * ldw);
-        float* res = xt + xtLen, vals = res + resLen;
+        long decLen = Aligned((long)k * (Vector<float>.Count + 2)), entLen = Aligned((long)ColumnBlock * cap);
+        float* scratch = AlignedScratch.Get(AlignedScratch.SpmmPanel, decLen + 2 * entLen + Aligned(ColumnBlock) + (long)ColumnBlock * ldw);
+        float* vals = scratch + decLen;
         int* rows = (int*)(vals + entLen), counts = (int*)(vals + 2 * entLen);
         float* yt = vals + 2 * entLen + Aligned(ColumnBlock);
         var family = TasdActKernels.For(main.Tier).Where(t => t.Width <= main.Width).ToArray();
-        var sums = default(Totals);
-        double total = 0, dropped = 0;
-        long nonZeros = 0, kept = 0;
+        var sums = default(DecomposeSums);
         for (int b = b0; b < b1; b++)
         {
             int j0 = b * ColumnBlock, cols = Math.Min(ColumnBlock, n - j0);
-            for (int i = 0; i < k; i++)
-            {
-                float* src = x + (long)i * n + j0;
-                for (int c = 0; c < cols; c++) xt[c * k + i] = src[c];
-            }
-            for (int c = 0; c < cols; c++)
-            {
-                counts[c] = TasdActivation.DecomposeColumn(xt + c * k, k, _terms, res, rows + c * cap, vals + c * cap, ref total, ref dropped, ref nonZeros);
-                kept += counts[c];
-            }
+            TasdActivation.DecomposeBlock(x, k, n, j0, cols, _terms, cap, scratch, rows, vals, counts, ref sums);
             for (int row0 = 0; row0 < ldw;)
             {
                 var tile = family.First(t => t.Width <= ldw - row0);
@@ -187,6 +175,6 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
                 for (int c = 0; c < cols; c++) dst[c] = yt[c * ldw + r];
             }
         }
-        return sums with { Total = total, Dropped = dropped, NonZeros = nonZeros, Kept = kept };
+        return sums;
     }
 }

@@ -47,7 +47,9 @@ public class TasdActivationTests
                 {
                     string ctx = $"{series} K={k} n={n} d={d}";
                     var x = Relu(k, n, d, (ulong)(k * 100 + n));
-                    if (d > 0.5) for (int i = 0; i < x.Length; i += 3) x[i] = x[i] == 0f ? 0f : -x[i]; // magnitudes rank, not signs
+                    if (d > 0.5) for (int i = 0; i < x.Length; i += 3) x[i] = x[i] == 0f ? 0f : -x[i];
+                    // Magnitudes in steps of 0.5 (never rounded to zero): many ties, which go to the lower K index.
+                    if (d > 0.5) for (int i = 0; i < x.Length; i += 2) x[i] = x[i] == 0f ? 0f : MathF.CopySign(MathF.Ceiling(MathF.Abs(x[i]) * 2) / 2, x[i]); // magnitudes rank, not signs
                     var (terms, residual) = ReferenceTasdActivation.Decompose(x, k, n, spec);
                     var sum = (float[])residual.Clone();
                     for (int t = 0; t < terms.Length; t++)
@@ -144,7 +146,7 @@ public class TasdActivationTests
                     var stats = plan.RunMeasured(x, n, y, threads);
                     string ctx = $"{kernel.Name} {series} M={m} K={k} n={n} {act} t{threads}";
                     KernelAssert.Close(expected, y, k, ctx);
-                    Assert.Equal(residual, stats.ResidualNorm, 12);
+                    Assert.Equal(residual, stats.ResidualNorm, 10);
                 }
             }
     }
@@ -167,7 +169,7 @@ public class TasdActivationTests
                 var stats = plan.RunMeasured(x, n, y, threads);
                 KernelAssert.Close(expected, y, k, $"tuned n={n} t{threads}");
                 var fast = TasdActivation.Decompose(x, k, n, spec);
-                Assert.Equal(fast.ResidualNorm, stats.ResidualNorm, 12);
+                Assert.Equal(fast.ResidualNorm, stats.ResidualNorm, 10);
                 Assert.True(stats.ResidualNorm > 0 && stats.ResidualNorm < 1, $"density 0.6 on 2:4+1:8 drops a little: {stats.ResidualNorm}");
                 Assert.Equal(fast.Counts.Sum(), stats.Kept);
                 Assert.Equal(x.Count(v => v != 0f), stats.NonZeros);

@@ -145,7 +145,7 @@ public static class Transpose
     /// dst[i·ldd + j] = src[j·lds + i] for i in [i0, i1), j in [j0, j1): 8×8 register transposes (AVX), else 4×4
     /// (SSE), then scalar for the edges and on other hardware.
     /// </summary>
-    private static unsafe void TransposeTile(float* src, long lds, float* dst, long ldd, int i0, int i1, int j0, int j1)
+    internal static unsafe void TransposeTile(float* src, long lds, float* dst, long ldd, int i0, int i1, int j0, int j1)
     {
         int i = i0;
         if (Vector256.IsHardwareAccelerated && Avx.IsSupported)

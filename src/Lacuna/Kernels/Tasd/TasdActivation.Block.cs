@@ -18,24 +18,34 @@ public static partial class TasdActivation
     /// <summary>Most rows of one group (M ≤ 16).</summary>
     private const int MaxGroup = 16;
 
+    /// <summary>Columns of X one <see cref="DecomposeBlock"/> call takes at most (two cache lines of each row).</summary>
+    internal const int BlockColumns = 32;
+
+    /// <summary>Floats of scratch <see cref="DecomposeBlock"/> needs for K = <paramref name="k"/>.</summary>
+    internal static long BlockScratch(int k) => (long)k * (BlockColumns + Vector<float>.Count + 2);
+
     /// <summary>
-    /// Decomposes columns [j0, j0 + cols) of X [k × n] (row-major) into the compact form: column c of the block gets
-    /// counts[c] entries at rows/values + c·cap, in increasing K order. Whole chunks of Vector&lt;float&gt;.Count columns
-    /// run vectorized in X's own layout (<see cref="DecomposeChunk"/>), the rest column by column
-    /// (<see cref="DecomposeColumn"/>, the scalar definition); both select the same entries.
-    /// <paramref name="scratch"/> holds at least k · (Vector&lt;float&gt;.Count + 2) floats.
+    /// Decomposes columns [j0, j0 + cols) of X [k × n] (row-major; cols ≤ <see cref="BlockColumns"/>) into the compact
+    /// form: column c of the block gets counts[c] entries at rows/values + c·cap, in increasing K order. The block's
+    /// rows are first copied to contiguous scratch (whole cache lines, read once: X's rows n floats apart map to few
+    /// cache sets, so re-reading them strided thrashed L1 at K = 256). Whole chunks of Vector&lt;float&gt;.Count columns
+    /// then run vectorized (<see cref="DecomposeChunk"/>), the rest column by column (<see cref="DecomposeColumn"/>, the
+    /// scalar definition); both select the same entries.
     /// </summary>
     internal static unsafe void DecomposeBlock(float* x, int k, int n, int j0, int cols, (int N, int M)[] terms, int cap,
         float* scratch, int* rows, float* values, int* counts, ref DecomposeSums sums)
     {
+        float* block = scratch, work = scratch + (long)k * BlockColumns;
+        for (int i = 0; i < k; i++)
+            new ReadOnlySpan<float>(x + (long)i * n + j0, cols).CopyTo(new Span<float>(block + i * BlockColumns, cols));
         int lanes = Vector<float>.Count, c = 0;
         if (Vector.IsHardwareAccelerated && lanes is 4 or 8 or 16)
             for (; c + lanes <= cols; c += lanes)
-                DecomposeChunk(x + j0 + c, k, n, terms, cap, scratch, rows + c * cap, values + c * cap, counts + c, ref sums);
+                DecomposeChunk(block + c, k, BlockColumns, terms, cap, work, rows + c * cap, values + c * cap, counts + c, ref sums);
         for (; c < cols; c++)
         {
-            for (int i = 0; i < k; i++) scratch[i] = x[(long)i * n + j0 + c];
-            counts[c] = DecomposeColumn(scratch, k, terms, scratch + k, rows + c * cap, values + c * cap, ref sums);
+            for (int i = 0; i < k; i++) work[i] = block[i * BlockColumns + c];
+            counts[c] = DecomposeColumn(work, k, terms, work + k, rows + c * cap, values + c * cap, ref sums);
         }
     }
 
@@ -51,7 +61,6 @@ public static partial class TasdActivation
         int* rows, float* values, int* counts, ref DecomposeSums sums)
     {
         int lanes = Vector<float>.Count;
-        for (int c = 0; c < lanes; c++) counts[c] = 0;
         for (int i = 0; i < k; i++) Unsafe.Write(residual + i * lanes, Unsafe.ReadUnaligned<Vector<float>>(x + (long)i * n));
         var mag = stackalloc Vector<float>[MaxGroup];
         var rank = stackalloc Vector<int>[MaxGroup];
@@ -84,9 +93,10 @@ public static partial class TasdActivation
                 }
             }
         }
+        // The residual becomes the kept part (X where X is non-zero and the residual zero), read back per column below.
         var total = Vector<double>.Zero;
         var lost = Vector<double>.Zero;
-        long present = 0, kept = 0;
+        long present = 0;
         for (int i = 0; i < k; i++)
         {
             var xv = Unsafe.ReadUnaligned<Vector<float>>(x + (long)i * n);
@@ -97,16 +107,27 @@ public static partial class TasdActivation
             lost += r0 * r0 + r1 * r1;
             var zero = Vector.Equals(xv, Vector<float>.Zero);
             present += lanes - BitOperations.PopCount(MostSignificantBits(zero));
-            uint bits = MostSignificantBits(Vector.AndNot(Vector.Equals(rv, Vector<float>.Zero), zero));
-            kept += BitOperations.PopCount(bits);
-            while (bits != 0)
+            var keptMask = Vector.AsVectorSingle(Vector.AndNot(Vector.Equals(rv, Vector<float>.Zero), zero));
+            Unsafe.Write(residual + i * lanes, Vector.ConditionalSelect(keptMask, xv, Vector<float>.Zero));
+        }
+        long kept = 0;
+        for (int c = 0; c < lanes; c++)
+        {
+            // Branch-free append: every row is written, only kept ones advance the count (one slot of slack past the
+            // column is written at most, inside the next column's range or the buffer's spare entry).
+            int count = 0;
+            int* r = rows + c * cap;
+            float* v = values + c * cap;
+            float* src = residual + c;
+            for (int i = 0; i < k; i++)
             {
-                int c = BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                int at = c * cap + counts[c]++;
-                rows[at] = i;
-                values[at] = x[(long)i * n + c];
+                float e = src[i * lanes];
+                r[count] = i;
+                v[count] = e;
+                count += e != 0f ? 1 : 0;
             }
+            counts[c] = count;
+            kept += count;
         }
         sums.Total += Vector.Sum(total);
         sums.Dropped += Vector.Sum(lost);

@@ -61,13 +61,14 @@ public static partial class TasdActivation
         ThrowHelper.IfTooShort(x.Length, (long)k * n, nameof(x), $"X [{k}×{n}]");
         int cap = Capacity(terms, k);
         var counts = new int[n];
-        var rows = new int[Math.Max(1, n * cap)];
-        var values = new float[Math.Max(1, n * cap)];
+        var rows = new int[n * cap + 1]; // one spare: the branch-free append may write one past the last column
+        var values = new float[n * cap + 1];
         var sums = default(DecomposeSums);
-        var scratch = new float[Math.Max(1, k * (Vector<float>.Count + 2))];
+        var scratch = new float[BlockScratch(k) + 1];
         fixed (float* px = x, ps = scratch, pv = values)
         fixed (int* pi = rows, pn = counts)
-            DecomposeBlock(px, k, n, 0, n, terms, cap, ps, pi, pv, pn, ref sums);
+            for (int j0 = 0; j0 < n; j0 += BlockColumns)
+                DecomposeBlock(px, k, n, j0, Math.Min(BlockColumns, n - j0), terms, cap, ps, pi + j0 * cap, pv + j0 * cap, pn + j0, ref sums);
         if (!double.IsFinite(sums.Total)) ThrowNonFinite(x, k, n);
         return new TasdActivationColumns(k, n, cap, counts, rows, values, sums.Total, sums.Dropped);
     }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Lacuna.Formats;
+using Lacuna.Kernels.Layout;
 using Lacuna.Kernels.Spmm;
 using Lacuna.Threading;
 
@@ -37,7 +37,8 @@ public readonly record struct TasdActivationStats(double ResidualNorm, long NonZ
 /// </summary>
 public sealed unsafe class TasdActivationPlan : ISpmmPlan
 {
-    private const int ColumnBlock = 32;
+    private const int ColumnBlock = TasdActivation.BlockColumns;
+    private const int L1Slab = 32 << 10;
     private readonly float[] _wt;    // pinned [K × Ldw], rows past M hold 0
     private readonly float[] _bias;  // pinned [Ldw]
     private readonly float* _pWt, _pBias;
@@ -62,7 +63,10 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
         _pBias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
         _forced = forced;
         var tier = TasdActKernels.For(TasdActKernels.BestTier);
-        _candidates = forced is not null ? [forced] : tier.Where(t => t.Width <= _ldw).DefaultIfEmpty(tier[^1]).ToArray();
+        // Tiles whose slab of W^T (K × width) stays in L1 (the narrowest when none does): every kept entry loads one
+        // vector of the slab per FMA, so a slab streamed from L2 makes the FMAs wait on L2 bandwidth.
+        _candidates = forced is not null ? [forced]
+            : tier.Where(t => t.Width <= _ldw && (long)k * t.Width * sizeof(float) <= L1Slab).DefaultIfEmpty(tier[^1]).ToArray();
     }
 
     /// <summary>
@@ -146,7 +150,7 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
     private DecomposeSums RunRange(TasdActKernel main, float* x, int n, float* y, int b0, int b1)
     {
         int k = K, cap = _capacity, ldw = _ldw;
-        long decLen = Aligned((long)k * (Vector<float>.Count + 2)), entLen = Aligned((long)ColumnBlock * cap);
+        long decLen = Aligned(TasdActivation.BlockScratch(k)), entLen = Aligned((long)ColumnBlock * cap + 1);
         float* scratch = AlignedScratch.Get(AlignedScratch.SpmmPanel, decLen + 2 * entLen + Aligned(ColumnBlock) + (long)ColumnBlock * ldw);
         float* vals = scratch + decLen;
         int* rows = (int*)(vals + entLen), counts = (int*)(vals + 2 * entLen);
@@ -169,11 +173,7 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
                 tile.Body(&a);
                 row0 += tile.Width;
             }
-            for (int r = 0; r < M; r++)
-            {
-                float* dst = y + (long)r * n + j0;
-                for (int c = 0; c < cols; c++) dst[c] = yt[c * ldw + r];
-            }
+            Transpose.TransposeTile(yt, ldw, y + j0, n, 0, M, 0, cols);
         }
         return sums;
     }

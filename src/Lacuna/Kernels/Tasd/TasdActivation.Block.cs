@@ -71,14 +71,17 @@ public static partial class TasdActivation
             {
                 int width = Math.Min(m, k - g0);
                 float* g = residual + g0 * lanes;
-                var any = Vector<float>.Zero;
+                if (width <= keep) { Clear(g, width * lanes); continue; }
+                var zeros = Vector<int>.Zero;
                 for (int i = 0; i < width; i++)
                 {
                     mag[i] = Vector.Abs(Unsafe.Read<Vector<float>>(g + i * lanes));
                     rank[i] = Vector<int>.Zero;
-                    any = Vector.Max(any, mag[i]);
+                    zeros -= Vector.Equals(mag[i], Vector<float>.Zero);
                 }
-                if (width <= keep || any == Vector<float>.Zero) { if (width <= keep) Clear(g, width * lanes); continue; }
+                // Most groups of a sparse activation (and nearly all of a later term's residual) hold at most N
+                // non-zeros in every column: all of them are taken, with no ranking.
+                if (Vector.GreaterThanOrEqualAll(zeros, new Vector<int>(width - keep))) { Clear(g, width * lanes); continue; }
                 for (int i = 0; i < width; i++)
                     for (int j = i + 1; j < width; j++)
                     {

@@ -38,12 +38,11 @@ public readonly record struct TasdActivationStats(double ResidualNorm, long NonZ
 public sealed unsafe class TasdActivationPlan : ISpmmPlan
 {
     private const int ColumnBlock = TasdActivation.BlockColumns;
-    private const int L1Slab = 32 << 10;
     private readonly float[] _wt;    // pinned [K × Ldw], rows past M hold 0
-    private readonly float[] _bias;  // pinned [Ldw]
+    private readonly float[] _bias;  // pinned [rows padded to 16]
     private readonly float* _pWt, _pBias;
     private readonly (int N, int M)[] _terms;
-    private readonly int _ldw, _capacity;
+    private readonly int _rows, _ldw, _capacity;  // padded rows (a multiple of 16), W^T and Y^T row stride, entries per column
     private readonly TasdActKernel[] _candidates;
     private readonly TasdActKernel? _forced;
     private readonly ConcurrentDictionary<(int N, int Threads), TasdActKernel> _tuned = new();
@@ -53,20 +52,21 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
         M = m; K = k; Spec = spec; Activation = activation;
         _terms = TasdActivation.CheckSpec(spec);
         _capacity = TasdActivation.Capacity(_terms, k);
-        _ldw = Math.Max(TasdActKernels.RowAlign, (m + TasdActKernels.RowAlign - 1) / TasdActKernels.RowAlign * TasdActKernels.RowAlign);
+        _rows = Math.Max(TasdActKernels.RowAlign, (m + TasdActKernels.RowAlign - 1) / TasdActKernels.RowAlign * TasdActKernels.RowAlign);
+        // An odd number of 64-byte lines per W^T row: rows k and k+1 fall in different L1 sets. With M = 1024 (a 4 KiB
+        // stride) every row of a tile's slab fell in one L1 set (the 16-row tile then took 2.6x the 128-row one's time).
+        _ldw = _rows / 16 % 2 == 1 ? _rows : _rows + 16;
         _wt = GC.AllocateArray<float>(Math.Max(1, k * _ldw), pinned: true);
         for (int r = 0; r < m; r++)
             for (int i = 0; i < k; i++) _wt[i * _ldw + r] = w[r * k + i];
-        _bias = GC.AllocateArray<float>(_ldw, pinned: true);
+        _bias = GC.AllocateArray<float>(_rows, pinned: true);
         bias.CopyTo(_bias, 0);
         _pWt = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_wt));
         _pBias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
         _forced = forced;
         var tier = TasdActKernels.For(TasdActKernels.BestTier);
-        // Tiles whose slab of W^T (K × width) stays in L1 (the narrowest when none does): every kept entry loads one
-        // vector of the slab per FMA, so a slab streamed from L2 makes the FMAs wait on L2 bandwidth.
         _candidates = forced is not null ? [forced]
-            : tier.Where(t => t.Width <= _ldw && (long)k * t.Width * sizeof(float) <= L1Slab).DefaultIfEmpty(tier[^1]).ToArray();
+            : tier.Where(t => t.Width <= _rows).DefaultIfEmpty(tier[^1]).ToArray();
     }
 
     /// <summary>
@@ -161,9 +161,9 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
         {
             int j0 = b * ColumnBlock, cols = Math.Min(ColumnBlock, n - j0);
             TasdActivation.DecomposeBlock(x, k, n, j0, cols, _terms, cap, scratch, rows, vals, counts, ref sums);
-            for (int row0 = 0; row0 < ldw;)
+            for (int row0 = 0; row0 < _rows;)
             {
-                var tile = family.First(t => t.Width <= ldw - row0);
+                var tile = family.First(t => t.Width <= _rows - row0);
                 var a = new TasdActArgs
                 {
                     Wt = _pWt + row0, Ldw = ldw, Rows = rows, Values = vals, Counts = counts, Capacity = cap, Columns = cols,

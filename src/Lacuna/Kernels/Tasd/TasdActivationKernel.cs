@@ -3,11 +3,12 @@ using Lacuna.Kernels.Nm;
 namespace Lacuna.Kernels.Tasd;
 
 /// <summary>
-/// Arguments of one TASD-A tile call: Columns output columns × one tile of Width output rows. Column c's kept
-/// activations are Counts[c] pairs (Rows[c·Capacity + e], Values[c·Capacity + e]); each adds value × W^T row
-/// Rows[..] (W^T [K × Ldw], pre-offset to the tile's first output row) to the column's accumulators.
-/// Y^T[c·Ldy + i] = act(Bias[i] + Σ_e value_e · Wt[k_e·Ldw + i]) for i in [0, Width). W^T, Bias and Y^T are padded so
-/// a tile always reads and writes whole vectors.
+/// Arguments of one TASD-A tile call: Columns output columns × one tile of Width output rows × one block of K. Column
+/// c's kept activations are the pairs (Rows[c·Capacity + e], Values[c·Capacity + e]) for e in [Begin[c], End[c]) (the
+/// column's entries in the K block); each adds value × W^T row Rows[..] (W^T [K × Ldw], pre-offset to the tile's first
+/// output row) to the column's accumulators. Y^T[c·Ldy + i] = act(init + Σ_e value_e · Wt[k_e·Ldw + i]) for i in
+/// [0, Width), init = Y^T's value when Accumulate, else Bias[i], and act applied only when Activate (the last block of
+/// K). W^T, Bias and Y^T are padded so a tile always reads and writes whole vectors.
 /// </summary>
 internal unsafe struct TasdActArgs
 {
@@ -15,9 +16,10 @@ internal unsafe struct TasdActArgs
     public nint Ldw;
     public int* Rows;
     public float* Values;
-    public int* Counts;
+    public int* Begin, End;
     public int Capacity;
     public int Columns;
+    public bool Accumulate, Activate;
     public float* Bias;
     public float* Y;
     public nint Ldy;

@@ -50,10 +50,19 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
     private readonly int _rows, _ldw, _capacity;  // padded rows (a multiple of 16), W^T and Y^T row stride, entries per column
     private readonly TasdActKernel[] _candidates;
     private readonly TasdActKernel? _forced;
-    private readonly ConcurrentDictionary<(int N, int Threads), TasdActKernel> _tuned = new();
+    private readonly int _forcedBlockBytes;
+    private readonly ConcurrentDictionary<(int N, int Threads), Choice> _tuned = new();
 
-    private TasdActivationPlan(ReadOnlySpan<float> w, int m, int k, TasdSpec spec, float[] bias, Activation activation, TasdActKernel? forced)
+    /// <summary>A tile and the bytes of W^T slab per K block (0: all of K at once).</summary>
+    private readonly record struct Choice(TasdActKernel Kernel, int BlockBytes);
+
+    /// <summary>K blocks the tuning tries: a slab of W^T (K block × tile rows) that stays in L1, or none.</summary>
+    private static readonly int[] BlockSizes = [0, 24 << 10];
+
+    private TasdActivationPlan(ReadOnlySpan<float> w, int m, int k, TasdSpec spec, float[] bias, Activation activation, TasdActKernel? forced,
+        int forcedBlockBytes)
     {
+        _forcedBlockBytes = forcedBlockBytes;
         M = m; K = k; Spec = spec; Activation = activation;
         _terms = TasdActivation.CheckSpec(spec);
         _capacity = TasdActivation.Capacity(_terms, k);
@@ -81,9 +90,12 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
     public static TasdActivationPlan Create(ReadOnlySpan<float> w, int m, int k, TasdSpec spec, ReadOnlySpan<float> bias = default,
         Activation activation = default) => Create(w, m, k, spec, bias, activation, null);
 
-    /// <summary>Tests and benchmarks: <paramref name="kernel"/> forces the widest tile (narrower ones of its tier finish the rows).</summary>
+    /// <summary>
+    /// Tests and benchmarks: <paramref name="kernel"/> forces the widest tile (narrower ones of its tier finish the
+    /// rows) and <paramref name="blockBytes"/> the bytes of W^T slab per K block with it (0: no K blocks).
+    /// </summary>
     internal static TasdActivationPlan Create(ReadOnlySpan<float> w, int m, int k, TasdSpec spec, ReadOnlySpan<float> bias, Activation activation,
-        TasdActKernel? kernel)
+        TasdActKernel? kernel, int blockBytes = 0)
     {
         TasdActivation.CheckSpec(spec);
         ThrowHelper.IfNegative(m, nameof(m));
@@ -93,7 +105,7 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
         CsrMatrix.CheckFinite(w[..(m * k)], Math.Max(1, k), nameof(w));
         var b = new float[m];
         if (!bias.IsEmpty) bias.CopyTo(b);
-        return new TasdActivationPlan(w, m, k, spec, b, activation, kernel);
+        return new TasdActivationPlan(w, m, k, spec, b, activation, kernel, blockBytes);
     }
 
     public int M { get; }
@@ -105,8 +117,10 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
     internal IReadOnlyList<TasdActKernel> CandidateTiles => _candidates;
 
     public string Describe() =>
-        $"TASD-A {Spec}, W^T dense [{K}×{M}], {(_forced?.Name ?? "tiles per N")}"
-        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {t.Value.Name}"));
+        $"TASD-A {Spec}, W^T dense [{K}×{M}], {(_forced is null ? "tiles per N" : Describe(new Choice(_forced, _forcedBlockBytes)))}"
+        + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {Describe(t.Value)}"));
+
+    private static string Describe(Choice c) => $"{c.Kernel.Name}, {(c.BlockBytes == 0 ? "no K blocks" : $"{c.BlockBytes >> 10} KiB K blocks")}";
 
     public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0) => RunMeasured(x, n, y, threads);
 
@@ -120,21 +134,21 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
         if (n == 0 || M == 0) return new TasdActivationStats(0, 0, 0, 0);
         DecomposeSums sums;
         fixed (float* px = x, py = y)
-            sums = RunWith(_forced ?? Tuned(px, n, py, t), px, n, py, t);
+            sums = RunWith(_forced is not null ? new Choice(_forced, _forcedBlockBytes) : Tuned(px, n, py, t), px, n, py, t);
         if (!double.IsFinite(sums.Total)) TasdActivation.ThrowNonFinite(x, K, n);
         return new TasdActivationStats(sums.Total == 0 ? 0 : Math.Sqrt(sums.Dropped / sums.Total), sums.NonZeros, sums.Kept, (long)K * n);
     }
 
-    private TasdActKernel Tuned(float* x, int n, float* y, int threads)
+    /// <summary>Every tile with and without K blocks, timed on the caller's X on the first run of each (n, threads).</summary>
+    private Choice Tuned(float* x, int n, float* y, int threads)
     {
         if (_tuned.TryGetValue((n, threads), out var known)) return known;
-        var best = _candidates[0];
-        if (_candidates.Length > 1)
-            best = _candidates[KernelTimer.Fastest(_candidates.Select(k => (Action)(() => RunWith(k, x, n, y, threads))).ToArray())];
+        var choices = _candidates.SelectMany(k => BlockSizes.Select(b => new Choice(k, b))).ToArray();
+        var best = choices[KernelTimer.Fastest(choices.Select(c => (Action)(() => RunWith(c, x, n, y, threads))).ToArray())];
         return _tuned.GetOrAdd((n, threads), best);
     }
 
-    private DecomposeSums RunWith(TasdActKernel main, float* x, int n, float* y, int threads)
+    private DecomposeSums RunWith(Choice main, float* x, int n, float* y, int threads)
     {
         int blocks = (n + ColumnBlock - 1) / ColumnBlock, parts = Math.Min(threads, blocks);
         if (parts == 1) return RunRange(main, x, n, y, 0, blocks);
@@ -152,30 +166,51 @@ public sealed unsafe class TasdActivationPlan : ISpmmPlan
     private static long Aligned(long floats) => (floats + 15) & ~15L;
 
     /// <summary>Column blocks [b0, b1): decompose (straight from X), tiles over the padded rows into Y^T scratch, transpose out.</summary>
-    private DecomposeSums RunRange(TasdActKernel main, float* x, int n, float* y, int b0, int b1)
+    private DecomposeSums RunRange(Choice choice, float* x, int n, float* y, int b0, int b1)
     {
         int k = K, cap = _capacity, ldw = _ldw;
         long decLen = Aligned(TasdActivation.BlockScratch(k)), entLen = Aligned((long)ColumnBlock * cap + 1);
-        float* scratch = AlignedScratch.Get(AlignedScratch.SpmmPanel, decLen + 2 * entLen + Aligned(ColumnBlock) + (long)ColumnBlock * ldw);
+        var main = choice.Kernel;
+        // K blocks of kb rows keep a slab of kb × tile rows of W^T in L1 while every column of the block runs over it.
+        int kb = choice.BlockBytes == 0 ? Math.Max(1, k) : Math.Max(4, choice.BlockBytes / (main.Width * sizeof(float)));
+        int kBlocks = Math.Max(1, (k + kb - 1) / kb);
+        long boundsLen = Aligned((long)(kBlocks + 1) * ColumnBlock);
+        float* scratch = AlignedScratch.Get(AlignedScratch.SpmmPanel, decLen + 2 * entLen + boundsLen + (long)ColumnBlock * ldw);
         float* vals = scratch + decLen;
-        int* rows = (int*)(vals + entLen), counts = (int*)(vals + 2 * entLen);
-        float* yt = vals + 2 * entLen + Aligned(ColumnBlock);
+        int* rows = (int*)(vals + entLen), bounds = (int*)(vals + 2 * entLen);
+        float* yt = vals + 2 * entLen + boundsLen;
         var family = TasdActKernels.For(main.Tier).Where(t => t.Width <= main.Width).ToArray();
         var sums = default(DecomposeSums);
         for (int b = b0; b < b1; b++)
         {
             int j0 = b * ColumnBlock, cols = Math.Min(ColumnBlock, n - j0);
+            int* counts = bounds + kBlocks * ColumnBlock; // the last bound of each column is its count
             TasdActivation.DecomposeBlock(x, k, n, j0, cols, _terms, cap, scratch, rows, vals, counts, ref sums);
+            for (int c = 0; c < cols; c++)
+            {
+                int* r = rows + c * cap;
+                int e = 0, count = counts[c];
+                for (int kBlock = 0; kBlock < kBlocks; kBlock++)
+                {
+                    bounds[kBlock * ColumnBlock + c] = e;
+                    while (e < count && r[e] < (kBlock + 1) * kb) e++;
+                }
+            }
             for (int row0 = 0; row0 < _rows;)
             {
                 var tile = family.First(t => t.Width <= _rows - row0);
-                var a = new TasdActArgs
+                for (int kBlock = 0; kBlock < kBlocks; kBlock++)
                 {
-                    Wt = _pWt + row0, Ldw = ldw, Rows = rows, Values = vals, Counts = counts, Capacity = cap, Columns = cols,
-                    Bias = _pBias + row0, Y = yt + row0, Ldy = ldw,
-                    Activation = Activation.Kind, Min = Activation.Min, Max = Activation.Max,
-                };
-                tile.Body(&a);
+                    var a = new TasdActArgs
+                    {
+                        Wt = _pWt + row0, Ldw = ldw, Rows = rows, Values = vals, Capacity = cap, Columns = cols,
+                        Begin = bounds + kBlock * ColumnBlock, End = bounds + (kBlock + 1) * ColumnBlock,
+                        Accumulate = kBlock > 0, Activate = kBlock == kBlocks - 1,
+                        Bias = _pBias + row0, Y = yt + row0, Ldy = ldw,
+                        Activation = Activation.Kind, Min = Activation.Min, Max = Activation.Max,
+                    };
+                    tile.Body(&a);
+                }
                 row0 += tile.Width;
             }
             Transpose.TransposeTile(yt, ldw, y + j0, n, 0, M, 0, cols);

@@ -18,16 +18,17 @@ internal static unsafe partial class TasdActivationSpmm
         int V = TVectors.Vectors, U = V >= 8 ? 1 : V >= 4 ? 2 : 4;
         nint ldw = a->Ldw, ldy = a->Ldy;
         float* w = a->Wt, bias = a->Bias, y = a->Y, vals = a->Values;
-        int* rows = a->Rows, counts = a->Counts;
+        int* rows = a->Rows, begin = a->Begin, end = a->End;
         int cap = a->Capacity;
         var lo = Vector256.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
         var hi = Vector256.Create(a->Max);
-        bool clamp = a->Activation != ActivationKind.None;
+        bool clamp = a->Activate && a->Activation != ActivationKind.None, accumulate = a->Accumulate;
         for (int c = 0; c < a->Columns; c++, rows += cap, vals += cap, y += ldy)
         {
             Vector256<float> c0_0 = default, c0_1 = default, c0_2 = default, c0_3 = default, c0_4 = default, c0_5 = default, c0_6 = default, c0_7 = default, c1_0 = default, c1_1 = default, c1_2 = default, c1_3 = default, c1_4 = default, c1_5 = default, c1_6 = default, c1_7 = default, c2_0 = default, c2_1 = default, c2_2 = default, c2_3 = default, c2_4 = default, c2_5 = default, c2_6 = default, c2_7 = default, c3_0 = default, c3_1 = default, c3_2 = default, c3_3 = default, c3_4 = default, c3_5 = default, c3_6 = default, c3_7 = default;
-            c0_0 = Avx.LoadVector256(bias + 0); if (V > 1) c0_1 = Avx.LoadVector256(bias + 8); if (V > 2) c0_2 = Avx.LoadVector256(bias + 16); if (V > 3) c0_3 = Avx.LoadVector256(bias + 24); if (V > 4) c0_4 = Avx.LoadVector256(bias + 32); if (V > 5) c0_5 = Avx.LoadVector256(bias + 40); if (V > 6) c0_6 = Avx.LoadVector256(bias + 48); if (V > 7) c0_7 = Avx.LoadVector256(bias + 56);
-            int count = counts[c], e = 0;
+            if (accumulate) { c0_0 = Avx.LoadVector256(y + 0); if (V > 1) c0_1 = Avx.LoadVector256(y + 8); if (V > 2) c0_2 = Avx.LoadVector256(y + 16); if (V > 3) c0_3 = Avx.LoadVector256(y + 24); if (V > 4) c0_4 = Avx.LoadVector256(y + 32); if (V > 5) c0_5 = Avx.LoadVector256(y + 40); if (V > 6) c0_6 = Avx.LoadVector256(y + 48); if (V > 7) c0_7 = Avx.LoadVector256(y + 56); }
+            else { c0_0 = Avx.LoadVector256(bias + 0); if (V > 1) c0_1 = Avx.LoadVector256(bias + 8); if (V > 2) c0_2 = Avx.LoadVector256(bias + 16); if (V > 3) c0_3 = Avx.LoadVector256(bias + 24); if (V > 4) c0_4 = Avx.LoadVector256(bias + 32); if (V > 5) c0_5 = Avx.LoadVector256(bias + 40); if (V > 6) c0_6 = Avx.LoadVector256(bias + 48); if (V > 7) c0_7 = Avx.LoadVector256(bias + 56); }
+            int e = begin[c], count = end[c];
             for (; e + U <= count; e += U)
             {
                 { float* p = w + rows[e + 0] * ldw; var bv = Avx.BroadcastScalarToVector256(vals + e + 0); c0_0 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 0), c0_0); if (V > 1) c0_1 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 8), c0_1); if (V > 2) c0_2 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 16), c0_2); if (V > 3) c0_3 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 24), c0_3); if (V > 4) c0_4 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 32), c0_4); if (V > 5) c0_5 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 40), c0_5); if (V > 6) c0_6 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 48), c0_6); if (V > 7) c0_7 = Fma.MultiplyAdd(bv, Avx.LoadVector256(p + 56), c0_7); }

@@ -18,16 +18,17 @@ internal static unsafe partial class TasdActivationSpmm
         int V = TVectors.Vectors, U = V >= 8 ? 1 : V >= 4 ? 2 : 4;
         nint ldw = a->Ldw, ldy = a->Ldy;
         float* w = a->Wt, bias = a->Bias, y = a->Y, vals = a->Values;
-        int* rows = a->Rows, counts = a->Counts;
+        int* rows = a->Rows, begin = a->Begin, end = a->End;
         int cap = a->Capacity;
         var lo = Vector512.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
         var hi = Vector512.Create(a->Max);
-        bool clamp = a->Activation != ActivationKind.None;
+        bool clamp = a->Activate && a->Activation != ActivationKind.None, accumulate = a->Accumulate;
         for (int c = 0; c < a->Columns; c++, rows += cap, vals += cap, y += ldy)
         {
             Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default, c0_3 = default, c0_4 = default, c0_5 = default, c0_6 = default, c0_7 = default, c1_0 = default, c1_1 = default, c1_2 = default, c1_3 = default, c1_4 = default, c1_5 = default, c1_6 = default, c1_7 = default, c2_0 = default, c2_1 = default, c2_2 = default, c2_3 = default, c2_4 = default, c2_5 = default, c2_6 = default, c2_7 = default, c3_0 = default, c3_1 = default, c3_2 = default, c3_3 = default, c3_4 = default, c3_5 = default, c3_6 = default, c3_7 = default;
-            c0_0 = Avx512F.LoadVector512(bias + 0); if (V > 1) c0_1 = Avx512F.LoadVector512(bias + 16); if (V > 2) c0_2 = Avx512F.LoadVector512(bias + 32); if (V > 3) c0_3 = Avx512F.LoadVector512(bias + 48); if (V > 4) c0_4 = Avx512F.LoadVector512(bias + 64); if (V > 5) c0_5 = Avx512F.LoadVector512(bias + 80); if (V > 6) c0_6 = Avx512F.LoadVector512(bias + 96); if (V > 7) c0_7 = Avx512F.LoadVector512(bias + 112);
-            int count = counts[c], e = 0;
+            if (accumulate) { c0_0 = Avx512F.LoadVector512(y + 0); if (V > 1) c0_1 = Avx512F.LoadVector512(y + 16); if (V > 2) c0_2 = Avx512F.LoadVector512(y + 32); if (V > 3) c0_3 = Avx512F.LoadVector512(y + 48); if (V > 4) c0_4 = Avx512F.LoadVector512(y + 64); if (V > 5) c0_5 = Avx512F.LoadVector512(y + 80); if (V > 6) c0_6 = Avx512F.LoadVector512(y + 96); if (V > 7) c0_7 = Avx512F.LoadVector512(y + 112); }
+            else { c0_0 = Avx512F.LoadVector512(bias + 0); if (V > 1) c0_1 = Avx512F.LoadVector512(bias + 16); if (V > 2) c0_2 = Avx512F.LoadVector512(bias + 32); if (V > 3) c0_3 = Avx512F.LoadVector512(bias + 48); if (V > 4) c0_4 = Avx512F.LoadVector512(bias + 64); if (V > 5) c0_5 = Avx512F.LoadVector512(bias + 80); if (V > 6) c0_6 = Avx512F.LoadVector512(bias + 96); if (V > 7) c0_7 = Avx512F.LoadVector512(bias + 112); }
+            int e = begin[c], count = end[c];
             for (; e + U <= count; e += U)
             {
                 { float* p = w + rows[e + 0] * ldw; var bv = Vector512.Create(vals[e + 0]); c0_0 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 0), c0_0); if (V > 1) c0_1 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 16), c0_1); if (V > 2) c0_2 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 32), c0_2); if (V > 3) c0_3 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 48), c0_3); if (V > 4) c0_4 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 64), c0_4); if (V > 5) c0_5 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 80), c0_5); if (V > 6) c0_6 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 96), c0_6); if (V > 7) c0_7 = Avx512F.FusedMultiplyAdd(bv, Avx512F.LoadVector512(p + 112), c0_7); }

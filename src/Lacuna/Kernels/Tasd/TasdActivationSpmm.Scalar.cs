@@ -7,13 +7,14 @@ internal static unsafe partial class TasdActivationSpmm
     {
         nint ldw = a->Ldw, ldy = a->Ldy;
         float* w = a->Wt, bias = a->Bias, y = a->Y, vals = a->Values;
-        int* rows = a->Rows, counts = a->Counts;
+        int* rows = a->Rows, begin = a->Begin, end = a->End;
         int cap = a->Capacity;
-        var act = new Activation(a->Activation, a->Min, a->Max);
+        var act = a->Activate ? new Activation(a->Activation, a->Min, a->Max) : Activation.None;
         for (int c = 0; c < a->Columns; c++, rows += cap, vals += cap, y += ldy)
         {
-            float s0 = bias[0], s1 = bias[1], s2 = bias[2], s3 = bias[3];
-            for (int e = 0; e < counts[c]; e++)
+            float* init = a->Accumulate ? y : bias;
+            float s0 = init[0], s1 = init[1], s2 = init[2], s3 = init[3];
+            for (int e = begin[c]; e < end[c]; e++)
             {
                 float v = vals[e];
                 float* p = w + rows[e] * ldw;

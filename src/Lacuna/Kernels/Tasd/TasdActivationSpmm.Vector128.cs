@@ -17,16 +17,17 @@ internal static unsafe partial class TasdActivationSpmm
         int V = TVectors.Vectors, U = V >= 8 ? 1 : V >= 4 ? 2 : 4;
         nint ldw = a->Ldw, ldy = a->Ldy;
         float* w = a->Wt, bias = a->Bias, y = a->Y, vals = a->Values;
-        int* rows = a->Rows, counts = a->Counts;
+        int* rows = a->Rows, begin = a->Begin, end = a->End;
         int cap = a->Capacity;
         var lo = Vector128.Create(a->Activation == ActivationKind.Relu ? 0f : a->Min);
         var hi = Vector128.Create(a->Max);
-        bool clamp = a->Activation != ActivationKind.None;
+        bool clamp = a->Activate && a->Activation != ActivationKind.None, accumulate = a->Accumulate;
         for (int c = 0; c < a->Columns; c++, rows += cap, vals += cap, y += ldy)
         {
             Vector128<float> c0_0 = default, c0_1 = default, c0_2 = default, c0_3 = default, c0_4 = default, c0_5 = default, c0_6 = default, c0_7 = default, c1_0 = default, c1_1 = default, c1_2 = default, c1_3 = default, c1_4 = default, c1_5 = default, c1_6 = default, c1_7 = default, c2_0 = default, c2_1 = default, c2_2 = default, c2_3 = default, c2_4 = default, c2_5 = default, c2_6 = default, c2_7 = default, c3_0 = default, c3_1 = default, c3_2 = default, c3_3 = default, c3_4 = default, c3_5 = default, c3_6 = default, c3_7 = default;
-            c0_0 = Vector128.Load(bias + 0); if (V > 1) c0_1 = Vector128.Load(bias + 4); if (V > 2) c0_2 = Vector128.Load(bias + 8); if (V > 3) c0_3 = Vector128.Load(bias + 12); if (V > 4) c0_4 = Vector128.Load(bias + 16); if (V > 5) c0_5 = Vector128.Load(bias + 20); if (V > 6) c0_6 = Vector128.Load(bias + 24); if (V > 7) c0_7 = Vector128.Load(bias + 28);
-            int count = counts[c], e = 0;
+            if (accumulate) { c0_0 = Vector128.Load(y + 0); if (V > 1) c0_1 = Vector128.Load(y + 4); if (V > 2) c0_2 = Vector128.Load(y + 8); if (V > 3) c0_3 = Vector128.Load(y + 12); if (V > 4) c0_4 = Vector128.Load(y + 16); if (V > 5) c0_5 = Vector128.Load(y + 20); if (V > 6) c0_6 = Vector128.Load(y + 24); if (V > 7) c0_7 = Vector128.Load(y + 28); }
+            else { c0_0 = Vector128.Load(bias + 0); if (V > 1) c0_1 = Vector128.Load(bias + 4); if (V > 2) c0_2 = Vector128.Load(bias + 8); if (V > 3) c0_3 = Vector128.Load(bias + 12); if (V > 4) c0_4 = Vector128.Load(bias + 16); if (V > 5) c0_5 = Vector128.Load(bias + 20); if (V > 6) c0_6 = Vector128.Load(bias + 24); if (V > 7) c0_7 = Vector128.Load(bias + 28); }
+            int e = begin[c], count = end[c];
             for (; e + U <= count; e += U)
             {
                 { float* p = w + rows[e + 0] * ldw; var bv = Vector128.Create(vals[e + 0]); c0_0 = c0_0 + bv * Vector128.Load(p + 0); if (V > 1) c0_1 = c0_1 + bv * Vector128.Load(p + 4); if (V > 2) c0_2 = c0_2 + bv * Vector128.Load(p + 8); if (V > 3) c0_3 = c0_3 + bv * Vector128.Load(p + 12); if (V > 4) c0_4 = c0_4 + bv * Vector128.Load(p + 16); if (V > 5) c0_5 = c0_5 + bv * Vector128.Load(p + 20); if (V > 6) c0_6 = c0_6 + bv * Vector128.Load(p + 24); if (V > 7) c0_7 = c0_7 + bv * Vector128.Load(p + 28); }

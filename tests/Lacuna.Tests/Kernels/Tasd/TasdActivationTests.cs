@@ -140,14 +140,16 @@ public class TasdActivationTests
                 ReferenceTasdActivation.Compute(w, m, k, x, n, spec, expected, bias, act);
                 double residual = TasdActivation.Decompose(x, k, n, spec).ResidualNorm;
                 foreach (var kernel in kernels)
-                {
-                    var plan = TasdActivationPlan.Create(w, m, k, spec, bias, act, kernel);
-                    var y = TestData.Poisoned(m * n);
-                    var stats = plan.RunMeasured(x, n, y, threads);
-                    string ctx = $"{kernel.Name} {series} M={m} K={k} n={n} {act} t{threads}";
-                    KernelAssert.Close(expected, y, k, ctx);
-                    Assert.Equal(residual, stats.ResidualNorm, 10);
-                }
+                    // 64 bytes of W^T slab per K block is the smallest block: several blocks accumulate into Y^T.
+                    foreach (int blockBytes in new[] { 0, 64 })
+                    {
+                        var plan = TasdActivationPlan.Create(w, m, k, spec, bias, act, kernel, blockBytes);
+                        var y = TestData.Poisoned(m * n);
+                        var stats = plan.RunMeasured(x, n, y, threads);
+                        string ctx = $"{kernel.Name} blockBytes={blockBytes} {series} M={m} K={k} n={n} {act} t{threads}";
+                        KernelAssert.Close(expected, y, k, ctx);
+                        Assert.Equal(residual, stats.ResidualNorm, 10);
+                    }
             }
     }
 

@@ -25,20 +25,22 @@ public readonly record struct TasdActivationStats(double ResidualNorm, long NonZ
 /// TASD-A as a plan: Y [M × n] = act(W · Σ terms(X) + bias) with W [M × K] dense and X [K × n] a ReLU output decomposed
 /// at run time by <see cref="TasdActivation"/> (approximate: the dropped entries are lost; exact when X already fits
 /// the series). X and Y row-major, as every <see cref="ISpmmPlan"/>.
-/// <para>Layout: W is kept as W^T [K × Ldw] (Ldw = M rounded up to 16, zero-padded), so a kept activation (k, v) of
-/// column j adds v × W^T row k, a contiguous run of output rows, to Y[:, j]: kernels vectorize along M, not n, because
-/// every column keeps different K indices. Columns go in blocks of 32: the block is decomposed straight from X
-/// (vectorized across columns), the tiles compute Y^T of the block in scratch, and that is transposed into Y.</para>
-/// <para>Per kept entry a tile of V vectors does V FMAs, each with one load of W^T (from L1/L2: W^T of one tile is
-/// K × its rows); the index and value load are shared by the V FMAs. The work is the kept non-zeros, not the series'
-/// capacity: zeros of X are never stored.</para>
+/// <para>Layout: W is kept as W^T [K × Ldw] (M rounded up to 16, zero-padded, plus 16 when that is an even number of
+/// cache lines), so a kept activation (k, v) of column j adds v × W^T row k, a contiguous run of output rows, to
+/// Y[:, j]: kernels vectorize along M, not n, because every column keeps different K indices. Columns go in blocks of
+/// 32: the block is decomposed straight from X (vectorized across columns), the tiles compute Y^T of the block in
+/// scratch, and that is transposed into Y.</para>
+/// <para>Per kept entry a tile of V vectors does V FMAs, each with one load of W^T; the index and value load are
+/// shared by the V FMAs. K blocks (timed against none) keep a tile's slab of W^T in L1 while the block's columns run
+/// over it. The work is the kept non-zeros, not the series' capacity: zeros of X are never stored.</para>
 /// <para>Measured (`bench tasd-a`, 1 thread, AVX-512, ResNet-50 1x1 shapes, density 0.3 and 0.5, on a shared and
-/// loaded machine): 0.2-0.95x the time of Lacuna's dense GEMM on the exact W·X (fastest-repeat ratios). A dense
-/// micro-kernel feeds many FMAs from each loaded vector; here every FMA loads its own W^T vector, and the
-/// decomposition costs 2-3.6 ns per activation element (about what dense spends per element at M = 64-128), so keeping
-/// 30-50 % of the MACs does not pay on this CPU. TASD-A's win is on accelerators with N:M hardware.</para>
-/// The widest tile is timed on the first run of each (n, threads) among the tier's tiles that fit M. Immutable after
-/// the tuning; safe for concurrent runs.
+/// loaded machine; fastest-repeat ratios): 0.6-1.04x the speed of Lacuna's dense GEMM on the exact W·X at M = 512
+/// and 1024, 0.1-0.4x at M = 64 and 256. A dense micro-kernel feeds many FMAs from each loaded vector; here every
+/// FMA loads its own W^T vector, and the decomposition costs 2-3.6 ns per activation element (about what dense
+/// spends per element at M = 64-128), so keeping 30-50 % of the MACs does not pay on this CPU. TASD-A's win is on
+/// accelerators with N:M hardware.</para>
+/// The tile and K block are timed on the first run of each (n, threads) among the tier's tiles that fit M.
+/// Immutable after the tuning; safe for concurrent runs.
 /// </summary>
 public sealed unsafe class TasdActivationPlan : ISpmmPlan
 {

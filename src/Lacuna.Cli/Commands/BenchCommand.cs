@@ -25,6 +25,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchSpmmCommand.Build());
         bench.Subcommands.Add(BenchNmCommand.Build());
         bench.Subcommands.Add(BenchTasdCommand.Build());
+        bench.Subcommands.Add(BenchTasdActivationCommand.Build());
         bench.Subcommands.Add(BenchSweepCommand.Build());
         bench.Subcommands.Add(BenchDenseConvCommand.Build());
         bench.Subcommands.Add(BenchTrainConvCommand.Build());

@@ -18,7 +18,9 @@ namespace Lacuna.Pruning;
 /// Fashion-MNIST VGG it took fc1 to 1:8 and removed 15 % of the MACs at 99.3 % of the accuracy, where one 2:4+1:8
 /// series on every layer removes 37 %.
 /// The score is any "higher is better" measure of a candidate graph: accuracy, or minus the relative output error.
-/// Activation TASD (series on ReLU outputs at run time) is not in the engine and not searched.
+/// Activation TASD (TASD-A: a ReLU output decomposed at run time, times dense W) is a kernel of its own,
+/// <see cref="Lacuna.Kernels.Tasd.TasdActivationPlan"/>, with its series picked from the measured activation density by
+/// <see cref="Lacuna.Kernels.Tasd.TasdActivationSeries"/>; this search does not choose it and the planner does not use it.
 /// </summary>
 public enum TasderOrder
 {

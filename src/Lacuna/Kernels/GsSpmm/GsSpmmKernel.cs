@@ -52,6 +52,7 @@ internal static unsafe class GsSpmmKernels
         new(IsaTier.Avx512, "Avx512 rows16 1x16", v => v == 16, &GsSpmm.RunAvx512Rows16),
         new(IsaTier.Avx512, "Avx512 rows16 packed 1x16", v => v == 16, &GsSpmm.RunAvx512Rows16Packed, index16: true),
         new(IsaTier.Avx512, "Avx512 rows16 packed 1x8", v => v == 16, &GsSpmm.RunAvx512Rows16Packed8, index16: true),
+        new(IsaTier.Avx512, "Fma scalar lanes16 u16", v => v == 16, &GsSpmm.RunScalarLanes16, index16: true),
         new(IsaTier.Avx2Fma, "Avx2 gather8", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex32>),
         new(IsaTier.Avx2Fma, "Avx2 gather8 u16", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex16>, index16: true),
         new(IsaTier.Avx2Fma, "Avx2 rows 1x8", v => v % 8 == 0, &GsSpmm.RunAvx2Rows),

@@ -11,7 +11,9 @@ public abstract partial class SparsityPattern
     private static readonly string[] DetectableSpellings =
     [
         "block:16x1", "block:8x1", "block:4x4", "block:4x1",
-        "nm:1:8", "nm:1:4", "nm:2:8", "nm:2:4", "nm:4:8",
+        // Row-shared N:M (8 rows per pattern) just before the per-row pattern of the same density: a model pruned
+        // with shared rows then gets the kernels that feed 8 rows from each X load (the N:M direct conv's 8-channel tile).
+        "nm:1:8:r8", "nm:1:8", "nm:1:4:r8", "nm:1:4", "nm:2:8:r8", "nm:2:8", "nm:2:4:r8", "nm:2:4", "nm:4:8:r8", "nm:4:8",
         "gs:16", "gs:8",
         "1:4+1:8", "2:4+1:8",
     ];

@@ -105,6 +105,40 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_block_conv_takes_nm_patterns_and_times_the_nm_direct_conv()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "block-conv", "--layer", "3x3 512@7", "--patterns", "nm:2:4:r8,nm:1:8",
+            "--repeat", "1", "--warmup", "0", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var results = doc.RootElement.GetProperty("results");
+        Assert.Equal(2, results.GetArrayLength());
+        foreach (var r in results.EnumerateArray())
+        {
+            foreach (string key in new[] { "direct_ms", "im2col_ms", "csr_direct_ms", "dense_ms" }) Assert.True(r.GetProperty(key).GetDouble() > 0, key);
+            Assert.True(r.GetProperty("max_rel_diff").GetDouble() < 1e-3);
+            Assert.Contains("NmDirect", r.GetProperty("direct_plan").GetString());
+        }
+        Assert.True(doc.RootElement.GetProperty("summary").GetProperty("nm:2:4:r8").GetProperty("geomean_speedup_vs_csr_direct").GetDouble() > 0);
+        Assert.Contains("nm:N:M", Invoke(BenchCommand.Build(), "bench", "block-conv", "--patterns", "gs:16").Err);
+    }
+
+    [Fact]
+    public void Bench_gs_bodies_times_every_body_against_csr()
+    {
+        var (code, output, err) = Invoke(BenchCommand.Build(), "bench", "gs", "--m", "40", "--k", "24", "--n", "8", "--sparsity", "0.5",
+            "--threads", "1", "--repeat", "1", "--warmup", "0", "--bodies", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var bodies = Assert.Single(doc.RootElement.GetProperty("results").EnumerateArray()).GetProperty("bodies");
+        Assert.True(bodies.GetProperty("csr_ms").GetDouble() > 0);
+        Assert.True(bodies.GetProperty("csr_min_ms").GetDouble() > 0);
+        var timed = bodies.EnumerateObject().Where(p => !p.Name.StartsWith("csr_", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(timed);
+        foreach (var body in timed) Assert.True(body.Value.GetProperty("speedup_vs_csr").GetDouble() > 0, body.Name);
+    }
+
+    [Fact]
     public void Bench_spmm_reads_a_dlmc_folder_and_summarizes()
     {
         string sub = Directory.CreateDirectory(Path.Combine(_dir, "rn50", "magnitude_pruning", "0.9")).FullName;

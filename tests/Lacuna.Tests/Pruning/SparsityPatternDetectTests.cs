@@ -51,6 +51,20 @@ public class SparsityPatternDetectTests
     }
 
     [Fact]
+    public void Detect_tells_row_shared_nm_from_per_row_nm_of_the_same_density()
+    {
+        var shared = TestData.Random(20 * 36, 7);
+        new NmPattern(2, 4, 8).Prune(shared, 20, 36, 0);
+        Assert.Equal(["nm:2:4:r8"], SparsityPattern.Detect(shared, 20, 36).Where(p => SparsityPattern.Family(p) == "nm").Select(p => p.Name));
+        var perRow = TestData.Random(20 * 36, 8);
+        new NmPattern(2, 4).Prune(perRow, 20, 36, 0);
+        Assert.Equal(["nm:2:4"], SparsityPattern.Detect(perRow, 20, 36).Where(p => SparsityPattern.Family(p) == "nm").Select(p => p.Name));
+        var sparser = TestData.Random(20 * 36, 9);
+        new NmPattern(1, 8).Prune(sparser, 20, 36, 0);
+        Assert.Equal(["nm:1:8"], SparsityPattern.Detect(sparser, 20, 36).Where(p => SparsityPattern.Family(p) == "nm").Select(p => p.Name));
+    }
+
+    [Fact]
     public void Detect_rejects_a_short_weight_span()
     {
         var e = Assert.ThrowsAny<ArgumentException>(() => SparsityPattern.Detect(new float[5], 2, 3));

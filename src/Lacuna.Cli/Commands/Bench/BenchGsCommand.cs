@@ -15,6 +15,7 @@ namespace Lacuna.Cli.Commands.Bench;
 /// Default shapes: ResNet-50's FC (1000×2048) and layer-4 1×1 (512×2048, 2048×512) and 3×3 (512×4608, im2col) layers;
 /// --m/--k give one shape instead. speedup_vs_csr = csr_ms / gs_ms, speedup_vs_dense = dense_ms / gs_ms. With
 /// several threads each row also reports busy_ms: the time each worker spent in the GS kernel (mean over repeats).
+/// --bodies also times every GS body the plan chooses between (each forced) against CSR in one interleaved run.
 /// </summary>
 public static class BenchGsCommand
 {
@@ -31,9 +32,10 @@ public static class BenchGsCommand
         var repeat = CommonOptions.Repeat(7);
         var warmup = CommonOptions.Warmup(2);
         var json = CommonOptions.Json();
+        var bodies = new Option<bool>("--bodies") { Description = "Also time each GS body (forced) against CSR, interleaved.", DefaultValueFactory = _ => false };
         var cmd = new Command("gs", "GS (gather-scatter) pattern SpMM vs the CSR kernel vs Lacuna dense at small n.")
         {
-            ns, sparsity, m, k, pattern, threads, repeat, warmup, json,
+            ns, sparsity, m, k, pattern, threads, repeat, warmup, json, bodies,
         };
         cmd.SetAction(pr =>
         {
@@ -50,12 +52,12 @@ public static class BenchGsCommand
             catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
             if (p is not GsPattern) { Console.Error.WriteLine($"--pattern must be a GS pattern (gs:V, gs:V:col, gs:V:hybrid), not {p.Name}."); return 2; }
             var shapes = mv > 0 ? new[] { (mv, kv) } : DefaultShapes;
-            return Run(p, shapes, nList!, s, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json));
+            return Run(p, shapes, nList!, s, t, pr.GetValue(repeat), pr.GetValue(warmup), pr.GetValue(json), pr.GetValue(bodies));
         });
         return cmd;
     }
 
-    private static int Run(SparsityPattern pattern, (int M, int K)[] shapes, int[] ns, double sparsity, int threads, int repeats, int warmup, bool json)
+    private static int Run(SparsityPattern pattern, (int M, int K)[] shapes, int[] ns, double sparsity, int threads, int repeats, int warmup, bool json, bool bodies)
     {
         WorkerPool.DefaultThreads = threads;
         var results = new JsonArray();
@@ -71,6 +73,7 @@ public static class BenchGsCommand
                 var row = r.ToJson();
                 row["gs_ms"] = row["pattern_ms"]!.DeepClone();
                 if (threads > 1) row["busy_ms"] = BusyMs((GsSpmmPlan)plan, m, k, n, threads, repeats);
+                if (bodies) row["bodies"] = Bodies(((GsSpmmPlan)plan).Weights, w, m, k, n, threads, warmup, repeats, json);
                 results.Add(row);
                 if (!json)
                     Console.WriteLine($"{m}x{k} n={n,-3} gs {r.PatternMs,8:F4} ms  csr {r.CsrMs,8:F4} ms  dense {r.DenseMs,8:F4} ms  vs csr {r.VsCsr,5:F2}x  vs dense {r.VsDense,6:F2}x  (min: {r.VsCsrMin,5:F2}x, {r.VsDenseMin,6:F2}x)"
@@ -102,6 +105,24 @@ public static class BenchGsCommand
         else
             Console.WriteLine($"geomean vs CSR {summary["geomean_speedup_vs_csr"]}x, vs dense {summary["geomean_speedup_vs_dense"]}x; vs CSR by n: {perN.ToJsonString()}; of the fastest samples: {perNMin.ToJsonString()}");
         return 0;
+    }
+
+    /// <summary>Each GS body (forced) and the CSR kernel timed interleaved: median ms and speedup over CSR per body.</summary>
+    private static JsonObject Bodies(Lacuna.Formats.GsMatrix gs, float[] w, int m, int k, int n, int threads, int warmup, int repeats, bool json)
+    {
+        using var x = Tensor.Random(11, new[] { k, n });
+        var xs = x.Span.ToArray();
+        var y = new float[(long)m * n];
+        var csr = Lacuna.Kernels.Spmm.SpmmPlan.Create(Lacuna.Formats.CsrMatrix.FromDense(w, m, k));
+        var runs = GsBodies.Runners(gs, xs, n, y, threads).Append(("csr", () => csr.Run(xs, n, y, threads))).ToArray();
+        var t = Measure.Interleaved(warmup, repeats, runs);
+        double csrMs = t[^1].MedianMs;
+        var result = new JsonObject { ["csr_ms"] = BenchJson.Num(csrMs), ["csr_min_ms"] = BenchJson.Num(t[^1].MinMs) };
+        foreach (var body in t[..^1])
+            result[body.Name] = new JsonObject { ["ms"] = BenchJson.Num(body.MedianMs), ["min_ms"] = BenchJson.Num(body.MinMs), ["speedup_vs_csr"] = BenchJson.Num(csrMs / body.MedianMs) };
+        if (!json)
+            Console.WriteLine($"    bodies: csr {csrMs:F4} ms; " + string.Join("; ", t[..^1].Select(b => $"{b.Name} {b.MedianMs:F4} ms ({csrMs / b.MedianMs:F2}x)")));
+        return result;
     }
 
     /// <summary>Each worker's time inside the GS kernel, mean over <paramref name="repeats"/> runs (shows the split's balance).</summary>

@@ -49,6 +49,7 @@ internal static class ConvPlanner
         new CsrStridedCandidates(),
         new StructuredCandidates(),
         new BlockDirectCandidates(),
+        new NmDirectCandidates(),
     ];
 
     /// <summary>Builds the candidate kernels for a layer (packing its weights); nothing is timed yet.</summary>

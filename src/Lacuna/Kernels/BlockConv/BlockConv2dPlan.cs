@@ -23,10 +23,12 @@ public sealed unsafe class BlockConv2dPlan
     private readonly float[] _weights;     // [entries × Rows], pinned
     private readonly float[] _bias;        // [groups × Rows], pinned
     private readonly BlockConvKernel _kernel;
+    private readonly string _family;
 
     private BlockConv2dPlan(int m, int c, int h, int w, int oh, int ow, PhasePlanes planes, int[] groupOffsets, int[] offsets,
-        float[] weights, float[] bias, Activation activation, BlockConvKernel kernel, long weightCount, long nnz)
+        float[] weights, float[] bias, Activation activation, BlockConvKernel kernel, long weightCount, long nnz, string family)
     {
+        _family = family;
         _m = m; _c = c; _h = h; _w = w; _oh = oh; _ow = ow; _planes = planes; _kernel = kernel;
         _groups = groupOffsets.Length - 1;
         _groupOffsets = groupOffsets;
@@ -100,8 +102,19 @@ public sealed unsafe class BlockConv2dPlan
             for (int r = 0; r < valid; r++) packedBias[gi * rows + r] = bias.IsEmpty ? 0f : bias[r0 + r];
         }
         return new BlockConv2dPlan(m, c, inputH, inputW, os[2], os[3], planes, groupOffsets, [.. offsets], [.. packed],
-            packedBias, activation, kernel, (long)m * k, nnz);
+            packedBias, activation, kernel, (long)m * k, nnz, "BlockDirect");
     }
+
+    /// <summary>
+    /// A plan over groups another format packed (the N:M direct conv, <see cref="NmConv.NmConv2dPlan"/>): the same
+    /// layout as <see cref="Create(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{float}, Conv2dParams, int, int, Activation, BlockConvKernel)"/>
+    /// builds, with <paramref name="offsets"/> already taken through <paramref name="planes"/>' TapOffset. The caller
+    /// has validated the shapes; <paramref name="family"/> names the plan in <see cref="Describe"/>.
+    /// </summary>
+    internal static BlockConv2dPlan FromGroups(int m, int c, int inputH, int inputW, int outputH, int outputW, PhasePlanes planes,
+        int[] groupOffsets, int[] offsets, float[] weights, float[] bias, Activation activation, BlockConvKernel kernel,
+        long weightCount, long nnz, string family) =>
+        new(m, c, inputH, inputW, outputH, outputW, planes, groupOffsets, offsets, weights, bias, activation, kernel, weightCount, nnz, family);
 
     public Activation Activation { get; }
     /// <summary>(group, position) entries: each one loads the input once for Rows channels.</summary>
@@ -112,7 +125,7 @@ public sealed unsafe class BlockConv2dPlan
     /// <summary>The register tile, e.g. "Avx512 8x48".</summary>
     public string TileName => _kernel.Name;
 
-    public string Describe() => $"BlockDirect {_kernel.Name}, sparsity {Sparsity:P1}";
+    public string Describe() => $"{_family} {_kernel.Name}, sparsity {Sparsity:P1}";
 
     public int[] OutputShape(int batch) => new[] { batch, _m, _oh, _ow };
 

@@ -50,9 +50,13 @@ internal static unsafe class GsSpmmKernels
         new(IsaTier.Avx512, "Avx512 gather16 u16", v => v == 16, &GsSpmm.RunAvx512<GsIndex16>, index16: true),
         new(IsaTier.Avx512, "Avx512 rows 1x16", v => v % 8 == 0, &GsSpmm.RunAvx512Rows),
         new(IsaTier.Avx512, "Avx512 rows16 1x16", v => v == 16, &GsSpmm.RunAvx512Rows16),
+        new(IsaTier.Avx512, "Avx512 rows16 packed 1x16", v => v == 16, &GsSpmm.RunAvx512Rows16Packed, index16: true),
+        new(IsaTier.Avx512, "Avx512 rows16 packed 1x8", v => v == 16, &GsSpmm.RunAvx512Rows16Packed8, index16: true),
+        new(IsaTier.Avx512, "Fma scalar lanes16 u16", v => v == 16, &GsSpmm.RunScalarLanes16, index16: true),
         new(IsaTier.Avx2Fma, "Avx2 gather8", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex32>),
         new(IsaTier.Avx2Fma, "Avx2 gather8 u16", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex16>, index16: true),
         new(IsaTier.Avx2Fma, "Avx2 rows 1x8", v => v % 8 == 0, &GsSpmm.RunAvx2Rows),
+        new(IsaTier.Avx2Fma, "Fma scalar lanes u16", v => v % 8 == 0, &GsSpmm.RunScalarLanes, index16: true),
         new(IsaTier.Vector128, "Vector128 4 lanes", v => v % 4 == 0, &GsSpmm.RunVector128),
         new(IsaTier.Scalar, "Scalar", _ => true, &GsSpmm.Scalar),
     };

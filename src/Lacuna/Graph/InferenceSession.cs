@@ -101,6 +101,7 @@ public sealed class InferenceSession
     /// </summary>
     private static void ReleasePlanningMemory()
     {
+        Kernels.ScratchEpoch.Advance(); // kernel scratch sized by the candidates, regrown by what the plan runs
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers(); // native buffers that only a finalizer frees (plans nobody disposed)
         NativeHeap.Trim();

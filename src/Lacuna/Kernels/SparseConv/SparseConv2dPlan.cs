@@ -210,20 +210,31 @@ internal static unsafe class SparseConvScratch
 {
     [ThreadStatic] private static float[]? t_planes;
     [ThreadStatic] private static float[]? t_grid;
+    [ThreadStatic] private static int t_planesEpoch, t_gridEpoch; // the ScratchEpoch each was allocated in
 
-    public static float[] Planes(long length) => Ensure(ref t_planes, length);
+    public static float[] Planes(long length) => Ensure(ref t_planes, ref t_planesEpoch, length);
+
+    /// <summary>Forgets this thread's arrays (<see cref="ScratchEpoch.Advance"/>, outside any kernel call).</summary>
+    internal static void DropThisThread()
+    {
+        t_planes = null;
+        t_grid = null;
+    }
 
     public static float* Grid(long length)
     {
-        var a = Ensure(ref t_grid, length);
+        // A stale array is replaced only when its own slot is asked for (see AlignedScratch.Get).
+        var a = Ensure(ref t_grid, ref t_gridEpoch, length);
         // Pinned arrays never move, so the pointer stays valid for the array's lifetime (this thread keeps it alive).
         return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref a[0]);
     }
 
-    private static float[] Ensure(ref float[]? slot, long length)
+    private static float[] Ensure(ref float[]? slot, ref int slotEpoch, long length)
     {
-        if (slot is null || slot.Length < length)
+        int epoch = ScratchEpoch.Current;
+        if (slot is null || slot.Length < length || slotEpoch != epoch)
         {
+            slotEpoch = epoch;
             if (length > Array.MaxLength) ThrowHelper.NotSupported($"Sparse conv scratch of {length} floats exceeds the largest array.");
             slot = null;
             slot = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 16), pinned: true);

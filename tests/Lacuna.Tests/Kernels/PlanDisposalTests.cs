@@ -39,8 +39,9 @@ public class PlanDisposalTests
         KernelAssert.Close(expected, y, k);
         plan.Dispose();
         plan.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => plan.Run(x, n, y, 1));
+        Assert.Equal(typeof(SpmmPlan).FullName, Assert.Throws<ObjectDisposedException>(() => plan.Run(x, n, y, 1)).ObjectName);
         Assert.Throws<ObjectDisposedException>(() => plan.Run(x, 1, y, 1)); // the SpMV path too
+        Assert.Throws<ObjectDisposedException>(() => plan.Run(x, n, y, 2)); // on the caller's thread, not in a worker
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public class PlanDisposalTests
         Assert.Equal(csr.ColumnIndices, wb.ColumnIndices);
         for (int i = 0; i < csr.Nnz; i++)
         {
-            Assert.Equal(BitConverter.SingleToInt32Bits(wb.Values[i]) & 0xFFFF, 0);
+            Assert.Equal(0, BitConverter.SingleToInt32Bits(wb.Values[i]) & 0xFFFF);
             Assert.True(MathF.Abs(wb.Values[i] - csr.Values[i]) <= MathF.Abs(csr.Values[i]) / 128, $"value {i}: {wb.Values[i]} vs {csr.Values[i]}");
         }
     }
@@ -85,7 +86,8 @@ public class PlanDisposalTests
         }
         siblings[^1].Dispose();
         plan.Dispose();
-        foreach (var s in siblings) Assert.Throws<ObjectDisposedException>(() => s.Run(x, new float[m * h * w], 1, 1));
+        foreach (var s in siblings)
+            Assert.Equal(typeof(SparseConv2dPlan).FullName, Assert.Throws<ObjectDisposedException>(() => s.Run(x, new float[m * h * w], 1, 2)).ObjectName);
     }
 
     [Theory]
@@ -108,6 +110,6 @@ public class PlanDisposalTests
         KernelAssert.Close(expected, y, c / groups * k * k, algorithm.ToString());
         plan.Dispose();
         plan.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => plan.Run(x, y, 1, 1));
+        Assert.Equal(typeof(DenseConv2dPlan).FullName, Assert.Throws<ObjectDisposedException>(() => plan.Run(x, y, 1, 2)).ObjectName);
     }
 }

@@ -127,6 +127,7 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
         ThrowHelper.IfTooShort(input.Length, (long)batch * _g.InputImage, nameof(input), $"input [{batch}, {_g.C}, {_g.H}, {_g.W}]");
         ThrowHelper.IfTooShort(output.Length, (long)batch * _g.OutputImage, nameof(output), $"output [{batch}, {_g.M}, {_g.OH}, {_g.OW}]");
         int t = WorkerPool.Resolve(threads);
+        ObjectDisposedException.ThrowIf(_weight.IsDisposed, this);
         if (batch == 0) return;
         fixed (float* px = input, py = output)
             Execute(_g, Algorithm, _layout, _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise);

@@ -150,6 +150,7 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
         ThrowHelper.IfTooShort(input.Length, (long)batch * _c * _h * _w, nameof(input), $"input [{batch}, {_c}, {_h}, {_w}]");
         ThrowHelper.IfTooShort(output.Length, (long)batch * _m * _oh * _ow, nameof(output), $"output [{batch}, {_m}, {_oh}, {_ow}]");
         int t = WorkerPool.Resolve(threads);
+        ObjectDisposedException.ThrowIf(_values.IsDisposed, this);
         if (batch == 0 || _m == 0) return;
         float[] planes = SparseConvScratch.Planes(_planes.Length);
         fixed (float* px = input, py = output, pp = planes, pb = _bias)

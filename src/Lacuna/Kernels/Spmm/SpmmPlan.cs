@@ -238,6 +238,8 @@ public sealed unsafe class SpmmPlan : ISpmmPlan, IDisposable
         ThrowHelper.IfTooShort(x.Length, (long)K * n, nameof(x), $"X [{K}×{n}]");
         ThrowHelper.IfTooShort(y.Length, (long)M * n, nameof(y), $"Y [{M}×{n}]");
         int t = WorkerPool.Resolve(threads);
+        // Here, not in a worker: a disposed plan is one clear error, not an AggregateException from the pool.
+        ObjectDisposedException.ThrowIf(_bias.IsDisposed, this);
         if (n == 0 || M == 0) return;
         fixed (float* px = x, py = y)
         {

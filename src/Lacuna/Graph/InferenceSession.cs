@@ -96,8 +96,10 @@ public sealed class InferenceSession
     /// <summary>
     /// Returns what planning left behind to the OS: the dense copies of the weights the candidates were packed from, the
     /// losing candidates (their native weights are already freed, <see cref="Ops.ConvPlanner.ReleaseAllBut"/>), and the
-    /// C heap's free pages, which glibc otherwise keeps (<see cref="NativeHeap.Trim"/>). Measured on ResNet-50 at DLMC
-    /// 0.9, batch 1 (`lacuna run`): 161-176 MB resident after planning before, TODO after.
+    /// C heap's free pages, which glibc otherwise keeps (<see cref="NativeHeap.Trim"/>), and the kernel scratch the
+    /// candidates grew (<see cref="Kernels.ScratchEpoch"/>). ResNet-50 at DLMC 0.9, batch 1, 1 thread (`lacuna run`):
+    /// 161-176 MB resident after planning with pinned weights and none of this; 131 MB with the trim alone; 90 MB with
+    /// native weights, the losers disposed and this release.
     /// </summary>
     private static void ReleasePlanningMemory()
     {

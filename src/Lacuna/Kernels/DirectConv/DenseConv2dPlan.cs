@@ -19,9 +19,10 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
     // Native and 64-byte aligned (NativeArray): the channel-lane tiles load 16-channel weight vectors, which then
     // never span two lines; and a candidate the planner drops frees them at once instead of leaving a hole in the
     // pinned-object heap.
-    private readonly NativeArray<float> _weight;  // original [M, Cg, KH, KW], or packed for Direct
+    private readonly NativeArray<float>? _weight; // original [M, Cg, KH, KW] (Depthwise), packed (Direct); null for GEMM
     private readonly NativeArray<float>? _bias;   // [M], or packed for Direct; null when there is none (GEMM paths)
     private readonly GemmPackedA[]? _packed; // GEMM lowerings: each group's [Mg × K] weights packed once
+    private bool _disposed;
 
     private DenseConv2dPlan(ConvGeometry g, ConvAlgorithm algorithm, DirectConvKernel? kernel,
         ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Conv2dParams p, Activation activation)
@@ -43,9 +44,9 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
         }
         else
         {
-            _weight = new NativeArray<float>(weight[..(g.M * g.K)]);
             // The GEMM lowerings multiply the constant weights as A: packed into panels once here instead of on
-            // every call (ResNet-50's 1x1 layers at 7x7 and 14x14 spent a large share of each call packing A).
+            // every call (ResNet-50's 1x1 layers at 7x7 and 14x14 spent a large share of each call packing A). The
+            // panels are then the plan's only copy: the original one went unread and doubled a dense plan's memory.
             _packed = new GemmPackedA[g.G];
             for (int gr = 0; gr < g.G; gr++)
                 _packed[gr] = Gemm.PackA(g.Mg, g.K, weight.Slice(gr * g.Mg * g.K, g.Mg * g.K), g.K, false, n: g.OutputPixels);
@@ -59,7 +60,8 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
     /// </summary>
     public void Dispose()
     {
-        _weight.Dispose();
+        _disposed = true;
+        _weight?.Dispose();
         _bias?.Dispose();
         if (_packed is not null) foreach (var a in _packed) a.Dispose();
     }
@@ -127,10 +129,10 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
         ThrowHelper.IfTooShort(input.Length, (long)batch * _g.InputImage, nameof(input), $"input [{batch}, {_g.C}, {_g.H}, {_g.W}]");
         ThrowHelper.IfTooShort(output.Length, (long)batch * _g.OutputImage, nameof(output), $"output [{batch}, {_g.M}, {_g.OH}, {_g.OW}]");
         int t = WorkerPool.Resolve(threads);
-        ObjectDisposedException.ThrowIf(_weight.IsDisposed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (batch == 0) return;
         fixed (float* px = input, py = output)
-            Execute(_g, Algorithm, _layout, _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise);
+            Execute(_g, Algorithm, _layout, _weight is null ? null : _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise);
         GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
     }
 

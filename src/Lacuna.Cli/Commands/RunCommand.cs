@@ -56,6 +56,7 @@ public static class RunCommand
                 var feeds = Feeds(session, parse.GetValue(input)!, parse.GetValue(batch), parse.GetValue(seq), parse.GetValue(maxId));
                 IReadOnlyDictionary<string, Tensor> outputs = session.Run(feeds);
                 var steady = ResidentMemory.ReadSteady(); // planned and run once: what the process keeps to serve the model
+                var breakdown = ResidentMemory.ReadBreakdown();
                 int repeats = Math.Max(1, parse.GetValue(repeat));
                 var timing = Measure.Interleaved(1, repeats, [("run", () => outputs = session.Run(feeds))]);
                 if (parse.GetValue(profile))
@@ -73,7 +74,7 @@ public static class RunCommand
                     {
                         ["engine"] = parse.GetValue(dense) ? "lacuna_dense" : "lacuna", ["threads"] = parse.GetValue(threads),
                         ["median_ms"] = BenchJson.Num(timing[0].MedianMs), ["min_ms"] = BenchJson.Num(timing[0].MinMs),
-                        ["outputs"] = outs, ["memory"] = MemoryJson(steady),
+                        ["outputs"] = outs, ["memory"] = MemoryJson(steady, breakdown),
                     }));
                     return 0;
                 }
@@ -98,6 +99,10 @@ public static class RunCommand
                 }
                 Console.WriteLine($"median {timing[0].MedianMs:F3} ms (min {timing[0].MinMs:F3}, {timing[0].Repeats} runs, {parse.GetValue(threads)} threads{(bf16 ? ", bf16 activations" : "")})");
                 Console.WriteLine($"resident memory: {steady.RssMb:F0} MB after planning, peak {ResidentMemory.Read().PeakMb:F0} MB");
+                var bd = breakdown;
+                Console.WriteLine($"  after planning: anonymous {bd.RssAnonMb:F0} MB, file-backed {bd.RssFileMb:F0} MB; managed heap {bd.ManagedHeapMb:F1} MB "
+                    + $"(free blocks {bd.ManagedFreeMb:F1}, committed {bd.ManagedCommittedMb:F1}; pinned-object heap {bd.PinnedHeapMb:F1}, free {bd.PinnedFreeMb:F1}); "
+                    + $"engine native buffers {bd.NativeBuffersMb:F1} MB");
                 return 0;
             }
             catch (Exception e) when (e is NotSupportedException or FormatException or ArgumentException or IOException)
@@ -117,10 +122,22 @@ public static class RunCommand
     }
 
     /// <summary>Resident memory once planned and run (after a full GC), and the process's peak so far.</summary>
-    private static System.Text.Json.Nodes.JsonObject MemoryJson(ResidentMemory.Sample steady) => new()
+    private static System.Text.Json.Nodes.JsonObject MemoryJson(ResidentMemory.Sample steady, ResidentMemory.Breakdown? breakdown = null)
     {
-        ["steady_rss_mb"] = BenchJson.Num(steady.RssMb), ["peak_rss_mb"] = BenchJson.Num(ResidentMemory.Read().PeakMb),
-    };
+        var o = new System.Text.Json.Nodes.JsonObject
+        {
+            ["steady_rss_mb"] = BenchJson.Num(steady.RssMb), ["peak_rss_mb"] = BenchJson.Num(ResidentMemory.Read().PeakMb),
+        };
+        if (breakdown is { } b)
+            o["steady_breakdown_mb"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["rss_anonymous"] = BenchJson.Num(b.RssAnonMb), ["rss_file"] = BenchJson.Num(b.RssFileMb),
+                ["managed_heap"] = BenchJson.Num(b.ManagedHeapMb), ["managed_free"] = BenchJson.Num(b.ManagedFreeMb),
+                ["managed_committed"] = BenchJson.Num(b.ManagedCommittedMb), ["pinned_heap"] = BenchJson.Num(b.PinnedHeapMb),
+                ["pinned_free"] = BenchJson.Num(b.PinnedFreeMb), ["native_buffers"] = BenchJson.Num(b.NativeBuffersMb),
+            };
+        return o;
+    }
 
     /// <summary>
     /// The same run on ONNX Runtime (random input), for time and memory in a process of its own; the input shape comes

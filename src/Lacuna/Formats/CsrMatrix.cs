@@ -157,18 +157,22 @@ public sealed class CsrMatrix
     /// (random pruning leaves rows of very different lengths, so equal row counts would not balance threads).
     /// Returns parts + 1 row boundaries: part p owns rows [bounds[p], bounds[p+1]).
     /// </summary>
-    public int[] PartitionRowsByNnz(int parts)
+    public int[] PartitionRowsByNnz(int parts) => PartitionRowsByNnz(RowOffsets, parts);
+
+    /// <summary><see cref="PartitionRowsByNnz(int)"/> from the row offsets alone (plans that keep no CSR matrix).</summary>
+    internal static int[] PartitionRowsByNnz(int[] rowOffsets, int parts)
     {
         if (parts < 1) ThrowHelper.OutOfRange(nameof(parts), parts, "At least one part is needed.");
+        int rows = rowOffsets.Length - 1;
         var bounds = new int[parts + 1];
-        bounds[parts] = Rows;
+        bounds[parts] = rows;
         // Cost of a row: its non-zeros plus one, so empty rows (which still write output) are not free.
-        long total = Nnz + (long)Rows;
+        long total = rowOffsets[rows] + (long)rows;
         int row = 0;
         for (int p = 1; p < parts; p++)
         {
             long target = total * p / parts;
-            while (row < Rows && RowOffsets[row] + (long)row < target) row++;
+            while (row < rows && rowOffsets[row] + (long)row < target) row++;
             bounds[p] = Math.Max(row, bounds[p - 1]);
         }
         return bounds;

@@ -18,20 +18,33 @@ internal static unsafe class AlignedScratch
     private const int AlignFloats = 16; // 64 bytes
 
     [ThreadStatic] private static float[]?[]? t_slots;
+    [ThreadStatic] private static int[]? t_epochs; // per slot: the ScratchEpoch its buffer was allocated in
 
     /// <summary>A 64-byte aligned pointer to at least <paramref name="length"/> floats (contents undefined), valid until this thread's next Get of the slot.</summary>
     public static float* Get(int slot, long length)
     {
         var slots = t_slots ??= new float[Slots][];
+        var epochs = t_epochs ??= new int[Slots];
         var arr = slots[slot];
-        if (arr is null || arr.Length < length + AlignFloats)
+        int epoch = ScratchEpoch.Current;
+        // A stale buffer is replaced only when its own slot is asked for: pointers this thread took from its other
+        // slots stay valid (another thread may advance the epoch while this one is inside a kernel).
+        if (arr is null || arr.Length < length + AlignFloats || epochs[slot] != epoch)
         {
             if (length + AlignFloats > Array.MaxLength) ThrowHelper.NotSupported($"Kernel scratch of {length} floats exceeds the largest array.");
             slots[slot] = null; // let the old one go before allocating the new one
             arr = GC.AllocateUninitializedArray<float>((int)Math.Max(length + AlignFloats, 64), pinned: true);
             slots[slot] = arr;
+            epochs[slot] = epoch;
         }
         nint p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(arr));
         return (float*)((p + 63) & ~(nint)63);
+    }
+
+    /// <summary>Forgets all of this thread's buffers (<see cref="ScratchEpoch.Advance"/>, outside any kernel call).</summary>
+    internal static void DropThisThread()
+    {
+        t_slots = null;
+        t_epochs = null;
     }
 }

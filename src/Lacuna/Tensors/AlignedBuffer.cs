@@ -19,7 +19,7 @@ public sealed unsafe class AlignedBuffer : IDisposable
         _ptr = (float*)NativeMemory.AlignedAlloc(bytes, Alignment);
         if (_ptr == null) throw new OutOfMemoryException($"Could not allocate {bytes} bytes.");
         if (clear) NativeMemory.Clear(_ptr, bytes);
-        GC.AddMemoryPressure((long)bytes);
+        NativeMemoryUse.Add((long)bytes);
     }
 
     public int Length { get; }
@@ -48,6 +48,6 @@ public sealed unsafe class AlignedBuffer : IDisposable
         if (_ptr == null) return;
         NativeMemory.AlignedFree(_ptr);
         _ptr = null;
-        GC.RemoveMemoryPressure((long)Math.Max(1, Length) * sizeof(float));
+        NativeMemoryUse.Add(-(long)Math.Max(1, Length) * sizeof(float));
     }
 }

@@ -41,4 +41,19 @@ public class ResidentMemoryTests
         var now = ResidentMemory.ReadSteady();
         Assert.InRange(now.RssMb, 1, now.PeakMb);
     }
+
+    [Fact]
+    public void The_breakdown_sees_the_managed_heap_and_the_engines_native_buffers()
+    {
+        using var buffer = new Lacuna.Tensors.NativeArray<float>(16 << 20 >> 2, clear: true); // 16 MB, touched
+        var pinned = GC.AllocateArray<float>(4 << 20 >> 2, pinned: true);                  // 4 MB on the pinned-object heap
+        ResidentMemory.ReadSteady();
+        var b = ResidentMemory.ReadBreakdown();
+        Assert.True(b.NativeBuffersMb >= 15.9, $"native {b.NativeBuffersMb} MB");
+        Assert.True(b.ManagedHeapMb >= b.PinnedHeapMb && b.PinnedHeapMb >= 3.9, $"heap {b.ManagedHeapMb} MB, pinned {b.PinnedHeapMb} MB");
+        Assert.InRange(b.ManagedFreeMb, 0, b.ManagedHeapMb);
+        Assert.InRange(b.PinnedFreeMb, 0, b.PinnedHeapMb);
+        if (OperatingSystem.IsLinux()) Assert.True(b.RssAnonMb >= 16 && b.RssFileMb > 0, $"anonymous {b.RssAnonMb} MB, file {b.RssFileMb} MB");
+        GC.KeepAlive(pinned);
+    }
 }

@@ -57,6 +57,7 @@ internal sealed class ConvKernel : NodeKernel
                 var (chosen, measured) = ConvPlanner.Choose(prepared, batch);
                 chosen = PreferShared(cache, (n, h, wd, threads), chosen, measured);
                 var shared = cache.ChosenConv.GetOrAdd((n, h, wd, threads, chosen.Name), chosen);
+                ConvPlanner.ReleaseAllBut(prepared, shared); // every other candidate's weights, at once
                 return new OpCompiler.ConvPlan(shared with { MeasuredMs = chosen.MeasuredMs }, measured.Select(c => (c.Name, c.MeasuredMs)).ToArray());
             })).Value;
         }

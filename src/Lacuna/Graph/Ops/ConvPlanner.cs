@@ -14,6 +14,12 @@ internal sealed record ConvCandidate
 
     /// <summary>The structured sparsity pattern the kernel runs ("nm:2:4"), null for dense and CSR kernels.</summary>
     public string? Pattern { get; init; }
+
+    /// <summary>
+    /// The plan that owns the candidate's packed weights (candidates of one family may share it), disposed by
+    /// <see cref="ConvPlanner.ReleaseAllBut"/> when the layer runs another plan; null where only the finalizers free them.
+    /// </summary>
+    public IDisposable? Owner { get; init; }
 }
 
 /// <summary>A conv layer's prepared kernels (weights packed once) and its per-image input and output lengths.</summary>
@@ -91,6 +97,18 @@ internal static class ConvPlanner
         var ms = KernelTimer.FastestRounds(prepared.Kernels.Select(k => (Action)(() => k.Run(xs.Span, ys, n))).ToList());
         var measured = prepared.Kernels.Select((k, i) => k with { MeasuredMs = ms[i] }).ToList();
         return (Choose(measured), measured);
+    }
+
+    /// <summary>
+    /// Frees the packed weights of every prepared candidate but those <paramref name="kept"/> runs (owners that <paramref name="kept"/>
+    /// shares are spared; a kept candidate from an earlier preparation shares none): the losers' copies of the layer's weights
+    /// went to the finalizers before, so after planning they held native memory until the next collections and, while
+    /// they were pinned arrays, left holes between the kept plans that stayed resident.
+    /// </summary>
+    public static void ReleaseAllBut(ConvCandidates prepared, ConvCandidate kept)
+    {
+        foreach (var c in prepared.Kernels)
+            if (c.Owner is { } owner && !ReferenceEquals(owner, kept.Owner)) owner.Dispose();
     }
 
     /// <summary>The candidate with the lowest measured time (the dense one on ties or when nothing was timed).</summary>

@@ -10,10 +10,12 @@ internal static class ConvScratch
     public const int Columns = 0, Padded = 0, PackedWeights = 1, PackedBias = 2;
 
     [ThreadStatic] private static float[]?[]? t_slots;
+    [ThreadStatic] private static int t_epoch;
 
     /// <summary>A pinned array of at least <paramref name="length"/> floats (contents undefined).</summary>
     public static float[] Get(int slot, long length)
     {
+        DropIfStale();
         var slots = t_slots ??= new float[3][];
         var a = slots[slot];
         if (a is null || a.Length < length)
@@ -24,5 +26,23 @@ internal static class ConvScratch
             slots[slot] = a;
         }
         return a;
+    }
+
+    /// <summary>Forgets this thread's arrays (<see cref="ScratchEpoch.Advance"/>, outside any kernel call).</summary>
+    internal static void DropThisThread()
+    {
+        t_slots = null;
+    }
+
+    /// <summary>
+    /// Forgets this thread's arrays once <see cref="ScratchEpoch.Advance"/> has marked them stale: all of them, since
+    /// callers hold the arrays themselves (not pointers), which stay valid for as long as they are held.
+    /// </summary>
+    private static void DropIfStale()
+    {
+        int epoch = ScratchEpoch.Current;
+        if (t_epoch == epoch) return;
+        t_slots = null;
+        t_epoch = epoch;
     }
 }

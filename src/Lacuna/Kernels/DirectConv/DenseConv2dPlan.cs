@@ -1,3 +1,4 @@
+using Lacuna.Tensors;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.DirectConv;
@@ -10,17 +11,18 @@ namespace Lacuna.Kernels.DirectConv;
 /// like <see cref="Reference.ReferenceConv2d"/>. Run may be called from one thread at a time per calling
 /// thread's scratch; plans themselves are immutable and may be shared.
 /// </summary>
-public sealed unsafe class DenseConv2dPlan
+public sealed unsafe class DenseConv2dPlan : IDisposable
 {
     private readonly ConvGeometry _g;
     private readonly DirectLayout? _layout;
     private readonly DepthwiseLayout? _depthwise;
-    private readonly float[] _weight;  // original [M, Cg, KH, KW], or packed for Direct; pinned
-    private readonly float[]? _bias;   // [M], or packed for Direct; null when there is none (GEMM paths); pinned
+    // Native and 64-byte aligned (NativeArray): the channel-lane tiles load 16-channel weight vectors, which then
+    // never span two lines; and a candidate the planner drops frees them at once instead of leaving a hole in the
+    // pinned-object heap.
+    private readonly NativeArray<float>? _weight; // original [M, Cg, KH, KW] (Depthwise), packed (Direct); null for GEMM
+    private readonly NativeArray<float>? _bias;   // [M], or packed for Direct; null when there is none (GEMM paths)
     private readonly GemmPackedA[]? _packed; // GEMM lowerings: each group's [Mg × K] weights packed once
-    // Direct: packed weights and bias start this many floats into their (pinned, so never moving) arrays, at a
-    // 64-byte boundary: the channel-lane tiles load 16-channel weight vectors, which then never span two lines.
-    private readonly int _weightOffset, _biasOffset;
+    private bool _disposed;
 
     private DenseConv2dPlan(ConvGeometry g, ConvAlgorithm algorithm, DirectConvKernel? kernel,
         ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Conv2dParams p, Activation activation)
@@ -30,44 +32,38 @@ public sealed unsafe class DenseConv2dPlan
         {
             _layout = new DirectLayout(g, kernel ?? DirectConvKernels.Choose(g));
             int wLength = (int)_layout.PackedWeightLength(g), bLength = _layout.PackedBiasLength(g);
-            _weight = AlignedPinned(wLength, out _weightOffset);
-            _bias = AlignedPinned(bLength, out _biasOffset);
-            DirectConvDriver.Pack(g, _layout, weight, bias, _weight.AsSpan(_weightOffset, wLength), _bias.AsSpan(_biasOffset, bLength));
+            _weight = new NativeArray<float>(wLength);
+            _bias = new NativeArray<float>(bLength);
+            DirectConvDriver.Pack(g, _layout, weight, bias, _weight.Span, _bias.Span);
         }
         else if (algorithm == ConvAlgorithm.Depthwise)
         {
             _depthwise = new DepthwiseLayout(g);
-            _weight = GC.AllocateUninitializedArray<float>(g.M * g.K, pinned: true);
-            weight[..(g.M * g.K)].CopyTo(_weight);
-            if (!bias.IsEmpty)
-            {
-                _bias = GC.AllocateUninitializedArray<float>(g.M, pinned: true);
-                bias.CopyTo(_bias);
-            }
+            _weight = new NativeArray<float>(weight[..(g.M * g.K)]);
+            if (!bias.IsEmpty) _bias = new NativeArray<float>(bias);
         }
         else
         {
-            _weight = GC.AllocateUninitializedArray<float>(g.M * g.K, pinned: true);
-            weight[..(g.M * g.K)].CopyTo(_weight);
             // The GEMM lowerings multiply the constant weights as A: packed into panels once here instead of on
-            // every call (ResNet-50's 1x1 layers at 7x7 and 14x14 spent a large share of each call packing A).
+            // every call (ResNet-50's 1x1 layers at 7x7 and 14x14 spent a large share of each call packing A). The
+            // panels are then the plan's only copy: the original one went unread and doubled a dense plan's memory.
             _packed = new GemmPackedA[g.G];
             for (int gr = 0; gr < g.G; gr++)
                 _packed[gr] = Gemm.PackA(g.Mg, g.K, weight.Slice(gr * g.Mg * g.K, g.Mg * g.K), g.K, false, n: g.OutputPixels);
-            if (!bias.IsEmpty)
-            {
-                _bias = GC.AllocateUninitializedArray<float>(g.M, pinned: true);
-                bias.CopyTo(_bias);
-            }
+            if (!bias.IsEmpty) _bias = new NativeArray<float>(bias);
         }
     }
 
-    /// <summary>A pinned array with room for <paramref name="length"/> floats from a 64-byte aligned <paramref name="offset"/>.</summary>
-    private static float[] AlignedPinned(int length, out int offset)
+    /// <summary>
+    /// Frees the weights at once (the conv planner disposes the candidates it did not choose); a later
+    /// <see cref="Run"/> throws <see cref="ObjectDisposedException"/>. Without it the finalizers free them.
+    /// </summary>
+    public void Dispose()
     {
-        var a = GC.AllocateUninitializedArray<float>(length + 15, pinned: true);
-        fixed (float* p = a) offset = (int)(((64 - (nint)p % 64) % 64) / sizeof(float));
-        return a;
+        _disposed = true;
+        _weight?.Dispose();
+        _bias?.Dispose();
+        if (_packed is not null) foreach (var a in _packed) a.Dispose();
     }
 
     /// <summary>
@@ -133,9 +129,11 @@ public sealed unsafe class DenseConv2dPlan
         ThrowHelper.IfTooShort(input.Length, (long)batch * _g.InputImage, nameof(input), $"input [{batch}, {_g.C}, {_g.H}, {_g.W}]");
         ThrowHelper.IfTooShort(output.Length, (long)batch * _g.OutputImage, nameof(output), $"output [{batch}, {_g.M}, {_g.OH}, {_g.OW}]");
         int t = WorkerPool.Resolve(threads);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (batch == 0) return;
-        fixed (float* px = input, py = output, pw = _weight, pb = _bias)
-            Execute(_g, Algorithm, _layout, pw + _weightOffset, pb == null ? null : pb + _biasOffset, Activation, px, py, batch, t, _packed, _depthwise);
+        fixed (float* px = input, py = output)
+            Execute(_g, Algorithm, _layout, _weight is null ? null : _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise);
+        GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
     }
 
     internal static void Execute(ConvGeometry g, ConvAlgorithm alg, DirectLayout? layout, float* weight, float* bias,

@@ -1,4 +1,5 @@
 using Lacuna.Formats;
+using Lacuna.Tensors;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.SparseConv;
@@ -12,13 +13,15 @@ namespace Lacuna.Kernels.SparseConv;
 /// conv once sparsity outweighs the lost register reuse (see <c>lacuna bench conv --sweep</c>).
 /// Groups must be 1. Plans are immutable; concurrent Run calls are safe (scratch is per thread).
 /// </summary>
-public sealed unsafe class SparseConv2dPlan
+public sealed unsafe class SparseConv2dPlan : IDisposable
 {
     private readonly int _m, _c, _h, _w, _oh, _ow;
     private readonly PhasePlanes _planes;
     private readonly int[] _rowOffsets;      // [M + 1] into _values/_offsets
-    private readonly float[] _values;        // [nnz], pinned
-    private readonly int[] _offsets;         // [nnz], pinned: offsets into the planes
+    // Native (NativeArray), shared by the plans of WithKernel: the planner frees a losing layer's at once. The CSR
+    // matrix the plan was made from is not kept (its values and column indices were a second copy of the weights).
+    private readonly NativeArray<float> _values;  // [nnz]
+    private readonly NativeArray<int> _offsets;   // [nnz]: offsets into the planes
     private readonly float[] _bias;          // [M]
     private readonly int[] _channelParts;    // output channels split by non-zero count, for 1..MaxThreads parts
     private readonly SparseConvKernel _kernel;
@@ -28,17 +31,14 @@ public sealed unsafe class SparseConv2dPlan
     {
         _m = m; _c = c; _h = h; _w = w; _oh = oh; _ow = ow; _planes = planes;
         _rowOffsets = csr.RowOffsets;
-        _values = GC.AllocateUninitializedArray<float>(Math.Max(1, csr.Nnz), pinned: true);
-        csr.Values.CopyTo(_values, 0);
-        _offsets = GC.AllocateUninitializedArray<int>(Math.Max(1, offsets.Length), pinned: true);
-        offsets.CopyTo(_offsets, 0);
+        _values = new NativeArray<float>(csr.Values);
+        _offsets = new NativeArray<int>(offsets);
         _bias = bias;
         Activation = activation;
         _kernel = kernel;
         Nnz = csr.Nnz;
         Sparsity = weightCount == 0 ? 1.0 : 1.0 - (double)csr.Nnz / weightCount;
         _channelParts = csr.PartitionRowsByNnz(Math.Max(1, WorkerPool.Shared.MaxThreads));
-        Weights = csr;
     }
 
     /// <summary>The same plan (weights, offsets and bias shared, not copied) run by another kernel.</summary>
@@ -47,7 +47,7 @@ public sealed unsafe class SparseConv2dPlan
         _m = other._m; _c = other._c; _h = other._h; _w = other._w; _oh = other._oh; _ow = other._ow; _planes = other._planes;
         _rowOffsets = other._rowOffsets; _values = other._values; _offsets = other._offsets; _bias = other._bias;
         _channelParts = other._channelParts;
-        Activation = other.Activation; Nnz = other.Nnz; Sparsity = other.Sparsity; Weights = other.Weights;
+        Activation = other.Activation; Nnz = other.Nnz; Sparsity = other.Sparsity;
         _kernel = kernel;
     }
 
@@ -124,8 +124,19 @@ public sealed unsafe class SparseConv2dPlan
     public int Nnz { get; }
     /// <summary>Fraction of zero weights.</summary>
     public double Sparsity { get; }
-    /// <summary>The non-zero weights as CSR [M × C·KH·KW].</summary>
-    public CsrMatrix Weights { get; }
+
+    /// <summary>Whether this plan and <paramref name="other"/> run the same copy of the weights (<see cref="WithKernel"/>).</summary>
+    internal bool SharesWeightsWith(SparseConv2dPlan other) => ReferenceEquals(_values, other._values);
+
+    /// <summary>
+    /// Frees the weights at once, for this plan and every plan of <see cref="WithKernel"/> that shares them (the conv
+    /// planner disposes the layer's losing candidates); a later <see cref="Run"/> throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose()
+    {
+        _values.Dispose();
+        _offsets.Dispose();
+    }
 
     public string Describe() => $"SparseDirect {_kernel.Name}, sparsity {Sparsity:P1}";
 
@@ -139,15 +150,15 @@ public sealed unsafe class SparseConv2dPlan
         ThrowHelper.IfTooShort(input.Length, (long)batch * _c * _h * _w, nameof(input), $"input [{batch}, {_c}, {_h}, {_w}]");
         ThrowHelper.IfTooShort(output.Length, (long)batch * _m * _oh * _ow, nameof(output), $"output [{batch}, {_m}, {_oh}, {_ow}]");
         int t = WorkerPool.Resolve(threads);
+        ObjectDisposedException.ThrowIf(_values.IsDisposed, this);
         if (batch == 0 || _m == 0) return;
         float[] planes = SparseConvScratch.Planes(_planes.Length);
-        fixed (float* px = input, py = output, pp = planes, pv = _values, pb = _bias)
-        fixed (int* po = _offsets)
+        fixed (float* px = input, py = output, pp = planes, pb = _bias)
         {
-            float* inputPtr = px, outputPtr = py, planesPtr = pp, valsPtr = pv, biasPtr = pb;
-            int* offsPtr = po;
+            float* inputPtr = px, outputPtr = py, planesPtr = pp, valsPtr = _values.Pointer, biasPtr = pb;
+            int* offsPtr = _offsets.Pointer;
             int parts = Math.Min(t, _m);
-            int[] bounds = parts == _channelParts.Length - 1 ? _channelParts : Weights.PartitionRowsByNnz(parts);
+            int[] bounds = parts == _channelParts.Length - 1 ? _channelParts : CsrMatrix.PartitionRowsByNnz(_rowOffsets, parts);
             for (int n = 0; n < batch; n++)
             {
                 _planes.Fill(inputPtr + (long)n * _c * _h * _w, planesPtr, t);
@@ -157,6 +168,7 @@ public sealed unsafe class SparseConv2dPlan
                     RunChannels(bounds[part], bounds[part + 1], planesPtr, valsPtr, offsPtr, biasPtr, yImage));
             }
         }
+        GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
     }
 
     /// <summary>
@@ -199,20 +211,31 @@ internal static unsafe class SparseConvScratch
 {
     [ThreadStatic] private static float[]? t_planes;
     [ThreadStatic] private static float[]? t_grid;
+    [ThreadStatic] private static int t_planesEpoch, t_gridEpoch; // the ScratchEpoch each was allocated in
 
-    public static float[] Planes(long length) => Ensure(ref t_planes, length);
+    public static float[] Planes(long length) => Ensure(ref t_planes, ref t_planesEpoch, length);
+
+    /// <summary>Forgets this thread's arrays (<see cref="ScratchEpoch.Advance"/>, outside any kernel call).</summary>
+    internal static void DropThisThread()
+    {
+        t_planes = null;
+        t_grid = null;
+    }
 
     public static float* Grid(long length)
     {
-        var a = Ensure(ref t_grid, length);
+        // A stale array is replaced only when its own slot is asked for (see AlignedScratch.Get).
+        var a = Ensure(ref t_grid, ref t_gridEpoch, length);
         // Pinned arrays never move, so the pointer stays valid for the array's lifetime (this thread keeps it alive).
         return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref a[0]);
     }
 
-    private static float[] Ensure(ref float[]? slot, long length)
+    private static float[] Ensure(ref float[]? slot, ref int slotEpoch, long length)
     {
-        if (slot is null || slot.Length < length)
+        int epoch = ScratchEpoch.Current;
+        if (slot is null || slot.Length < length || slotEpoch != epoch)
         {
+            slotEpoch = epoch;
             if (length > Array.MaxLength) ThrowHelper.NotSupported($"Sparse conv scratch of {length} floats exceeds the largest array.");
             slot = null;
             slot = GC.AllocateUninitializedArray<float>((int)Math.Max(length, 16), pinned: true);

@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Lacuna.Formats;
+using Lacuna.Tensors;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.Spmm;
@@ -21,13 +20,16 @@ namespace Lacuna.Kernels.Spmm;
 /// 1.25x the speed of fp32 X (geomean; 1.3-1.47x on the N = 196 and 49 layers, about 1.0-1.2x on 64-row layers,
 /// where the tuning may keep fp32 X), max error 1.8e-3 of max |Y| (`bench spmm --bf16x`).</para>
 /// </summary>
-public sealed unsafe class SpmmPlan : ISpmmPlan
+public sealed unsafe class SpmmPlan : ISpmmPlan, IDisposable
 {
-    private readonly Array _cols;      // pinned ushort[] (K ≤ 65536) or int[]
-    private readonly Array _values;    // pinned float[] or ushort[] (bf16)
-    private readonly float[] _bias;    // pinned, [M]
-    private readonly void* _pCols, _pValues;
-    private readonly float* _pBias;
+    // The plan's only copy of the weights, in native memory (see NativeArray): the CSR matrix it was made from is not
+    // kept, since a second copy of every non-zero (values, 32- and 16-bit indices) doubled a pruned model's memory.
+    private readonly NativeArray<ushort>? _cols16;  // K ≤ 65536
+    private readonly NativeArray<int>? _cols32;
+    private readonly NativeArray<float>? _valuesF32;
+    private readonly NativeArray<ushort>? _valuesBf16; // one pad element first (see below)
+    private readonly NativeArray<float> _bias;       // [M]
+    private readonly int[] _rowOffsets;               // [M + 1]
     private readonly int[] _defaultParts;
     private readonly SpmmKernel[] _tiles;      // the tier's tiles, widest first (AVX-512 plans: then AVX2's)
     private readonly SpmmKernel? _forcedMain;  // tests: run every window with this tile
@@ -36,39 +38,29 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
     {
         BlockBytes = blockBytes;
         ForcedPacked = packed;
-        Weights = w;
         M = w.Rows; K = w.Cols;
+        Nnz = w.Nnz;
+        Sparsity = w.Sparsity;
+        _rowOffsets = w.RowOffsets;
         Precision = precision;
         Index16 = w.Fits16BitIndices;
-        int nnz = Math.Max(1, w.Nnz);
         if (Index16)
         {
-            var c = GC.AllocateUninitializedArray<ushort>(nnz, pinned: true);
-            w.ColumnIndices16.CopyTo(c, 0);
-            _cols = c; _pCols = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(c));
+            _cols16 = new NativeArray<ushort>(w.Nnz);
+            var c = _cols16.Pointer;
+            int[] source = w.ColumnIndices;
+            for (int i = 0; i < source.Length; i++) c[i] = (ushort)source[i];
         }
-        else
-        {
-            var c = GC.AllocateUninitializedArray<int>(nnz, pinned: true);
-            w.ColumnIndices.CopyTo(c, 0);
-            _cols = c; _pCols = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(c));
-        }
+        else _cols32 = new NativeArray<int>(w.ColumnIndices);
         if (precision.HasBf16Weights())
         {
             // One pad element first: the AVX2 kernels broadcast the 32 bits ending at weight i (see WeightBf16).
-            var v = GC.AllocateArray<ushort>(nnz + 1, pinned: true);
+            _valuesBf16 = new NativeArray<ushort>(w.Nnz + 1, clear: true);
+            var v = _valuesBf16.Pointer;
             for (int i = 0; i < w.Nnz; i++) v[i + 1] = BFloat16.FromSingle(w.Values[i]);
-            _values = v; _pValues = (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(v)) + 1;
         }
-        else
-        {
-            var v = GC.AllocateUninitializedArray<float>(nnz, pinned: true);
-            w.Values.CopyTo(v, 0);
-            _values = v; _pValues = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(v));
-        }
-        _bias = GC.AllocateArray<float>(Math.Max(1, M), pinned: true);
-        bias.CopyTo(_bias, 0);
-        _pBias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
+        else _valuesF32 = new NativeArray<float>(w.Values);
+        _bias = new NativeArray<float>(bias);
         Activation = activation;
         // An AVX-512 plan may also run AVX2 tiles: Zen 4 executes a 512-bit FMA as two 256-bit halves, so for
         // narrow N the finer AVX2 widths waste fewer lanes (DLMC rn50 0.9, N = 49: 1x56 AVX2 6.49 ms, best
@@ -77,7 +69,16 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
             ? SpmmKernels.OfTier(IsaTier.Avx512).Concat(SpmmKernels.OfTier(IsaTier.Avx2Fma)).ToArray()
             : SpmmKernels.OfTier(tier);
         _forcedMain = forcedMain;
-        _defaultParts = w.PartitionRowsByNnz(WorkerPool.Shared.MaxThreads);
+        _defaultParts = CsrMatrix.PartitionRowsByNnz(_rowOffsets, WorkerPool.Shared.MaxThreads);
+    }
+
+    /// <summary>
+    /// Frees the weights at once (the conv planner disposes the candidates it did not choose); a later
+    /// <see cref="Run"/> throws <see cref="ObjectDisposedException"/>. Without it the finalizers free them.
+    /// </summary>
+    public void Dispose()
+    {
+        _cols16?.Dispose(); _cols32?.Dispose(); _valuesF32?.Dispose(); _valuesBf16?.Dispose(); _bias.Dispose();
     }
 
     public static SpmmPlan Create(CsrMatrix weights, ReadOnlySpan<float> bias = default, Activation activation = default) =>
@@ -185,7 +186,31 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
             choices[KernelTimer.Fastest(choices.Select(c => (Action)(() => SpmmSchedule.Run(this, x, n, y, threads, c))).ToArray())];
     }
 
-    public CsrMatrix Weights { get; }
+    /// <summary>
+    /// The weights as this plan multiplies them (built on each call from the plan's own copy; with bf16 weights, the
+    /// values rounded to bf16).
+    /// </summary>
+    public CsrMatrix Weights
+    {
+        get
+        {
+            var cols = new int[Nnz];
+            var values = new float[Nnz];
+            for (int i = 0; i < Nnz; i++)
+            {
+                cols[i] = Index16 ? ((ushort*)ColsPointer)[i] : ((int*)ColsPointer)[i];
+                values[i] = _valuesF32 is not null ? _valuesF32.Pointer[i] : WeightBf16.Get(ValuesPointer, i);
+            }
+            GC.KeepAlive(this);
+            return new CsrMatrix(M, K, (int[])_rowOffsets.Clone(), cols, values);
+        }
+    }
+
+    /// <summary>Non-zero weights.</summary>
+    public int Nnz { get; }
+
+    /// <summary>Fraction of zero weights.</summary>
+    public double Sparsity { get; }
     public int M { get; }
     public int K { get; }
     public Activation Activation { get; }
@@ -195,12 +220,13 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
     internal bool? ForcedPacked { get; }
     internal SpmmKernel[] Tiles => _tiles;
     internal SpmmKernel? ForcedTile => _forcedMain;
-    internal int[] RowOffsets => Weights.RowOffsets;
-    internal void* ColsPointer => _pCols;
-    internal void* ValuesPointer => _pValues;
-    internal float* BiasPointer => _pBias;
+    internal int[] RowOffsets => _rowOffsets;
+    // Read per call, so a disposed plan fails with ObjectDisposedException rather than reading freed memory.
+    internal void* ColsPointer => Index16 ? _cols16!.Pointer : _cols32!.Pointer;
+    internal void* ValuesPointer => _valuesF32 is not null ? _valuesF32.Pointer : _valuesBf16!.Pointer + 1;
+    internal float* BiasPointer => _bias.Pointer;
 
-    public string Describe() => $"Spmm {_tiles[0].Tier} {(_forcedMain?.Name ?? "tiles per N")}, {Precision}, {(Index16 ? 16 : 32)}-bit indices, sparsity {Weights.Sparsity:P1}"
+    public string Describe() => $"Spmm {_tiles[0].Tier} {(_forcedMain?.Name ?? "tiles per N")}, {Precision}, {(Index16 ? 16 : 32)}-bit indices, sparsity {Sparsity:P1}"
         + string.Concat(_tuned.OrderBy(t => t.Key).Select(t => $"; N={t.Key.N} t{t.Key.Threads}: {Describe(t.Value)}"));
 
     /// <param name="x">X [K × n], row-major</param>
@@ -212,6 +238,8 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
         ThrowHelper.IfTooShort(x.Length, (long)K * n, nameof(x), $"X [{K}×{n}]");
         ThrowHelper.IfTooShort(y.Length, (long)M * n, nameof(y), $"Y [{M}×{n}]");
         int t = WorkerPool.Resolve(threads);
+        // Here, not in a worker: a disposed plan is one clear error, not an AggregateException from the pool.
+        ObjectDisposedException.ThrowIf(_bias.IsDisposed, this);
         if (n == 0 || M == 0) return;
         fixed (float* px = x, py = y)
         {
@@ -222,10 +250,10 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
                 int[] b1 = PartsFor(p1);
                 if (p1 == 1) Spmv.Rows(this, 0, M, xs, ys);
                 else WorkerPool.Shared.Run(p1, p => Spmv.Rows(this, b1[p], b1[p + 1], xs, ys));
-                return;
             }
-            SpmmSchedule.Run(this, px, n, py, t, _forcedMain is null ? Tuned(px, n, py, t) : null);
+            else SpmmSchedule.Run(this, px, n, py, t, _forcedMain is null ? Tuned(px, n, py, t) : null);
         }
+        GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int[]> _blockOffsets = new();
@@ -239,7 +267,8 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
     {
         int blocks = (K + size - 1) / size;
         var result = new int[(blocks + 1) * M];
-        int[] offsets = Weights.RowOffsets, cols = Weights.ColumnIndices;
+        int[] offsets = _rowOffsets;
+        void* cols = ColsPointer;
         for (int m = 0; m < M; m++)
         {
             int i = offsets[m];
@@ -247,12 +276,13 @@ public sealed unsafe class SpmmPlan : ISpmmPlan
             {
                 result[b * M + m] = i;
                 int limit = (b + 1) * size;
-                while (i < offsets[m + 1] && cols[i] < limit) i++;
+                while (i < offsets[m + 1] && (Index16 ? ((ushort*)cols)[i] : ((int*)cols)[i]) < limit) i++;
             }
             result[blocks * M + m] = offsets[m + 1];
         }
+        GC.KeepAlive(this);
         return result;
     });
 
-    internal int[] PartsFor(int parts) => parts == _defaultParts.Length - 1 ? _defaultParts : Weights.PartitionRowsByNnz(parts);
+    internal int[] PartsFor(int parts) => parts == _defaultParts.Length - 1 ? _defaultParts : CsrMatrix.PartitionRowsByNnz(_rowOffsets, parts);
 }

@@ -125,7 +125,7 @@ internal static unsafe class SpmmSchedule
     /// runs, geomean time vs no blocking): density 0.3: 64 KiB -11%, 128 KiB -7%; density 0.1: 64 KiB -2.5%,
     /// 128 KiB -4.4%; density 0.05: 64 KiB +2.6%, 128 KiB -3.5%. 16-32 KiB (L1) blocks lost at every density.
     /// </summary>
-    internal static int DefaultBlockBytes(SpmmPlan plan) => plan.BlockBytes >= 0 ? plan.BlockBytes : plan.Weights.Sparsity < 0.8 ? 64 * 1024 : 128 * 1024;
+    internal static int DefaultBlockBytes(SpmmPlan plan) => plan.BlockBytes >= 0 ? plan.BlockBytes : plan.Sparsity < 0.8 ? 64 * 1024 : 128 * 1024;
 
     /// <summary>K block sizes (bytes of X) a plan's tuning tries with its best tile; 0 = no blocking.</summary>
     internal static readonly int[] BlockSizes = { 32 * 1024, 64 * 1024, 128 * 1024, 0 };

@@ -38,7 +38,7 @@ internal sealed class DenseLoweringCandidates : ConvCandidateProvider
     public static Action<ReadOnlySpan<float>, Span<float>, int> Run(DenseConv2dPlan plan) => (x, y, n) => plan.Run(x, y, n);
 
     public static ConvCandidate Dense(string name, DenseConv2dPlan plan, string suffix) =>
-        new() { Name = name, Run = Run(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}" };
+        new() { Name = name, Run = Run(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}", Owner = plan };
 }
 
 /// <summary>Depthwise layers: the one-channel direct tiles too, timed against the depthwise sweep.</summary>

@@ -20,11 +20,11 @@ internal sealed class SparseDirectCandidates : ConvCandidateProvider
         var direct = SparseConv2dPlan.Create(layer.Weight, layer.WeightShape, layer.Bias, layer.P, layer.H, layer.W, layer.Act);
         foreach (var tile in SparseConvKernels.Candidates)
             candidates.Add(Candidate(tile == direct.Kernel ? "sparse-direct" : $"sparse-direct-{tile.Tier.ToString().ToLowerInvariant()}-1x{tile.Width}",
-                direct.WithKernel(tile)));
+                direct.WithKernel(tile), direct));
     }
 
-    private static ConvCandidate Candidate(string name, SparseConv2dPlan plan) =>
-        new() { Name = name, Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe };
+    private static ConvCandidate Candidate(string name, SparseConv2dPlan plan, SparseConv2dPlan owner) =>
+        new() { Name = name, Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe, Owner = owner };
 }
 
 /// <summary>CSR SpMM for 1x1 stride-1 layers: Y[i] (M×HW) = W (M×C) · X[i] (C×HW).</summary>
@@ -36,7 +36,7 @@ internal sealed class CsrPointwiseCandidates : ConvCandidateProvider
     public override void Add(in ConvLayer layer, List<ConvCandidate> candidates)
     {
         var spmm = SpmmPlan.Create(CsrMatrix.FromDense(layer.Weight, layer.M, layer.C), layer.Bias, layer.Act, layer.Precision);
-        candidates.Add(new ConvCandidate { Name = "spmm", Run = SpmmConv.Images(spmm, layer.M, layer.C, layer.H * layer.W), Describe = spmm.Describe });
+        candidates.Add(new ConvCandidate { Name = "spmm", Run = SpmmConv.Images(spmm, layer.M, layer.C, layer.H * layer.W), Describe = spmm.Describe, Owner = spmm });
     }
 }
 
@@ -54,6 +54,7 @@ internal sealed class CsrStridedCandidates : ConvCandidateProvider
             Name = "spmm-strided",
             Run = SpmmConv.Strided(spmm, layer.M, layer.C, layer.H, layer.W, layer.P),
             Describe = SpmmConv.Describe(spmm, $" on a stride-{layer.P.StrideH}x{layer.P.StrideW} gather"),
+            Owner = spmm,
         });
     }
 }

@@ -34,5 +34,6 @@ internal sealed class StructuredCandidates : ConvCandidateProvider
         Pattern = pattern.Name,
         Run = run,
         Describe = SpmmConv.Describe(plan, $" (pattern {pattern.Name}){suffix}"),
+        Owner = plan as IDisposable,
     };
 }

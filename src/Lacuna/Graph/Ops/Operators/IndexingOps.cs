@@ -13,11 +13,6 @@ namespace Lacuna.Graph.Ops.Operators;
 /// </summary>
 internal static class IndexingOps
 {
-    private static readonly BinarySpanOp EqualOp = new("Equal",
-        (a, b, y) => { for (int i = 0; i < y.Length; i++) y[i] = a[i] == b[i] ? 1f : 0f; },
-        (a, b, y) => { for (int i = 0; i < y.Length; i++) y[i] = a[i] == b ? 1f : 0f; },
-        (a, b, y) => { for (int i = 0; i < y.Length; i++) y[i] = a == b[i] ? 1f : 0f; });
-
     public static IEnumerable<OpDef> Defs =>
     [
         new("Where", new(9, 21), OpTraits.Elementwise, c => [WhereShape(c)], CompileWhere)
@@ -25,8 +20,8 @@ internal static class IndexingOps
         new("Equal", new(7, 21), OpTraits.Elementwise | OpTraits.Commutative, c => [Broadcast.Shape(c.X, c.InShapes[1], "Equal", "B")], (c, o) =>
         {
             var plan = new BroadcastPlan(c.X, c.InShapes[1], c.Node.Describe());
-            return c.Lambda(o, (k, f) => plan.Run(k.Input(f, 0), k.Input(f, 1), k.Output(f), EqualOp), "BroadcastPlan Equal");
-        }) { Kernels = "BroadcastPlan (1/0)", ConformanceCases = ["test_equal", "!test_equal_string"] },
+            return c.Lambda(o, (k, f) => plan.Run(k.Input(f, 0), k.Input(f, 1), k.Output(f), CompareKernels.Equal), "BroadcastPlan Equal");
+        }) { Kernels = "BroadcastPlan + Vector<float> compare (1/0)", ConformanceCases = ["test_equal", "!test_equal_string"] },
         new("Cast", new(6, 21), OpTraits.Elementwise, c => [c.X], CompileCast)
         { Attributes = ["to", "saturate"], Kernels = "copy / TensorPrimitives.Truncate / x≠0", ConformanceCases = ["test_cast"] },
         new("Expand", new(8, 21), OpTraits.ShapeOnly, c => [ExpandShape(c)], (c, o) =>

@@ -182,6 +182,7 @@ public static class ConstantFolder
         "Cast" => IntegerTypes.IsInteger(n.Int("to", 7)) ? (IntegerType)n.Int("to", 7) : IntegerType.Int64,
         "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor" => IntegerType.Bool,
         "Where" => ins[1]!.IntegerType,
+        "ArgMax" or "ArgMin" => IntegerType.Int64,
         _ => ins.FirstOrDefault(t => t is { ElementType: GraphElementType.Int64 })?.IntegerType ?? IntegerType.Int64,
     };
 
@@ -189,7 +190,7 @@ public static class ConstantFolder
     private static bool Int64Output(GraphNode n, GraphTensor?[] ins) => n.OpType switch
     {
         "Cast" => n.Int("to", 1) is not (1 or 10 or 11 or 16), // FLOAT, FLOAT16, DOUBLE, BFLOAT16
-        "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor" => true,
+        "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor" or "ArgMax" or "ArgMin" => true,
         "Where" => ins.Length > 1 && ins[1] is { ElementType: GraphElementType.Int64 },
         _ => ins.FirstOrDefault(t => t is not null) is { ElementType: GraphElementType.Int64 },
     };

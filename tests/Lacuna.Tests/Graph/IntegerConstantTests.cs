@@ -124,4 +124,14 @@ public class IntegerConstantTests
         Assert.Contains("'text'", e.Message);
         Assert.Contains("String", e.Message);
     }
+    [Theory]
+    [InlineData(2, new float[] { 44, 255, 0, 7 })]     // UINT8
+    [InlineData(3, new float[] { 44, -1, 0, 7 })]      // INT8
+    [InlineData(4, new float[] { 300, 65535, 0, 7 })]  // UINT16
+    [InlineData(5, new float[] { 300, -1, 0, 7 })]     // INT16
+    public void Run_time_Cast_to_a_narrow_type_truncates_and_wraps(long to, float[] expected)
+    {
+        var node = new GraphNode("c", "Cast", ["x"], ["y"], [GraphAttribute.Of("to", to)], 13);
+        Assert.Equal(expected, Lacuna.Tests.Kernels.Elementwise.ElementwiseCheck.RunNode(node, [[300f, -1f, 0.7f, 7.9f]], [[4]])[0]);
+    }
 }

@@ -23,7 +23,7 @@ internal static class IndexingOps
             return c.Lambda(o, (k, f) => plan.Run(k.Input(f, 0), k.Input(f, 1), k.Output(f), CompareKernels.Equal), "BroadcastPlan Equal");
         }) { Kernels = "BroadcastPlan + Vector<float> compare (1/0)", ConformanceCases = ["test_equal", "!test_equal_string"] },
         new("Cast", new(6, 21), OpTraits.Elementwise, c => [c.X], CompileCast)
-        { Attributes = ["to", "saturate"], Kernels = "copy / TensorPrimitives.Truncate / x≠0", ConformanceCases = ["test_cast"] },
+        { Attributes = ["to", "saturate"], Kernels = "copy / TensorPrimitives.Truncate (8/16-bit targets wrapped) / x≠0", ConformanceCases = ["test_cast"] },
         new("Expand", new(8, 21), OpTraits.ShapeOnly, c => [ExpandShape(c)], (c, o) =>
         {
             var plan = new BroadcastPlan(c.X, o[0], c.Node.Describe());
@@ -85,7 +85,14 @@ internal static class IndexingOps
         return to switch
         {
             1 or 10 or 11 or 16 => c.Copy(outs), // float types: values are floats already
-            2 or 3 or 4 or 5 or 6 or 7 or 12 or 13 => c.Lambda(outs, (k, f) => TensorPrimitives.Truncate(k.Input(f, 0), k.Output(f)), "TensorPrimitives.Truncate"),
+            // 8- and 16-bit targets wrap like NumPy's astype (int64 300 to UINT8 is 44); their results are exact floats.
+            2 or 3 or 4 or 5 => c.Lambda(outs, (k, f) =>
+            {
+                ReadOnlySpan<float> x = k.Input(f, 0);
+                var y = k.Output(f);
+                for (int i = 0; i < y.Length; i++) y[i] = float.IsFinite(x[i]) ? IntegerTypes.Wrap((long)x[i], (IntegerType)to) : 0f;
+            }, "truncate and wrap"),
+            6 or 7 or 12 or 13 => c.Lambda(outs, (k, f) => TensorPrimitives.Truncate(k.Input(f, 0), k.Output(f)), "TensorPrimitives.Truncate"),
             9 => c.Lambda(outs, (k, f) =>
             {
                 ReadOnlySpan<float> x = k.Input(f, 0);

@@ -163,7 +163,9 @@ public static class ConstantFolder
         var ins = Enumerable.Range(0, n.Inputs.Count).Select(i => n.Inputs[i].Length == 0 ? null : c(i)).ToArray();
         if (ins.Any(t => t is { ElementType: GraphElementType.Int64 }))
         {
-            if (n.OpType is "Concat" or "Identity" or "Reshape" or "Flatten" or "Dropout") return [EvaluateInt64(n, ins)];
+            // Int64 data only: a float constant reshaped by an int64 shape (or Dropout with a bool training_mode) keeps its floats.
+            bool int64Data = n.OpType == "Concat" ? ins.All(t => t is null or { ElementType: GraphElementType.Int64 }) : ins[0] is { ElementType: GraphElementType.Int64 };
+            if (n.OpType is "Concat" or "Identity" or "Reshape" or "Flatten" or "Dropout" && int64Data) return [EvaluateInt64(n, ins)];
             // Other int64 arithmetic (Range, Slice, Equal, Where, Cast, Expand, Mul ...) runs on the float kernels the
             // run time uses for int64 values (exact below 2^24, see InferenceSession); a folded batch marker is not a number.
             if (ins.Any(t => t is { Int64s: { } v } && v.Contains(BatchMarker)))

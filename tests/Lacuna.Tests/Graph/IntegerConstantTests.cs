@@ -134,4 +134,12 @@ public class IntegerConstantTests
         var node = new GraphNode("c", "Cast", ["x"], ["y"], [GraphAttribute.Of("to", to)], 13);
         Assert.Equal(expected, Lacuna.Tests.Kernels.Elementwise.ElementwiseCheck.RunNode(node, [[300f, -1f, 0.7f, 7.9f]], [[4]])[0]);
     }
+    [Fact]
+    public void Reshape_of_a_float_constant_by_an_int64_shape_keeps_the_floats()
+    {
+        var y = Fold("Reshape", new GraphTensor("", [2, 2], new[] { 0.5f, -1.25f, 2.75f, 3f }), new GraphTensor("", [1], [4L]));
+        Assert.Equal(GraphElementType.Float, y.ElementType);
+        Assert.Equal(new[] { 4 }, y.Dims);
+        Assert.Equal(new[] { 0.5f, -1.25f, 2.75f, 3f }, y.Floats);
+    }
 }

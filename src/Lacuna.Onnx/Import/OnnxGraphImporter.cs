@@ -96,15 +96,18 @@ public static class OnnxGraphImporter
         return session;
     }
 
-    /// <summary>FLOAT stays float; INT64/INT32 become int64; other data types are not supported.</summary>
+    /// <summary>
+    /// FLOAT stays float; the integer types (INT8-INT64, UINT8-UINT64) and BOOL become int64 values tagged with their
+    /// <see cref="IntegerType"/> (UINT64 above 2^63 is refused by the reader); other data types are not supported.
+    /// </summary>
     public static GraphTensor ToTensor(TensorProto t, string? directory)
     {
         int[] dims = t.Dims.Select(d => checked((int)d)).ToArray();
         return t.DataType switch
         {
             TensorDataType.Float => new GraphTensor(t.Name, dims, t.ToFloatArray(directory)),
-            TensorDataType.Int64 or TensorDataType.Int32 or TensorDataType.Bool => new GraphTensor(t.Name, dims, t.ToInt64Array(directory)),
-            _ => throw new NotSupportedException($"tensor '{t.Name}': data type {t.DataType} is not supported (FLOAT, INT64/INT32 and BOOL (as 0/1) only)."),
+            var type when IntegerTypes.IsInteger((long)type) => new GraphTensor(t.Name, dims, t.ToInt64Array(directory), (IntegerType)type),
+            _ => throw new NotSupportedException($"tensor '{t.Name}': data type {t.DataType} is not supported (FLOAT, the integer types INT8-INT64 and UINT8-UINT64, and BOOL only)."),
         };
     }
 
@@ -118,7 +121,7 @@ public static class OnnxGraphImporter
                 TensorDataType.Float => GraphElementType.Float,
                 TensorDataType.Int64 or TensorDataType.Int32 => GraphElementType.Int64,
                 TensorDataType.Bool => GraphElementType.Bool,
-                _ => throw new NotSupportedException($"graph input '{v.Name}': data type {tt.ElemType} is not supported (FLOAT, INT64/INT32 and BOOL only)."),
+                _ => throw new NotSupportedException($"graph input '{v.Name}': data type {tt.ElemType} is not supported (FLOAT, INT64/INT32 and BOOL only; narrower integer types only as constants)."),
             };
         if (tt?.Shape is null) return new GraphValue(v.Name, null) { ElementType = type };
         var dims = new int[tt.Shape.Dims.Count];

@@ -163,21 +163,36 @@ public static class ConstantFolder
         var ins = Enumerable.Range(0, n.Inputs.Count).Select(i => n.Inputs[i].Length == 0 ? null : c(i)).ToArray();
         if (ins.Any(t => t is { ElementType: GraphElementType.Int64 }))
         {
-            if (n.OpType is "Concat" or "Identity" or "Reshape" or "Flatten" or "Dropout") return [EvaluateInt64(n, ins)];
+            // Int64 data only: a float constant reshaped by an int64 shape (or Dropout with a bool training_mode) keeps its floats.
+            bool int64Data = n.OpType == "Concat" ? ins.All(t => t is null or { ElementType: GraphElementType.Int64 }) : ins[0] is { ElementType: GraphElementType.Int64 };
+            if (n.OpType is "Concat" or "Identity" or "Reshape" or "Flatten" or "Dropout" && int64Data) return [EvaluateInt64(n, ins)];
             // Other int64 arithmetic (Range, Slice, Equal, Where, Cast, Expand, Mul ...) runs on the float kernels the
             // run time uses for int64 values (exact below 2^24, see InferenceSession); a folded batch marker is not a number.
             if (ins.Any(t => t is { Int64s: { } v } && v.Contains(BatchMarker)))
                 throw UnsupportedOperatorException.For(n, "int64 tensors are supported only in constant shape computations.");
         }
+        if (IntegerFold.Handles(n, ins)) return [IntegerFold.Evaluate(n, ins)];
         var values = EvaluateFloat(n, ins);
-        return values.Select((t, o) => Int64Output(n, ins) ? new GraphTensor("", t.Dims, Array.ConvertAll(t.Floats!, v => (long)v)) : t).ToArray();
+        if (!Int64Output(n, ins)) return values;
+        var type = OutputIntegerType(n, ins);
+        return values.Select(t => new GraphTensor("", t.Dims, Array.ConvertAll(t.Floats!, v => IntegerTypes.Wrap((long)v, type)), type)).ToArray();
     }
+
+    /// <summary>The integer type of an <see cref="Int64Output"/> node's values: the cast's target, bool for comparisons, else its data input's.</summary>
+    private static IntegerType OutputIntegerType(GraphNode n, GraphTensor?[] ins) => n.OpType switch
+    {
+        "Cast" => IntegerTypes.IsInteger(n.Int("to", 7)) ? (IntegerType)n.Int("to", 7) : IntegerType.Int64,
+        "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor" => IntegerType.Bool,
+        "Where" => ins[1]!.IntegerType,
+        "ArgMax" or "ArgMin" => IntegerType.Int64,
+        _ => ins.FirstOrDefault(t => t is { ElementType: GraphElementType.Int64 })?.IntegerType ?? IntegerType.Int64,
+    };
 
     /// <summary>Whether a node evaluated on float kernels produces int64 (or bool, held as int64 0/1) values.</summary>
     private static bool Int64Output(GraphNode n, GraphTensor?[] ins) => n.OpType switch
     {
         "Cast" => n.Int("to", 1) is not (1 or 10 or 11 or 16), // FLOAT, FLOAT16, DOUBLE, BFLOAT16
-        "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor" => true,
+        "Equal" or "Less" or "Greater" or "LessOrEqual" or "GreaterOrEqual" or "Not" or "And" or "Or" or "Xor" or "ArgMax" or "ArgMin" => true,
         "Where" => ins.Length > 1 && ins[1] is { ElementType: GraphElementType.Int64 },
         _ => ins.FirstOrDefault(t => t is not null) is { ElementType: GraphElementType.Int64 },
     };
@@ -213,7 +228,7 @@ public static class ConstantFolder
             {
                 if (ins.Any(t => t is null || t.Dims.Length != 1)) throw UnsupportedOperatorException.For(n, "int64 Concat is supported for 1-D shape vectors only.");
                 var all = ins.SelectMany(t => t!.AsInt64s()).ToArray();
-                return new GraphTensor("", [all.Length], all);
+                return new GraphTensor("", [all.Length], all, ins[0]!.ElementType == GraphElementType.Int64 ? ins[0]!.IntegerType : IntegerType.Int64);
             }
             case "Identity" or "Reshape" or "Flatten" or "Dropout":
             {
@@ -224,7 +239,7 @@ public static class ConstantFolder
                     "Flatten" => Kernels.Reference.ReferenceShapeOps.FlattenShape(x.Dims, (int)n.Int("axis", 1)),
                     _ => x.Dims,
                 };
-                return new GraphTensor("", dims, x.AsInt64s());
+                return new GraphTensor("", dims, x.AsInt64s(), x.ElementType == GraphElementType.Int64 ? x.IntegerType : IntegerType.Int64);
             }
         }
         throw UnsupportedOperatorException.For(n, "int64 tensors are supported only in constant shape computations.");

@@ -7,6 +7,37 @@ namespace Lacuna.Graph;
 public enum GraphElementType { Float = 1, Int64 = 7, Bool = 9 }
 
 /// <summary>
+/// The ONNX integer type an int64 constant stands for (ONNX's numbers). Values are held widened in
+/// <see cref="GraphTensor.Int64s"/>; a constant computed at load is narrowed back with <see cref="IntegerTypes.Wrap"/>
+/// (two's complement wrap-around, as NumPy and ONNX Runtime compute narrow integers). UINT64 values above
+/// <see cref="long.MaxValue"/> are held as their bit pattern (negative longs).
+/// </summary>
+public enum IntegerType { UInt8 = 2, Int8 = 3, UInt16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, Bool = 9, UInt32 = 12, UInt64 = 13 }
+
+/// <summary>Narrowing and naming of <see cref="IntegerType"/>s.</summary>
+public static class IntegerTypes
+{
+    /// <summary>Whether ONNX data type number <paramref name="onnxType"/> is one of the <see cref="IntegerType"/>s.</summary>
+    public static bool IsInteger(long onnxType) => onnxType is 2 or 3 or 4 or 5 or 6 or 7 or 9 or 12 or 13;
+
+    /// <summary>v reduced to <paramref name="type"/>'s range modulo 2^bits (Bool: non-zero is 1).</summary>
+    public static long Wrap(long v, IntegerType type) => type switch
+    {
+        IntegerType.UInt8 => (byte)v,
+        IntegerType.Int8 => (sbyte)v,
+        IntegerType.UInt16 => (ushort)v,
+        IntegerType.Int16 => (short)v,
+        IntegerType.Int32 => (int)v,
+        IntegerType.UInt32 => (uint)v,
+        IntegerType.Bool => v != 0 ? 1 : 0,
+        _ => v,
+    };
+
+    /// <summary>Whether the type is unsigned (compare and divide its 64-bit pattern as ulong).</summary>
+    public static bool IsUnsigned(IntegerType type) => type is IntegerType.UInt8 or IntegerType.UInt16 or IntegerType.UInt32 or IntegerType.UInt64 or IntegerType.Bool;
+}
+
+/// <summary>
 /// A constant tensor in the graph (an initializer or a folded value): row-major, exactly one of
 /// <see cref="Floats"/> / <see cref="Int64s"/> set, length = product of <see cref="Dims"/> (1 for a scalar).
 /// A large, mostly-zero float constant can be held compactly (<see cref="Compact"/>): then <see cref="Floats"/>
@@ -20,6 +51,9 @@ public sealed class GraphTensor
 
     public GraphTensor(string name, int[] dims, float[] values) : this(name, dims, GraphElementType.Float, values, null) { }
     public GraphTensor(string name, int[] dims, long[] values) : this(name, dims, GraphElementType.Int64, null, values) { }
+
+    /// <summary>An integer constant of ONNX type <paramref name="type"/>, its values widened to long.</summary>
+    public GraphTensor(string name, int[] dims, long[] values, IntegerType type) : this(name, dims, GraphElementType.Int64, null, values) => IntegerType = type;
 
     private GraphTensor(string name, int[] dims, GraphElementType type, float[]? f, long[]? l)
     {
@@ -38,6 +72,9 @@ public sealed class GraphTensor
     public string Name { get; }
     public int[] Dims { get; }
     public GraphElementType ElementType { get; }
+
+    /// <summary>For an int64 constant, the ONNX integer type it stands for (INT64 unless imported or computed narrower).</summary>
+    public IntegerType IntegerType { get; } = IntegerType.Int64;
     private GraphTensor(string name, int[] dims, CompactFloats compact)
     {
         Name = name;
@@ -84,9 +121,9 @@ public sealed class GraphTensor
     public long[] AsInt64s() => Int64s ?? Array.ConvertAll(Floats!, v => (long)v);
 
     public GraphTensor Rename(string name) => _compact is not null ? new(name, Dims, _compact)
-        : _floats is not null ? new(name, Dims, _floats) : new(name, Dims, Int64s!);
+        : _floats is not null ? new(name, Dims, _floats) : new(name, Dims, Int64s!, IntegerType);
 
-    public override string ToString() => $"{Name}: {ElementType}[{string.Join(", ", Dims)}]";
+    public override string ToString() => $"{Name}: {(ElementType == GraphElementType.Int64 ? IntegerType.ToString() : ElementType.ToString())}[{string.Join(", ", Dims)}]";
 }
 
 /// <summary>A float array as a bit mask of its non-zero elements (+0 is the only zero) and those elements in order.</summary>

@@ -483,16 +483,17 @@ public sealed class CliCommandTests : IDisposable
     public void Conformance_by_op_counts_each_operator()
     {
         const string node = "/usr/share/libonnx-testdata/data/node";
-        foreach (var name in new[] { "test_relu", "test_sigmoid", "test_add_uint8", "test_acos" })
+        foreach (var name in new[] { "test_relu", "test_sigmoid", "test_add_uint8", "test_cast_FLOAT_to_STRING", "test_acos" })
             CopyDirectory(Path.Combine(node, name), Path.Combine(_dir, name));
         var (code, output, err) = Invoke(ConformanceCommand.Build(), "conformance", _dir, "--by-op", "--json");
         Assert.True(code == 0, err);
         using var doc = JsonDocument.Parse(output);
-        Assert.Equal(2, doc.RootElement.GetProperty("passed").GetInt32());
+        Assert.Equal(3, doc.RootElement.GetProperty("passed").GetInt32());
         var byOp = doc.RootElement.GetProperty("by_op").EnumerateArray().ToDictionary(o => o.GetProperty("op").GetString()!);
         Assert.Equal(1, byOp["Relu"].GetProperty("passed").GetInt32());
         Assert.Equal(1, byOp["Sigmoid"].GetProperty("passed").GetInt32());
-        Assert.Equal(1, byOp["Add"].GetProperty("unsupported").GetInt32());
+        Assert.Equal(1, byOp["Add"].GetProperty("passed").GetInt32()); // uint8, folded with wrap-around
+        Assert.Equal(1, byOp["Cast"].GetProperty("unsupported").GetInt32()); // to STRING
         Assert.Equal(1, byOp["(other)"].GetProperty("unsupported").GetInt32());
         Assert.Equal(0, byOp["Conv"].GetProperty("passed").GetInt32());
     }

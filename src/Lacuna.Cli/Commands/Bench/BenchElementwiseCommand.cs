@@ -40,6 +40,8 @@ public static class BenchElementwiseCommand
             Binary("Add per-channel 1024x7x7", [1, 1024, 7, 7], [1, 1024, 1, 1], BinaryKernels.Add, (p, q) => p + q),
             Binary("Div scalar", big, [], BinaryKernels.Div, (p, q) => p / q),
             Binary("Sub general", [4, 1, hw, hw], [1, 64, 1, hw], BinaryKernels.Sub, (p, q) => p - q),
+            Binary("Less per-channel", big, chan, CompareKernels.Less, ReferenceElementwise.Logical("Less")),
+            Binary("And same shape", big, big, CompareKernels.And, ReferenceElementwise.Logical("And")),
             Unary("Relu", big, UnaryKernels.Relu, ReferenceMath.Relu),
             Unary("Sigmoid", big, UnaryKernels.Sigmoid, ReferenceMath.Sigmoid),
             Unary("Erf", big, UnaryKernels.Erf, ReferenceMath.Erf),

@@ -109,6 +109,26 @@ public static class BenchOpsCommand
                 max ? () => ReferencePool.MaxPool(x, s, r, p) : () => ReferencePool.AveragePool(x, s, r, p));
         }
         {
+            // Reductions: over the last axis (rows, e.g. a norm per token) and over channels (accumulated rows).
+            int[] s = { 1, 256, 28, 28 };
+            var x = Random(s, 14);
+            foreach (var kind in new[] { Lacuna.Kernels.Reduce.ReduceKind.L2, Lacuna.Kernels.Reduce.ReduceKind.LogSumExp, Lacuna.Kernels.Reduce.ReduceKind.Min })
+            {
+                string op = Lacuna.Kernels.Reduce.ReduceKernels.OperatorName(kind);
+                float[] yr = new float[256 * 28], rr = new float[yr.Length], yc = new float[28 * 28], rc = new float[yc.Length];
+                yield return new(op + " last axis", Format(s), yr, rr,
+                    () => Lacuna.Kernels.Reduce.ReduceKernels.Rows(kind, x, 28, yr),
+                    () => ReferenceReduce.Compute(op, x, s, [false, false, false, true], rr));
+                yield return new(op + " axis 1", Format(s), yc, rc,
+                    () => Lacuna.Kernels.Reduce.ReduceKernels.Columns(kind, x, 1, 256, 28 * 28, yc),
+                    () => ReferenceReduce.Compute(op, x, s, [false, true, false, false], rc));
+            }
+            float[] ya = new float[28 * 28], ra = new float[ya.Length];
+            yield return new("ArgMax axis 1", Format(s), ya, ra,
+                () => Lacuna.Kernels.Reduce.ArgReduce.Run(x, 1, 256, 28 * 28, true, false, ya),
+                () => ReferenceIndexing.ArgExtreme(x, 1, 256, 28 * 28, true, false, ra));
+        }
+        {
             int[] s = { 1, 2048, 7, 7 };
             var x = Random(s, 13);
             float[] y = new float[2048], r = new float[2048], ym = new float[2048], rm = new float[2048];

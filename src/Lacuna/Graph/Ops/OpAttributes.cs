@@ -64,7 +64,7 @@ internal static class OpAttributes
     {
         string mode = n.String("auto_pad", "NOTSET");
         if (mode is "NOTSET" or "") return;
-        if (inputShape.Length is not (3 or 4)) throw UnsupportedOperatorException.For(n, "auto_pad is supported for 1-D and 2-D inputs only.");
+        if (inputShape.Length < 3) throw UnsupportedOperatorException.For(n, $"auto_pad needs an input with at least one spatial axis; got rank {inputShape.Length}.");
         int spatial = inputShape.Length - 2;
         var k = n.Ints("kernel_shape") ?? weightShape?[2..].Select(v => (long)v).ToArray()
             ?? throw UnsupportedOperatorException.For(n, "kernel_shape is required.");

@@ -9,7 +9,7 @@ namespace Lacuna.Graph.Ops;
 public static class OpRegistry
 {
     private static readonly Lazy<IReadOnlyList<OpDef>> _all = new(() =>
-        [.. ElementwiseOps.Defs, .. ActivationOps.Defs, .. NormalizationOps.Defs, .. PoolingOps.Defs, .. ShapeOps.Defs, .. ConvOps.Defs, .. GemmOps.Defs, .. TransformerOps.Defs, .. AttentionOps.Defs, .. ReduceOps.Defs, .. IndexingOps.Defs, .. RecurrentOps.Defs, .. ResizeOps.Defs]);
+        [.. ElementwiseOps.Defs, .. ActivationOps.Defs, .. NormalizationOps.Defs, .. PoolingOps.Defs, .. ShapeOps.Defs, .. ConvOps.Defs, .. GemmOps.Defs, .. TransformerOps.Defs, .. AttentionOps.Defs, .. ReduceOps.Defs, .. IndexingOps.Defs, .. LogicalOps.Defs, .. SelectionOps.Defs, .. RecurrentOps.Defs, .. ResizeOps.Defs]);
 
     private static readonly Lazy<Dictionary<string, OpDef[]>> _byName = new(() =>
         All.GroupBy(d => d.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(d => d.Opsets.From).ToArray(), StringComparer.Ordinal));

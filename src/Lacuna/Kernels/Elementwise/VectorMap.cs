@@ -45,4 +45,33 @@ internal static class VectorMap
                 op.Apply(new Vector<float>(a.Slice(i)), new Vector<float>(b.Slice(i))).CopyTo(y.Slice(i));
         for (; i < n; i++) y[i] = op.Apply(a[i], b[i]);
     }
+    /// <summary>y[i] = op(a[i], b): the right operand broadcast to a vector once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RightScalar<T>(ReadOnlySpan<float> a, float b, Span<float> y, T op) where T : struct, IVectorBinary
+    {
+        int n = a.Length, i = 0;
+        if (y.Length < n) ThrowHelper.Argument(nameof(y), $"output has {y.Length} elements, input {n}.");
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vb = new Vector<float>(b);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                op.Apply(new Vector<float>(a.Slice(i)), vb).CopyTo(y.Slice(i));
+        }
+        for (; i < n; i++) y[i] = op.Apply(a[i], b);
+    }
+
+    /// <summary>y[i] = op(a, b[i]): the left operand broadcast to a vector once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void LeftScalar<T>(float a, ReadOnlySpan<float> b, Span<float> y, T op) where T : struct, IVectorBinary
+    {
+        int n = b.Length, i = 0;
+        if (y.Length < n) ThrowHelper.Argument(nameof(y), $"output has {y.Length} elements, input {n}.");
+        if (Vector.IsHardwareAccelerated)
+        {
+            var va = new Vector<float>(a);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                op.Apply(va, new Vector<float>(b.Slice(i))).CopyTo(y.Slice(i));
+        }
+        for (; i < n; i++) y[i] = op.Apply(a, b[i]);
+    }
 }

@@ -80,6 +80,26 @@ public static class ReferenceElementwise
     }
 
     /// <summary>
+    /// The comparisons and logical operators (Equal, Less, Greater, LessOrEqual, GreaterOrEqual, And, Or, Xor) as
+    /// 1/0 in double, for <see cref="Binary"/>: comparisons are false on NaN; logical operators read non-zero as true.
+    /// </summary>
+    public static Func<double, double, double> Logical(string op) => op switch
+    {
+        "Equal" => (a, b) => a == b ? 1 : 0,
+        "Less" => (a, b) => a < b ? 1 : 0,
+        "Greater" => (a, b) => a > b ? 1 : 0,
+        "LessOrEqual" => (a, b) => a <= b ? 1 : 0,
+        "GreaterOrEqual" => (a, b) => a >= b ? 1 : 0,
+        "And" => (a, b) => a != 0 && b != 0 ? 1 : 0,
+        "Or" => (a, b) => a != 0 || b != 0 ? 1 : 0,
+        "Xor" => (a, b) => (a != 0) != (b != 0) ? 1 : 0,
+        _ => throw new ArgumentException($"'{op}' is not a comparison or logical operator.", nameof(op)),
+    };
+
+    /// <summary>Logical Not: 1 where x is 0, else 0.</summary>
+    public static void Not(ReadOnlySpan<float> input, Span<float> output) => Unary(input, output, v => v == 0 ? 1 : 0, "Not");
+
+    /// <summary>
     /// PRelu: y = x &lt; 0 ? slope·x : x, the slope broadcast to x's shape (unidirectional: the output has x's shape).
     /// </summary>
     public static void PRelu(ReadOnlySpan<float> x, ReadOnlySpan<int> xShape, ReadOnlySpan<float> slope, ReadOnlySpan<int> slopeShape, Span<float> output)

@@ -13,11 +13,6 @@ namespace Lacuna.Graph.Ops.Operators;
 /// </summary>
 internal static class IndexingOps
 {
-    private static readonly BinarySpanOp EqualOp = new("Equal",
-        (a, b, y) => { for (int i = 0; i < y.Length; i++) y[i] = a[i] == b[i] ? 1f : 0f; },
-        (a, b, y) => { for (int i = 0; i < y.Length; i++) y[i] = a[i] == b ? 1f : 0f; },
-        (a, b, y) => { for (int i = 0; i < y.Length; i++) y[i] = a == b[i] ? 1f : 0f; });
-
     public static IEnumerable<OpDef> Defs =>
     [
         new("Where", new(9, 21), OpTraits.Elementwise, c => [WhereShape(c)], CompileWhere)
@@ -25,10 +20,10 @@ internal static class IndexingOps
         new("Equal", new(7, 21), OpTraits.Elementwise | OpTraits.Commutative, c => [Broadcast.Shape(c.X, c.InShapes[1], "Equal", "B")], (c, o) =>
         {
             var plan = new BroadcastPlan(c.X, c.InShapes[1], c.Node.Describe());
-            return c.Lambda(o, (k, f) => plan.Run(k.Input(f, 0), k.Input(f, 1), k.Output(f), EqualOp), "BroadcastPlan Equal");
-        }) { Kernels = "BroadcastPlan (1/0)", ConformanceCases = ["test_equal", "!test_equal_string"] },
+            return c.Lambda(o, (k, f) => plan.Run(k.Input(f, 0), k.Input(f, 1), k.Output(f), CompareKernels.Equal), "BroadcastPlan Equal");
+        }) { Kernels = "BroadcastPlan + Vector<float> compare (1/0)", ConformanceCases = ["test_equal", "!test_equal_string"] },
         new("Cast", new(6, 21), OpTraits.Elementwise, c => [c.X], CompileCast)
-        { Attributes = ["to", "saturate"], Kernels = "copy / TensorPrimitives.Truncate / x≠0", ConformanceCases = ["test_cast"] },
+        { Attributes = ["to", "saturate"], Kernels = "copy / TensorPrimitives.Truncate (8/16-bit targets wrapped) / x≠0", ConformanceCases = ["test_cast"] },
         new("Expand", new(8, 21), OpTraits.ShapeOnly, c => [ExpandShape(c)], (c, o) =>
         {
             var plan = new BroadcastPlan(c.X, o[0], c.Node.Describe());
@@ -50,7 +45,12 @@ internal static class IndexingOps
         {
             float start = c.NeedConstant(0, "start").AsFloats()[0], delta = c.NeedConstant(2, "delta").AsFloats()[0];
             return c.Lambda(o, (k, f) => { var y = k.Output(f); for (int i = 0; i < y.Length; i++) y[i] = start + i * delta; }, "fill");
-        }) { Kernels = "fill", ConformanceCases = ["test_range"] },
+        })
+        {
+            // The output length is a function of the values, so they must be known when the plan is built (constants,
+            // or shape arithmetic each plan evaluates); a model that feeds them as graph inputs has them bound as constants.
+            Kernels = "fill", ConformanceCases = ["test_range"], ConstantInputs = [0, 1, 2],
+        },
     ];
 
     private static readonly string[] SplitCases = ["test_split", "!test_split_to_sequence"];
@@ -85,7 +85,14 @@ internal static class IndexingOps
         return to switch
         {
             1 or 10 or 11 or 16 => c.Copy(outs), // float types: values are floats already
-            2 or 3 or 4 or 5 or 6 or 7 or 12 or 13 => c.Lambda(outs, (k, f) => TensorPrimitives.Truncate(k.Input(f, 0), k.Output(f)), "TensorPrimitives.Truncate"),
+            // 8- and 16-bit targets wrap like NumPy's astype (int64 300 to UINT8 is 44); their results are exact floats.
+            2 or 3 or 4 or 5 => c.Lambda(outs, (k, f) =>
+            {
+                ReadOnlySpan<float> x = k.Input(f, 0);
+                var y = k.Output(f);
+                for (int i = 0; i < y.Length; i++) y[i] = float.IsFinite(x[i]) ? IntegerTypes.Wrap((long)x[i], (IntegerType)to) : 0f;
+            }, "truncate and wrap"),
+            6 or 7 or 12 or 13 => c.Lambda(outs, (k, f) => TensorPrimitives.Truncate(k.Input(f, 0), k.Output(f)), "TensorPrimitives.Truncate"),
             9 => c.Lambda(outs, (k, f) =>
             {
                 ReadOnlySpan<float> x = k.Input(f, 0);

@@ -33,11 +33,12 @@ public static partial class AveragePool2d
     }
 
     /// <summary>
-    /// Planes [p0, p1): each copied into the padded plane P, then V[i] = Σ_kh P[i + kh·dh·Wp] over the rows any output
-    /// starts on (flat: rows in between are summed too and unused with row stride 2), then along the row
-    /// A[i] = Σ_kw V[i + kw·dw] (stride 1) or the same over V's even and odd halves (stride 2: tap kw of output j reads
-    /// column 2j + kw·dw, in half (kw·dw) mod 2 at j + ⌊kw·dw / 2⌋), and each output row is its A row times the
-    /// precomputed 1 / window count (<see cref="Geometry"/>'s row and column counts, so count_include_pad holds).
+    /// Planes [p0, p1): each copied into the padded plane P. Column stride 1: every window sum in one flat pass
+    /// (<see cref="PaddedPlaneWindows"/>), row oy's sums at acc[oy·StrideH·Wp]. Column stride 2:
+    /// V[i] = Σ_kh P[i + kh·dh·Wp] over the rows any output starts on (flat; rows in between are summed too and unused
+    /// with row stride 2), then the same over V's even and odd halves (tap kw of output j reads column 2j + kw·dw, in
+    /// half (kw·dw) mod 2 at j + ⌊kw·dw / 2⌋). Each output row is its sums times the precomputed 1 / window count
+    /// (<see cref="Geometry"/>'s row and column counts, so count_include_pad holds).
     /// </summary>
     private static unsafe void PaddedPlanes(ReadOnlySpan<float> x, Span<float> y, int p0, int p1, Geometry g)
     {
@@ -59,19 +60,20 @@ public static partial class AveragePool2d
             for (int c = p0; c < p1; c++)
             {
                 var src = x.Slice(c * h * w, h * w);
-                for (int r = 0; r < h; r++) src.Slice(r * w, w).CopyTo(plane.Slice((r + p.PadTop) * wp + p.PadLeft, w));
-                plane[..vn].CopyTo(vs);
-                for (int kh = 1; kh < p.KernelH; kh++) TensorPrimitives.Add(vs, plane.Slice(kh * p.DilationH * wp, vn), vs);
+                fixed (float* ps = src, pp = padded)
+                    for (int r = 0; r < h; r++) PaddedPlaneWindows.CopyRow(ps + r * w, pp + (r + p.PadTop) * wp + p.PadLeft, w);
                 int rowStride;
                 if (p.StrideW == 1)
                 {
-                    var a = acc.AsSpan(0, vn - span);
-                    vs[..a.Length].CopyTo(a);
-                    for (int kw = 1; kw < p.KernelW; kw++) TensorPrimitives.Add(a, vs.Slice(kw * p.DilationW, a.Length), a);
+                    // Every window in one flat pass over the padded plane: row oy's sums start at acc[oy·StrideH·Wp].
+                    fixed (float* pp = padded, pa = acc)
+                        PaddedPlaneWindows.Run<PaddedPlaneWindows.Sum>(pp, wp, vn - span, p.KernelH, p.KernelW, p.DilationH, p.DilationW, pa);
                     rowStride = p.StrideH * wp;
                 }
                 else
                 {
+                    plane[..vn].CopyTo(vs);
+                    for (int kh = 1; kh < p.KernelH; kh++) TensorPrimitives.Add(vs, plane.Slice(kh * p.DilationH * wp, vn), vs);
                     fixed (float* pv = v, ph = halves) Deinterleave.EvenOdd(pv, vn, ph, ph + vn / 2);
                     int n = vn / 2 - (span >> 1);
                     var a = acc.AsSpan(0, n);
@@ -85,8 +87,8 @@ public static partial class AveragePool2d
                     rowStride = p.StrideH * half;
                 }
                 var dst = y.Slice(c * oh * ow, oh * ow);
-                for (int oy = 0; oy < oh; oy++)
-                    TensorPrimitives.Multiply(acc.AsSpan(oy * rowStride, ow), inv.AsSpan(oy * ow, ow), dst.Slice(oy * ow, ow));
+                fixed (float* pa = acc, pi = inv, pd = dst)
+                    for (int oy = 0; oy < oh; oy++) PaddedPlaneWindows.MultiplyRow(pa + oy * rowStride, pi + oy * ow, pd + oy * ow, ow);
             }
         }
         finally

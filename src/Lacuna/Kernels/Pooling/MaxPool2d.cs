@@ -15,8 +15,13 @@ public static partial class MaxPool2d
     public static void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, Span<float> output, Pool2dParams p, int threads = 0)
     {
         int h = inputShape.Length == 4 ? inputShape[2] : 0, w = inputShape.Length == 4 ? inputShape[3] : 0;
-        PoolPlanes.Run(input, inputShape, output, p, threads, "MaxPool",
-            (x, y, p0, p1) => Planes(x, y, p0, p1, h, w, p.OutputHeight(h), p.OutputWidth(w), p));
+        int oh = p is null ? 0 : p.OutputHeight(h), ow = p is null ? 0 : p.OutputWidth(w);
+        bool padded = p is not null && h > 0 && w > 0 && oh > 0 && ow > 0 && UsesPaddedPlanes(p, h, w, oh, ow);
+        PoolPlanes.Run(input, inputShape, output, p!, threads, "MaxPool", (x, y, p0, p1) =>
+        {
+            if (padded) PaddedPlanes(x, y, p0, p1, p!, h, w, oh, ow);
+            else Planes(x, y, p0, p1, h, w, oh, ow, p!);
+        });
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ public static class OnnxGraphExporter
             }
             if (n.OpType == GraphPasses.AttentionOp)
             {
-                WriteAttention(graph, n);
+                WriteAttention(graph, n, g.Opset);
                 continue;
             }
             var attributes = n.Attributes.Select(ToProto).ToArray();
@@ -95,7 +95,7 @@ public static class OnnxGraphExporter
     /// reshaped to [., ., H, D] and transposed into heads (keys straight to Kᵀ), MatMul, Mul by the scale, Add of the mask,
     /// Softmax on the last axis, MatMul by V, and the heads merged back to [., ., H·D].
     /// </summary>
-    private static void WriteAttention(GraphProto graph, GraphNode n)
+    private static void WriteAttention(GraphProto graph, GraphNode n, long opset)
     {
         long heads = n.Int("num_heads", 0), size = n.Int("head_size", 0);
         string P(string part) => n.Name + "_" + part;
@@ -109,7 +109,20 @@ public static class OnnxGraphExporter
         }
         string Heads(string x, string tag, params long[] perm) =>
             Add("Transpose", tag + "_heads", [Add("Reshape", tag + "_split", [x, P("head_shape")])], AttributeProto.IntList("perm", perm));
-        string q = Heads(n.Inputs[0], "q", 0, 2, 1, 3), kt = Heads(n.Inputs[1], "k", 0, 2, 3, 1), v = Heads(n.Inputs[2], "v", 0, 2, 1, 3);
+        string[] qkv = [n.Inputs[0], n.Inputs[1], n.Inputs[2]];
+        if (n.Int("packed_qkv", 0) == 1)
+        {
+            // One [., ., 3·H·D] projection (GraphPasses.FuseQkvProjections): split into Q, K and V first.
+            long width = heads * size;
+            qkv = [P("q_part"), P("k_part"), P("v_part")];
+            if (opset >= 13)
+            {
+                graph.Initializer.Add(TensorProto.FromInt64s(P("qkv_split"), [3], [width, width, width]));
+                graph.Node.Add(new NodeProto("Split", P("qkv"), [n.Inputs[0], P("qkv_split")], qkv, [AttributeProto.Int("axis", -1)]));
+            }
+            else graph.Node.Add(new NodeProto("Split", P("qkv"), [n.Inputs[0]], qkv, [AttributeProto.Int("axis", -1), AttributeProto.IntList("split", width, width, width)]));
+        }
+        string q = Heads(qkv[0], "q", 0, 2, 1, 3), kt = Heads(qkv[1], "k", 0, 2, 3, 1), v = Heads(qkv[2], "v", 0, 2, 1, 3);
         string scores = Add("Mul", "scores", [Add("MatMul", "qk", [q, kt]), P("scale")]);
         if (n.Inputs.Count > 3 && n.Inputs[3].Length > 0) scores = Add("Add", "masked", [scores, n.Inputs[3]]);
         string context = Add("MatMul", "context", [Add("Softmax", "probs", [scores], AttributeProto.Int("axis", -1)), v]);

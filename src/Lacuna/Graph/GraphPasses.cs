@@ -64,6 +64,7 @@ public static partial class GraphPasses
             FuseMatMulBias(g);
             FuseActivations(g);
             FuseGeluIntoMatMul(g);
+            if (options.FuseAttention) FuseQkvProjections(g);
             if (options.FuseResidualAdds) FuseResidualAdds(g);
         }
     }

@@ -29,6 +29,8 @@ public class AttentionFusionTests
         var fused = InferenceSession.Create(graph);
         var plain = InferenceSession.Create(graph, Unfused);
         Assert.Equal(2, fused.Graph.Nodes.Count(n => n.OpType == GraphPasses.AttentionOp));
+        // Q, K and V are one projection of the layer input (FuseQkvProjections).
+        Assert.All(fused.Graph.Nodes.Where(n => n.OpType == GraphPasses.AttentionOp), n => Assert.Equal(1, n.Int("packed_qkv", 0)));
         Assert.DoesNotContain(plain.Graph.Nodes, n => n.OpType == GraphPasses.AttentionOp);
         Assert.DoesNotContain(fused.Graph.Nodes, n => n.OpType == "Softmax");
         var rng = new DeterministicRandom(11);
@@ -158,6 +160,49 @@ public class AttentionFusionTests
         var expected = fused.Run(feeds);
         var actual = reloaded.Run(feeds);
         foreach (var (output, y) in expected) KernelAssert.Close(y.ToArray(), actual[output].ToArray(), 32, output);
+    }
+
+    /// <summary>Self-attention over projections of one input x [B, L, 7]: q, k, v = x·W + b each (k's weight pruned).</summary>
+    private static ModelGraph Projected(bool crossKeys = false)
+    {
+        var g = Block();
+        g.Inputs.Clear();
+        g.Inputs.Add(new GraphValue("x", [GraphValue.Symbolic, GraphValue.Symbolic, 7]));
+        if (crossKeys) g.Inputs.Add(new GraphValue("memory", [GraphValue.Symbolic, GraphValue.Symbolic, 7]));
+        ulong seed = 20;
+        foreach (string name in new[] { "q", "k", "v" })
+        {
+            var w = TestData.Random(7 * Width, seed++);
+            if (name == "k") Lacuna.Pruning.Pruner.Magnitude(w, 0.9);
+            g.AddInitializer(new GraphTensor(name + "_W", [7, Width], w));
+            g.AddInitializer(new GraphTensor(name + "_b", [Width], TestData.Random(Width, seed++)));
+            string input = crossKeys && name != "q" ? "memory" : "x";
+            g.Nodes.Insert(0, new GraphNode(name + "_bias", "Add", [name + "_xw", name + "_b"], [name]));
+            g.Nodes.Insert(0, new GraphNode(name + "_proj", "MatMul", [input, name + "_W"], [name + "_xw"]));
+        }
+        return g;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Projections_of_one_input_become_one_packed_qkv_product(bool crossKeys)
+    {
+        var g = Projected(crossKeys);
+        var fused = InferenceSession.Create(g);
+        var plain = InferenceSession.Create(g, Unfused);
+        var attention = Assert.Single(fused.Graph.Nodes, n => n.OpType == GraphPasses.AttentionOp);
+        // Cross-attention's keys and values come from another input: those projections stay separate.
+        Assert.Equal(crossKeys ? 0 : 1, attention.Int("packed_qkv", 0));
+        Assert.Equal(crossKeys ? 3 : 1, fused.Graph.Nodes.Count(n => n.OpType == "MatMul"));
+        if (!crossKeys) Assert.DoesNotContain(fused.Graph.Initializers.Keys, k => k is "q_W" or "k_W" or "v_W"); // the parts' weights go
+        var feeds = new Dictionary<string, Tensor> { ["x"] = Tensor.Random(1, [2, 9, 7], -2f, 2f) };
+        if (crossKeys) feeds["memory"] = Tensor.Random(2, [2, 9, 7], -2f, 2f);
+        var expected = plain.Run(feeds);
+        foreach (var (output, y) in expected) KernelAssert.Close(y.ToArray(), fused.Run(feeds)[output].ToArray(), 32, output);
+        // Exported with a Split in front of the heads, the file computes the same on the plain path.
+        var reloaded = InferenceSession.Create(OnnxGraphImporter.ToGraph(OnnxGraphExporter.ToModel(fused.Graph)), Unfused);
+        foreach (var (output, y) in expected) KernelAssert.Close(y.ToArray(), reloaded.Run(feeds)[output].ToArray(), 32, "re-imported " + output);
     }
 
     [Fact]

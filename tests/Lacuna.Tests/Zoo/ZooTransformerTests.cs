@@ -163,7 +163,10 @@ public sealed class ZooTransformerTests : IDisposable
         {
             var session = Lacuna.Graph.InferenceSession.Create(graph, options);
             var linear = session.PlanFor(shapes).Steps.Where(s => s.Node.OpType == "MatMul" && s.Kernel.StartsWith("TokenLinear ")).ToList();
-            Assert.Equal(m.Layers.Count, linear.Count); // every linear layer (bias fused) is a token-linear kernel
+            // Every linear layer (bias fused) is a token-linear kernel; each encoder layer's Q, K and V projections are one
+            // (GraphPasses.FuseQkvProjections), so two fewer per layer.
+            Assert.Equal(m.Layers.Count - 2 * 2, linear.Count);
+            Assert.Equal(2, linear.Count(s => s.Node.Name.EndsWith("/qkv", StringComparison.Ordinal)));
             Assert.All(linear, s => Assert.Equal(3, s.Node.Inputs.Count));
             if (!sparse) Assert.All(linear, s => Assert.DoesNotContain("sparse", s.Kernel));
             else Assert.All(linear, s => Assert.Contains(", sparse ", s.Kernel)); // a sparse candidate was built and timed ("[dense-gemm .. ms, sparse .. ms]")

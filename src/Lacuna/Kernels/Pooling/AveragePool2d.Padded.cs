@@ -9,28 +9,7 @@ namespace Lacuna.Kernels.Pooling;
 // output picked its window's start one at a time.
 public static partial class AveragePool2d
 {
-    /// <summary>Padded planes larger than this (floats) pool row by row instead, so the scratch stays small.</summary>
-    private const int MaxPaddedPlane = 1 << 20;
-
-    /// <summary>
-    /// The padded plane [Hp × Wp] every window of the pool lies inside: the input at (PadTop, PadLeft), zeros around
-    /// it (also past the end padding, where only ceil mode's last window reaches, and that never counts). With column
-    /// stride 2, Wp is even, so a flat even/odd split of the plane splits every row alike.
-    /// </summary>
-    private static (int Hp, int Wp) PaddedSize(Pool2dParams p, int h, int w, int oh, int ow)
-    {
-        int hp = Math.Max(p.PadTop + h, (oh - 1) * p.StrideH + (p.KernelH - 1) * p.DilationH + 1);
-        int wp = Math.Max(p.PadLeft + w, (ow - 1) * p.StrideW + (p.KernelW - 1) * p.DilationW + 1);
-        if (p.StrideW == 2) wp += wp & 1;
-        return (hp, wp);
-    }
-
-    private static bool UsesPaddedPlanes(Geometry g)
-    {
-        if (g.P.StrideW is not (1 or 2)) return false;
-        var (hp, wp) = PaddedSize(g.P, g.H, g.W, g.OH, g.OW);
-        return (long)hp * wp <= MaxPaddedPlane;
-    }
+    private static bool UsesPaddedPlanes(Geometry g) => g.P.StrideW is 1 or 2 && PoolPlanes.PaddedSize(g.P, g.H, g.W, g.OH, g.OW) is not null;
 
     /// <summary>
     /// Planes [p0, p1): each copied into the padded plane P. Column stride 1: every window sum in one flat pass
@@ -44,7 +23,7 @@ public static partial class AveragePool2d
     {
         var p = g.P;
         int h = g.H, w = g.W, oh = g.OH, ow = g.OW;
-        var (hp, wp) = PaddedSize(p, h, w, oh, ow);
+        var (hp, wp) = PoolPlanes.PaddedSize(p, h, w, oh, ow)!.Value;
         int vn = ((oh - 1) * p.StrideH + 1) * wp; // V covers the rows outputs start on
         int span = (p.KernelW - 1) * p.DilationW, half = wp / 2;
         var pool = ArrayPool<float>.Shared;

@@ -7,19 +7,8 @@ namespace Lacuna.Kernels.Pooling;
 // tap and the first and last rows through some eight short vector loops each.
 public static partial class MaxPool2d
 {
-    /// <summary>Padded planes larger than this (floats) pool row by row instead, so the scratch stays small.</summary>
-    private const int MaxPaddedPlane = 1 << 20;
-
-    /// <summary>The padded plane [Hp × Wp] every stride-1 window lies inside: the input at (PadTop, PadLeft), -inf around it.</summary>
-    private static (int Hp, int Wp) PaddedSize(Pool2dParams p, int h, int w, int oh, int ow) =>
-        (Math.Max(p.PadTop + h, oh - 1 + (p.KernelH - 1) * p.DilationH + 1), Math.Max(p.PadLeft + w, ow - 1 + (p.KernelW - 1) * p.DilationW + 1));
-
-    private static bool UsesPaddedPlanes(Pool2dParams p, int h, int w, int oh, int ow)
-    {
-        if (p.StrideH != 1 || p.StrideW != 1) return false;
-        var (hp, wp) = PaddedSize(p, h, w, oh, ow);
-        return (long)hp * wp <= MaxPaddedPlane;
-    }
+    private static bool UsesPaddedPlanes(Pool2dParams p, int h, int w, int oh, int ow) =>
+        p.StrideH == 1 && p.StrideW == 1 && PoolPlanes.PaddedSize(p, h, w, oh, ow) is not null;
 
     /// <summary>
     /// Planes [p0, p1): each copied into the -inf padded plane, every window's maximum in one pass
@@ -28,7 +17,7 @@ public static partial class MaxPool2d
     /// </summary>
     private static unsafe void PaddedPlanes(ReadOnlySpan<float> x, Span<float> y, int p0, int p1, Pool2dParams p, int h, int w, int oh, int ow)
     {
-        var (hp, wp) = PaddedSize(p, h, w, oh, ow);
+        var (hp, wp) = PoolPlanes.PaddedSize(p, h, w, oh, ow)!.Value;
         int n = (oh - 1) * wp + ow;
         var pool = ArrayPool<float>.Shared;
         float[] padded = pool.Rent(hp * wp), acc = pool.Rent(n);

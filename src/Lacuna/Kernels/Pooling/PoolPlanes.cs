@@ -69,4 +69,21 @@ internal static class PoolPlanes
         }
         return fy0 < 0 ? (0, 0) : (fy0, fy1);
     }
+
+    /// <summary>Padded planes larger than this (floats) pool row by row instead, so the scratch stays small.</summary>
+    public const int MaxPaddedPlane = 1 << 20;
+
+    /// <summary>
+    /// The padded plane [Hp × Wp] every window of the pool lies inside, for the padded-plane paths of both pools: the
+    /// input at (PadTop, PadLeft) and the pad value around it (also past the end padding, where only ceil mode's last
+    /// window reaches). With column stride 2, Wp is even, so a flat even/odd split of the plane splits every row alike.
+    /// Null when the plane would exceed <see cref="MaxPaddedPlane"/>.
+    /// </summary>
+    public static (int Hp, int Wp)? PaddedSize(Pool2dParams p, int h, int w, int oh, int ow)
+    {
+        int hp = Math.Max(p.PadTop + h, (oh - 1) * p.StrideH + (p.KernelH - 1) * p.DilationH + 1);
+        int wp = Math.Max(p.PadLeft + w, (ow - 1) * p.StrideW + (p.KernelW - 1) * p.DilationW + 1);
+        if (p.StrideW == 2) wp += wp & 1;
+        return (long)hp * wp <= MaxPaddedPlane ? (hp, wp) : null;
+    }
 }

@@ -119,7 +119,7 @@ public static class Gelu
             p = Vector512.FusedMultiplyAdd(p, t, Vector512.Create(P0));
             var hi = ax * ax;
             var lo = Vector512.FusedMultiplyAdd(ax, ax, -hi);
-            var h = t * 0.5f * Exp(hi * -0.5f) * Exp(p - lo * 0.5f);
+            var h = t * 0.5f * ExpAvx512.NonPositive(hi * -0.5f) * ExpAvx512.NonPositive(p - lo * 0.5f);
             var cdf = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), h, Vector512<float>.One - h);
             return x * cdf;
         }
@@ -134,8 +134,6 @@ public static class Gelu
             var r = Avx512F.Reciprocal14(v);
             return r * Avx512F.FusedMultiplyAddNegated(v, r, Vector512.Create(2f)); // r·(2 − v·r)
         }
-
-        private static Vector512<float> Exp(Vector512<float> x) => ExpAvx512.NonPositive(x);
 
         public float Apply(float x)
         {

@@ -1,5 +1,6 @@
 using Lacuna.Kernels;
 using Lacuna.Kernels.DirectConv;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Kernels.Reference;
 using Lacuna.Tensors;
 using Lacuna.Threading;
@@ -11,8 +12,9 @@ namespace Lacuna.Graph.Ops;
 /// kernel <see cref="ConvPlanner"/> measured fastest (dense conv plan, direct sparse conv or SpMM; prepared once per
 /// input H×W, chosen per batch size and thread count); a weight that
 /// is itself computed at run time falls back to the reference convolution. A residual fused by
-/// <see cref="GraphPasses.FuseResidualAdds"/> (input 3) is added after the kernel, with the node's activation, in
-/// one pass over the output just written: the kernels are planned without the activation, which must follow the sum.
+/// <see cref="GraphPasses.FuseResidualAdds"/> (input 3) is summed in the chosen kernel's epilogue where it has one
+/// (<see cref="ConvCandidate.RunResidual"/>), else in one pass over the output just written, with the node's activation
+/// after it: the kernels are planned without the activation, which must follow the sum.
 /// </summary>
 internal sealed class ConvKernel : NodeKernel
 {
@@ -88,9 +90,14 @@ internal sealed class ConvKernel : NodeKernel
     {
         int batch = InShapes[0][0];
         var y = Out(f);
+        // The memory plan never places an output over an input of its own step, so the residual is intact here.
+        if (_residual && _plan?.Chosen.RunResidual is { } fused)
+        {
+            fused(In(f, 0), y, batch, In(f, GraphPasses.ConvResidualInput), Node.FusedActivation);
+            return;
+        }
         if (_plan is not null) _plan.Chosen.Run(In(f, 0), y, batch);
         else ReferenceConv2d.Compute(In(f, 0), _x4, In(f, 1), _w4, HasInput(2) ? In(f, 2) : default, y, _p, _residual ? Activation.None : Node.FusedActivation);
-        // The memory plan never places an output over an input of its own step, so the residual is intact here.
         if (_residual) AddActivation.Run(y, In(f, GraphPasses.ConvResidualInput), y, Node.FusedActivation, y.Length < ResidualParallelFrom ? 1 : 0);
     }
 

@@ -12,6 +12,13 @@ internal sealed record ConvCandidate
     public required Func<string> Describe { get; init; }
     public double MeasuredMs { get; init; } = double.NaN;
 
+    /// <summary>
+    /// The same kernel with a residual sum fused into its epilogue (y = act(conv(x) + r), each block summed while in
+    /// cache), where the kernel has one; null runs <see cref="Run"/> and then the sum as its own pass. A copy made
+    /// with <c>with</c> that replaces <see cref="Run"/> must replace or clear this too.
+    /// </summary>
+    public ResidualConvRun? RunResidual { get; init; }
+
     /// <summary>The structured sparsity pattern the kernel runs ("nm:2:4"), null for dense and CSR kernels.</summary>
     public string? Pattern { get; init; }
 
@@ -21,6 +28,9 @@ internal sealed record ConvCandidate
     /// </summary>
     public IDisposable? Owner { get; init; }
 }
+
+/// <summary>A conv kernel run with a residual fused: y[batch, M, OH, OW] = act(conv(x) + residual), residual shaped as y.</summary>
+internal delegate void ResidualConvRun(ReadOnlySpan<float> x, Span<float> y, int batch, ReadOnlySpan<float> residual, Activation act);
 
 /// <summary>A conv layer's prepared kernels (weights packed once) and its per-image input and output lengths.</summary>
 internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, int OutLength, int InLength);

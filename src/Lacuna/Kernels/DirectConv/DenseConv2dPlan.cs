@@ -123,16 +123,37 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
 
     /// <param name="input">[batch, C, H, W]</param>
     /// <param name="output">[batch, M, OH, OW], fully overwritten</param>
-    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, int threads = 0)
+    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, int threads = 0) => Run(input, output, batch, default, default, threads);
+
+    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float}, int, ReadOnlySpan{float}, Activation, int)"/> fuses a residual (the direct tiles do).</summary>
+    public bool FusesResidual => Algorithm == ConvAlgorithm.Direct;
+
+    /// <summary>
+    /// y = act(conv(x) + residual), the residual [batch, M, OH, OW] added to each block of output rows as it is
+    /// finished (<see cref="Elementwise.ResidualEpilogue"/>), on plans that <see cref="FusesResidual"/> and have no
+    /// activation of their own. An empty <paramref name="residual"/> is the plain conv.
+    /// </summary>
+    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0)
     {
         ThrowHelper.IfNegative(batch, nameof(batch));
         ThrowHelper.IfTooShort(input.Length, (long)batch * _g.InputImage, nameof(input), $"input [{batch}, {_g.C}, {_g.H}, {_g.W}]");
         ThrowHelper.IfTooShort(output.Length, (long)batch * _g.OutputImage, nameof(output), $"output [{batch}, {_g.M}, {_g.OH}, {_g.OW}]");
+        if (!residual.IsEmpty)
+        {
+            ThrowHelper.IfTooShort(residual.Length, (long)batch * _g.OutputImage, nameof(residual), $"residual [{batch}, {_g.M}, {_g.OH}, {_g.OW}]");
+            if (!FusesResidual || Activation.Kind != ActivationKind.None)
+                ThrowHelper.Argument(nameof(residual), $"this plan ({Describe()}, activation {Activation}) cannot fuse a residual: that needs the Direct algorithm and no activation of the plan's own.");
+        }
         int t = WorkerPool.Resolve(threads);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (batch == 0) return;
-        fixed (float* px = input, py = output)
-            Execute(_g, Algorithm, _layout, _weight is null ? null : _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise);
+        fixed (float* px = input, py = output, pr = residual)
+        {
+            if (residual.IsEmpty)
+                Execute(_g, Algorithm, _layout, _weight is null ? null : _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise);
+            else
+                DirectConvDriver.Run(_g, _layout!, _weight!.Pointer, _bias!.Pointer, Activation, px, py, batch, t, new Elementwise.ResidualEpilogue(pr, residualActivation));
+        }
         GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
     }
 

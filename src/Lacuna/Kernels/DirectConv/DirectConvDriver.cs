@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels.DirectConv;
@@ -85,8 +86,9 @@ internal static unsafe class DirectConvDriver
 
     /// <param name="input">[batch, C, H, W]</param>
     /// <param name="output">[batch, M, OH, OW]</param>
+    /// <param name="residual">added to each work item's rows as they are finished (<see cref="ResidualEpilogue"/>), or none</param>
     public static void Run(ConvGeometry g, DirectLayout l, float* packedWeight, float* packedBias, Activation act,
-        float* input, float* output, int batch, int threads)
+        float* input, float* output, int batch, int threads, ResidualEpilogue residual = default)
     {
         float[] padded = l.InputAsIs ? [] : ConvScratch.Get(ConvScratch.Padded, batch * (long)g.C * l.PlaneSize);
         nint pin = (nint)input, pout = (nint)output, pw = (nint)packedWeight, pb = (nint)packedBias;
@@ -107,14 +109,14 @@ internal static unsafe class DirectConvDriver
             WorkerPool.Shared.Run(parts, part =>
             {
                 var (s, e) = WorkerPool.Range((int)items, parts, part);
-                Tiles(g, l, (float*)pw, (float*)pb, act, (float*)ppad, (float*)pout, s, e);
+                Tiles(g, l, (float*)pw, (float*)pb, act, (float*)ppad, (float*)pout, s, e, residual);
             });
         }
     }
 
     /// <summary>Work items [start, end) of (image, group, channel block × output row), in <see cref="DirectLayout.BlocksInner"/> order.</summary>
     private static void Tiles(ConvGeometry g, DirectLayout l, float* packedWeight, float* packedBias, Activation act,
-        float* padded, float* output, int start, int end)
+        float* padded, float* output, int start, int end, ResidualEpilogue residual)
     {
         var k = l.Kernel;
         int rows = k.Rows, width = k.Width;
@@ -143,7 +145,8 @@ internal static unsafe class DirectConvDriver
                 a.Bias = packedBias + block * rows;
                 a.ValidRows = Math.Min(rows, g.Mg - mb * rows);
                 float* inRow = padded + ((long)n * g.C + gr * g.Cg) * l.PlaneSize + (long)oy * g.SH * l.Wph;
-                float* outRow = output + ((long)n * g.M + gr * g.Mg + mb * rows) * ohw + (long)oy * g.OW;
+                long outOffset = ((long)n * g.M + gr * g.Mg + mb * rows) * ohw + (long)oy * g.OW;
+                float* outRow = output + outOffset;
                 for (int ox = 0; ox < g.OW; ox += width)
                 {
                     a.Input = inRow + ox;
@@ -151,6 +154,7 @@ internal static unsafe class DirectConvDriver
                     a.ValidWidth = Math.Min(width, g.OW - ox);
                     k.Function(&a);
                 }
+                if (!residual.IsNone) residual.ApplyRows(output, outOffset, a.ValidRows, ohw, g.OW);
             }
         }
     }

@@ -1,4 +1,5 @@
 using Lacuna.Formats;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Tensors;
 using Lacuna.Threading;
 
@@ -144,28 +145,43 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
 
     /// <param name="input">[batch, C, H, W]</param>
     /// <param name="output">[batch, M, OH, OW], fully overwritten</param>
-    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, int threads = 0)
+    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, int threads = 0) => Run(input, output, batch, default, default, threads);
+
+    /// <summary>
+    /// y = act(conv(x) + residual): the residual [batch, M, OH, OW] is added where each block's grid rows are copied
+    /// into the output (<see cref="Elementwise.ResidualEpilogue"/>), so it costs no pass of its own. The plan must have
+    /// no activation of its own. An empty <paramref name="residual"/> is the plain conv.
+    /// </summary>
+    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0)
     {
         ThrowHelper.IfNegative(batch, nameof(batch));
         ThrowHelper.IfTooShort(input.Length, (long)batch * _c * _h * _w, nameof(input), $"input [{batch}, {_c}, {_h}, {_w}]");
         ThrowHelper.IfTooShort(output.Length, (long)batch * _m * _oh * _ow, nameof(output), $"output [{batch}, {_m}, {_oh}, {_ow}]");
+        if (!residual.IsEmpty)
+        {
+            ThrowHelper.IfTooShort(residual.Length, (long)batch * _m * _oh * _ow, nameof(residual), $"residual [{batch}, {_m}, {_oh}, {_ow}]");
+            if (Activation.Kind != ActivationKind.None)
+                ThrowHelper.Argument(nameof(residual), $"a residual needs a plan without its own activation (this one applies {Activation}), which would come before the sum.");
+        }
         int t = WorkerPool.Resolve(threads);
         ObjectDisposedException.ThrowIf(_values.IsDisposed, this);
         if (batch == 0 || _m == 0) return;
         float[] planes = SparseConvScratch.Planes(_planes.Length);
-        fixed (float* px = input, py = output, pp = planes, pb = _bias)
+        fixed (float* px = input, py = output, pp = planes, pb = _bias, pr = residual)
         {
-            float* inputPtr = px, outputPtr = py, planesPtr = pp, valsPtr = _values.Pointer, biasPtr = pb;
+            float* inputPtr = px, outputPtr = py, planesPtr = pp, valsPtr = _values.Pointer, biasPtr = pb, residualPtr = pr;
             int* offsPtr = _offsets.Pointer;
             int parts = Math.Min(t, _m);
             int[] bounds = parts == _channelParts.Length - 1 ? _channelParts : CsrMatrix.PartitionRowsByNnz(_rowOffsets, parts);
             for (int n = 0; n < batch; n++)
             {
                 _planes.Fill(inputPtr + (long)n * _c * _h * _w, planesPtr, t);
-                float* yImage = outputPtr + (long)n * _m * _oh * _ow;
-                if (parts == 1) RunChannels(0, _m, planesPtr, valsPtr, offsPtr, biasPtr, yImage);
+                long image = (long)n * _m * _oh * _ow;
+                float* yImage = outputPtr + image;
+                var epilogue = new ResidualEpilogue(residual.IsEmpty ? null : residualPtr + image, residualActivation);
+                if (parts == 1) RunChannels(0, _m, planesPtr, valsPtr, offsPtr, biasPtr, yImage, epilogue);
                 else WorkerPool.Shared.Run(parts, part =>
-                    RunChannels(bounds[part], bounds[part + 1], planesPtr, valsPtr, offsPtr, biasPtr, yImage));
+                    RunChannels(bounds[part], bounds[part + 1], planesPtr, valsPtr, offsPtr, biasPtr, yImage, epilogue));
             }
         }
         GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
@@ -176,7 +192,7 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
     /// of every plane, so a block's window stays in L2 across channels instead of each channel streaming the
     /// whole image from L3 or memory (VGG-16 64@224 has 13 MB of planes).
     /// </summary>
-    private void RunChannels(int m0, int m1, float* planes, float* vals, int* offs, float* bias, float* y)
+    private void RunChannels(int m0, int m1, float* planes, float* vals, int* offs, float* bias, float* y, ResidualEpilogue residual)
     {
         int wq = _planes.Wq;
         int gridLength = (_oh - 1) * wq + _ow; // last valid grid point + 1
@@ -198,9 +214,15 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
                 a.Bias = bias[m];
                 _kernel.Function(&a);
                 // Compact the block's grid rows (Wq wide) into the output rows (OW wide).
+                // With a residual, the copy is the sum: y = act(grid + r), with no pass of its own.
                 float* dst = y + (long)m * _oh * _ow;
                 for (int oy = r0; oy < r1; oy++)
-                    new ReadOnlySpan<float>(grid + (long)(oy - r0) * wq, _ow).CopyTo(new Span<float>(dst + (long)oy * _ow, _ow));
+                {
+                    var row = new ReadOnlySpan<float>(grid + (long)(oy - r0) * wq, _ow);
+                    var to = new Span<float>(dst + (long)oy * _ow, _ow);
+                    if (residual.IsNone) row.CopyTo(to);
+                    else AddActivation.Range(row, new ReadOnlySpan<float>(residual.R + (long)m * _oh * _ow + (long)oy * _ow, _ow), to, residual.Act);
+                }
             }
         }
     }

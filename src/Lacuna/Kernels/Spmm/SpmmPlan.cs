@@ -1,3 +1,4 @@
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Formats;
 using Lacuna.Tensors;
 using Lacuna.Threading;
@@ -232,28 +233,48 @@ public sealed unsafe class SpmmPlan : ISpmmPlan, IDisposable
     /// <param name="x">X [K × n], row-major</param>
     /// <param name="n">columns of X and Y</param>
     /// <param name="y">Y [M × n], fully overwritten</param>
-    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0)
+    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, int threads = 0) => Run(x, n, y, default, default, threads);
+
+    /// <summary>
+    /// Y = act(W·X + bias + R): the residual R [M × n] added, and then <paramref name="residualActivation"/> applied, to
+    /// each window of Y as it is finished (<see cref="ResidualEpilogue"/>). The plan itself must have no activation,
+    /// which would otherwise come before the sum. An empty <paramref name="residual"/> is the plain product.
+    /// </summary>
+    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0)
     {
         ThrowHelper.IfNegative(n, nameof(n));
         ThrowHelper.IfTooShort(x.Length, (long)K * n, nameof(x), $"X [{K}×{n}]");
         ThrowHelper.IfTooShort(y.Length, (long)M * n, nameof(y), $"Y [{M}×{n}]");
+        if (!residual.IsEmpty)
+        {
+            ThrowHelper.IfTooShort(residual.Length, (long)M * n, nameof(residual), $"residual [{M}×{n}]");
+            if (Activation.Kind != ActivationKind.None)
+                ThrowHelper.Argument(nameof(residual), $"a residual needs a plan without its own activation (this one applies {Activation}), which would come before the sum.");
+        }
         int t = WorkerPool.Resolve(threads);
         // Here, not in a worker: a disposed plan is one clear error, not an AggregateException from the pool.
         ObjectDisposedException.ThrowIf(_bias.IsDisposed, this);
         if (n == 0 || M == 0) return;
-        fixed (float* px = x, py = y)
+        fixed (float* px = x, py = y, pr = residual)
         {
+            var epilogue = new ResidualEpilogue(residual.IsEmpty ? null : pr, residualActivation);
             if (n == 1 && _forcedMain is null)
             {
                 float* xs = px, ys = py;
                 int p1 = Math.Min(t, M);
                 int[] b1 = PartsFor(p1);
-                if (p1 == 1) Spmv.Rows(this, 0, M, xs, ys);
-                else WorkerPool.Shared.Run(p1, p => Spmv.Rows(this, b1[p], b1[p + 1], xs, ys));
+                if (p1 == 1) SpmvRows(0, M, xs, ys, epilogue);
+                else WorkerPool.Shared.Run(p1, p => SpmvRows(b1[p], b1[p + 1], xs, ys, epilogue));
             }
-            else SpmmSchedule.Run(this, px, n, py, t, _forcedMain is null ? Tuned(px, n, py, t) : null);
+            else SpmmSchedule.Run(this, px, n, py, t, _forcedMain is null ? Tuned(px, n, py, t) : null, epilogue);
         }
         GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
+    }
+
+    private void SpmvRows(int m0, int m1, float* x, float* y, ResidualEpilogue epilogue)
+    {
+        Spmv.Rows(this, m0, m1, x, y);
+        if (!epilogue.IsNone) epilogue.Apply(y, m0, m1 - m0);
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int[]> _blockOffsets = new();

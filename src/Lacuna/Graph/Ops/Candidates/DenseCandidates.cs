@@ -38,7 +38,11 @@ internal sealed class DenseLoweringCandidates : ConvCandidateProvider
     public static Action<ReadOnlySpan<float>, Span<float>, int> Run(DenseConv2dPlan plan) => (x, y, n) => plan.Run(x, y, n);
 
     public static ConvCandidate Dense(string name, DenseConv2dPlan plan, string suffix) =>
-        new() { Name = name, Run = Run(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}", Owner = plan };
+        new()
+        {
+            Name = name, Run = Run(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}", Owner = plan,
+            RunResidual = plan.FusesResidual ? (x, y, n, r, act) => plan.Run(x, y, n, r, act) : null,
+        };
 }
 
 /// <summary>Depthwise layers: the one-channel direct tiles too, timed against the depthwise sweep.</summary>
@@ -69,6 +73,7 @@ internal sealed class StridedPointwiseDenseCandidates : ConvCandidateProvider
         candidates.Add(DenseLoweringCandidates.Dense("dense-strided-pointwise", pointwise, $" on a stride-{p.StrideH}x{p.StrideW} gather") with
         {
             Run = StridedPointwise.Wrap(layer.C, layer.H, layer.W, p, DenseLoweringCandidates.Run(pointwise)),
+            RunResidual = null, // the pointwise plan's own would read the gathered input's shape, not this layer's
         });
     }
 }

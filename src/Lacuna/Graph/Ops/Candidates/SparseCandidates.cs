@@ -24,7 +24,11 @@ internal sealed class SparseDirectCandidates : ConvCandidateProvider
     }
 
     private static ConvCandidate Candidate(string name, SparseConv2dPlan plan, SparseConv2dPlan owner) =>
-        new() { Name = name, Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe, Owner = owner };
+        new()
+        {
+            Name = name, Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe, Owner = owner,
+            RunResidual = (x, y, n, r, act) => plan.Run(x, y, n, r, act),
+        };
 }
 
 /// <summary>CSR SpMM for 1x1 stride-1 layers: Y[i] (M×HW) = W (M×C) · X[i] (C×HW).</summary>
@@ -36,7 +40,11 @@ internal sealed class CsrPointwiseCandidates : ConvCandidateProvider
     public override void Add(in ConvLayer layer, List<ConvCandidate> candidates)
     {
         var spmm = SpmmPlan.Create(CsrMatrix.FromDense(layer.Weight, layer.M, layer.C), layer.Bias, layer.Act, layer.Precision);
-        candidates.Add(new ConvCandidate { Name = "spmm", Run = SpmmConv.Images(spmm, layer.M, layer.C, layer.H * layer.W), Describe = spmm.Describe, Owner = spmm });
+        candidates.Add(new ConvCandidate
+        {
+            Name = "spmm", Run = SpmmConv.Images(spmm, layer.M, layer.C, layer.H * layer.W), Describe = spmm.Describe, Owner = spmm,
+            RunResidual = SpmmConv.ImagesWithResidual(spmm, layer.M, layer.C, layer.H * layer.W),
+        });
     }
 }
 

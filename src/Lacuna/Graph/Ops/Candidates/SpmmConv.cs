@@ -19,6 +19,13 @@ internal static unsafe class SpmmConv
             plan.Run(x.Slice(i * c * hw, c * hw), hw, y.Slice(i * m * hw, m * hw));
     };
 
+    /// <summary><see cref="Images"/> with a residual [n, M, HW] summed into each window of Y as it is finished.</summary>
+    public static ResidualConvRun ImagesWithResidual(SpmmPlan plan, int m, int c, int hw) => (x, y, n, r, act) =>
+    {
+        for (int i = 0; i < n; i++)
+            plan.Run(x.Slice(i * c * hw, c * hw), hw, y.Slice(i * m * hw, m * hw), r.Slice(i * m * hw, m * hw), act);
+    };
+
     /// <summary>Strided 1x1: the product on the [C, OH, OW] gather of each image.</summary>
     public static Action<ReadOnlySpan<float>, Span<float>, int> Strided(ISpmmPlan plan, int m, int c, int h, int w, Conv2dParams p) =>
         StridedPointwise.Wrap(c, h, w, p, Images(plan, m, c, p.OutputHeight(h) * p.OutputWidth(w)));

@@ -1,11 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
-using Lacuna.Kernels;
-using Lacuna.Kernels.Elementwise;
 using Lacuna.Threading;
 
-namespace Lacuna.Graph.Ops;
+namespace Lacuna.Kernels.Elementwise;
 
 /// <summary>
 /// y = act(a + b) for same-shape operands: the residual Add of a ResNet block with the Relu after it fused in
@@ -36,7 +34,8 @@ internal static unsafe class AddActivation
         }
     }
 
-    private static void Range(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, Activation act)
+    /// <summary>y = act(a + b) over one range on the calling thread (also a kernel's fused residual epilogue, <see cref="ResidualEpilogue"/>).</summary>
+    public static void Range(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, Activation act)
     {
         switch (act.Kind)
         {

@@ -125,8 +125,8 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
     /// <param name="output">[batch, M, OH, OW], fully overwritten</param>
     public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, int threads = 0) => Run(input, output, batch, default, default, threads);
 
-    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float}, int, ReadOnlySpan{float}, Activation, int)"/> fuses a residual (the direct tiles do).</summary>
-    public bool FusesResidual => Algorithm == ConvAlgorithm.Direct;
+    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float}, int, ReadOnlySpan{float}, Activation, int)"/> fuses a residual (all but the depthwise tiles do).</summary>
+    public bool FusesResidual => Algorithm != ConvAlgorithm.Depthwise;
 
     /// <summary>
     /// y = act(conv(x) + residual), the residual [batch, M, OH, OW] added to each block of output rows as it is
@@ -142,32 +142,31 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
         {
             ThrowHelper.IfTooShort(residual.Length, (long)batch * _g.OutputImage, nameof(residual), $"residual [{batch}, {_g.M}, {_g.OH}, {_g.OW}]");
             if (!FusesResidual || Activation.Kind != ActivationKind.None)
-                ThrowHelper.Argument(nameof(residual), $"this plan ({Describe()}, activation {Activation}) cannot fuse a residual: that needs the Direct algorithm and no activation of the plan's own.");
+                ThrowHelper.Argument(nameof(residual), $"this plan ({Describe()}, activation {Activation}) cannot fuse a residual: that needs a direct or GEMM lowering and no activation of the plan's own.");
         }
         int t = WorkerPool.Resolve(threads);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (batch == 0) return;
         fixed (float* px = input, py = output, pr = residual)
         {
-            if (residual.IsEmpty)
-                Execute(_g, Algorithm, _layout, _weight is null ? null : _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise);
-            else
-                DirectConvDriver.Run(_g, _layout!, _weight!.Pointer, _bias!.Pointer, Activation, px, py, batch, t, new Elementwise.ResidualEpilogue(pr, residualActivation));
+            var epilogue = new Elementwise.ResidualEpilogue(residual.IsEmpty ? null : pr, residualActivation);
+            Execute(_g, Algorithm, _layout, _weight is null ? null : _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise, epilogue);
         }
         GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
     }
 
     internal static void Execute(ConvGeometry g, ConvAlgorithm alg, DirectLayout? layout, float* weight, float* bias,
-        Activation act, float* input, float* output, int batch, int threads, GemmPackedA[]? packed = null, DepthwiseLayout? depthwise = null)
+        Activation act, float* input, float* output, int batch, int threads, GemmPackedA[]? packed = null, DepthwiseLayout? depthwise = null,
+        Elementwise.ResidualEpilogue residual = default)
     {
         switch (alg)
         {
             case ConvAlgorithm.Depthwise:
                 DepthwiseConv2d.Run(g, depthwise ?? new DepthwiseLayout(g), DepthwiseConvKernels.Best, weight, bias, act, input, output, batch, threads);
                 break;
-            case ConvAlgorithm.Pointwise: GemmConvDriver.RunPointwise(g, weight, bias, act, input, output, batch, threads, packed); break;
-            case ConvAlgorithm.Im2ColGemm: GemmConvDriver.RunIm2Col(g, weight, bias, act, input, output, batch, threads, packed); break;
-            default: DirectConvDriver.Run(g, layout!, weight, bias, act, input, output, batch, threads); break;
+            case ConvAlgorithm.Pointwise: GemmConvDriver.RunPointwise(g, weight, bias, act, input, output, batch, threads, packed, residual); break;
+            case ConvAlgorithm.Im2ColGemm: GemmConvDriver.RunIm2Col(g, weight, bias, act, input, output, batch, threads, packed, residual); break;
+            default: DirectConvDriver.Run(g, layout!, weight, bias, act, input, output, batch, threads, residual); break;
         }
     }
 

@@ -1,5 +1,7 @@
 using Lacuna.Threading;
 
+using Lacuna.Kernels.Elementwise;
+
 namespace Lacuna.Kernels;
 
 // The dispatcher: maps the row-major BLAS-style call onto the registry's pick and the blocked driver.
@@ -114,9 +116,19 @@ public static unsafe partial class Gemm
     /// Bias is [M] for <see cref="BiasAxis.Row"/> or [N] for <see cref="BiasAxis.Column"/>. C is write-only.
     /// </summary>
     public static void Compute(GemmPackedA a, int n, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, int threads = 0)
+        ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, int threads = 0) =>
+        Compute(a, n, b, ldb, c, ldc, bias, biasAxis, activation, default, threads);
+
+    /// <summary>
+    /// As the public overload, with a residual [M × ldc] laid out as C summed into each finished panel of C and then its
+    /// activation: C = act'(A·B + bias + R) (<see cref="GemmProblem.Residual"/>); <paramref name="activation"/> must be None.
+    /// </summary>
+    internal static void Compute(GemmPackedA a, int n, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, ResidualEpilogue residual, int threads)
     {
         ArgumentNullException.ThrowIfNull(a);
+        if (!residual.IsNone && activation.Kind != ActivationKind.None)
+            ThrowHelper.Argument(nameof(activation), $"a residual needs a GEMM without its own activation (this one applies {activation}), which would come before the sum.");
         Validate(a.M, n, a.K, int.MaxValue, Math.Max(1, a.K), false, b.Length, ldb, false, c.Length, ldc, bias.Length, biasAxis);
         int t = WorkerPool.Resolve(threads);
         int m = a.M, k = a.K;
@@ -131,6 +143,7 @@ public static unsafe partial class Gemm
                 B = new GemmOperand { Src = pb, LineStride = 1, KStride = ldb },
                 C = pc, RowStride = ldc, Alpha = 1f, Beta = 0f,
                 Bias = biasAxis == BiasAxis.None ? null : pbias, BiasAxis = biasAxis, Activation = activation,
+                Residual = residual,
             };
             GemmDriver.Run(kernel, p, t);
         }

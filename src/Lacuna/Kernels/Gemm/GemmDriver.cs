@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Threading;
 
 namespace Lacuna.Kernels;
@@ -31,6 +32,11 @@ internal unsafe struct GemmProblem
     public float* Bias;
     public BiasAxis BiasAxis;
     public Activation Activation;
+    /// <summary>
+    /// A residual laid out as C (same RowStride), summed into each NR-wide panel of C after its last KC block, then
+    /// its own activation (<see cref="ResidualEpilogue"/>); <see cref="Activation"/> must then be None. Default: none.
+    /// </summary>
+    public ResidualEpilogue Residual;
 }
 
 /// <summary>
@@ -182,6 +188,8 @@ internal static unsafe class GemmDriver
                             t.Bias = t.BiasAxis == BiasAxis.Row ? p.Bias + i : t.BiasAxis == BiasAxis.Column ? p.Bias + j : null;
                             tile(&t);
                         }
+                        // The panel's MC x NR block of C is finished and still in L1/L2.
+                        if (last && !p.Residual.IsNone) p.Residual.ApplyRows(p.C, (long)ic * p.RowStride + j, mcur, p.RowStride, t.ValidCols);
                     }
                 }
                 pc += kc;

@@ -99,22 +99,26 @@ public class ResidualEpilogueTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
-    public void Dense_direct_conv_with_residual_equals_the_conv_then_the_sum(SparseConv2dTests.Case c)
+    public void Dense_direct_and_gemm_convs_with_residual_equal_the_conv_then_the_sum(SparseConv2dTests.Case c)
     {
         foreach (int batch in new[] { 1, 2 })
         {
             var (w, b, x, r, conv, ws, outLen) = ConvData(c, batch, 0);
-            foreach (var tile in DenseConv2dPlan.DirectTiles)
+            // Every direct tile, and the GEMM lowerings (panels of C summed after their last K block).
+            var plans = DenseConv2dPlan.DirectTiles.Select(t => (Name: t, Plan: DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Direct, t))).ToList();
+            plans.Add(("im2col", DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Im2ColGemm)));
+            if (c.K == 1 && c.Stride == 1) plans.Add(("pointwise", DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Pointwise)));
+            foreach (var (tile, plan) in plans)
             {
-                using var plan = DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Direct, tile);
                 Assert.True(plan.FusesResidual);
                 foreach (var act in Activations)
                     foreach (int threads in new[] { 1, 2 })
                     {
                         var y = TestData.Poisoned(outLen);
                         plan.Run(x, y, batch, r, act, threads);
-                        KernelAssert.Close(SumThen(conv, r, act), y, c.C * c.K * c.K, $"direct {tile} {c} {act} batch {batch} t{threads}");
+                        KernelAssert.Close(SumThen(conv, r, act), y, c.C * c.K * c.K, $"{tile} {c} {act} batch {batch} t{threads}");
                     }
+                plan.Dispose();
             }
         }
     }
@@ -153,10 +157,12 @@ public class ResidualEpilogueTests
         Assert.Contains("activation", Assert.ThrowsAny<ArgumentException>(() => sparse.Run(x, y, 1, r, Activation.None)).Message);
         var spmm = SpmmPlan.Create(CsrMatrix.FromDense(w, c.M, c.C * 9), b, Activation.Relu);
         Assert.Contains("activation", Assert.ThrowsAny<ArgumentException>(() => spmm.Run(TestData.Random(27 * 4, 1), 4, new float[20], new float[20], Activation.None)).Message);
-        // A GEMM lowering has no fused residual.
-        using var gemm = DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Im2ColGemm);
-        Assert.False(gemm.FusesResidual);
-        Assert.ThrowsAny<ArgumentException>(() => gemm.Run(x, y, 1, r, Activation.None));
+        // The depthwise tiles have no fused residual.
+        var dwParams = Conv2dParams.Square(3, pad: 1, groups: 4);
+        using var depthwise = DenseConv2dPlan.Create(TestData.Random(4 * 9, 7), [4, 1, 3, 3], TestData.Random(4, 8), dwParams, 6, 6, Activation.None);
+        Assert.Equal(ConvAlgorithm.Depthwise, depthwise.Algorithm);
+        Assert.False(depthwise.FusesResidual);
+        Assert.ThrowsAny<ArgumentException>(() => depthwise.Run(TestData.Random(4 * 36, 9), new float[4 * 36], 1, new float[4 * 36], Activation.None));
         // A residual shorter than the output.
         using var direct = DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Direct);
         Assert.Contains("residual", Assert.ThrowsAny<ArgumentException>(() => direct.Run(x, y, 1, r.AsSpan(1), Activation.None)).Message);

@@ -57,6 +57,7 @@ public static class InspectCommand
                     GraphPasses.HasResidual(n) ? "Add" : null,
                     n.FusedActivation.Kind == Lacuna.Kernels.ActivationKind.None ? null : n.FusedActivation.ToString(),
                     n.FusedGelu is null ? null : "Gelu",
+                    n.FusedPost.Kind == Lacuna.Kernels.Elementwise.PostActivationKind.None ? null : n.FusedPost.ToString(),
                 }.OfType<string>()) is { Length: > 0 } f ? f : null;
                 foreach (var (node, kernel, ins, outs) in plan.Steps)
                 {

@@ -36,6 +36,7 @@ public static class OnnxGraphExporter
                 continue;
             }
             var attributes = n.Attributes.Select(ToProto).ToArray();
+            NodeProto? trailer = null;
             if (n.FusedGelu is { } gelu)
             {
                 // A fused Gelu (GraphPasses.FuseGeluIntoMatMul, always on a MatMul with its bias fused): MatMul, Add, Gelu.
@@ -58,6 +59,15 @@ public static class OnnxGraphExporter
                 n = new GraphNode(n.Name + "_bias", "Add", [product, n.Inputs[2]], [.. n.Outputs]) { FusedActivation = n.FusedActivation };
                 attributes = [];
             }
+            if (n.FusedPost is { Kind: not PostActivationKind.None } post)
+            {
+                // A fused post-activation (GraphPasses.FuseActivations) is written back as the node after the Conv (and its Relu/Clip).
+                string before = n.Outputs[0] + "_prepost";
+                var postAttributes = post.Kind == PostActivationKind.HardSigmoid
+                    ? new[] { AttributeProto.Float("alpha", post.Alpha), AttributeProto.Float("beta", post.Beta) } : [];
+                trailer = new NodeProto(post.OpType, n.Name + "_" + post.OpType.ToLowerInvariant(), [before], [n.Outputs[0]], postAttributes);
+                n = new GraphNode(n.Name, n.OpType, [.. n.Inputs], [before, .. n.Outputs.Skip(1)], n.Attributes, n.Opset) { FusedActivation = n.FusedActivation };
+            }
             if (GraphPasses.HasResidual(n))
             {
                 // A fused residual (GraphPasses.FuseResidualAdds) is not ONNX Conv's: written back as Conv + Add.
@@ -67,22 +77,23 @@ public static class OnnxGraphExporter
                 attributes = [];
             }
             if (n.FusedActivation.Kind == ActivationKind.None)
-            {
                 graph.Node.Add(new NodeProto(n.OpType, n.Name, [.. n.Inputs], [.. n.Outputs], attributes));
-                continue;
-            }
-            string pre = n.Outputs[0] + "_prefused";
-            graph.Node.Add(new NodeProto(n.OpType, n.Name, [.. n.Inputs], [pre, .. n.Outputs.Skip(1)], attributes));
-            var a = n.FusedActivation;
-            if (a.Kind == ActivationKind.Relu)
-                graph.Node.Add(new NodeProto("Relu", n.Name + "_relu", [pre], [n.Outputs[0]]));
             else
             {
-                string min = n.Name + "_clip_min", max = n.Name + "_clip_max";
-                graph.Initializer.Add(TensorProto.FromFloats(min, [], [a.Min]));
-                graph.Initializer.Add(TensorProto.FromFloats(max, [], [a.Max]));
-                graph.Node.Add(new NodeProto("Clip", n.Name + "_clip", [pre, min, max], [n.Outputs[0]]));
+                string pre = n.Outputs[0] + "_prefused";
+                graph.Node.Add(new NodeProto(n.OpType, n.Name, [.. n.Inputs], [pre, .. n.Outputs.Skip(1)], attributes));
+                var a = n.FusedActivation;
+                if (a.Kind == ActivationKind.Relu)
+                    graph.Node.Add(new NodeProto("Relu", n.Name + "_relu", [pre], [n.Outputs[0]]));
+                else
+                {
+                    string min = n.Name + "_clip_min", max = n.Name + "_clip_max";
+                    graph.Initializer.Add(TensorProto.FromFloats(min, [], [a.Min]));
+                    graph.Initializer.Add(TensorProto.FromFloats(max, [], [a.Max]));
+                    graph.Node.Add(new NodeProto("Clip", n.Name + "_clip", [pre, min, max], [n.Outputs[0]]));
+                }
             }
+            if (trailer is not null) graph.Node.Add(trailer); // after the nodes that produce its input
         }
         var model = new ModelProto { IrVersion = 8, ProducerName = producer, Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto("", g.Opset));

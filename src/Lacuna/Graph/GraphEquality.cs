@@ -23,7 +23,7 @@ public static class GraphEquality
             var x = a.Nodes[i];
             var y = b.Nodes[i];
             if (x.Name != y.Name || x.OpType != y.OpType || !x.Inputs.SequenceEqual(y.Inputs) || !x.Outputs.SequenceEqual(y.Outputs)
-                || x.Attributes.Count != y.Attributes.Count || x.FusedActivation != y.FusedActivation || x.FusedGelu != y.FusedGelu)
+                || x.Attributes.Count != y.Attributes.Count || x.FusedActivation != y.FusedActivation || x.FusedGelu != y.FusedGelu || x.FusedPost != y.FusedPost)
                 return $"node {i} ('{x.Name}') differs";
             foreach (var att in x.Attributes)
                 if (y.Find(att.Name) is not { } other || !att.ContentEquals(other)) return $"node '{x.Name}' attribute '{att.Name}' differs";

@@ -33,6 +33,12 @@ public sealed class GraphNode
     /// </summary>
     public Kernels.Elementwise.GeluApproximation? FusedGelu { get; set; }
 
+    /// <summary>
+    /// A Sigmoid, HardSigmoid or HardSwish applied by the producing Conv after <see cref="FusedActivation"/>
+    /// (<see cref="GraphPasses.FuseActivations"/>), on each block of its output as it is finished.
+    /// </summary>
+    public Kernels.Elementwise.PostActivation FusedPost { get; set; }
+
     public GraphAttribute? Find(string name) => Attributes.Find(a => a.Name == name);
     public long Int(string name, long fallback) => Find(name)?.Int ?? fallback;
     public float Float(string name, float fallback) => Find(name) is { } a ? a.Float : fallback;

@@ -58,6 +58,7 @@ public static partial class GraphPasses
     /// <summary>A Conv with constant weights (and bias), no activation and no residual yet: one whose kernel is planned.</summary>
     private static bool IsPlainConv(ModelGraph g, GraphNode c) =>
         c.OpType == "Conv" && c.Outputs.Count == 1 && c.Inputs.Count is 2 or 3 && c.FusedActivation.Kind == ActivationKind.None
+        && c.FusedPost.Kind == Kernels.Elementwise.PostActivationKind.None
         && g.Initializers.ContainsKey(c.Inputs[1]) && (c.Inputs.Count == 2 || c.Inputs[2].Length == 0 || g.Initializers.ContainsKey(c.Inputs[2]));
 
     private static bool SameShape(Dictionary<string, int[]> shapes, string a, string b) =>

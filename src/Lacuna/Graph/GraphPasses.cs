@@ -338,7 +338,9 @@ public static partial class GraphPasses
     /// Relu, or Clip with constant bounds, after a Conv/Gemm/Add/BatchNormalization (or Relu after a MatMul with a fused bias) that feeds only it becomes that
     /// node's epilogue (Add: the residual sum of a ResNet block, computed with its Relu in one pass, see
     /// <c>AddActivation</c>; BatchNormalization: DenseNet's pre-activation BN → ReLU after each Concat, which cannot
-    /// fold into a conv, becomes one pass of multiply-add-max).
+    /// fold into a conv, becomes one pass of multiply-add-max). After that a Sigmoid, HardSigmoid or HardSwish after a
+    /// Conv that feeds only it becomes the Conv's post-activation (<see cref="GraphNode.FusedPost"/>), applied to each
+    /// block of output as the kernel finishes it: MobileNetV3's HardSwish layers and squeeze-excitation gates.
     /// </summary>
     public static int FuseActivations(ModelGraph g)
     {
@@ -347,6 +349,17 @@ public static partial class GraphPasses
         var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
         foreach (var act in g.Nodes.ToList())
         {
+            if (PostActivationOf(act) is { } post)
+            {
+                var conv = g.Nodes.Find(p => p.OpType == "Conv" && p.Outputs.Count == 1 && p.Outputs[0] == act.Inputs[0]);
+                if (conv is null || conv.FusedPost.Kind != Kernels.Elementwise.PostActivationKind.None || GraphPasses.HasResidual(conv)) continue;
+                if (consumers[conv.Outputs[0]].Count != 1 || outputs.Contains(conv.Outputs[0])) continue;
+                conv.FusedPost = post;
+                conv.Outputs[0] = act.Outputs[0];
+                g.Nodes.Remove(act);
+                fused++;
+                continue;
+            }
             Activation a;
             if (act.OpType == "Relu") a = Activation.Relu;
             else if (act.OpType == "Clip" && ClipBounds(g, act) is { } b) a = Activation.Clip(b.Min, b.Max);
@@ -354,7 +367,8 @@ public static partial class GraphPasses
             // A MatMul takes one only with a fused bias (FuseMatMulBias), as a token-linear kernel's ReLU epilogue.
             var producer = g.Nodes.Find(p => (p.OpType is "Conv" or "Gemm" or "Add" or "BatchNormalization"
                 || p.OpType == "MatMul" && p.Inputs.Count == 3 && a.Kind == ActivationKind.Relu) && p.Outputs[0] == act.Inputs[0]);
-            if (producer is null || producer.FusedActivation.Kind != ActivationKind.None) continue;
+            // Not after a post-activation, which the kernel applies last.
+            if (producer is null || producer.FusedActivation.Kind != ActivationKind.None || producer.FusedPost.Kind != Kernels.Elementwise.PostActivationKind.None) continue;
             if (consumers[producer.Outputs[0]].Count != 1 || outputs.Contains(producer.Outputs[0])) continue;
             producer.FusedActivation = a;
             producer.Outputs[0] = act.Outputs[0];
@@ -363,6 +377,15 @@ public static partial class GraphPasses
         }
         return fused;
     }
+
+    /// <summary>The post-activation a node computes, if it is one a conv can fuse (one input, opset-defined attributes only).</summary>
+    private static Kernels.Elementwise.PostActivation? PostActivationOf(GraphNode n) => n switch
+    {
+        { OpType: "Sigmoid", Inputs.Count: 1, Outputs.Count: 1 } => Kernels.Elementwise.PostActivation.Sigmoid,
+        { OpType: "HardSwish", Inputs.Count: 1, Outputs.Count: 1 } => Kernels.Elementwise.PostActivation.HardSwish,
+        { OpType: "HardSigmoid", Inputs.Count: 1, Outputs.Count: 1 } => Kernels.Elementwise.PostActivation.HardSigmoid(n.Float("alpha", 0.2f), n.Float("beta", 0.5f)),
+        _ => null,
+    };
 
     private static (float Min, float Max)? ClipBounds(ModelGraph g, GraphNode clip)
     {

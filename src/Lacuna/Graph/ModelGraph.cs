@@ -109,7 +109,7 @@ public sealed class ModelGraph
         g.Inputs.AddRange(Inputs);
         g.Outputs.AddRange(Outputs);
         foreach (var n in Nodes)
-            g.Nodes.Add(new GraphNode(n.Name, n.OpType, n.Inputs, n.Outputs, n.Attributes, n.Opset) { FusedActivation = n.FusedActivation, FusedGelu = n.FusedGelu });
+            g.Nodes.Add(new GraphNode(n.Name, n.OpType, n.Inputs, n.Outputs, n.Attributes, n.Opset) { FusedActivation = n.FusedActivation, FusedGelu = n.FusedGelu, FusedPost = n.FusedPost });
         foreach (var kv in Initializers) g.Initializers[kv.Key] = kv.Value;
         foreach (var kv in Metadata) g.Metadata[kv.Key] = kv.Value;
         return g;

@@ -13,8 +13,9 @@ namespace Lacuna.Graph.Ops;
 /// input H×W, chosen per batch size and thread count); a weight that
 /// is itself computed at run time falls back to the reference convolution. A residual fused by
 /// <see cref="GraphPasses.FuseResidualAdds"/> (input 3) is summed in the chosen kernel's epilogue where it has one
-/// (<see cref="ConvCandidate.RunResidual"/>), else in one pass over the output just written, with the node's activation
-/// after it: the kernels are planned without the activation, which must follow the sum.
+/// (<see cref="ConvCandidate.RunWithEpilogue"/>), else in one pass over the output just written, with the node's activation
+/// after it: the kernels are planned without the activation, which must follow the sum. A fused post-activation
+/// (<see cref="GraphNode.FusedPost"/>) comes last, in the same epilogue or pass.
 /// </summary>
 internal sealed class ConvKernel : NodeKernel
 {
@@ -23,7 +24,8 @@ internal sealed class ConvKernel : NodeKernel
     private int[] _x4 = [], _w4 = []; // input and weight shapes as 2-D (a 1-D conv's with H = 1)
     private bool _residual;
 
-    public override string KernelName => (_plan is null ? "ReferenceConv2d" : _plan.Describe()) + (_residual ? ResidualSuffix(Node.FusedActivation) : "");
+    public override string KernelName => (_plan is null ? "ReferenceConv2d" : _plan.Describe()) + (_residual ? ResidualSuffix(Node.FusedActivation) : "")
+        + (Node.FusedPost.Kind == PostActivationKind.None ? "" : $" + {Node.FusedPost}");
 
     private static string ResidualSuffix(Activation act) => act.Kind == ActivationKind.None ? " + residual" : $" + residual {act}";
     public override string? Pattern => _plan?.Chosen.Pattern;
@@ -91,14 +93,17 @@ internal sealed class ConvKernel : NodeKernel
         int batch = InShapes[0][0];
         var y = Out(f);
         // The memory plan never places an output over an input of its own step, so the residual is intact here.
-        if (_residual && _plan?.Chosen.RunResidual is { } fused)
+        var post = Node.FusedPost;
+        bool epilogue = _residual || post.Kind != PostActivationKind.None;
+        if (epilogue && _plan?.Chosen.RunWithEpilogue is { } fused)
         {
-            fused(In(f, 0), y, batch, In(f, GraphPasses.ConvResidualInput), Node.FusedActivation);
+            fused(In(f, 0), y, batch, _residual ? In(f, GraphPasses.ConvResidualInput) : default, Node.FusedActivation, post);
             return;
         }
         if (_plan is not null) _plan.Chosen.Run(In(f, 0), y, batch);
         else ReferenceConv2d.Compute(In(f, 0), _x4, In(f, 1), _w4, HasInput(2) ? In(f, 2) : default, y, _p, _residual ? Activation.None : Node.FusedActivation);
         if (_residual) AddActivation.Run(y, In(f, GraphPasses.ConvResidualInput), y, Node.FusedActivation, y.Length < ResidualParallelFrom ? 1 : 0);
+        post.Apply(y);
     }
 
     /// <summary>

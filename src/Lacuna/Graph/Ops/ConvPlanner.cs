@@ -1,4 +1,5 @@
 using Lacuna.Kernels;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Kernels.Spmm;
 using Lacuna.Tensors;
 
@@ -13,11 +14,11 @@ internal sealed record ConvCandidate
     public double MeasuredMs { get; init; } = double.NaN;
 
     /// <summary>
-    /// The same kernel with a residual sum fused into its epilogue (y = act(conv(x) + r), each block summed while in
-    /// cache), where the kernel has one; null runs <see cref="Run"/> and then the sum as its own pass. A copy made
-    /// with <c>with</c> that replaces <see cref="Run"/> must replace or clear this too.
+    /// The same kernel with a residual sum and a post-activation fused into its epilogue (y = post(act(conv(x) + r)),
+    /// each block done while in cache), where the kernel has one; null runs <see cref="Run"/> and then each as a pass of
+    /// its own. A copy made with <c>with</c> that replaces <see cref="Run"/> must replace or clear this too.
     /// </summary>
-    public ResidualConvRun? RunResidual { get; init; }
+    public EpilogueConvRun? RunWithEpilogue { get; init; }
 
     /// <summary>The structured sparsity pattern the kernel runs ("nm:2:4"), null for dense and CSR kernels.</summary>
     public string? Pattern { get; init; }
@@ -29,8 +30,11 @@ internal sealed record ConvCandidate
     public IDisposable? Owner { get; init; }
 }
 
-/// <summary>A conv kernel run with a residual fused: y[batch, M, OH, OW] = act(conv(x) + residual), residual shaped as y.</summary>
-internal delegate void ResidualConvRun(ReadOnlySpan<float> x, Span<float> y, int batch, ReadOnlySpan<float> residual, Activation act);
+/// <summary>
+/// A conv kernel run with its epilogue fused: y[batch, M, OH, OW] = post(act(conv(x) + residual)), the residual shaped as y
+/// (empty: none, and then <paramref name="act"/> is unused).
+/// </summary>
+internal delegate void EpilogueConvRun(ReadOnlySpan<float> x, Span<float> y, int batch, ReadOnlySpan<float> residual, Activation act, PostActivation post);
 
 /// <summary>A conv layer's prepared kernels (weights packed once) and its per-image input and output lengths.</summary>
 internal sealed record ConvCandidates(IReadOnlyList<ConvCandidate> Kernels, int OutLength, int InLength);

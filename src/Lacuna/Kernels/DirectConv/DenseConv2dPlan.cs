@@ -1,3 +1,4 @@
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Tensors;
 using Lacuna.Threading;
 
@@ -125,15 +126,17 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
     /// <param name="output">[batch, M, OH, OW], fully overwritten</param>
     public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, int threads = 0) => Run(input, output, batch, default, default, threads);
 
-    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float}, int, ReadOnlySpan{float}, Activation, int)"/> fuses a residual (all but the depthwise tiles do).</summary>
-    public bool FusesResidual => Algorithm != ConvAlgorithm.Depthwise;
+    /// <summary>Whether <see cref="Run(ReadOnlySpan{float}, Span{float}, int, ReadOnlySpan{float}, Activation, int, PostActivation)"/> fuses a residual and a post-activation (all but the depthwise tiles do).</summary>
+    public bool FusesEpilogue => Algorithm != ConvAlgorithm.Depthwise;
 
     /// <summary>
     /// y = act(conv(x) + residual), the residual [batch, M, OH, OW] added to each block of output rows as it is
-    /// finished (<see cref="Elementwise.ResidualEpilogue"/>), on plans that <see cref="FusesResidual"/> and have no
-    /// activation of their own. An empty <paramref name="residual"/> is the plain conv.
+    /// finished (<see cref="OutputEpilogue"/>), on plans that <see cref="FusesEpilogue"/> and have no
+    /// activation of their own. An empty <paramref name="residual"/> is the plain conv; <paramref name="post"/> is applied to
+    /// each block last, residual or not.
     /// </summary>
-    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0)
+    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0,
+        PostActivation post = default)
     {
         ThrowHelper.IfNegative(batch, nameof(batch));
         ThrowHelper.IfTooShort(input.Length, (long)batch * _g.InputImage, nameof(input), $"input [{batch}, {_g.C}, {_g.H}, {_g.W}]");
@@ -141,15 +144,17 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
         if (!residual.IsEmpty)
         {
             ThrowHelper.IfTooShort(residual.Length, (long)batch * _g.OutputImage, nameof(residual), $"residual [{batch}, {_g.M}, {_g.OH}, {_g.OW}]");
-            if (!FusesResidual || Activation.Kind != ActivationKind.None)
+            if (!FusesEpilogue || Activation.Kind != ActivationKind.None)
                 ThrowHelper.Argument(nameof(residual), $"this plan ({Describe()}, activation {Activation}) cannot fuse a residual: that needs a direct or GEMM lowering and no activation of the plan's own.");
         }
+        if (post.Kind != PostActivationKind.None && !FusesEpilogue)
+            ThrowHelper.Argument(nameof(post), $"this plan ({Describe()}) cannot fuse {post}: that needs a direct or GEMM lowering.");
         int t = WorkerPool.Resolve(threads);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (batch == 0) return;
         fixed (float* px = input, py = output, pr = residual)
         {
-            var epilogue = new Elementwise.ResidualEpilogue(residual.IsEmpty ? null : pr, residualActivation);
+            var epilogue = new OutputEpilogue(residual.IsEmpty ? null : pr, residualActivation, post);
             Execute(_g, Algorithm, _layout, _weight is null ? null : _weight.Pointer, _bias is null ? null : _bias.Pointer, Activation, px, py, batch, t, _packed, _depthwise, epilogue);
         }
         GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
@@ -157,16 +162,16 @@ public sealed unsafe class DenseConv2dPlan : IDisposable
 
     internal static void Execute(ConvGeometry g, ConvAlgorithm alg, DirectLayout? layout, float* weight, float* bias,
         Activation act, float* input, float* output, int batch, int threads, GemmPackedA[]? packed = null, DepthwiseLayout? depthwise = null,
-        Elementwise.ResidualEpilogue residual = default)
+        OutputEpilogue epilogue = default)
     {
         switch (alg)
         {
             case ConvAlgorithm.Depthwise:
                 DepthwiseConv2d.Run(g, depthwise ?? new DepthwiseLayout(g), DepthwiseConvKernels.Best, weight, bias, act, input, output, batch, threads);
                 break;
-            case ConvAlgorithm.Pointwise: GemmConvDriver.RunPointwise(g, weight, bias, act, input, output, batch, threads, packed, residual); break;
-            case ConvAlgorithm.Im2ColGemm: GemmConvDriver.RunIm2Col(g, weight, bias, act, input, output, batch, threads, packed, residual); break;
-            default: DirectConvDriver.Run(g, layout!, weight, bias, act, input, output, batch, threads, residual); break;
+            case ConvAlgorithm.Pointwise: GemmConvDriver.RunPointwise(g, weight, bias, act, input, output, batch, threads, packed, epilogue); break;
+            case ConvAlgorithm.Im2ColGemm: GemmConvDriver.RunIm2Col(g, weight, bias, act, input, output, batch, threads, packed, epilogue); break;
+            default: DirectConvDriver.Run(g, layout!, weight, bias, act, input, output, batch, threads, epilogue); break;
         }
     }
 

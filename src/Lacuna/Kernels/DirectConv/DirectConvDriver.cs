@@ -86,9 +86,9 @@ internal static unsafe class DirectConvDriver
 
     /// <param name="input">[batch, C, H, W]</param>
     /// <param name="output">[batch, M, OH, OW]</param>
-    /// <param name="residual">added to each work item's rows as they are finished (<see cref="ResidualEpilogue"/>), or none</param>
+    /// <param name="epilogue">applied to each work item's rows as they are finished (<see cref="OutputEpilogue"/>), or none</param>
     public static void Run(ConvGeometry g, DirectLayout l, float* packedWeight, float* packedBias, Activation act,
-        float* input, float* output, int batch, int threads, ResidualEpilogue residual = default)
+        float* input, float* output, int batch, int threads, OutputEpilogue epilogue = default)
     {
         float[] padded = l.InputAsIs ? [] : ConvScratch.Get(ConvScratch.Padded, batch * (long)g.C * l.PlaneSize);
         nint pin = (nint)input, pout = (nint)output, pw = (nint)packedWeight, pb = (nint)packedBias;
@@ -109,14 +109,14 @@ internal static unsafe class DirectConvDriver
             WorkerPool.Shared.Run(parts, part =>
             {
                 var (s, e) = WorkerPool.Range((int)items, parts, part);
-                Tiles(g, l, (float*)pw, (float*)pb, act, (float*)ppad, (float*)pout, s, e, residual);
+                Tiles(g, l, (float*)pw, (float*)pb, act, (float*)ppad, (float*)pout, s, e, epilogue);
             });
         }
     }
 
     /// <summary>Work items [start, end) of (image, group, channel block × output row), in <see cref="DirectLayout.BlocksInner"/> order.</summary>
     private static void Tiles(ConvGeometry g, DirectLayout l, float* packedWeight, float* packedBias, Activation act,
-        float* padded, float* output, int start, int end, ResidualEpilogue residual)
+        float* padded, float* output, int start, int end, OutputEpilogue epilogue)
     {
         var k = l.Kernel;
         int rows = k.Rows, width = k.Width;
@@ -154,7 +154,7 @@ internal static unsafe class DirectConvDriver
                     a.ValidWidth = Math.Min(width, g.OW - ox);
                     k.Function(&a);
                 }
-                if (!residual.IsNone) residual.ApplyRows(output, outOffset, a.ValidRows, ohw, g.OW);
+                if (!epilogue.IsNone) epilogue.ApplyRows(output, outOffset, a.ValidRows, ohw, g.OW);
             }
         }
     }

@@ -34,7 +34,7 @@ internal static unsafe class AddActivation
         }
     }
 
-    /// <summary>y = act(a + b) over one range on the calling thread (also a kernel's fused residual epilogue, <see cref="ResidualEpilogue"/>).</summary>
+    /// <summary>y = act(a + b) over one range on the calling thread (also a kernel's fused residual epilogue, <see cref="OutputEpilogue"/>).</summary>
     public static void Range(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, Activation act)
     {
         switch (act.Kind)

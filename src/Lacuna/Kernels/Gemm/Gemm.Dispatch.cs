@@ -120,14 +120,15 @@ public static unsafe partial class Gemm
         Compute(a, n, b, ldb, c, ldc, bias, biasAxis, activation, default, threads);
 
     /// <summary>
-    /// As the public overload, with a residual [M × ldc] laid out as C summed into each finished panel of C and then its
-    /// activation: C = act'(A·B + bias + R) (<see cref="GemmProblem.Residual"/>); <paramref name="activation"/> must be None.
+    /// As the public overload, with an epilogue on each finished panel of C (<see cref="GemmProblem.Epilogue"/>): a residual
+    /// [M × ldc] laid out as C and its activation, C = act'(A·B + bias + R), with <paramref name="activation"/> None; then
+    /// its post-activation.
     /// </summary>
     internal static void Compute(GemmPackedA a, int n, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, ResidualEpilogue residual, int threads)
+        ReadOnlySpan<float> bias, BiasAxis biasAxis, Activation activation, OutputEpilogue epilogue, int threads)
     {
         ArgumentNullException.ThrowIfNull(a);
-        if (!residual.IsNone && activation.Kind != ActivationKind.None)
+        if (epilogue.R != null && activation.Kind != ActivationKind.None)
             ThrowHelper.Argument(nameof(activation), $"a residual needs a GEMM without its own activation (this one applies {activation}), which would come before the sum.");
         Validate(a.M, n, a.K, int.MaxValue, Math.Max(1, a.K), false, b.Length, ldb, false, c.Length, ldc, bias.Length, biasAxis);
         int t = WorkerPool.Resolve(threads);
@@ -143,7 +144,7 @@ public static unsafe partial class Gemm
                 B = new GemmOperand { Src = pb, LineStride = 1, KStride = ldb },
                 C = pc, RowStride = ldc, Alpha = 1f, Beta = 0f,
                 Bias = biasAxis == BiasAxis.None ? null : pbias, BiasAxis = biasAxis, Activation = activation,
-                Residual = residual,
+                Epilogue = epilogue,
             };
             GemmDriver.Run(kernel, p, t);
         }

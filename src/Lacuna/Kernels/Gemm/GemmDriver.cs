@@ -33,10 +33,10 @@ internal unsafe struct GemmProblem
     public BiasAxis BiasAxis;
     public Activation Activation;
     /// <summary>
-    /// A residual laid out as C (same RowStride), summed into each NR-wide panel of C after its last KC block, then
-    /// its own activation (<see cref="ResidualEpilogue"/>); <see cref="Activation"/> must then be None. Default: none.
+    /// Applied to each NR-wide panel of C after its last KC block (<see cref="OutputEpilogue"/>): a residual laid out as C
+    /// (same RowStride) and its activation (<see cref="Activation"/> must then be None), then a post-activation. Default: none.
     /// </summary>
-    public ResidualEpilogue Residual;
+    public OutputEpilogue Epilogue;
 }
 
 /// <summary>
@@ -189,7 +189,7 @@ internal static unsafe class GemmDriver
                             tile(&t);
                         }
                         // The panel's MC x NR block of C is finished and still in L1/L2.
-                        if (last && !p.Residual.IsNone) p.Residual.ApplyRows(p.C, (long)ic * p.RowStride + j, mcur, p.RowStride, t.ValidCols);
+                        if (last && !p.Epilogue.IsNone) p.Epilogue.ApplyRows(p.C, (long)ic * p.RowStride + j, mcur, p.RowStride, t.ValidCols);
                     }
                 }
                 pc += kc;

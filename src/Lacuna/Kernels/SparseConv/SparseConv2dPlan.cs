@@ -149,10 +149,12 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
 
     /// <summary>
     /// y = act(conv(x) + residual): the residual [batch, M, OH, OW] is added where each block's grid rows are copied
-    /// into the output (<see cref="Elementwise.ResidualEpilogue"/>), so it costs no pass of its own. The plan must have
-    /// no activation of its own. An empty <paramref name="residual"/> is the plain conv.
+    /// into the output (<see cref="Elementwise.OutputEpilogue"/>), so it costs no pass of its own. The plan must have
+    /// no activation of its own. An empty <paramref name="residual"/> is the plain conv; <paramref name="post"/> is applied
+    /// to each compacted row last, residual or not.
     /// </summary>
-    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0)
+    public void Run(ReadOnlySpan<float> input, Span<float> output, int batch, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0,
+        PostActivation post = default)
     {
         ThrowHelper.IfNegative(batch, nameof(batch));
         ThrowHelper.IfTooShort(input.Length, (long)batch * _c * _h * _w, nameof(input), $"input [{batch}, {_c}, {_h}, {_w}]");
@@ -178,7 +180,7 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
                 _planes.Fill(inputPtr + (long)n * _c * _h * _w, planesPtr, t);
                 long image = (long)n * _m * _oh * _ow;
                 float* yImage = outputPtr + image;
-                var epilogue = new ResidualEpilogue(residual.IsEmpty ? null : residualPtr + image, residualActivation);
+                var epilogue = new OutputEpilogue(residual.IsEmpty ? null : residualPtr + image, residualActivation, post);
                 if (parts == 1) RunChannels(0, _m, planesPtr, valsPtr, offsPtr, biasPtr, yImage, epilogue);
                 else WorkerPool.Shared.Run(parts, part =>
                     RunChannels(bounds[part], bounds[part + 1], planesPtr, valsPtr, offsPtr, biasPtr, yImage, epilogue));
@@ -192,7 +194,7 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
     /// of every plane, so a block's window stays in L2 across channels instead of each channel streaming the
     /// whole image from L3 or memory (VGG-16 64@224 has 13 MB of planes).
     /// </summary>
-    private void RunChannels(int m0, int m1, float* planes, float* vals, int* offs, float* bias, float* y, ResidualEpilogue residual)
+    private void RunChannels(int m0, int m1, float* planes, float* vals, int* offs, float* bias, float* y, OutputEpilogue residual)
     {
         int wq = _planes.Wq;
         int gridLength = (_oh - 1) * wq + _ow; // last valid grid point + 1
@@ -214,14 +216,15 @@ public sealed unsafe class SparseConv2dPlan : IDisposable
                 a.Bias = bias[m];
                 _kernel.Function(&a);
                 // Compact the block's grid rows (Wq wide) into the output rows (OW wide).
-                // With a residual, the copy is the sum: y = act(grid + r), with no pass of its own.
+                // With a residual, the copy is the sum: y = act(grid + r), with no pass of its own; then the post-activation.
                 float* dst = y + (long)m * _oh * _ow;
                 for (int oy = r0; oy < r1; oy++)
                 {
                     var row = new ReadOnlySpan<float>(grid + (long)(oy - r0) * wq, _ow);
                     var to = new Span<float>(dst + (long)oy * _ow, _ow);
-                    if (residual.IsNone) row.CopyTo(to);
+                    if (residual.R == null) row.CopyTo(to);
                     else AddActivation.Range(row, new ReadOnlySpan<float>(residual.R + (long)m * _oh * _ow + (long)oy * _ow, _ow), to, residual.Act);
+                    residual.Post.Apply(to);
                 }
             }
         }

@@ -237,10 +237,12 @@ public sealed unsafe class SpmmPlan : ISpmmPlan, IDisposable
 
     /// <summary>
     /// Y = act(W·X + bias + R): the residual R [M × n] added, and then <paramref name="residualActivation"/> applied, to
-    /// each window of Y as it is finished (<see cref="ResidualEpilogue"/>). The plan itself must have no activation,
-    /// which would otherwise come before the sum. An empty <paramref name="residual"/> is the plain product.
+    /// each window of Y as it is finished (<see cref="OutputEpilogue"/>). The plan itself must have no activation,
+    /// which would otherwise come before the sum. An empty <paramref name="residual"/> is the plain product;
+    /// <paramref name="post"/> is applied to each window last (<see cref="OutputEpilogue"/>), residual or not.
     /// </summary>
-    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0)
+    public void Run(ReadOnlySpan<float> x, int n, Span<float> y, ReadOnlySpan<float> residual, Activation residualActivation, int threads = 0,
+        PostActivation post = default)
     {
         ThrowHelper.IfNegative(n, nameof(n));
         ThrowHelper.IfTooShort(x.Length, (long)K * n, nameof(x), $"X [{K}×{n}]");
@@ -257,7 +259,7 @@ public sealed unsafe class SpmmPlan : ISpmmPlan, IDisposable
         if (n == 0 || M == 0) return;
         fixed (float* px = x, py = y, pr = residual)
         {
-            var epilogue = new ResidualEpilogue(residual.IsEmpty ? null : pr, residualActivation);
+            var epilogue = new OutputEpilogue(residual.IsEmpty ? null : pr, residualActivation, post);
             if (n == 1 && _forcedMain is null)
             {
                 float* xs = px, ys = py;
@@ -271,7 +273,7 @@ public sealed unsafe class SpmmPlan : ISpmmPlan, IDisposable
         GC.KeepAlive(this); // the weights are native: the plan must outlive the kernels that read them
     }
 
-    private void SpmvRows(int m0, int m1, float* x, float* y, ResidualEpilogue epilogue)
+    private void SpmvRows(int m0, int m1, float* x, float* y, OutputEpilogue epilogue)
     {
         Spmv.Rows(this, m0, m1, x, y);
         if (!epilogue.IsNone) epilogue.Apply(y, m0, m1 - m0);

@@ -16,25 +16,25 @@ internal static unsafe class SpmmSchedule
     private const int Overhead = 2;
 
     /// <param name="main">the main tile and K block (null: the cost model's tile per thread's range, the default block)</param>
-    /// <param name="residual">added to each window as it is finished (<see cref="ResidualEpilogue"/>), or none</param>
-    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmChoice? main = null, ResidualEpilogue residual = default)
+    /// <param name="epilogue">applied to each window as it is finished (<see cref="OutputEpilogue"/>), or none</param>
+    public static void Run(SpmmPlan plan, float* x, int n, float* y, int threads, SpmmChoice? main = null, OutputEpilogue epilogue = default)
     {
         int m = plan.M;
-        if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main, residual); return; }
+        if (threads == 1) { Work(plan, x, n, y, 0, n, 0, m, main, epilogue); return; }
         if (main?.SplitRows is { } rows ? !rows : SplitColumns(n, threads))
         {
             int lanes = plan.Tiles[0].Lanes;
             WorkerPool.Shared.Run(threads, p =>
             {
                 var (c0, c1) = WorkerPool.Range(n, threads, p, lanes);
-                if (c1 > c0) Work(plan, x, n, y, c0, c1, 0, m, main, residual);
+                if (c1 > c0) Work(plan, x, n, y, c0, c1, 0, m, main, epilogue);
             });
         }
         else
         {
             int parts = Math.Min(threads, m);
             int[] bounds = plan.PartsFor(parts);
-            WorkerPool.Shared.Run(parts, p => Work(plan, x, n, y, 0, n, bounds[p], bounds[p + 1], main, residual));
+            WorkerPool.Shared.Run(parts, p => Work(plan, x, n, y, 0, n, bounds[p], bounds[p + 1], main, epilogue));
         }
     }
 
@@ -51,7 +51,7 @@ internal static unsafe class SpmmSchedule
     /// (<see cref="SpmmChoice.Packed"/>) or the tile is wider than the window: a tail always runs from a zero-padded
     /// panel, so its full-width loads never leave X.
     /// </summary>
-    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmChoice? choice, ResidualEpilogue residual)
+    private static void Work(SpmmPlan plan, float* x, int n, float* y, int c0, int c1, int m0, int m1, SpmmChoice? choice, OutputEpilogue epilogue)
     {
         var main = choice?.Tile ?? ChooseMain(plan, c1 - c0);
         int blockBytes = plan.BlockBytes >= 0 ? plan.BlockBytes : choice?.BlockBytes ?? DefaultBlockBytes(plan);
@@ -65,7 +65,7 @@ internal static unsafe class SpmmSchedule
             var tile = valid == main.Width ? main : TailTile(plan, main, valid);
             Window(plan, precision, tile, x, n, g, valid, y + g, m0, m1, blockBytes, packed || valid < tile.Width);
             // The window's rows of Y were just written and are still in L1/L2.
-            if (!residual.IsNone) residual.ApplyRows(y, (long)m0 * n + g, m1 - m0, n, valid);
+            if (!epilogue.IsNone) epilogue.ApplyRows(y, (long)m0 * n + g, m1 - m0, n, valid);
         }
     }
 

@@ -41,7 +41,7 @@ internal sealed class DenseLoweringCandidates : ConvCandidateProvider
         new()
         {
             Name = name, Run = Run(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}", Owner = plan,
-            RunResidual = plan.FusesResidual ? (x, y, n, r, act) => plan.Run(x, y, n, r, act) : null,
+            RunWithEpilogue = plan.FusesEpilogue ? (x, y, n, r, act, post) => plan.Run(x, y, n, r, act, 0, post) : null,
         };
 }
 
@@ -73,7 +73,7 @@ internal sealed class StridedPointwiseDenseCandidates : ConvCandidateProvider
         candidates.Add(DenseLoweringCandidates.Dense("dense-strided-pointwise", pointwise, $" on a stride-{p.StrideH}x{p.StrideW} gather") with
         {
             Run = StridedPointwise.Wrap(layer.C, layer.H, layer.W, p, DenseLoweringCandidates.Run(pointwise)),
-            RunResidual = null, // the pointwise plan's own would read the gathered input's shape, not this layer's
+            RunWithEpilogue = null, // the pointwise plan's own would read the gathered input's shape, not this layer's
         });
     }
 }

@@ -27,7 +27,7 @@ internal sealed class SparseDirectCandidates : ConvCandidateProvider
         new()
         {
             Name = name, Run = (x, y, n) => plan.Run(x, y, n), Describe = plan.Describe, Owner = owner,
-            RunResidual = (x, y, n, r, act) => plan.Run(x, y, n, r, act),
+            RunWithEpilogue = (x, y, n, r, act, post) => plan.Run(x, y, n, r, act, 0, post),
         };
 }
 
@@ -43,7 +43,7 @@ internal sealed class CsrPointwiseCandidates : ConvCandidateProvider
         candidates.Add(new ConvCandidate
         {
             Name = "spmm", Run = SpmmConv.Images(spmm, layer.M, layer.C, layer.H * layer.W), Describe = spmm.Describe, Owner = spmm,
-            RunResidual = SpmmConv.ImagesWithResidual(spmm, layer.M, layer.C, layer.H * layer.W),
+            RunWithEpilogue = SpmmConv.ImagesWithEpilogue(spmm, layer.M, layer.C, layer.H * layer.W),
         });
     }
 }

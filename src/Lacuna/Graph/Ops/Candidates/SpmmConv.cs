@@ -19,11 +19,11 @@ internal static unsafe class SpmmConv
             plan.Run(x.Slice(i * c * hw, c * hw), hw, y.Slice(i * m * hw, m * hw));
     };
 
-    /// <summary><see cref="Images"/> with a residual [n, M, HW] summed into each window of Y as it is finished.</summary>
-    public static ResidualConvRun ImagesWithResidual(SpmmPlan plan, int m, int c, int hw) => (x, y, n, r, act) =>
+    /// <summary><see cref="Images"/> with its epilogue (a residual [n, M, HW] or none, a post-activation) on each window of Y as it is finished.</summary>
+    public static EpilogueConvRun ImagesWithEpilogue(SpmmPlan plan, int m, int c, int hw) => (x, y, n, r, act, post) =>
     {
         for (int i = 0; i < n; i++)
-            plan.Run(x.Slice(i * c * hw, c * hw), hw, y.Slice(i * m * hw, m * hw), r.Slice(i * m * hw, m * hw), act);
+            plan.Run(x.Slice(i * c * hw, c * hw), hw, y.Slice(i * m * hw, m * hw), r.IsEmpty ? default : r.Slice(i * m * hw, m * hw), act, 0, post);
     };
 
     /// <summary>Strided 1x1: the product on the [C, OH, OW] gather of each image.</summary>

@@ -1,6 +1,7 @@
 using Lacuna.Formats;
 using Lacuna.Kernels;
 using Lacuna.Kernels.DirectConv;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Kernels.Reference;
 using Lacuna.Kernels.SparseConv;
 using Lacuna.Kernels.Spmm;
@@ -11,11 +12,11 @@ using Lacuna.Tests.TestUtil;
 namespace Lacuna.Tests.Kernels.Elementwise;
 
 /// <summary>
-/// A residual fused into a kernel's epilogue (<c>ResidualEpilogue</c>): y = act(kernel(x) + r) from the CSR SpMM, the
+/// A residual fused into a kernel's epilogue (<c>OutputEpilogue</c>): y = act(kernel(x) + r) from the CSR SpMM, the
 /// dense direct conv and the direct sparse conv, against the reference kernel followed by the sum, on every tile, at
 /// widths around every tile and thread split, output poisoned.
 /// </summary>
-public class ResidualEpilogueTests
+public class OutputEpilogueTests
 {
     private static readonly Activation[] Activations = [Activation.Relu, Activation.None, Activation.Clip(-0.5f, 0.75f)];
 
@@ -110,7 +111,7 @@ public class ResidualEpilogueTests
             if (c.K == 1 && c.Stride == 1) plans.Add(("pointwise", DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Pointwise)));
             foreach (var (tile, plan) in plans)
             {
-                Assert.True(plan.FusesResidual);
+                Assert.True(plan.FusesEpilogue);
                 foreach (var act in Activations)
                     foreach (int threads in new[] { 1, 2 })
                     {
@@ -144,6 +145,85 @@ public class ResidualEpilogueTests
         }
     }
 
+    private static readonly PostActivation[] Posts = [PostActivation.HardSwish, PostActivation.Sigmoid, PostActivation.HardSigmoid(0.3f, 0.4f)];
+
+    /// <summary>The post-activations' definitions (ONNX), in double.</summary>
+    private static float[] Then(float[] y, PostActivation post) => y.Select(v => (float)(post.Kind switch
+    {
+        PostActivationKind.Sigmoid => 1 / (1 + Math.Exp(-(double)v)),
+        PostActivationKind.HardSwish => v * Math.Max(0, Math.Min(1, v / 6.0 + 0.5)),
+        PostActivationKind.HardSigmoid => Math.Max(0, Math.Min(1, post.Alpha * (double)v + post.Beta)),
+        _ => v,
+    })).ToArray();
+
+    private static float[] Activated(float[] y, Activation act) => y.Select(act.Apply).ToArray();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(130)]
+    public void Spmm_post_activation_follows_its_own_activation_or_the_residual_sum(int n)
+    {
+        const int m = 21, k = 40;
+        var w = TestData.Random(m * k, 31);
+        Pruner.Random(w, 0.8, 32);
+        var csr = CsrMatrix.FromDense(w, m, k);
+        var bias = TestData.Random(m, 33);
+        var x = TestData.Random(k * n, 34, -2f, 2f);
+        var r = TestData.Random(m * n, 35, -2f, 2f);
+        var product = new float[m * n];
+        ReferenceSpmm.Compute(csr, x, n, product, bias);
+        var relu = SpmmPlan.Create(csr, bias, Activation.Relu);
+        var plain = SpmmPlan.Create(csr, bias);
+        foreach (var post in Posts)
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var y = TestData.Poisoned(m * n);
+                relu.Run(x, n, y, default, default, threads, post);
+                KernelAssert.Close(Then(Activated(product, Activation.Relu), post), y, k, $"relu then {post} n{n} t{threads}");
+                y = TestData.Poisoned(m * n);
+                plain.Run(x, n, y, r, Activation.Clip(-1f, 1.5f), threads, post);
+                KernelAssert.Close(Then(SumThen(product, r, Activation.Clip(-1f, 1.5f)), post), y, k, $"residual then {post} n{n} t{threads}");
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv_post_activation_follows_its_own_activation_or_the_residual_sum(SparseConv2dTests.Case c)
+    {
+        const int batch = 2;
+        var (w, b, x, r, conv, ws, outLen) = ConvData(c, batch, 0.85);
+        var relu = new List<(string Name, Action<float[], float[], PostActivation, int> Run)>();
+        var none = new List<(string Name, Action<float[], float[], PostActivation, int> Run)>();
+        foreach (var alg in new[] { ConvAlgorithm.Direct, ConvAlgorithm.Im2ColGemm })
+        {
+            var pr = DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.Relu, alg);
+            var pn = DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, alg);
+            relu.Add(($"dense {alg}", (xs, y, post, t) => pr.Run(xs, y, batch, default, default, t, post)));
+            none.Add(($"dense {alg}", (xs, y, post, t) => pn.Run(xs, y, batch, r, Activation.Relu, t, post)));
+        }
+        var sr = SparseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.Relu);
+        var sn = SparseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None);
+        relu.Add(("sparse", (xs, y, post, t) => sr.Run(xs, y, batch, default, default, t, post)));
+        none.Add(("sparse", (xs, y, post, t) => sn.Run(xs, y, batch, r, Activation.Relu, t, post)));
+        foreach (var post in Posts)
+            foreach (int threads in new[] { 1, 2 })
+            {
+                foreach (var (name, run) in relu)
+                {
+                    var y = TestData.Poisoned(outLen);
+                    run(x, y, post, threads);
+                    KernelAssert.Close(Then(Activated(conv, Activation.Relu), post), y, c.C * c.K * c.K, $"{name} relu then {post} {c} t{threads}");
+                }
+                foreach (var (name, run) in none)
+                {
+                    var y = TestData.Poisoned(outLen);
+                    run(x, y, post, threads);
+                    KernelAssert.Close(Then(SumThen(conv, r, Activation.Relu), post), y, c.C * c.K * c.K, $"{name} residual then {post} {c} t{threads}");
+                }
+            }
+    }
+
     [Fact]
     public void A_residual_is_refused_where_the_plan_cannot_fuse_it()
     {
@@ -161,7 +241,7 @@ public class ResidualEpilogueTests
         var dwParams = Conv2dParams.Square(3, pad: 1, groups: 4);
         using var depthwise = DenseConv2dPlan.Create(TestData.Random(4 * 9, 7), [4, 1, 3, 3], TestData.Random(4, 8), dwParams, 6, 6, Activation.None);
         Assert.Equal(ConvAlgorithm.Depthwise, depthwise.Algorithm);
-        Assert.False(depthwise.FusesResidual);
+        Assert.False(depthwise.FusesEpilogue);
         Assert.ThrowsAny<ArgumentException>(() => depthwise.Run(TestData.Random(4 * 36, 9), new float[4 * 36], 1, new float[4 * 36], Activation.None));
         // A residual shorter than the output.
         using var direct = DenseConv2dPlan.Create(w, ws, b, c.Params, c.H, c.W, Activation.None, ConvAlgorithm.Direct);

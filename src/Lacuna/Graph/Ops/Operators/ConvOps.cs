@@ -4,16 +4,19 @@ namespace Lacuna.Graph.Ops.Operators;
 
 /// <summary>
 /// Convolution: 1-D (as 2-D with H = 1) and 2-D Conv through <see cref="ConvKernel"/> (the planner's dense or sparse
-/// candidates); ConvTranspose (1-D and 2-D) as GEMM + col2im (<see cref="ConvTranspose2d"/>).
+/// candidates), 3-D Conv through <see cref="Conv3dKernel"/> (im2col + GEMM); ConvTranspose (1-D and 2-D) as GEMM +
+/// col2im (<see cref="ConvTranspose2d"/>).
 /// </summary>
 internal static class ConvOps
 {
     public static IEnumerable<OpDef> Defs =>
     [
-        new("Conv", new(1, 21), OpTraits.None, Shape, (c, _) => ConvKernel.Create(c.Node, c.InShapes, c.Constant, c.Cache))
+        new("Conv", new(1, 21), OpTraits.None, Shape, (c, _) => c.X.Length == 5
+            ? Conv3dKernel.Create(c.Node, c.InShapes)
+            : ConvKernel.Create(c.Node, c.InShapes, c.Constant, c.Cache))
         {
             Attributes = ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
-            Kernels = "ConvPlanner (dense direct/pointwise/im2col, sparse direct, SpMM, structured patterns); ReferenceConv2d for run-time weights",
+            Kernels = "1-D/2-D: ConvPlanner (dense direct/pointwise/im2col, sparse direct, SpMM, structured patterns); ReferenceConv2d for run-time weights. 3-D: Vol2ColConv3d (im2col + GEMM)",
             ConformanceCases = ["test_conv", "test_basic_conv", "!test_convtranspose"],
         },
         new("ConvTranspose", new(1, 21), OpTraits.None, c => [TransposeShape(c, out _, out _, out _)], (c, o) =>
@@ -31,8 +34,9 @@ internal static class ConvOps
 
     private static int[][] Shape(OpContext c)
     {
-        if (c.X.Length is not (3 or 4) || c.InShapes[1].Length != c.X.Length)
-            throw c.Unsupported($"only 1-D and 2-D convolution (rank-3 or rank-4 input and weight) are supported; input is rank {c.X.Length}, weight rank {c.InShapes[1].Length}.");
+        if (c.X.Length is not (3 or 4 or 5) || c.InShapes[1].Length != c.X.Length)
+            throw c.Unsupported($"only 1-D, 2-D and 3-D convolution (rank-3, 4 or 5 input and weight) are supported; input is rank {c.X.Length}, weight rank {c.InShapes[1].Length}.");
+        if (c.X.Length == 5) return [Conv3dKernel.Shape(c.Node, c.X, c.InShapes[1])];
         var (x, w) = OpAttributes.Conv2dView(c.X, c.InShapes[1]);
         int[] y = OpAttributes.Conv(c.Node, c.InShapes[1]).OutputShape(x, w);
         return [c.X.Length == 3 ? [y[0], y[1], y[3]] : y];

@@ -1,0 +1,72 @@
+using System.Buffers;
+using Lacuna.Threading;
+
+namespace Lacuna.Kernels.Conv3d;
+
+/// <summary>
+/// 3-D convolution (ONNX Conv on [N, C, D, H, W]) as im2col into the repo's dense GEMM: per image, group and block of
+/// output rows, <see cref="Vol2Col"/> lays the taps out as Col [Cg·KD·KH·KW × cols] (threaded over tap rows), and one
+/// GEMM Y[Mg × cols] = Wg[Mg × Cg·KD·KH·KW] · Col writes the block in place (ldc = OD·OH·OW) with the bias and the
+/// activation as its epilogue. The weight needs no packing, so run-time weights take the same path. A 1×1×1 kernel
+/// with unit strides and no padding multiplies the input directly. Same contract as <see cref="Reference.ReferenceConvNd"/>.
+/// </summary>
+public static class Vol2ColConv3d
+{
+    /// <summary>The column block's size limit in floats (16 MB): blocks of output rows keep it near the caches and
+    /// bounded for large volumes, while still giving the GEMM wide panels.</summary>
+    internal const int ColumnBudget = 1 << 22;
+
+    public static unsafe void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape,
+        ReadOnlySpan<float> bias, Span<float> output, ConvNdParams p, Activation activation = default, int threads = 0, int columnBudget = ColumnBudget)
+    {
+        if (p.Spatial != 3) ThrowHelper.Shape(nameof(p), $"Vol2ColConv3d takes 3-D parameters; got {p.Spatial}-D ({p}).");
+        int[] os = p.OutputShape(inputShape, weightShape);
+        int n = inputShape[0], c = inputShape[1], m = os[1], cg = c / p.Groups, mg = m / p.Groups;
+        var e = new Vol2Col.Extents(inputShape[2], inputShape[3], inputShape[4], os[2], os[3], os[4]);
+        int inVol = e.D * e.H * e.W, outVol = e.OD * e.OH * e.OW, taps = cg * p.KernelVolume, outRows = e.OD * e.OH;
+        ThrowHelper.IfTooShort(input.Length, (long)n * c * inVol, nameof(input), "X [N, C, D, H, W]");
+        ThrowHelper.IfTooShort(weight.Length, (long)m * taps, nameof(weight), "W [M, C/groups, KD, KH, KW]");
+        ThrowHelper.IfTooShort(output.Length, (long)n * m * outVol, nameof(output), "Y [N, M, OD, OH, OW]");
+        if (!bias.IsEmpty && bias.Length != m)
+            ThrowHelper.Shape(nameof(bias), $"Bias has {bias.Length} elements but the conv has {m} output channels.");
+        int t = WorkerPool.Resolve(threads);
+        var axis = bias.IsEmpty ? BiasAxis.None : BiasAxis.Row;
+        bool pointwise = p.KernelVolume == 1 && p.Strides.All(s => s == 1) && p.PadsBegin.Concat(p.PadsEnd).All(v => v == 0);
+        int blockRows = pointwise ? outRows : (int)Math.Clamp((long)columnBudget / ((long)taps * e.OW), 1, outRows);
+        float[]? col = pointwise ? null : ArrayPool<float>.Shared.Rent(taps * blockRows * e.OW);
+        try
+        {
+            for (int b = 0; b < n; b++)
+                for (int g = 0; g < p.Groups; g++)
+                {
+                    var x = input.Slice((b * c + g * cg) * inVol, cg * inVol);
+                    var w = weight.Slice(g * mg * taps, mg * taps);
+                    var gb = bias.IsEmpty ? default : bias.Slice(g * mg, mg);
+                    var y = output.Slice((b * m + g * mg) * outVol);
+                    if (col is null)
+                    {
+                        Gemm.Compute(mg, outVol, taps, w, taps, false, x, inVol, false, y, outVol, bias: gb, biasAxis: axis, activation: activation, threads: t);
+                        continue;
+                    }
+                    for (int row0 = 0; row0 < outRows; row0 += blockRows)
+                    {
+                        int rows = Math.Min(blockRows, outRows - row0), cols = rows * e.OW;
+                        fixed (float* px = x, pc = col)
+                        {
+                            float* xs = px, cs = pc;
+                            int xLen = x.Length, colLen = taps * cols;
+                            int parts = KernelParallel.Parts(t, taps, colLen);
+                            KernelParallel.For(taps, parts, (t0, t1) =>
+                                Vol2Col.Fill(new ReadOnlySpan<float>(xs, xLen), e, p, row0, rows, new Span<float>(cs, colLen), t0, t1));
+                        }
+                        Gemm.Compute(mg, cols, taps, w, taps, false, col, cols, false, y.Slice(row0 * e.OW), outVol,
+                            bias: gb, biasAxis: axis, activation: activation, threads: t);
+                    }
+                }
+        }
+        finally
+        {
+            if (col is not null) ArrayPool<float>.Shared.Return(col);
+        }
+    }
+}

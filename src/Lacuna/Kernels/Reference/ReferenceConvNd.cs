@@ -54,7 +54,7 @@ public static class ReferenceConvNd
     private static int Volume(int[] dims) => dims.Aggregate(1, (a, v) => a * v);
 
     /// <summary>Row-major multi-index of flat position <paramref name="flat"/> in <paramref name="dims"/>.</summary>
-    private static void Unravel(int flat, int[] dims, Span<int> index)
+    internal static void Unravel(int flat, int[] dims, Span<int> index)
     {
         for (int a = dims.Length - 1; a >= 0; a--)
         {

@@ -13,7 +13,7 @@ namespace Lacuna.Kernels.ConvTranspose;
 /// </summary>
 public static class ConvTranspose3d
 {
-    /// <summary>The column block's size limit in floats (16 MB), as <see cref="Conv3d.Vol2ColConv3d.ColumnBudget"/>.</summary>
+    /// <summary>The column block's size limit in floats (16 MB): bounded for large volumes, wide panels for the GEMM.</summary>
     internal const int ColumnBudget = 1 << 22;
 
     public static unsafe void Compute(ReadOnlySpan<float> input, ReadOnlySpan<int> inputShape, ReadOnlySpan<float> weight, ReadOnlySpan<int> weightShape,

@@ -8,7 +8,8 @@ namespace Lacuna.Kernels.Conv3d;
 /// output rows, <see cref="Vol2Col"/> lays the taps out as Col [Cg·KD·KH·KW × cols] (threaded over tap rows), and one
 /// GEMM Y[Mg × cols] = Wg[Mg × Cg·KD·KH·KW] · Col writes the block in place (ldc = OD·OH·OW) with the bias and the
 /// activation as its epilogue. The weight needs no packing, so run-time weights take the same path. A 1×1×1 kernel
-/// with unit strides and no padding multiplies the input directly. Same contract as <see cref="Reference.ReferenceConvNd"/>.
+/// with unit strides and no padding multiplies the input directly. On several threads the row blocks are shared out
+/// (at least one per thread), each filled and multiplied on its own thread; on one, a block's fill is split by taps. Same contract as <see cref="Reference.ReferenceConvNd"/>.
 /// </summary>
 public static class Vol2ColConv3d
 {
@@ -34,41 +35,56 @@ public static class Vol2ColConv3d
         if (!bias.IsEmpty && bias.Length != m)
             ThrowHelper.Shape(nameof(bias), $"Bias has {bias.Length} elements but the conv has {m} output channels.");
         int t = WorkerPool.Resolve(threads);
-        var axis = bias.IsEmpty ? BiasAxis.None : BiasAxis.Row;
+        bool hasBias = !bias.IsEmpty;
+        var axis = hasBias ? BiasAxis.Row : BiasAxis.None;
         bool pointwise = p.KernelVolume == 1 && p.Strides.All(s => s == 1) && p.PadsBegin.Concat(p.PadsEnd).All(v => v == 0);
-        int blockRows = pointwise ? outRows : (int)Math.Clamp((long)columnBudget / ((long)taps * e.OW), 1, outRows);
-        float[]? col = pointwise ? null : ArrayPool<float>.Shared.Rent(taps * blockRows * e.OW);
-        try
+        int blockRows = (int)Math.Clamp((long)columnBudget / ((long)taps * e.OW), 1, outRows);
+        // With several threads, whole blocks go to threads (each fills its own columns and runs a one-thread GEMM):
+        // a layer's few output channels (M = 32) gave the threaded GEMM too little to split.
+        if (t > 1 && outRows >= t) blockRows = Math.Min(blockRows, (outRows + t - 1) / t);
+        int blocks = (outRows + blockRows - 1) / blockRows, parts = t > 1 ? Math.Min(t, blocks) : 1;
+        fixed (float* px = input, pw = weight, pb = bias, py = output)
         {
+            float* xs = px, ws = pw, bs = pb, ys = py;
             for (int b = 0; b < n; b++)
                 for (int g = 0; g < p.Groups; g++)
                 {
-                    var x = input.Slice((b * c + g * cg) * inVol, cg * inVol);
-                    var w = weight.Slice(g * mg * taps, mg * taps);
-                    var gb = bias.IsEmpty ? default : bias.Slice(g * mg, mg);
-                    var y = output.Slice((b * m + g * mg) * outVol);
-                    if (col is null)
+                    long x0 = (long)(b * c + g * cg) * inVol, y0 = (long)(b * m + g * mg) * outVol;
+                    var w = new ReadOnlySpan<float>(ws + (long)g * mg * taps, mg * taps);
+                    var gb = bias.IsEmpty ? default : new ReadOnlySpan<float>(bs + g * mg, mg);
+                    if (pointwise)
                     {
-                        Gemm.Compute(mg, outVol, taps, w, taps, false, x, inVol, false, y, outVol, bias: gb, biasAxis: axis, activation: activation, threads: t);
+                        Gemm.Compute(mg, outVol, taps, w, taps, false, new ReadOnlySpan<float>(xs + x0, cg * inVol), inVol, false,
+                            new Span<float>(ys + y0, mg * outVol), outVol, bias: gb, biasAxis: axis, activation: activation, threads: t);
                         continue;
                     }
-                    for (int row0 = 0; row0 < outRows; row0 += blockRows)
+                    int gIndex = g;
+                    KernelParallel.For(blocks, parts, (b0, b1) =>
                     {
-                        int rows = Math.Min(blockRows, outRows - row0), cols = rows * e.OW;
-                        fixed (float* px = x, pc = col)
+                        var col = ArrayPool<float>.Shared.Rent(taps * blockRows * e.OW);
+                        try
                         {
-                            float* xs = px, cs = pc;
-                            int parts = KernelParallel.Parts(t, taps, (long)taps * cols);
-                            KernelParallel.For(taps, parts, (t0, t1) => Vol2Col.Fill(xs, e, p, row0, rows, cs, t0, t1));
+                            for (int block = b0; block < b1; block++)
+                            {
+                                int row0 = block * blockRows, rows = Math.Min(blockRows, outRows - row0), cols = rows * e.OW;
+                                fixed (float* pc = col)
+                                {
+                                    float* cs = pc;
+                                    int fillParts = parts > 1 ? 1 : KernelParallel.Parts(t, taps, (long)taps * cols);
+                                    KernelParallel.For(taps, fillParts, (t0, t1) => Vol2Col.Fill(xs + x0, e, p, row0, rows, cs, t0, t1));
+                                }
+                                Gemm.Compute(mg, cols, taps, new ReadOnlySpan<float>(ws + (long)gIndex * mg * taps, mg * taps), taps, false, col, cols, false,
+                                    new Span<float>(ys + y0 + (long)row0 * e.OW, (mg - 1) * outVol + cols), outVol,
+                                    bias: hasBias ? new ReadOnlySpan<float>(bs + gIndex * mg, mg) : default, biasAxis: axis, activation: activation,
+                                    threads: parts > 1 ? 1 : t);
+                            }
                         }
-                        Gemm.Compute(mg, cols, taps, w, taps, false, col, cols, false, y.Slice(row0 * e.OW), outVol,
-                            bias: gb, biasAxis: axis, activation: activation, threads: t);
-                    }
+                        finally
+                        {
+                            ArrayPool<float>.Shared.Return(col);
+                        }
+                    });
                 }
-        }
-        finally
-        {
-            if (col is not null) ArrayPool<float>.Shared.Return(col);
         }
     }
 }

@@ -254,7 +254,12 @@ internal static class IndexingOps
 
     private static int RangeCount(OpContext c)
     {
-        double start = c.NeedConstant(0, "start").AsFloats()[0], limit = c.NeedConstant(1, "limit").AsFloats()[0], delta = c.NeedConstant(2, "delta").AsFloats()[0];
+        // The output length is a function of the values, and a plan fixes every buffer's size before it runs.
+        string[] names = ["start", "limit", "delta"];
+        for (int i = 0; i < 3; i++)
+            if (c.Constant(i) is null)
+                throw c.Unsupported($"{names[i]} is computed from input values at run time; the output length depends on start, limit and delta, so they must be constants or computed from input shapes.");
+        double start = c.Constant(0)!.AsFloats()[0], limit = c.Constant(1)!.AsFloats()[0], delta = c.Constant(2)!.AsFloats()[0];
         if (delta == 0) throw c.Unsupported("delta must not be 0.");
         return (int)Math.Max(0, Math.Ceiling((limit - start) / delta));
     }

@@ -11,7 +11,8 @@ namespace Lacuna.Tests.Graph;
 /// 3-D Conv ([N, C, D, H, W]) through the registry: every attribute (kernel_shape, strides, pads, dilations, group,
 /// auto_pad SAME_UPPER / SAME_LOWER / VALID), constant and run-time weights, and the passes that rewrite a Conv (a
 /// following Relu, a BatchNormalization, a residual Add fused into it), against <see cref="ReferenceConvNd"/> and the
-/// unfused graph. A 4-D (rank-6) Conv is refused naming the node and what is supported.
+/// unfused graph; 3-D ConvTranspose's output_shape, auto_pad, pads and output_padding. A 4-D (rank-6) Conv is refused
+/// naming the node and what is supported.
 /// </summary>
 public class Conv3dTests
 {
@@ -107,6 +108,49 @@ public class Conv3dTests
             Assert.Contains(actual, v => v > 0f);
             Assert.Contains(fused.PlanFor(batch).Kernels, k => k.KernelName == "Vol2ColConv3d (GEMM) + residual");
         }
+    }
+
+    /// <summary>3-D ConvTranspose through the registry: output_shape and auto_pad SAME_UPPER resolve into pads per axis
+    /// (ConvTranspose2dParams.Resolve), groups and output_padding, against <see cref="ReferenceConvTransposeNd"/>.</summary>
+    [Theory]
+    [InlineData("output_shape")]
+    [InlineData("SAME_UPPER")]
+    [InlineData("pads")]
+    public void ConvTranspose3d_Attributes_MatchTheReference(string mode)
+    {
+        int[] xs = [2, 4, 3, 4, 5], ws = [4, 3, 2, 3, 2];
+        var attrs = new List<GraphAttribute> { GraphAttribute.Of("strides", new long[] { 2, 1, 2 }), GraphAttribute.Of("group", 2L) };
+        int[] begin, end, outputPad = [0, 0, 0];
+        switch (mode)
+        {
+            case "output_shape": // natural output 6x6x10; asking 7x5x10 pads one more at the end of D and crops H
+                attrs.Add(GraphAttribute.Of("output_shape", new long[] { 7, 5, 10 }));
+                (begin, end, outputPad) = ([0, 1, 0], [0, 0, 0], [1, 0, 0]);
+                break;
+            case "SAME_UPPER": // output = input · stride = 6x4x10: total pads 0, 2, 0
+                attrs.Add(GraphAttribute.Of("auto_pad", "SAME_UPPER"));
+                (begin, end) = ([0, 1, 0], [0, 1, 0]);
+                break;
+            default:
+                attrs.Add(GraphAttribute.Of("pads", new long[] { 1, 0, 1, 0, 1, 0 }));
+                attrs.Add(GraphAttribute.Of("output_padding", new long[] { 1, 0, 1 }));
+                (begin, end, outputPad) = ([1, 0, 1], [0, 1, 0], [1, 0, 1]);
+                break;
+        }
+        var g = new ModelGraph();
+        g.Inputs.Add(new GraphValue("x", xs));
+        g.Outputs.Add(new GraphValue("y", null));
+        float[] w = TestData.Random(ws.Aggregate(1, (a, v) => a * v), 31), b = TestData.Random(6, 32), x = TestData.Random(xs.Aggregate(1, (a, v) => a * v), 33);
+        g.AddInitializer(new GraphTensor("W", ws, w));
+        g.AddInitializer(new GraphTensor("B", [6], b));
+        g.Nodes.Add(new GraphNode("up3d", "ConvTranspose", ["x", "W", "B"], ["y"], attrs));
+        var y = InferenceSession.Create(g).Run(new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(x, xs) })["y"];
+        var p = new Lacuna.Kernels.ConvTranspose.ConvTransposeNdParams([2, 3, 2], [2, 1, 2], begin, end, [1, 1, 1], outputPad, 2);
+        int[] os = p.OutputShape(xs, ws);
+        Assert.Equal(os, y.Shape.Dims.ToArray());
+        var expected = new float[os.Aggregate(1, (a, v) => a * v)];
+        ReferenceConvTransposeNd.Compute(x, xs, w, ws, b, expected, p);
+        KernelAssert.Close(expected, y.Span, 2 * 12, $"convtranspose3d {mode}");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Lacuna.Kernels;
+using Lacuna.Kernels.Elementwise;
 using Lacuna.Kernels.Conv3d;
 using Lacuna.Tensors;
 

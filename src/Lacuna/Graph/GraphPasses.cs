@@ -157,7 +157,7 @@ public static partial class GraphPasses
         var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
         foreach (var bn in g.Nodes.ToList())
         {
-            if (bn.OpType != "BatchNormalization" || bn.Outputs.Skip(1).Any(o => o.Length > 0)) continue;
+            if (bn.OpType != "BatchNormalization" || bn.Outputs.Skip(1).Any(o => o.Length > 0) || bn.Int("training_mode", 0) != 0) continue;
             var conv = g.Nodes.Find(c => c.OpType == "Conv" && c.Outputs[0] == bn.Inputs[0]);
             if (conv is null || consumers[conv.Outputs[0]].Count != 1 || outputs.Contains(conv.Outputs[0])) continue;
             if (conv.FusedActivation.Kind != ActivationKind.None) continue;

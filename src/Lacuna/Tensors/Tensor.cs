@@ -80,12 +80,26 @@ public sealed unsafe class Tensor : IDisposable
             ThrowHelper.Shape(nameof(dims), $"Cannot reshape {Shape} ({Length} elements) to {shape} ({shape.ElementCount} elements).");
         var t = new Tensor(shape, clear: false);
         Span.CopyTo(t.Span);
+        GC.KeepAlive(this); // as in ToArray: a GC on another thread must not free the source mid-copy
         return t;
     }
 
-    public float[] ToArray() => Span.ToArray();
+    // The span points into native memory the buffer's finalizer frees: without the KeepAlive, a tensor no longer
+    // referenced after `.Span` was read could be finalized by a GC that the copy's own allocation triggers, and the
+    // copy would read freed memory (bench model crashed so on a [1,32,16,28,28] output: session.Run(..)[y].ToArray()).
+    public float[] ToArray()
+    {
+        var copy = Span.ToArray();
+        GC.KeepAlive(this);
+        return copy;
+    }
 
-    public Tensor Clone() => FromArray(Span, Shape.AsSpan().ToArray());
+    public Tensor Clone()
+    {
+        var copy = FromArray(Span, Shape.AsSpan().ToArray());
+        GC.KeepAlive(this);
+        return copy;
+    }
 
     public void Dispose() => _buffer.Dispose();
 

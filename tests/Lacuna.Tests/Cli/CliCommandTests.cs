@@ -546,14 +546,14 @@ public sealed class CliCommandTests : IDisposable
         var (code, _, err) = Invoke(InspectCommand.Build(), "inspect", model);
         Assert.NotEqual(0, code);
         Assert.Contains("3 problem(s)", err);
-        foreach (var name in new[] { "'my_acos'", "'r_mystery'", "'bn_train'" }) Assert.Contains(name, err);
+        foreach (var name in new[] { "'my_acos'", "'r_mystery'", "'drop_train'" }) Assert.Contains(name, err);
         Assert.DoesNotContain("'after_acos'", err);
         Assert.DoesNotContain("   at ", err); // no stack trace
 
         var json = Invoke(InspectCommand.Build(), "inspect", model, "--json");
         Assert.NotEqual(0, json.Code);
         var listed = JsonDocument.Parse(json.Out).RootElement.GetProperty("unsupported");
-        Assert.Equal(["my_acos", "r_mystery", "bn_train"], listed.EnumerateArray().Select(p => p.GetProperty("node").GetString()));
+        Assert.Equal(["my_acos", "r_mystery", "drop_train"], listed.EnumerateArray().Select(p => p.GetProperty("node").GetString()));
 
         var run = Invoke(RunCommand.Build(), "run", model, "--repeat", "1");
         Assert.NotEqual(0, run.Code);

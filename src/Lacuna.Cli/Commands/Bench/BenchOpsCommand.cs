@@ -13,7 +13,7 @@ using Spectre.Console;
 namespace Lacuna.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>lacuna bench ops</c>: each fast layer kernel (normalization, pooling, layout) against the scalar reference it
+/// <c>lacuna bench ops</c>: each fast layer kernel (normalization, pooling, layout, 3-D convolution) against the scalar reference it
 /// replaces, on a ResNet / DenseNet / Inception / ShuffleNet-sized shape; same input, interleaved, median of repeats.
 /// speedup = reference_ms / fast_ms. The reference is single-threaded by definition; the fast kernel runs at --threads.
 /// Each case also reports the largest difference between the two outputs.
@@ -204,6 +204,41 @@ public static class BenchOpsCommand
             float[] y = new float[x.Length], r = new float[x.Length];
             yield return new("LRN size 5", Format(s), y, r,
                 () => Lrn.Compute(x, s, y, 5, 1e-4f, 0.75f, 1f, threads), () => ReferenceNormalization.Lrn(x, s, r, 5, 1e-4f, 0.75f, 1f));
+        }
+        {
+            // Video and volumetric layers (C3D, I3D, 3-D U-Net): a padded 3x3x3 Conv with its ReLU, and a stride-2
+            // 2x2x2 ConvTranspose that doubles each axis.
+            int[] s = { 1, 16, 8, 28, 28 }, ws = { 32, 16, 3, 3, 3 };
+            var p = new ConvNdParams([3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 1, 1], 1);
+            var (x, w, b) = (Random(s, 18), Random(ws, 19), Random([32], 20));
+            float[] y = new float[p.OutputShape(s, ws).Aggregate(1, (a, d) => a * d)], r = new float[y.Length];
+            yield return new("Conv 3-D 3x3x3 pad 1 + Relu", Format(s) + "->32", y, r,
+                () => Lacuna.Kernels.Conv3d.Vol2ColConv3d.Compute(x, s, w, ws, b, y, p, Activation.Relu, threads),
+                () => ReferenceConvNd.Compute(x, s, w, ws, b, r, p, Activation.Relu));
+            int[] ts = { 1, 32, 4, 14, 14 }, tws = { 32, 16, 2, 2, 2 };
+            var tp = new Lacuna.Kernels.ConvTranspose.ConvTransposeNdParams([2, 2, 2], [2, 2, 2], [0, 0, 0], [0, 0, 0], [1, 1, 1], [0, 0, 0], 1);
+            var (tx, tw) = (Random(ts, 21), Random(tws, 22));
+            float[] ty = new float[tp.OutputShape(ts, tws).Aggregate(1, (a, d) => a * d)], tr = new float[ty.Length];
+            yield return new("ConvTranspose 3-D 2x2x2/2", Format(ts) + "->16", ty, tr,
+                () => Lacuna.Kernels.ConvTranspose.ConvTranspose3d.Compute(tx, ts, tw, tws, default, ty, tp, threads),
+                () => ReferenceConvTransposeNd.Compute(tx, ts, tw, tws, default, tr, tp));
+        }
+        {
+            int[] s = { 8, 64, 28, 28 };
+            var x = Random(s, 23, -2f, 3f);
+            var (sc, bi, mu, va) = (Random([64], 24), Random([64], 25), Random([64], 26), Random([64], 27, 0.1f, 2f));
+            float[] y = new float[x.Length], r = new float[x.Length], m1 = new float[64], v1 = new float[64], m2 = new float[64], v2 = new float[64];
+            yield return new("BatchNormalization training", Format(s), y, r,
+                () => BatchNormTraining.Compute(x, s, sc, bi, mu, va, y, m1, v1, threads: threads),
+                () => ReferenceBatchNormTraining.Compute(x, s, sc, bi, mu, va, r, m2, v2));
+        }
+        {
+            int[] s = { 1, 256, 56, 56 };
+            var x = Random(s, 28, -100f, 100f);
+            float[] y = new float[x.Length], r = new float[x.Length];
+            yield return new("Cast to BFLOAT16", Format(s), y, r,
+                () => Lacuna.Kernels.Elementwise.CastKernels.ToBFloat16(x, y),
+                () => { for (int i = 0; i < x.Length; i++) r[i] = ReferenceCast.ToBFloat16(x[i]); });
         }
     }
 

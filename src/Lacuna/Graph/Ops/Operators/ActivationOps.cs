@@ -79,12 +79,13 @@ internal static class ActivationOps
         }) { Kernels = "Vector<float>", ConformanceCases = ["test_clip"] },
         new("Identity", All, OpTraits.ShapeOnly, c => [c.X], (c, o) => c.Copy(o))
         { Kernels = "copy (removed by GraphPasses)", ConformanceCases = ["test_identity"] },
-        // Dropout is the identity at inference. The mask (bool since opset 10, the engine's tensors are float) is
-        // all ones; unused, GraphPasses drops it with the node.
+        // Dropout is the identity at inference and in training with ratio 0. The mask (bool since opset 10, the engine's
+        // tensors are float) is all ones; unused, GraphPasses drops it with the node. Training with a non-zero ratio
+        // (a random mask) is refused.
         new("Dropout", new(1, 11), OpTraits.ShapeOnly, DropoutShape, Dropout)
         { Attributes = ["ratio", "seed", "is_test", .. Legacy], Kernels = "copy, mask all true (removed by GraphPasses)", ConformanceCases = DropoutCases },
         new("Dropout", new(12, 21), OpTraits.ShapeOnly, DropoutShape, Dropout)
-        { Attributes = ["seed"], Kernels = "copy, mask all true (removed by GraphPasses)", ConformanceCases = DropoutCases },
+        { Attributes = ["seed"], Kernels = "copy, mask all true (removed by GraphPasses); training mode with ratio 0", ConformanceCases = DropoutCases },
     ];
 
     private static readonly string[] DropoutCases = ["test_dropout", "test_training_dropout"];
@@ -94,20 +95,42 @@ internal static class ActivationOps
 
     private static int[][] DropoutShape(OpContext c)
     {
-        // Opset 12+: training_mode is an input; a constant false is inference, anything else is not supported.
-        if (c.Node.Opset >= 12 && c.Has(2))
-        {
-            var mode = c.Constant(2) ?? throw c.Unsupported("a run-time training_mode input is not supported.");
-            if (mode.AsFloats().Any(v => v != 0)) throw c.Unsupported("training mode is not supported.");
-        }
+        // Opset 12+: training_mode is an input. Known true with a known non-zero ratio is refused here; a run-time
+        // training_mode or ratio is checked by the kernel on every call.
+        if (TrainingMode(c) == true && Ratio(c) is float r && r != 0)
+            throw c.Unsupported(RandomMask(r));
         return c.HasOutput(1) ? [c.X, c.X] : [c.X];
     }
 
+    /// <summary>The training_mode input's value when known at load, false when absent (inference), null when computed at run time.</summary>
+    private static bool? TrainingMode(OpContext c) =>
+        c.Node.Opset < 12 || !c.Has(2) ? false : c.Constant(2) is { } t ? t.AsFloats().Any(v => v != 0) : null;
+
+    /// <summary>The ratio when known at load (input 1 since opset 12, default 0.5), null when computed at run time.</summary>
+    private static float? Ratio(OpContext c) =>
+        c.Node.Opset < 12 ? c.Node.Float("ratio", 0.5f) : !c.Has(1) ? 0.5f : c.Constant(1)?.AsFloats()[0];
+
+    private static string RandomMask(float ratio) =>
+        $"training mode with ratio {ratio} drops a random subset of the elements, which no other engine's output can be checked against; only ratio 0 (the identity, mask all true) runs in training mode.";
+
+    /// <summary>
+    /// Inference, or training with ratio 0: the output is the input and the mask (bool, the engine's tensors are
+    /// float) all true. A run-time training_mode or ratio is read on every call, and a random mask refused then.
+    /// </summary>
     private static NodeKernel Dropout(OpContext c, int[][] outs)
     {
         bool mask = outs.Length > 1;
+        bool? training = TrainingMode(c);
+        float? ratio = Ratio(c);
+        bool check = training != false && ratio is not 0f; // the constant cases were settled in DropoutShape
+        var node = c.Node;
         return c.Lambda(outs, (k, f) =>
         {
+            if (check && (training ?? k.Input(f, 2)[0] != 0))
+            {
+                float r = ratio ?? k.Input(f, 1)[0];
+                if (r != 0) throw UnsupportedOperatorException.For(node, RandomMask(r));
+            }
             k.Input(f, 0).CopyTo(k.Output(f));
             if (mask) k.Output(f, 1).Fill(1f);
         }, mask ? "copy, mask all true" : "copy");

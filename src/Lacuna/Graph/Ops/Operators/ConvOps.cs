@@ -4,51 +4,59 @@ namespace Lacuna.Graph.Ops.Operators;
 
 /// <summary>
 /// Convolution: 1-D (as 2-D with H = 1) and 2-D Conv through <see cref="ConvKernel"/> (the planner's dense or sparse
-/// candidates); ConvTranspose (1-D and 2-D) as GEMM + col2im (<see cref="ConvTranspose2d"/>).
+/// candidates), 3-D Conv through <see cref="Conv3dKernel"/> (im2col + GEMM); ConvTranspose as GEMM + col2im (1-D and
+/// 2-D, <see cref="ConvTranspose2d"/>) or col2vol (3-D, <see cref="ConvTranspose3d"/>).
 /// </summary>
 internal static class ConvOps
 {
     public static IEnumerable<OpDef> Defs =>
     [
-        new("Conv", new(1, 21), OpTraits.None, Shape, (c, _) => ConvKernel.Create(c.Node, c.InShapes, c.Constant, c.Cache))
+        new("Conv", new(1, 21), OpTraits.None, Shape, (c, _) => c.X.Length == 5
+            ? Conv3dKernel.Create(c.Node, c.InShapes)
+            : ConvKernel.Create(c.Node, c.InShapes, c.Constant, c.Cache))
         {
             Attributes = ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
-            Kernels = "ConvPlanner (dense direct/pointwise/im2col, sparse direct, SpMM, structured patterns); ReferenceConv2d for run-time weights",
+            Kernels = "1-D/2-D: ConvPlanner (dense direct/pointwise/im2col, sparse direct, SpMM, structured patterns); ReferenceConv2d for run-time weights. 3-D: Vol2ColConv3d (im2col + GEMM)",
             ConformanceCases = ["test_conv", "test_basic_conv", "!test_convtranspose"],
         },
-        new("ConvTranspose", new(1, 21), OpTraits.None, c => [TransposeShape(c, out _, out _, out _)], (c, o) =>
+        new("ConvTranspose", new(1, 21), OpTraits.None, c => [TransposeShape(c, out _)], (c, o) =>
         {
-            TransposeShape(c, out var p, out var x4, out var w4);
+            TransposeShape(c, out var p);
+            if (c.X.Length == 5)
+                return c.Lambda(o, (k, f) => ConvTranspose3d.Compute(k.Input(f, 0), k.InShapes[0], k.Input(f, 1), k.InShapes[1],
+                    k.Has(2) ? k.Input(f, 2) : default, k.Output(f), p), "ConvTranspose3d (GEMM + col2vol)");
+            var (x4, w4) = OpAttributes.Conv2dView(c.X, c.InShapes[1]);
+            var p2 = Lift(p);
             return c.Lambda(o, (k, f) => ConvTranspose2d.Compute(k.Input(f, 0), x4, k.Input(f, 1), w4,
-                k.Has(2) ? k.Input(f, 2) : default, k.Output(f), p), "ConvTranspose2d (GEMM + col2im)");
+                k.Has(2) ? k.Input(f, 2) : default, k.Output(f), p2), "ConvTranspose2d (GEMM + col2im)");
         })
         {
             Attributes = ["auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"],
-            Kernels = "ConvTranspose2d (GEMM + col2im)",
+            Kernels = "1-D/2-D: ConvTranspose2d (GEMM + col2im); 3-D: ConvTranspose3d (GEMM + col2vol)",
             ConformanceCases = ["test_convtranspose"],
         },
     ];
 
     private static int[][] Shape(OpContext c)
     {
-        if (c.X.Length is not (3 or 4) || c.InShapes[1].Length != c.X.Length)
-            throw c.Unsupported($"only 1-D and 2-D convolution (rank-3 or rank-4 input and weight) are supported; input is rank {c.X.Length}, weight rank {c.InShapes[1].Length}.");
+        if (c.X.Length is not (3 or 4 or 5) || c.InShapes[1].Length != c.X.Length)
+            throw c.Unsupported($"only 1-D, 2-D and 3-D convolution (rank-3, 4 or 5 input and weight) are supported; input is rank {c.X.Length}, weight rank {c.InShapes[1].Length}.");
+        if (c.X.Length == 5) return [Conv3dKernel.Shape(c.Node, c.X, c.InShapes[1])];
         var (x, w) = OpAttributes.Conv2dView(c.X, c.InShapes[1]);
         int[] y = OpAttributes.Conv(c.Node, c.InShapes[1]).OutputShape(x, w);
         return [c.X.Length == 3 ? [y[0], y[1], y[3]] : y];
     }
 
     /// <summary>
-    /// ConvTranspose's geometry from its attributes and input shape (a 1-D layer lifted to H = 1): output_shape or
-    /// auto_pad SAME_* resolved into pads. Returns the output shape in the node's own rank.
+    /// ConvTranspose's geometry from its attributes and input shape, one value per spatial axis (1, 2 or 3): output_shape
+    /// or auto_pad SAME_* resolved into pads. Returns the output shape in the node's own rank.
     /// </summary>
-    private static int[] TransposeShape(OpContext c, out ConvTranspose2dParams p, out int[] x4, out int[] w4)
+    private static int[] TransposeShape(OpContext c, out ConvTransposeNdParams p)
     {
         var n = c.Node;
         int rank = c.X.Length;
-        if (rank is not (3 or 4) || c.InShapes[1].Length != rank)
-            throw c.Unsupported($"only 1-D and 2-D ConvTranspose (rank-3 or rank-4 input and weight) are supported; input is rank {rank}, weight rank {c.InShapes[1].Length}.");
-        (x4, w4) = OpAttributes.Conv2dView(c.X, c.InShapes[1]);
+        if (rank is not (3 or 4 or 5) || c.InShapes[1].Length != rank)
+            throw c.Unsupported($"only 1-D, 2-D and 3-D ConvTranspose (rank-3, 4 or 5 input and weight) are supported; input is rank {rank}, weight rank {c.InShapes[1].Length}.");
         int sp = rank - 2;
         long[] Read(string name, long fallback, int count)
         {
@@ -76,12 +84,18 @@ internal static class ConvOps
         }
         else if (autoPad == "VALID") Array.Clear(pads);
         else if (autoPad is not ("NOTSET" or "")) throw c.Unsupported($"auto_pad '{autoPad}' is not a valid value.");
-        int group = (int)n.Int("group", 1);
-        p = sp == 1
-            ? new ConvTranspose2dParams(1, (int)k[0], 1, (int)s[0], 0, (int)pads[0], 0, (int)pads[1], 1, (int)d[0], 0, (int)op[0], group)
-            : new ConvTranspose2dParams((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3],
-                (int)d[0], (int)d[1], (int)op[0], (int)op[1], group);
-        int[] y = p.OutputShape(x4, w4);
-        return rank == 3 ? [y[0], y[1], y[3]] : y;
+        static int[] Ints(IEnumerable<long> v) => v.Select(a => checked((int)a)).ToArray();
+        try
+        {
+            p = new ConvTransposeNdParams(Ints(k), Ints(s), Ints(pads[..sp]), Ints(pads[sp..]), Ints(d), Ints(op), checked((int)n.Int("group", 1)));
+            return p.OutputShape(c.X, c.InShapes[1]);
+        }
+        catch (ArgumentException e) { throw new LacunaFormatException(n.Describe(), e.Message); }
     }
+
+    /// <summary>1-D and 2-D geometry as the 2-D kernel's parameters (a 1-D layer lifted to H = 1).</summary>
+    private static ConvTranspose2dParams Lift(ConvTransposeNdParams p) => p.Spatial == 1
+        ? new(1, p.Kernel[0], 1, p.Strides[0], 0, p.PadsBegin[0], 0, p.PadsEnd[0], 1, p.Dilations[0], 0, p.OutputPadding[0], p.Groups)
+        : new(p.Kernel[0], p.Kernel[1], p.Strides[0], p.Strides[1], p.PadsBegin[0], p.PadsBegin[1], p.PadsEnd[0], p.PadsEnd[1],
+            p.Dilations[0], p.Dilations[1], p.OutputPadding[0], p.OutputPadding[1], p.Groups);
 }

@@ -23,7 +23,7 @@ internal static class IndexingOps
             return c.Lambda(o, (k, f) => plan.Run(k.Input(f, 0), k.Input(f, 1), k.Output(f), CompareKernels.Equal), "BroadcastPlan Equal");
         }) { Kernels = "BroadcastPlan + Vector<float> compare (1/0)", ConformanceCases = ["test_equal", "!test_equal_string"] },
         new("Cast", new(6, 21), OpTraits.Elementwise, c => [c.X], CompileCast)
-        { Attributes = ["to", "saturate"], Kernels = "copy / TensorPrimitives.Truncate (8/16-bit targets wrapped) / x≠0", ConformanceCases = ["test_cast"] },
+        { Attributes = ["to", "saturate"], Kernels = "copy / CastKernels (round to FLOAT16, truncate to BFLOAT16) / TensorPrimitives.Truncate (8/16-bit targets wrapped) / x≠0", ConformanceCases = ["test_cast"] },
         new("Expand", new(8, 21), OpTraits.ShapeOnly, c => [ExpandShape(c)], (c, o) =>
         {
             var plan = new BroadcastPlan(c.X, o[0], c.Node.Describe());
@@ -84,7 +84,11 @@ internal static class IndexingOps
         long to = c.Node.Int("to", 0);
         return to switch
         {
-            1 or 10 or 11 or 16 => c.Copy(outs), // float types: values are floats already
+            1 or 11 => c.Copy(outs), // FLOAT and DOUBLE hold every float exactly
+            // The narrow float types keep their narrowed values as floats: FLOAT16 rounded to nearest (overflow to ±Inf),
+            // BFLOAT16 truncated, as ONNX's reference and node tests define it; NaN stays NaN.
+            10 => c.Lambda(outs, (k, f) => CastKernels.ToHalf(k.Input(f, 0), k.Output(f)), "round to FLOAT16"),
+            16 => c.Lambda(outs, (k, f) => CastKernels.ToBFloat16(k.Input(f, 0), k.Output(f)), "truncate to BFLOAT16"),
             // 8- and 16-bit targets wrap like NumPy's astype (int64 300 to UINT8 is 44); their results are exact floats.
             2 or 3 or 4 or 5 => c.Lambda(outs, (k, f) =>
             {
@@ -250,7 +254,12 @@ internal static class IndexingOps
 
     private static int RangeCount(OpContext c)
     {
-        double start = c.NeedConstant(0, "start").AsFloats()[0], limit = c.NeedConstant(1, "limit").AsFloats()[0], delta = c.NeedConstant(2, "delta").AsFloats()[0];
+        // The output length is a function of the values, and a plan fixes every buffer's size before it runs.
+        string[] names = ["start", "limit", "delta"];
+        for (int i = 0; i < 3; i++)
+            if (c.Constant(i) is null)
+                throw c.Unsupported($"{names[i]} is computed from input values at run time; the output length depends on start, limit and delta, so they must be constants or computed from input shapes.");
+        double start = c.Constant(0)!.AsFloats()[0], limit = c.Constant(1)!.AsFloats()[0], delta = c.Constant(2)!.AsFloats()[0];
         if (delta == 0) throw c.Unsupported("delta must not be 0.");
         return (int)Math.Max(0, Math.Ceiling((limit - start) / delta));
     }

@@ -7,7 +7,7 @@ namespace Lacuna.Graph.Ops.Operators;
 
 /// <summary>
 /// Normalization: BatchNormalization (inference; folded into a preceding Conv by <see cref="GraphPasses"/>, else the
-/// per-channel FMA kernel, as after DenseNet's Concats), InstanceNormalization, LRN, Softmax and LogSoftmax, each on
+/// per-channel FMA kernel, as after DenseNet's Concats; training mode since opset 14 through <see cref="BatchNormTraining"/>), InstanceNormalization, LRN, Softmax and LogSoftmax, each on
 /// its fast kernel in <c>Kernels/Normalization</c> (the references stay the specification the tests hold them to).
 /// </summary>
 internal static class NormalizationOps
@@ -19,8 +19,11 @@ internal static class NormalizationOps
         // Before opset 9 `spatial` chose per-channel (1) or per-element (0) statistics; only per-channel is implemented.
         new("BatchNormalization", new(1, 8), OpTraits.None, BatchNormShape, BatchNorm)
         { Attributes = BatchNormAttributes, Kernels = "BatchNorm", ConformanceCases = ["test_batchnorm"] },
-        new("BatchNormalization", new(9, 21), OpTraits.None, BatchNormShape, BatchNorm)
+        new("BatchNormalization", new(9, 13), OpTraits.None, BatchNormShape, BatchNorm)
         { Attributes = BatchNormAttributes, Kernels = "BatchNorm", ConformanceCases = ["test_batchnorm"] },
+        // Since opset 14 training_mode = 1 normalizes with the batch's statistics and outputs the running mean and variance.
+        new("BatchNormalization", new(14, 21), OpTraits.None, BatchNormShape, BatchNorm)
+        { Attributes = BatchNormAttributes, Kernels = "BatchNorm; training_mode: BatchNormTraining (batch statistics, running mean/var outputs)", ConformanceCases = ["test_batchnorm"] },
         new("InstanceNormalization", new(1, 21), OpTraits.None, c => [c.X], (c, o) =>
         {
             float eps = c.Node.Float("epsilon", 1e-5f);
@@ -54,25 +57,37 @@ internal static class NormalizationOps
     private static int[][] BatchNormShape(OpContext c)
     {
         var n = c.Node;
-        if (n.Int("training_mode", 0) != 0 || n.Outputs.Skip(1).Any(o => o.Length > 0))
-            throw c.Unsupported("training mode (running statistics outputs) is not supported.");
         if (n.Opset < 9 && n.Int("spatial", 1) != 1) throw c.Unsupported("spatial=0 is not supported.");
-        return [c.X];
+        bool extraOutputs = n.Outputs.Skip(1).Any(o => o.Length > 0);
+        if (n.Opset < 14 && extraOutputs)
+            throw c.Unsupported("training outputs (running and saved statistics) before opset 14 are not supported; opset 14+ training_mode is.");
+        if (n.Opset >= 14 && extraOutputs && n.Int("training_mode", 0) == 0)
+            throw c.Unsupported("running_mean and running_var are outputs of training mode only (training_mode = 0).");
+        if (n.Opset >= 14 && n.Outputs.Count > 3) throw c.Unsupported($"has {n.Outputs.Count} outputs; Y, running_mean and running_var expected.");
+        return n.Opset >= 14 && n.Int("training_mode", 0) != 0
+            ? [.. new[] { c.X, [c.X.Length > 1 ? c.X[1] : 0], [c.X.Length > 1 ? c.X[1] : 0] }.Take(Math.Max(1, n.Outputs.Count))]
+            : [c.X];
     }
 
     private static NodeKernel BatchNorm(OpContext c, int[][] outs)
     {
-        float eps = c.Node.Float("epsilon", 1e-5f);
+        float eps = c.Node.Float("epsilon", 1e-5f), momentum = c.Node.Float("momentum", 0.9f);
+        bool training = c.Node.Opset >= 14 && c.Node.Int("training_mode", 0) != 0;
         // A fused Relu (GraphPasses.FuseActivations) is the kernel's own max in the same pass; a fused Clip is a
         // second pass over the output while it is still in cache.
         var act = c.Node.FusedActivation;
         bool relu = act.Kind == ActivationKind.Relu;
-        string name = act.Kind switch { ActivationKind.Relu => "BatchNorm+Relu", ActivationKind.Clip => "BatchNorm+Clip", _ => "BatchNorm" };
+        string name = (training ? "BatchNormTraining" : "BatchNorm") + act.Kind switch { ActivationKind.Relu => "+Relu", ActivationKind.Clip => "+Clip", _ => "" };
+        bool wantMean = c.HasOutput(1), wantVar = c.HasOutput(2);
         return c.Lambda(outs, (k, f) =>
         {
             var y = k.Output(f);
-            Kernels.Normalization.BatchNorm.Compute(k.Input(f, 0), k.InShapes[0],
-                k.Input(f, 1), k.Input(f, 2), k.Input(f, 3), k.Input(f, 4), y, eps, relu);
+            if (training)
+                BatchNormTraining.Compute(k.Input(f, 0), k.InShapes[0], k.Input(f, 1), k.Input(f, 2), k.Input(f, 3), k.Input(f, 4), y,
+                    wantMean ? k.Output(f, 1) : default, wantVar ? k.Output(f, 2) : default, eps, momentum, relu);
+            else
+                Kernels.Normalization.BatchNorm.Compute(k.Input(f, 0), k.InShapes[0],
+                    k.Input(f, 1), k.Input(f, 2), k.Input(f, 3), k.Input(f, 4), y, eps, relu);
             if (act.Kind == ActivationKind.Clip) ClipInPlace(y, act.Min, act.Max);
         }, name);
     }

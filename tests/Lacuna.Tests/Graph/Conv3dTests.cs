@@ -110,6 +110,23 @@ public class Conv3dTests
         }
     }
 
+    [Fact]
+    public void FusedPostActivation_EqualsTheUnfusedGraph()
+    {
+        int c = 3, m = 5, d = 3, h = 4, w = 6;
+        int[] ws = [m, c, 3, 3, 3];
+        var g = Graph([c, d, h, w], ws, TestData.Random(m * c * 27, 11, -0.5f, 0.5f), TestData.Random(m, 12),
+            new GraphNode("conv3d", "Conv", ["x", "W", "B"], ["c"], [GraphAttribute.Of("pads", new long[] { 1, 1, 1, 1, 1, 1 })]));
+        g.Nodes.Add(new GraphNode("swish", "HardSwish", ["c"], ["y"], [], 14));
+        var fused = InferenceSession.Create(g);
+        var plain = InferenceSession.Create(g, PassOptions.None);
+        Assert.Equal(Lacuna.Kernels.Elementwise.PostActivationKind.HardSwish, Assert.Single(fused.Graph.Nodes).FusedPost.Kind);
+        var inputs = new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(TestData.Random(2 * c * d * h * w, 13, -2f, 2f), 2, c, d, h, w) };
+        var actual = fused.Run(inputs)["y"].ToArray();
+        KernelAssert.Close(plain.Run(inputs)["y"].ToArray(), actual, c * 27, "HardSwish after a 3-D conv", rtol: 1e-4f);
+        Assert.Contains(actual, v => v < 0f); // HardSwish's negative dip: the curve itself, not a Relu
+    }
+
     /// <summary>3-D ConvTranspose through the registry: output_shape and auto_pad SAME_UPPER resolve into pads per axis
     /// (ConvTranspose2dParams.Resolve), groups and output_padding, against <see cref="ReferenceConvTransposeNd"/>.</summary>
     [Theory]

@@ -9,7 +9,7 @@ namespace Lacuna.Graph.Ops;
 /// Conv on a rank-5 input [N, C, D, H, W] (video and volumetric models): <see cref="Vol2ColConv3d"/>, im2col into the
 /// dense GEMM with the bias and the fused activation as its epilogue, for constant and run-time weights alike. A
 /// residual fused by <see cref="GraphPasses.FuseResidualAdds"/> (input 3) is added after it with the node's activation,
-/// as <see cref="ConvKernel"/> does for 2-D layers. The 2-D planner's sparse candidates do not apply here.
+/// as <see cref="ConvKernel"/> does for 2-D layers, and a fused post-activation after that. The 2-D planner's sparse candidates do not apply here.
 /// </summary>
 internal sealed class Conv3dKernel : NodeKernel
 {
@@ -63,5 +63,6 @@ internal sealed class Conv3dKernel : NodeKernel
         Vol2ColConv3d.Compute(In(f, 0), InShapes[0], In(f, 1), InShapes[1], HasInput(2) ? In(f, 2) : default, y, _p, act);
         // The memory plan never places an output over an input of its own step, so the residual is intact here.
         if (_residual) AddActivation.Run(y, In(f, GraphPasses.ConvResidualInput), y, Node.FusedActivation, y.Length < ConvKernel.ResidualParallelFrom ? 1 : 0);
+        Node.FusedPost.Apply(y); // a fused Sigmoid/HardSigmoid/HardSwish (GraphPasses.FuseActivations), last
     }
 }

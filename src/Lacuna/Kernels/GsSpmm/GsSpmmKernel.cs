@@ -17,6 +17,12 @@ internal unsafe struct GsSpmmArgs
     public int* Cols, Offsets;
     /// <summary>The column indices as 16 bits (K ≤ 65536; null otherwise), for the gather bodies that read them.</summary>
     public ushort* Cols16;
+    /// <summary>
+    /// Column · N per stored entry, prescaled by the plan for this N (read by the bodies built with scaled: true):
+    /// 16-bit where (K − 1) · N ≤ 65535, else 32-bit in <see cref="Scaled32"/>; the other is null.
+    /// </summary>
+    public ushort* Scaled16;
+    public int* Scaled32;
     public int Lanes, Banks;
     public float* Bias;
     public float* Y;
@@ -27,8 +33,10 @@ internal unsafe struct GsSpmmArgs
 
 /// <summary>One registry entry: a tier, the lane counts (V) its body takes, and whether it gathers (lanes along rows, one
 /// column per FMA) or broadcasts (each lane's accumulator a vector along n).</summary>
-internal sealed unsafe class GsSpmmKernel(IsaTier tier, string name, Func<int, bool> takes, delegate*<GsSpmmArgs*, void> body, bool index16 = false)
+internal sealed unsafe class GsSpmmKernel(IsaTier tier, string name, Func<int, bool> takes, delegate*<GsSpmmArgs*, void> body, bool index16 = false, bool scaled = false)
 {
+    /// <summary>Reads X offsets prescaled for the run's N (<see cref="GsSpmmArgs.Scaled16"/> or <see cref="GsSpmmArgs.Scaled32"/>).</summary>
+    public bool Scaled { get; } = scaled;
     /// <summary>Reads 16-bit column indices (<see cref="GsSpmmArgs.Cols16"/>): two fewer bytes per non-zero.</summary>
     public bool Index16 { get; } = index16;
     public IsaTier Tier { get; } = tier;
@@ -52,7 +60,11 @@ internal static unsafe class GsSpmmKernels
         new(IsaTier.Avx512, "Avx512 rows16 1x16", v => v == 16, &GsSpmm.RunAvx512Rows16),
         new(IsaTier.Avx512, "Avx512 rows16 packed 1x16", v => v == 16, &GsSpmm.RunAvx512Rows16Packed, index16: true),
         new(IsaTier.Avx512, "Avx512 rows16 packed 1x8", v => v == 16, &GsSpmm.RunAvx512Rows16Packed8, index16: true),
+        new(IsaTier.Avx512, "Avx512 scaled 1x16", v => v == 16, &GsSpmm.RunAvx512Scaled16, scaled: true),
+        new(IsaTier.Avx512, "Avx512 scaled 1x8", v => v == 16, &GsSpmm.RunAvx512Scaled8, scaled: true),
         new(IsaTier.Avx512, "Fma scalar lanes16 u16", v => v == 16, &GsSpmm.RunScalarLanes16, index16: true),
+        new(IsaTier.Avx512, "Fma scalar lanes16 scaled", v => v == 16, &GsSpmm.RunScalarLanesScaled16, scaled: true),
+        new(IsaTier.Avx512, "Avx2 half gather16 scaled", v => v == 16, &GsSpmm.RunHalfGather16, scaled: true),
         new(IsaTier.Avx2Fma, "Avx2 gather8", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex32>),
         new(IsaTier.Avx2Fma, "Avx2 gather8 u16", v => v % 8 == 0, &GsSpmm.RunAvx2<GsIndex16>, index16: true),
         new(IsaTier.Avx2Fma, "Avx2 rows 1x8", v => v % 8 == 0, &GsSpmm.RunAvx2Rows),

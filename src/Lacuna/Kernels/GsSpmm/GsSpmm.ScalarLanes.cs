@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Lacuna.Kernels.GsSpmm;
 
@@ -146,48 +144,4 @@ internal static unsafe partial class GsSpmm
         }
     }
 
-    /// <summary>
-    /// Small n, V = 16: lanes 0-7 by one 8-element hardware gather per step, lanes 8-15 as scalar FMA chains, both
-    /// on the prescaled offsets. A gather is a microcoded sequence that leaves load slots free, which the scalar
-    /// lanes' loads take, so the two halves overlap instead of queueing behind one kind of instruction.
-    /// </summary>
-    public static void RunHalfGather16(GsSpmmArgs* a)
-    {
-        if (a->Scaled16 is not null) RunHalfGather16<GsScaled16>(a);
-        else RunHalfGather16<GsScaled32>(a);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunHalfGather16<TOff>(GsSpmmArgs* a) where TOff : struct, IGsScaled
-    {
-        int n = a->N;
-        float* sums = stackalloc float[16];
-        void* o = TOff.Base(a);
-        float* w = a->Values;
-        for (int g = a->G0; g < a->G1; g++)
-        {
-            nint e0 = (nint)a->Offsets[g] * 16, e1 = (nint)a->Offsets[g + 1] * 16;
-            for (int j = 0; j < n; j++)
-            {
-                float* p = a->X + j;
-                var v = Vector256<float>.Zero;
-                float c8 = 0, c9 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0;
-                for (nint e = e0; e < e1; e += 16)
-                {
-                    v = Fma.MultiplyAdd(Vector256.Load(w + e), Avx2.GatherVector256(p, TOff.Load8(o, e), 4), v);
-                    c8 = MathF.FusedMultiplyAdd(w[e + 8], p[TOff.At(o, e + 8)], c8);
-                    c9 = MathF.FusedMultiplyAdd(w[e + 9], p[TOff.At(o, e + 9)], c9);
-                    c10 = MathF.FusedMultiplyAdd(w[e + 10], p[TOff.At(o, e + 10)], c10);
-                    c11 = MathF.FusedMultiplyAdd(w[e + 11], p[TOff.At(o, e + 11)], c11);
-                    c12 = MathF.FusedMultiplyAdd(w[e + 12], p[TOff.At(o, e + 12)], c12);
-                    c13 = MathF.FusedMultiplyAdd(w[e + 13], p[TOff.At(o, e + 13)], c13);
-                    c14 = MathF.FusedMultiplyAdd(w[e + 14], p[TOff.At(o, e + 14)], c14);
-                    c15 = MathF.FusedMultiplyAdd(w[e + 15], p[TOff.At(o, e + 15)], c15);
-                }
-                v.Store(sums);
-                sums[8] = c8; sums[9] = c9; sums[10] = c10; sums[11] = c11; sums[12] = c12; sums[13] = c13; sums[14] = c14; sums[15] = c15;
-                Emit(a, g, j, 1, sums);
-            }
-        }
-    }
 }

@@ -19,12 +19,13 @@ internal static unsafe partial class GsSpmm
     public static void RunAvx512Rows16Packed(GsSpmmArgs* a)
     {
         int n = a->N;
+        float* sums = stackalloc float[16 * 16]; // for the layouts that add banks; here, not per pass, so the pass inlines
         for (int g = a->G0; g < a->G1; g++)
             for (int j0 = 0; j0 < n; j0 += 16)
             {
                 int jc = Math.Min(16, n - j0);
-                if (jc == 16) Packed512<WholeVectors>(a, g, j0, jc);
-                else Packed512<MaskedLastVector>(a, g, j0, jc);
+                if (jc == 16) Packed512<WholeVectors>(a, g, j0, jc, sums);
+                else Packed512<MaskedLastVector>(a, g, j0, jc, sums);
             }
     }
 
@@ -33,12 +34,13 @@ internal static unsafe partial class GsSpmm
     public static void RunAvx512Rows16Packed8(GsSpmmArgs* a)
     {
         int n = a->N;
+        float* sums = stackalloc float[16 * 8];
         for (int g = a->G0; g < a->G1; g++)
             for (int j0 = 0; j0 < n; j0 += 8)
             {
                 int jc = Math.Min(8, n - j0);
-                if (jc == 8) Packed256<WholeVectors>(a, g, j0, jc);
-                else Packed256<MaskedLastVector>(a, g, j0, jc);
+                if (jc == 8) Packed256<WholeVectors>(a, g, j0, jc, sums);
+                else Packed256<MaskedLastVector>(a, g, j0, jc, sums);
             }
     }
 
@@ -47,7 +49,7 @@ internal static unsafe partial class GsSpmm
         TTail.Masked ? Avx512F.MaskLoad(p, mask, Vector512<float>.Zero) : Vector512.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Packed512<TTail>(GsSpmmArgs* a, int g, int j0, int jc) where TTail : struct, ISparseConvTail
+    private static void Packed512<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums) where TTail : struct, ISparseConvTail
     {
         nint n = a->N;
         var z = Vector512<float>.Zero;
@@ -77,7 +79,7 @@ internal static unsafe partial class GsSpmm
             c14 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[14]), Row512<TTail>(p + (nint)(q3 >> 32 & 0xFFFF) * n, mask), c14);
             c15 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[15]), Row512<TTail>(p + (nint)(q3 >> 48) * n, mask), c15);
         }
-        Finish512<TTail>(a, g, j0, jc, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
+        Finish512<TTail>(a, g, j0, jc, sums, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,7 +87,7 @@ internal static unsafe partial class GsSpmm
         TTail.Masked ? Avx.MaskLoad(p, mask) : Vector256.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Packed256<TTail>(GsSpmmArgs* a, int g, int j0, int jc) where TTail : struct, ISparseConvTail
+    private static void Packed256<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums) where TTail : struct, ISparseConvTail
     {
         nint n = a->N;
         var z = Vector256<float>.Zero;
@@ -115,7 +117,7 @@ internal static unsafe partial class GsSpmm
             c14 = Fma.MultiplyAdd(Vector256.Create(w[14]), Row256<TTail>(p + (nint)(q3 >> 32 & 0xFFFF) * n, mask), c14);
             c15 = Fma.MultiplyAdd(Vector256.Create(w[15]), Row256<TTail>(p + (nint)(q3 >> 48) * n, mask), c15);
         }
-        Finish256<TTail>(a, g, j0, jc, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
+        Finish256<TTail>(a, g, j0, jc, sums, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
     }
 
     /// <summary>
@@ -124,12 +126,11 @@ internal static unsafe partial class GsSpmm
     /// the other layouts add their banks through <see cref="Emit(GsSpmmArgs*, int, int, int, float*, int, int)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish512<TTail>(GsSpmmArgs* a, int g, int j0, int jc, Vector512<float> mask,
+    private static void Finish512<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums, Vector512<float> mask,
         Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3, Vector512<float> c4, Vector512<float> c5, Vector512<float> c6, Vector512<float> c7,
         Vector512<float> c8, Vector512<float> c9, Vector512<float> c10, Vector512<float> c11, Vector512<float> c12, Vector512<float> c13, Vector512<float> c14, Vector512<float> c15) where TTail : struct, ISparseConvTail
     {
         nint n = a->N;
-        float* sums = stackalloc float[16 * 16];
         if (a->Banks == 1)
         {
             // Row-wise: lane l's vector is row g·16 + l's output segment, stored as it is (no scalar epilogue).
@@ -165,12 +166,11 @@ internal static unsafe partial class GsSpmm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish256<TTail>(GsSpmmArgs* a, int g, int j0, int jc, Vector256<float> mask,
+    private static void Finish256<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums, Vector256<float> mask,
         Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3, Vector256<float> c4, Vector256<float> c5, Vector256<float> c6, Vector256<float> c7,
         Vector256<float> c8, Vector256<float> c9, Vector256<float> c10, Vector256<float> c11, Vector256<float> c12, Vector256<float> c13, Vector256<float> c14, Vector256<float> c15) where TTail : struct, ISparseConvTail
     {
         nint n = a->N;
-        float* sums = stackalloc float[16 * 8];
         if (a->Banks == 1)
         {
             // Row-wise: lane l's vector is row g·16 + l's output segment, stored as it is (no scalar epilogue).

@@ -26,19 +26,20 @@ internal static unsafe partial class GsSpmm
     public static void RunAvx512Scaled16<TOff>(GsSpmmArgs* a) where TOff : struct, IGsScaled
     {
         int n = a->N;
+        float* sums = stackalloc float[16 * 16]; // for the layouts that add banks; here, not per pass, so the pass inlines
         for (int g = a->G0; g < a->G1; g++)
             for (int j0 = 0; j0 < n; j0 += 16)
             {
                 int jc = Math.Min(16, n - j0);
-                if (jc == 16) Scaled512<TOff, WholeVectors>(a, g, j0, jc);
-                else if (jc > 8) Scaled512<TOff, MaskedLastVector>(a, g, j0, jc);
-                else if (jc == 8) Scaled256<TOff, WholeVectors>(a, g, j0, jc);
-                else Scaled256<TOff, MaskedLastVector>(a, g, j0, jc);
+                if (jc == 16) Scaled512<TOff, WholeVectors>(a, g, j0, jc, sums);
+                else if (jc > 8) Scaled512<TOff, MaskedLastVector>(a, g, j0, jc, sums);
+                else if (jc == 8) Scaled256<TOff, WholeVectors>(a, g, j0, jc, sums);
+                else Scaled256<TOff, MaskedLastVector>(a, g, j0, jc, sums);
             }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scaled512<TOff, TTail>(GsSpmmArgs* a, int g, int j0, int jc) where TOff : struct, IGsScaled where TTail : struct, ISparseConvTail
+    private static void Scaled512<TOff, TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums) where TOff : struct, IGsScaled where TTail : struct, ISparseConvTail
     {
         var z = Vector512<float>.Zero;
         var mask = TTail.Masked ? LaneMask.First16(jc) : z;
@@ -66,11 +67,11 @@ internal static unsafe partial class GsSpmm
             c14 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[e + 14]), Row512<TTail>(p + TOff.At(o, e + 14), mask), c14);
             c15 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[e + 15]), Row512<TTail>(p + TOff.At(o, e + 15), mask), c15);
         }
-        Finish512<TTail>(a, g, j0, jc, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
+        Finish512<TTail>(a, g, j0, jc, sums, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scaled256<TOff, TTail>(GsSpmmArgs* a, int g, int j0, int jc) where TOff : struct, IGsScaled where TTail : struct, ISparseConvTail
+    private static void Scaled256<TOff, TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums) where TOff : struct, IGsScaled where TTail : struct, ISparseConvTail
     {
         var z = Vector256<float>.Zero;
         var mask = TTail.Masked ? LaneMask.First8(jc) : z;
@@ -98,7 +99,7 @@ internal static unsafe partial class GsSpmm
             c14 = Fma.MultiplyAdd(Vector256.Create(w[e + 14]), Row256<TTail>(p + TOff.At(o, e + 14), mask), c14);
             c15 = Fma.MultiplyAdd(Vector256.Create(w[e + 15]), Row256<TTail>(p + TOff.At(o, e + 15), mask), c15);
         }
-        Finish256<TTail>(a, g, j0, jc, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
+        Finish256<TTail>(a, g, j0, jc, sums, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
     }
 }
 

@@ -9,8 +9,9 @@ namespace Lacuna.Kernels.GsSpmm;
 
 /// <summary>
 /// GS SpMM: Y [M × n] = act(W · X + bias) with W a <see cref="GsMatrix"/>, lanes along output rows (row-wise GS) or
-/// K (column-wise, hybrid), X gathered by hardware gathers. Aimed at small n (batch-1 FC layers, LSTM steps, 7×7
-/// layers), where a kernel vectorized along n wastes lanes. Every lane of a group does the same work, so threads split
+/// K (column-wise, hybrid), X gathered by hardware gathers or, from a few columns up, read a row per non-zero at
+/// offsets prescaled for the run's n. Aimed at small n (batch-1 FC layers, LSTM steps, 7×7 layers), where a kernel
+/// vectorized along n wastes lanes. Every lane of a group does the same work, so threads split
 /// groups by steps and each part's share is exact. Immutable after creation.
 /// </summary>
 public sealed unsafe class GsSpmmPlan : ISpmmPlan
@@ -131,12 +132,18 @@ public sealed unsafe class GsSpmmPlan : ISpmmPlan
                 Bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias)),
                 Activation = Activation.Kind, Min = Activation.Min, Max = Activation.Max,
             };
-            var scaled = _needsScaled ? _scaled.GetOrAdd(n, n => new ScaledOffsets(Weights, n)) : null;
+            var kernel = _forced ?? (_candidates.Length == 1 ? _candidates[0] : _tuned.GetValueOrDefault((n, t)));
+            var scaled = kernel?.Scaled ?? _needsScaled ? _scaled.GetOrAdd(n, n => new ScaledOffsets(Weights, n)) : null;
             fixed (ushort* s16 = scaled?.U16)
             fixed (int* s32 = scaled?.I32)
             {
                 args.Scaled16 = s16; args.Scaled32 = s32;
-                var kernel = _forced ?? (_candidates.Length == 1 ? _candidates[0] : Tuned(args, n, t, parts, bounds));
+                if (kernel is null)
+                {
+                    kernel = Tuned(args, n, t, parts, bounds);
+                    // A body on the packed indices won: the offsets built for the timing are not kept.
+                    if (!kernel.Scaled) _scaled.TryRemove(n, out _);
+                }
                 RunParts(kernel, args, parts, bounds, busyMs);
             }
         }

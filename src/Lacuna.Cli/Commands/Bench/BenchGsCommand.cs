@@ -111,10 +111,9 @@ public static class BenchGsCommand
     private static JsonObject Bodies(Lacuna.Formats.GsMatrix gs, float[] w, int m, int k, int n, int threads, int warmup, int repeats, bool json)
     {
         using var x = Tensor.Random(11, new[] { k, n });
-        var xs = x.Span.ToArray();
         var y = new float[(long)m * n];
         var csr = Lacuna.Kernels.Spmm.SpmmPlan.Create(Lacuna.Formats.CsrMatrix.FromDense(w, m, k));
-        var runs = GsBodies.Runners(gs, xs, n, y, threads).Append(("csr", () => csr.Run(xs, n, y, threads))).ToArray();
+        var runs = GsBodies.Runners(gs, x, n, y, threads).Append(("csr", () => csr.Run(x.Span, n, y, threads))).ToArray();
         var t = Measure.Interleaved(warmup, repeats, runs);
         double csrMs = t[^1].MedianMs;
         var result = new JsonObject { ["csr_ms"] = BenchJson.Num(csrMs), ["csr_min_ms"] = BenchJson.Num(t[^1].MinMs) };

@@ -19,12 +19,13 @@ internal static unsafe partial class GsSpmm
     public static void RunAvx512Rows16Packed(GsSpmmArgs* a)
     {
         int n = a->N;
+        float* sums = stackalloc float[16 * 16]; // for the layouts that add banks; here, not per pass, so the pass inlines
         for (int g = a->G0; g < a->G1; g++)
             for (int j0 = 0; j0 < n; j0 += 16)
             {
                 int jc = Math.Min(16, n - j0);
-                if (jc == 16) Packed512<WholeVectors>(a, g, j0, jc);
-                else Packed512<MaskedLastVector>(a, g, j0, jc);
+                if (jc == 16) Packed512<WholeVectors>(a, g, j0, jc, sums);
+                else Packed512<MaskedLastVector>(a, g, j0, jc, sums);
             }
     }
 
@@ -33,12 +34,13 @@ internal static unsafe partial class GsSpmm
     public static void RunAvx512Rows16Packed8(GsSpmmArgs* a)
     {
         int n = a->N;
+        float* sums = stackalloc float[16 * 8];
         for (int g = a->G0; g < a->G1; g++)
             for (int j0 = 0; j0 < n; j0 += 8)
             {
                 int jc = Math.Min(8, n - j0);
-                if (jc == 8) Packed256<WholeVectors>(a, g, j0, jc);
-                else Packed256<MaskedLastVector>(a, g, j0, jc);
+                if (jc == 8) Packed256<WholeVectors>(a, g, j0, jc, sums);
+                else Packed256<MaskedLastVector>(a, g, j0, jc, sums);
             }
     }
 
@@ -47,10 +49,9 @@ internal static unsafe partial class GsSpmm
         TTail.Masked ? Avx512F.MaskLoad(p, mask, Vector512<float>.Zero) : Vector512.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Packed512<TTail>(GsSpmmArgs* a, int g, int j0, int jc) where TTail : struct, ISparseConvTail
+    private static void Packed512<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums) where TTail : struct, ISparseConvTail
     {
         nint n = a->N;
-        float* sums = stackalloc float[16 * 16];
         var z = Vector512<float>.Zero;
         var mask = TTail.Masked ? LaneMask.First16(jc) : z;
         float* p = a->X + j0;
@@ -78,6 +79,58 @@ internal static unsafe partial class GsSpmm
             c14 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[14]), Row512<TTail>(p + (nint)(q3 >> 32 & 0xFFFF) * n, mask), c14);
             c15 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[15]), Row512<TTail>(p + (nint)(q3 >> 48) * n, mask), c15);
         }
+        Finish512<TTail>(a, g, j0, jc, sums, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Row256<TTail>(float* p, Vector256<float> mask) where TTail : struct, ISparseConvTail =>
+        TTail.Masked ? Avx.MaskLoad(p, mask) : Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Packed256<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums) where TTail : struct, ISparseConvTail
+    {
+        nint n = a->N;
+        var z = Vector256<float>.Zero;
+        var mask = TTail.Masked ? LaneMask.First8(jc) : z;
+        float* p = a->X + j0;
+        Vector256<float> c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, c10 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z;
+        int s1 = a->Offsets[g + 1];
+        for (int s = a->Offsets[g]; s < s1; s++)
+        {
+            float* w = a->Values + s * 16;
+            ulong* q = (ulong*)(a->Cols16 + s * 16);
+            ulong q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
+            c0 = Fma.MultiplyAdd(Vector256.Create(w[0]), Row256<TTail>(p + (nint)(q0 & 0xFFFF) * n, mask), c0);
+            c1 = Fma.MultiplyAdd(Vector256.Create(w[1]), Row256<TTail>(p + (nint)(q0 >> 16 & 0xFFFF) * n, mask), c1);
+            c2 = Fma.MultiplyAdd(Vector256.Create(w[2]), Row256<TTail>(p + (nint)(q0 >> 32 & 0xFFFF) * n, mask), c2);
+            c3 = Fma.MultiplyAdd(Vector256.Create(w[3]), Row256<TTail>(p + (nint)(q0 >> 48) * n, mask), c3);
+            c4 = Fma.MultiplyAdd(Vector256.Create(w[4]), Row256<TTail>(p + (nint)(q1 & 0xFFFF) * n, mask), c4);
+            c5 = Fma.MultiplyAdd(Vector256.Create(w[5]), Row256<TTail>(p + (nint)(q1 >> 16 & 0xFFFF) * n, mask), c5);
+            c6 = Fma.MultiplyAdd(Vector256.Create(w[6]), Row256<TTail>(p + (nint)(q1 >> 32 & 0xFFFF) * n, mask), c6);
+            c7 = Fma.MultiplyAdd(Vector256.Create(w[7]), Row256<TTail>(p + (nint)(q1 >> 48) * n, mask), c7);
+            c8 = Fma.MultiplyAdd(Vector256.Create(w[8]), Row256<TTail>(p + (nint)(q2 & 0xFFFF) * n, mask), c8);
+            c9 = Fma.MultiplyAdd(Vector256.Create(w[9]), Row256<TTail>(p + (nint)(q2 >> 16 & 0xFFFF) * n, mask), c9);
+            c10 = Fma.MultiplyAdd(Vector256.Create(w[10]), Row256<TTail>(p + (nint)(q2 >> 32 & 0xFFFF) * n, mask), c10);
+            c11 = Fma.MultiplyAdd(Vector256.Create(w[11]), Row256<TTail>(p + (nint)(q2 >> 48) * n, mask), c11);
+            c12 = Fma.MultiplyAdd(Vector256.Create(w[12]), Row256<TTail>(p + (nint)(q3 & 0xFFFF) * n, mask), c12);
+            c13 = Fma.MultiplyAdd(Vector256.Create(w[13]), Row256<TTail>(p + (nint)(q3 >> 16 & 0xFFFF) * n, mask), c13);
+            c14 = Fma.MultiplyAdd(Vector256.Create(w[14]), Row256<TTail>(p + (nint)(q3 >> 32 & 0xFFFF) * n, mask), c14);
+            c15 = Fma.MultiplyAdd(Vector256.Create(w[15]), Row256<TTail>(p + (nint)(q3 >> 48) * n, mask), c15);
+        }
+        Finish256<TTail>(a, g, j0, jc, sums, mask, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15);
+    }
+
+    /// <summary>
+    /// A 16-lane pass's outputs: row-wise GS stores each lane's vector straight into its output row (bias and
+    /// activation applied in registers; the scalar epilogue cost a third of the multiply-adds on 2048×512 at n = 16),
+    /// the other layouts add their banks through <see cref="Emit(GsSpmmArgs*, int, int, int, float*, int, int)"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish512<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums, Vector512<float> mask,
+        Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3, Vector512<float> c4, Vector512<float> c5, Vector512<float> c6, Vector512<float> c7,
+        Vector512<float> c8, Vector512<float> c9, Vector512<float> c10, Vector512<float> c11, Vector512<float> c12, Vector512<float> c13, Vector512<float> c14, Vector512<float> c15) where TTail : struct, ISparseConvTail
+    {
+        nint n = a->N;
         if (a->Banks == 1)
         {
             // Row-wise: lane l's vector is row g·16 + l's output segment, stored as it is (no scalar epilogue).
@@ -113,41 +166,11 @@ internal static unsafe partial class GsSpmm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Row256<TTail>(float* p, Vector256<float> mask) where TTail : struct, ISparseConvTail =>
-        TTail.Masked ? Avx.MaskLoad(p, mask) : Vector256.Load(p);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Packed256<TTail>(GsSpmmArgs* a, int g, int j0, int jc) where TTail : struct, ISparseConvTail
+    private static void Finish256<TTail>(GsSpmmArgs* a, int g, int j0, int jc, float* sums, Vector256<float> mask,
+        Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3, Vector256<float> c4, Vector256<float> c5, Vector256<float> c6, Vector256<float> c7,
+        Vector256<float> c8, Vector256<float> c9, Vector256<float> c10, Vector256<float> c11, Vector256<float> c12, Vector256<float> c13, Vector256<float> c14, Vector256<float> c15) where TTail : struct, ISparseConvTail
     {
         nint n = a->N;
-        float* sums = stackalloc float[16 * 8];
-        var z = Vector256<float>.Zero;
-        var mask = TTail.Masked ? LaneMask.First8(jc) : z;
-        float* p = a->X + j0;
-        Vector256<float> c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z, c8 = z, c9 = z, c10 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z;
-        int s1 = a->Offsets[g + 1];
-        for (int s = a->Offsets[g]; s < s1; s++)
-        {
-            float* w = a->Values + s * 16;
-            ulong* q = (ulong*)(a->Cols16 + s * 16);
-            ulong q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
-            c0 = Fma.MultiplyAdd(Vector256.Create(w[0]), Row256<TTail>(p + (nint)(q0 & 0xFFFF) * n, mask), c0);
-            c1 = Fma.MultiplyAdd(Vector256.Create(w[1]), Row256<TTail>(p + (nint)(q0 >> 16 & 0xFFFF) * n, mask), c1);
-            c2 = Fma.MultiplyAdd(Vector256.Create(w[2]), Row256<TTail>(p + (nint)(q0 >> 32 & 0xFFFF) * n, mask), c2);
-            c3 = Fma.MultiplyAdd(Vector256.Create(w[3]), Row256<TTail>(p + (nint)(q0 >> 48) * n, mask), c3);
-            c4 = Fma.MultiplyAdd(Vector256.Create(w[4]), Row256<TTail>(p + (nint)(q1 & 0xFFFF) * n, mask), c4);
-            c5 = Fma.MultiplyAdd(Vector256.Create(w[5]), Row256<TTail>(p + (nint)(q1 >> 16 & 0xFFFF) * n, mask), c5);
-            c6 = Fma.MultiplyAdd(Vector256.Create(w[6]), Row256<TTail>(p + (nint)(q1 >> 32 & 0xFFFF) * n, mask), c6);
-            c7 = Fma.MultiplyAdd(Vector256.Create(w[7]), Row256<TTail>(p + (nint)(q1 >> 48) * n, mask), c7);
-            c8 = Fma.MultiplyAdd(Vector256.Create(w[8]), Row256<TTail>(p + (nint)(q2 & 0xFFFF) * n, mask), c8);
-            c9 = Fma.MultiplyAdd(Vector256.Create(w[9]), Row256<TTail>(p + (nint)(q2 >> 16 & 0xFFFF) * n, mask), c9);
-            c10 = Fma.MultiplyAdd(Vector256.Create(w[10]), Row256<TTail>(p + (nint)(q2 >> 32 & 0xFFFF) * n, mask), c10);
-            c11 = Fma.MultiplyAdd(Vector256.Create(w[11]), Row256<TTail>(p + (nint)(q2 >> 48) * n, mask), c11);
-            c12 = Fma.MultiplyAdd(Vector256.Create(w[12]), Row256<TTail>(p + (nint)(q3 & 0xFFFF) * n, mask), c12);
-            c13 = Fma.MultiplyAdd(Vector256.Create(w[13]), Row256<TTail>(p + (nint)(q3 >> 16 & 0xFFFF) * n, mask), c13);
-            c14 = Fma.MultiplyAdd(Vector256.Create(w[14]), Row256<TTail>(p + (nint)(q3 >> 32 & 0xFFFF) * n, mask), c14);
-            c15 = Fma.MultiplyAdd(Vector256.Create(w[15]), Row256<TTail>(p + (nint)(q3 >> 48) * n, mask), c15);
-        }
         if (a->Banks == 1)
         {
             // Row-wise: lane l's vector is row g·16 + l's output segment, stored as it is (no scalar epilogue).

@@ -92,4 +92,56 @@ internal static unsafe partial class GsSpmm
             }
         }
     }
+
+    /// <summary>
+    /// As <see cref="RunScalarLanes16"/> with the X offsets prescaled for this n (<see cref="GsSpmmArgs.Scaled16"/>):
+    /// a multiply-add is an offset load, an X load and the FMA with its weight as memory operand, without the shifts,
+    /// masks and multiply by n of the packed indices. At n = 1 the offsets are the columns.
+    /// </summary>
+    public static void RunScalarLanesScaled16(GsSpmmArgs* a)
+    {
+        if (a->Scaled16 is not null) RunScalarLanesScaled16<GsScaled16>(a);
+        else RunScalarLanesScaled16<GsScaled32>(a);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunScalarLanesScaled16<TOff>(GsSpmmArgs* a) where TOff : struct, IGsScaled
+    {
+        int n = a->N;
+        float* sums = stackalloc float[16];
+        void* o = TOff.Base(a);
+        float* w = a->Values;
+        for (int g = a->G0; g < a->G1; g++)
+        {
+            nint e0 = (nint)a->Offsets[g] * 16, e1 = (nint)a->Offsets[g + 1] * 16;
+            for (int j = 0; j < n; j++)
+            {
+                float* p = a->X + j;
+                float c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0;
+                for (nint e = e0; e < e1; e += 16)
+                {
+                    c0 = MathF.FusedMultiplyAdd(w[e + 0], p[TOff.At(o, e + 0)], c0);
+                    c1 = MathF.FusedMultiplyAdd(w[e + 1], p[TOff.At(o, e + 1)], c1);
+                    c2 = MathF.FusedMultiplyAdd(w[e + 2], p[TOff.At(o, e + 2)], c2);
+                    c3 = MathF.FusedMultiplyAdd(w[e + 3], p[TOff.At(o, e + 3)], c3);
+                    c4 = MathF.FusedMultiplyAdd(w[e + 4], p[TOff.At(o, e + 4)], c4);
+                    c5 = MathF.FusedMultiplyAdd(w[e + 5], p[TOff.At(o, e + 5)], c5);
+                    c6 = MathF.FusedMultiplyAdd(w[e + 6], p[TOff.At(o, e + 6)], c6);
+                    c7 = MathF.FusedMultiplyAdd(w[e + 7], p[TOff.At(o, e + 7)], c7);
+                    c8 = MathF.FusedMultiplyAdd(w[e + 8], p[TOff.At(o, e + 8)], c8);
+                    c9 = MathF.FusedMultiplyAdd(w[e + 9], p[TOff.At(o, e + 9)], c9);
+                    c10 = MathF.FusedMultiplyAdd(w[e + 10], p[TOff.At(o, e + 10)], c10);
+                    c11 = MathF.FusedMultiplyAdd(w[e + 11], p[TOff.At(o, e + 11)], c11);
+                    c12 = MathF.FusedMultiplyAdd(w[e + 12], p[TOff.At(o, e + 12)], c12);
+                    c13 = MathF.FusedMultiplyAdd(w[e + 13], p[TOff.At(o, e + 13)], c13);
+                    c14 = MathF.FusedMultiplyAdd(w[e + 14], p[TOff.At(o, e + 14)], c14);
+                    c15 = MathF.FusedMultiplyAdd(w[e + 15], p[TOff.At(o, e + 15)], c15);
+                }
+                sums[0] = c0; sums[1] = c1; sums[2] = c2; sums[3] = c3; sums[4] = c4; sums[5] = c5; sums[6] = c6; sums[7] = c7;
+                sums[8] = c8; sums[9] = c9; sums[10] = c10; sums[11] = c11; sums[12] = c12; sums[13] = c13; sums[14] = c14; sums[15] = c15;
+                Emit(a, g, j, 1, sums);
+            }
+        }
+    }
+
 }

@@ -53,6 +53,14 @@ public class GsSpmmTests
     }
 
     [Fact]
+    public void Prescaled_offsets_past_16_bits_match_the_reference()
+    {
+        // (K − 1) · n > 65535 from n = 15 on: the plan prescales 32-bit X offsets for the scaled bodies (16-bit below).
+        Check(RandomGs(21, 4500, 16, GsLayout.Row, 0.9, 24), [1, 15, 16, 17], Activation.Relu, bias: true, threads: 2);
+        Check(RandomGs(3, 4500, 16, GsLayout.Column, 0.9, 25), [1, 16], Activation.None, bias: true, threads: 1);
+    }
+
+    [Fact]
     public void Activations_two_threads_and_the_tuned_plan_match_the_reference()
     {
         var w = RandomGs(100, 64, 16, GsLayout.Row, 0.9, 22);

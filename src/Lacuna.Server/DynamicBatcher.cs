@@ -4,7 +4,8 @@ namespace Lacuna.Server;
 
 /// <summary>
 /// Dynamic batching as Triton defines it, for one model version: requests queue (bounded: a full queue refuses at once),
-/// and one dedicated thread merges them into batches of at most <see cref="ModelConfig.MaxBatchSize"/> rows. A batch is
+/// and a dedicated thread per engine instance (<see cref="ModelConfig.Instances"/>) merges them into batches of at most
+/// <see cref="ModelConfig.MaxBatchSize"/> rows when its instance is free. A batch is
 /// dispatched as soon as it is full or has reached a preferred batch size with nothing else waiting, and otherwise
 /// when its first request has waited the queue delay. Requests are never split: each caller gets exactly its own rows.
 /// </summary>
@@ -12,17 +13,25 @@ public sealed class DynamicBatcher : IDisposable
 {
     private readonly Queue<BatchWork> _queue = new();
     private readonly ModelConfig _config;
-    private readonly Action<List<BatchWork>> _runBatch;
-    private readonly Thread _thread;
+    private readonly Action<List<BatchWork>, int> _runBatch;
+    private readonly Thread[] _threads;
     private bool _closed;
 
-    /// <param name="runBatch">Runs one merged batch and completes every request in it (called on the batcher's thread).</param>
-    public DynamicBatcher(string name, ModelConfig config, Action<List<BatchWork>> runBatch)
+    /// <param name="runBatch">
+    /// Runs one merged batch on an instance (0 to <see cref="ModelConfig.Instances"/> - 1) and completes every request in
+    /// it; called on that instance's thread, so an instance's buffers are never used by two batches at once.
+    /// </param>
+    public DynamicBatcher(string name, ModelConfig config, Action<List<BatchWork>, int> runBatch)
     {
         _config = config;
         _runBatch = runBatch;
-        _thread = new Thread(Loop) { IsBackground = true, Name = $"lacuna-batcher-{name}" };
-        _thread.Start();
+        _threads = new Thread[config.Instances];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            int instance = i;
+            _threads[i] = new Thread(() => Loop(instance)) { IsBackground = true, Name = $"lacuna-batcher-{name}-{i}" };
+            _threads[i].Start();
+        }
     }
 
     /// <summary>Requests waiting (not yet in a running batch).</summary>
@@ -40,12 +49,12 @@ public sealed class DynamicBatcher : IDisposable
         }
     }
 
-    private void Loop()
+    private void Loop(int instance)
     {
         var batch = new List<BatchWork>();
         while (Next(batch))
         {
-            _runBatch(batch);
+            _runBatch(batch, instance);
             batch.Clear();
         }
     }
@@ -82,7 +91,7 @@ public sealed class DynamicBatcher : IDisposable
         }
     }
 
-    /// <summary>Refuses new requests, lets the queued ones finish, and waits for the thread.</summary>
+    /// <summary>Refuses new requests, lets the queued ones finish, and waits for the threads.</summary>
     public void Dispose()
     {
         lock (_queue)
@@ -90,6 +99,6 @@ public sealed class DynamicBatcher : IDisposable
             _closed = true;
             Monitor.PulseAll(_queue);
         }
-        _thread.Join();
+        foreach (var t in _threads) t.Join();
     }
 }

@@ -210,6 +210,8 @@ public sealed class LacunaServer : IAsyncDisposable
             foreach (int b in m.PlannedBatchSizes) w.WriteNumberValue(b);
             w.WriteEndArray();
             w.WriteNumber("max_batch_size", m.Batched ? m.Config.MaxBatchSize : 0);
+            w.WriteNumber("instances", m.Config.Instances);
+            w.WriteNumber("threads_per_instance", m.RunThreads);
             w.WriteNumber("planning_seconds", Math.Round(m.PlanningSeconds, 4));
             w.WriteNumber("warmup_seconds", Math.Round(m.WarmupSeconds, 4));
         }, ready ? 200 : 503);

@@ -18,7 +18,6 @@ public static class ThreadCpu
     public static Sample Read(string namePrefix)
     {
         if (!File.Exists("/proc/self/stat")) return new Sample(double.NaN, double.NaN);
-        double total = Seconds(File.ReadAllText("/proc/self/stat"));
         double named = 0;
         foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
         {
@@ -29,7 +28,8 @@ public static class ThreadCpu
             }
             catch (IOException) { } // the thread exited between the listing and the read
         }
-        return new Sample(total, named);
+        // Read after the threads: the total then covers every thread's figure read before it.
+        return new Sample(Seconds(File.ReadAllText("/proc/self/stat")), named);
     }
 
     /// <summary>The thread's name: between the first '(' and the last ')' (a name may hold spaces and parentheses).</summary>

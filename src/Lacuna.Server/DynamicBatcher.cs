@@ -11,9 +11,10 @@ namespace Lacuna.Server;
 /// </summary>
 public sealed class DynamicBatcher : IDisposable
 {
-    private readonly Queue<BatchWork> _queue = new();
+    private readonly LinkedList<BatchWork> _queue = new(); // a batch trimmed to a planned size puts its tail back in front
     private readonly ModelConfig _config;
     private readonly Action<List<BatchWork>, int> _runBatch;
+    private readonly Func<IReadOnlyList<int>, int>? _take;
     private readonly Thread[] _threads;
     private bool _closed;
 
@@ -21,10 +22,15 @@ public sealed class DynamicBatcher : IDisposable
     /// Runs one merged batch on an instance (0 to <see cref="ModelConfig.Instances"/> - 1) and completes every request in
     /// it; called on that instance's thread, so an instance's buffers are never used by two batches at once.
     /// </param>
-    public DynamicBatcher(string name, ModelConfig config, Action<List<BatchWork>, int> runBatch)
+    /// <param name="take">
+    /// Given the merged requests' cumulative rows, how many of them the batch keeps (the rest go back to the front of
+    /// the queue, in order); null: all (<see cref="BatchSizing.Take"/> is the server's).
+    /// </param>
+    public DynamicBatcher(string name, ModelConfig config, Action<List<BatchWork>, int> runBatch, Func<IReadOnlyList<int>, int>? take = null)
     {
         _config = config;
         _runBatch = runBatch;
+        _take = take;
         _threads = new Thread[config.Instances];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -43,7 +49,7 @@ public sealed class DynamicBatcher : IDisposable
         lock (_queue)
         {
             if (_closed || _queue.Count >= _config.MaxQueueSize) return false;
-            _queue.Enqueue(work);
+            _queue.AddLast(work);
             Monitor.Pulse(_queue);
             return true;
         }
@@ -69,16 +75,18 @@ public sealed class DynamicBatcher : IDisposable
                 if (_closed) return false;
                 Monitor.Wait(_queue);
             }
-            var first = _queue.Dequeue();
+            var first = _queue.First!.Value;
+            _queue.RemoveFirst();
             batch.Add(first);
             int rows = first.Rows;
             long deadline = first.EnqueuedAt + (long)(_config.MaxQueueDelayMicroseconds * (Stopwatch.Frequency / 1e6));
             while (rows < _config.MaxBatchSize)
             {
-                if (_queue.TryPeek(out var next))
+                if (_queue.First?.Value is { } next)
                 {
                     if (rows + next.Rows > _config.MaxBatchSize) break; // it starts the next batch
-                    batch.Add(_queue.Dequeue());
+                    batch.Add(next);
+                    _queue.RemoveFirst();
                     rows += next.Rows;
                     continue;
                 }
@@ -86,6 +94,18 @@ public sealed class DynamicBatcher : IDisposable
                 long left = deadline - Stopwatch.GetTimestamp();
                 if (left <= 0) break;
                 Monitor.Wait(_queue, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+            }
+            if (_take is not null && batch.Count > 1)
+            {
+                var cumulative = new int[batch.Count];
+                for (int i = 0, sum = 0; i < batch.Count; i++) cumulative[i] = sum += batch[i].Rows;
+                int keep = Math.Clamp(_take(cumulative), 1, batch.Count);
+                if (keep < batch.Count)
+                {
+                    for (int i = batch.Count - 1; i >= keep; i--) _queue.AddFirst(batch[i]);
+                    batch.RemoveRange(keep, batch.Count - keep);
+                    Monitor.PulseAll(_queue); // an idle instance may take them at once
+                }
             }
             return true;
         }

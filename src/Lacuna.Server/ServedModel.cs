@@ -43,6 +43,9 @@ public sealed class ServedModel : IDisposable
     public double PlanningSeconds { get; private set; }
     public double WarmupSeconds { get; private set; }
 
+    /// <summary>Run time at each planned batch size, from the warm-up (the batcher's padding-or-trimming choice).</summary>
+    public IReadOnlyDictionary<int, double> RunMilliseconds { get; private set; } = new Dictionary<int, double>();
+
     /// <summary>Engine threads each batch of this model runs on (the plans were made at this count).</summary>
     public int RunThreads { get; private set; } = 1;
     public int QueueLength => _batcher?.QueueLength ?? 0;
@@ -82,16 +85,25 @@ public sealed class ServedModel : IDisposable
             Outputs = session.Outputs.Select(o => new TensorSpec(o.Name, "FP32", OutputShape(o.Name, plans))).ToArray();
             t0 = Stopwatch.GetTimestamp();
             _session = session;
+            var runMs = new Dictionary<int, double>();
             foreach (int b in PlannedBatchSizes)
             {
                 var inputs = BatchInputs(0, b);
                 for (int k = 0; k < inputs.Length; k++) inputs[k].FillRandom((ulong)(k + 1));
-                var outs = lane.Run(RunThreads, () => session.Run(Feeds(inputs)));
-                foreach (var t in outs.Values) t.Dispose();
+                // The first run warms; the faster of two more is the size's run time, which batch sizing weighs.
+                for (int run = 0; run < 3; run++)
+                {
+                    long r0 = Stopwatch.GetTimestamp();
+                    var outs = lane.Run(RunThreads, () => session.Run(Feeds(inputs)));
+                    double ms = Stopwatch.GetElapsedTime(r0).TotalMilliseconds;
+                    foreach (var t in outs.Values) t.Dispose();
+                    if (run > 0) runMs[b] = Math.Min(ms, runMs.GetValueOrDefault(b, double.MaxValue));
+                }
             }
+            RunMilliseconds = runMs;
             WarmupSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             _batcher = new DynamicBatcher($"{Name}-{Version}", Config with { MaxBatchSize = Batched ? Config.MaxBatchSize : 1 },
-                (batch, instance) => RunBatch(batch, instance, lane, metrics));
+                (batch, instance) => RunBatch(batch, instance, lane, metrics), cumulative => BatchSizing.Take(cumulative, PlannedBatchSizes, runMs));
             _state = ModelState.Ready;
             log.LogInformation("model {Model} version {Version} ready: loaded in {LoadSeconds:F2} s, planned batch sizes {BatchSizes} ({Plan}) in {PlanningSeconds:F2} s, warmed up in {WarmupSeconds:F2} s",
                 Name, Version, LoadSeconds, string.Join(",", PlannedBatchSizes), Config.Plan.ToString().ToLowerInvariant(), PlanningSeconds, WarmupSeconds);

@@ -69,6 +69,30 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task A_trimmed_batch_puts_its_tail_back_at_the_front_of_the_queue_in_order()
+    {
+        var ran = new List<int[]>();
+        using var go = new ManualResetEventSlim();
+        var works = Enumerable.Range(0, 5).Select(_ => new BatchWork([], [], 1)).ToArray();
+        var ids = works.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i);
+        // Every size is preferred, so a batch goes as soon as the queue is empty, never waiting out the delay.
+        var config = new ModelConfig { MaxBatchSize = 8, MaxQueueDelayMicroseconds = 10_000_000, PreferredBatchSizes = [1, 2, 3, 4, 5] };
+        using (var batcher = new DynamicBatcher("t", config, (batch, _) =>
+        {
+            go.Wait(TimeSpan.FromSeconds(30));
+            lock (ran) ran.Add(batch.Select(w => ids[w]).ToArray());
+            foreach (var w in batch) w.Completion.TrySetResult(new BatchResult([], batch.Count, 0, 0));
+        }, cumulative => Math.Min(cumulative.Count, 2)))
+        {
+            foreach (var w in works) Assert.True(batcher.TryEnqueue(w));
+            go.Set();
+            await Task.WhenAll(works.Select(w => w.Completion.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        Assert.Equal(Enumerable.Range(0, 5), ran.SelectMany(b => b));
+        Assert.All(ran, b => Assert.True(b.Length <= 2, $"a batch of {b.Length} requests; the take function keeps at most 2"));
+    }
+
+    [Fact]
     public async Task A_full_queue_answers_503_at_once_and_the_queued_requests_still_finish()
     {
         using var repo = new TestRepository();

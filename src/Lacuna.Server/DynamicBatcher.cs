@@ -7,7 +7,9 @@ namespace Lacuna.Server;
 /// and a dedicated thread per engine instance (<see cref="ModelConfig.Instances"/>) merges them into batches of at most
 /// <see cref="ModelConfig.MaxBatchSize"/> rows when its instance is free. A batch is
 /// dispatched as soon as it is full or has reached a preferred batch size with nothing else waiting, and otherwise
-/// when its first request has waited the queue delay. Requests are never split: each caller gets exactly its own rows.
+/// when its first request has waited the queue delay. A batch may then be trimmed to fewer whole requests (see
+/// <see cref="BatchSizing"/>), the rest going back to the front of the queue. Requests are never split: each caller
+/// gets exactly its own rows.
 /// </summary>
 public sealed class DynamicBatcher : IDisposable
 {

@@ -210,6 +210,11 @@ public sealed class LacunaServer : IAsyncDisposable
             foreach (int b in m.PlannedBatchSizes) w.WriteNumberValue(b);
             w.WriteEndArray();
             w.WriteNumber("max_batch_size", m.Batched ? m.Config.MaxBatchSize : 0);
+            w.WriteNumber("instances", m.Config.Instances);
+            w.WriteNumber("threads_per_instance", m.RunThreads);
+            w.WriteStartObject("run_ms"); // per planned size, from the warm-up: what the batcher weighs padding against trimming with
+            foreach (var (b, ms) in m.RunMilliseconds.OrderBy(kv => kv.Key)) w.WriteNumber(b.ToString(System.Globalization.CultureInfo.InvariantCulture), Math.Round(ms, 3));
+            w.WriteEndObject();
             w.WriteNumber("planning_seconds", Math.Round(m.PlanningSeconds, 4));
             w.WriteNumber("warmup_seconds", Math.Round(m.WarmupSeconds, 4));
         }, ready ? 200 : 503);

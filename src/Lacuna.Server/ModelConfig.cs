@@ -10,7 +10,7 @@ public enum PlanKind { Sparse, Dense }
 /// <c>NAME/config.json</c>; what the file leaves out comes from the command line's defaults.
 /// <code>
 /// { "max_batch_size": 16, "preferred_batch_sizes": [4, 8, 16], "max_queue_delay_microseconds": 500,
-///   "max_queue_size": 128, "threads": 2, "plan": "sparse" }
+///   "max_queue_size": 128, "threads": 2, "instances": 1, "plan": "sparse" }
 /// </code>
 /// </summary>
 public sealed record ModelConfig
@@ -27,8 +27,19 @@ public sealed record ModelConfig
     /// <summary>Requests waiting in the queue at most; one more is answered 503 at once.</summary>
     public int MaxQueueSize { get; init; } = 128;
 
-    /// <summary>Engine threads for this model's runs (capped by the server's budget); null: the whole budget.</summary>
+    /// <summary>
+    /// Engine threads for each of this model's runs (capped by the server's budget); null: the whole budget divided
+    /// among the <see cref="Instances"/>.
+    /// </summary>
     public int? Threads { get; init; }
+
+    /// <summary>
+    /// Engine instances (Triton's <c>instance_group</c> count): batches of this model that run at once, each formed from
+    /// the one queue and run by a thread of its own. Instances of one thread each run side by side with no barrier
+    /// between them, where one run on all threads meets every layer's fork-join barrier and waits at it whenever the
+    /// HTTP work on the same cores preempts one worker; runs of more than one thread still take turns.
+    /// </summary>
+    public int Instances { get; init; } = 1;
 
     public PlanKind Plan { get; init; } = PlanKind.Sparse;
 
@@ -59,11 +70,12 @@ public sealed record ModelConfig
         if (MaxQueueDelayMicroseconds < 0) return $"max_queue_delay_microseconds must be non-negative (got {MaxQueueDelayMicroseconds}).";
         if (MaxQueueSize < 1) return $"max_queue_size must be at least 1 (got {MaxQueueSize}).";
         if (Threads is < 1) return $"threads must be at least 1 (got {Threads}).";
+        if (Instances is < 1 or > 64) return $"instances must be in [1, 64] (got {Instances}).";
         return null;
     }
 
     private static readonly string[] s_keys =
-        ["max_batch_size", "preferred_batch_sizes", "max_queue_delay_microseconds", "max_queue_size", "threads", "plan"];
+        ["max_batch_size", "preferred_batch_sizes", "max_queue_delay_microseconds", "max_queue_size", "threads", "instances", "plan"];
 
     /// <summary>Reads <c>config.json</c> over <paramref name="defaults"/>; a bad file throws naming the file and the key.</summary>
     public static ModelConfig Read(string path, ModelConfig defaults)
@@ -86,6 +98,7 @@ public sealed record ModelConfig
                         "max_queue_delay_microseconds" => c with { MaxQueueDelayMicroseconds = p.Value.GetInt32() },
                         "max_queue_size" => c with { MaxQueueSize = p.Value.GetInt32() },
                         "threads" => c with { Threads = p.Value.GetInt32() },
+                        "instances" => c with { Instances = p.Value.GetInt32() },
                         "plan" => c with { Plan = ParsePlan(p.Value.GetString()) ?? throw new FormatException("expected \"sparse\" or \"dense\"") },
                         _ => throw new FormatException($"unknown key; known: {string.Join(", ", s_keys)}"),
                     };

@@ -16,7 +16,7 @@ public sealed class ServedModel : IDisposable
 {
     private InferenceSession? _session;
     private DynamicBatcher? _batcher;
-    private readonly Dictionary<int, Tensor[]> _batchInputs = new(); // per planned size, reused: only the batcher thread touches them
+    private Dictionary<int, Tensor[]>[] _batchInputs = [new()]; // per instance and planned size, reused: only that instance's thread touches them
     private volatile ModelState _state = ModelState.Loading;
 
     public ServedModel(string name, string version, string path, ModelConfig config)
@@ -42,6 +42,12 @@ public sealed class ServedModel : IDisposable
     public double LoadSeconds { get; private set; }
     public double PlanningSeconds { get; private set; }
     public double WarmupSeconds { get; private set; }
+
+    /// <summary>Run time at each planned batch size, from the warm-up (the batcher's padding-or-trimming choice).</summary>
+    public IReadOnlyDictionary<int, double> RunMilliseconds { get; private set; } = new Dictionary<int, double>();
+
+    /// <summary>Engine threads each batch of this model runs on (the plans were made at this count).</summary>
+    public int RunThreads { get; private set; } = 1;
     public int QueueLength => _batcher?.QueueLength ?? 0;
 
     /// <summary>The planned session once ready (benchmarks time it in process against the server); null before.</summary>
@@ -69,23 +75,35 @@ public sealed class ServedModel : IDisposable
             Inputs = session.RuntimeInputs.Select(i => new TensorSpec(i.Name, "FP32", i.Shape!)).ToArray();
 
             // Planning is the slow step (the sparse planner times every candidate kernel per layer at each batch size),
-            // then one run per size warms the kernels and the arenas: a model is ready only after both.
+            // then one run per size warms the kernels and the arenas: a model is ready only after both. Plans are made
+            // at the threads each instance runs on.
+            RunThreads = lane.ThreadsFor(Config.Threads ?? Math.Max(1, lane.Budget / Config.Instances));
+            _batchInputs = Enumerable.Range(0, Config.Instances).Select(_ => new Dictionary<int, Tensor[]>()).ToArray();
             t0 = Stopwatch.GetTimestamp();
-            var plans = lane.Run(Config.Threads, () => PlannedBatchSizes.Select(session.PlanFor).ToArray());
+            var plans = lane.Run(RunThreads, () => PlannedBatchSizes.Select(session.PlanFor).ToArray());
             PlanningSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             Outputs = session.Outputs.Select(o => new TensorSpec(o.Name, "FP32", OutputShape(o.Name, plans))).ToArray();
             t0 = Stopwatch.GetTimestamp();
             _session = session;
+            var runMs = new Dictionary<int, double>();
             foreach (int b in PlannedBatchSizes)
             {
-                var inputs = BatchInputs(b);
+                var inputs = BatchInputs(0, b);
                 for (int k = 0; k < inputs.Length; k++) inputs[k].FillRandom((ulong)(k + 1));
-                var outs = lane.Run(Config.Threads, () => session.Run(Feeds(inputs)));
-                foreach (var t in outs.Values) t.Dispose();
+                // The first run warms; the faster of two more is the size's run time, which batch sizing weighs.
+                for (int run = 0; run < 3; run++)
+                {
+                    long r0 = Stopwatch.GetTimestamp();
+                    var outs = lane.Run(RunThreads, () => session.Run(Feeds(inputs)));
+                    double ms = Stopwatch.GetElapsedTime(r0).TotalMilliseconds;
+                    foreach (var t in outs.Values) t.Dispose();
+                    if (run > 0) runMs[b] = Math.Min(ms, runMs.GetValueOrDefault(b, double.MaxValue));
+                }
             }
+            RunMilliseconds = runMs;
             WarmupSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             _batcher = new DynamicBatcher($"{Name}-{Version}", Config with { MaxBatchSize = Batched ? Config.MaxBatchSize : 1 },
-                batch => RunBatch(batch, lane, metrics));
+                (batch, instance) => RunBatch(batch, instance, lane, metrics), cumulative => BatchSizing.Take(cumulative, PlannedBatchSizes, runMs));
             _state = ModelState.Ready;
             log.LogInformation("model {Model} version {Version} ready: loaded in {LoadSeconds:F2} s, planned batch sizes {BatchSizes} ({Plan}) in {PlanningSeconds:F2} s, warmed up in {WarmupSeconds:F2} s",
                 Name, Version, LoadSeconds, string.Join(",", PlannedBatchSizes), Config.Plan.ToString().ToLowerInvariant(), PlanningSeconds, WarmupSeconds);
@@ -142,11 +160,12 @@ public sealed class ServedModel : IDisposable
         _ => "loading and planning",
     };
 
-    private Tensor[] BatchInputs(int batch)
+    private Tensor[] BatchInputs(int instance, int batch)
     {
-        if (_batchInputs.TryGetValue(batch, out var tensors)) return tensors;
+        var mine = _batchInputs[instance];
+        if (mine.TryGetValue(batch, out var tensors)) return tensors;
         tensors = Inputs.Select(i => new Tensor(Batched ? [batch, .. i.Shape.AsSpan(1)] : i.Shape)).ToArray();
-        return _batchInputs[batch] = tensors;
+        return mine[batch] = tensors;
     }
 
     private Dictionary<string, Tensor> Feeds(Tensor[] inputs)
@@ -160,14 +179,14 @@ public sealed class ServedModel : IDisposable
     /// Merges the requests' rows into the smallest planned batch that holds them (zero rows pad the rest), runs it once,
     /// and hands each request exactly its own rows of every output.
     /// </summary>
-    private void RunBatch(List<BatchWork> batch, EngineLane lane, ServerMetrics metrics)
+    private void RunBatch(List<BatchWork> batch, int instance, EngineLane lane, ServerMetrics metrics)
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
             int rows = batch.Sum(w => w.Rows);
             int planned = PlannedBatchSizes.First(b => b >= rows);
-            var inputs = BatchInputs(planned);
+            var inputs = BatchInputs(instance, planned);
             for (int k = 0; k < inputs.Length; k++)
             {
                 var dst = inputs[k].Span;
@@ -176,7 +195,7 @@ public sealed class ServedModel : IDisposable
                 dst[at..].Clear(); // padding rows: their outputs are dropped, zeros keep them finite and cheap
             }
             var session = _session!;
-            var outs = lane.Run(Config.Threads, () => session.Run(Feeds(inputs)));
+            var outs = lane.Run(RunThreads, () => session.Run(Feeds(inputs)));
             double compute = Stopwatch.GetElapsedTime(start).TotalSeconds;
             try
             {
@@ -212,7 +231,10 @@ public sealed class ServedModel : IDisposable
     public void Dispose()
     {
         _batcher?.Dispose();
-        foreach (var ts in _batchInputs.Values) foreach (var t in ts) t.Dispose();
-        _batchInputs.Clear();
+        foreach (var mine in _batchInputs)
+        {
+            foreach (var ts in mine.Values) foreach (var t in ts) t.Dispose();
+            mine.Clear();
+        }
     }
 }

@@ -40,6 +40,59 @@ public sealed class BatchingTests
     }
 
     [Fact]
+    public async Task Two_engine_instances_run_batches_of_one_queue_and_each_caller_still_gets_exactly_its_own_rows()
+    {
+        using var repo = new TestRepository();
+        repo.Add("mini", 1, seed: 9, sparsity: 0.7,
+            config: """{ "max_batch_size": 4, "preferred_batch_sizes": [4], "max_queue_delay_microseconds": 5000, "max_queue_size": 64, "instances": 2 }""");
+        await using var server = await TestServers.StartAsync(repo.Root);
+        using var client = TestServers.Client(server);
+        var ready = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/v2/models/mini/ready"))!;
+        Assert.Equal(2, ready["instances"]!.GetValue<int>());
+        Assert.Equal(1, ready["threads_per_instance"]!.GetValue<int>()); // the test server's budget of 2, split in two
+        var requests = Enumerable.Range(0, 20).Select(i => (Rows: 1 + i % 2, Images: Wire.RandomImages(200 + (ulong)i, 1 + i % 2))).ToArray();
+        var alone = new float[requests.Length][];
+        for (int i = 0; i < requests.Length; i++)
+            alone[i] = (await Wire.ReadInfer(await client.PostAsync(Path, Wire.Json(Wire.JsonRequest(requests[i].Images, requests[i].Rows))))).Logits;
+        long batchesBefore = server.Metrics.Batches("mini");
+        var concurrent = await Task.WhenAll(requests.Select(async r =>
+        {
+            var bytes = Wire.Fp32Bytes(r.Images);
+            return (await Wire.ReadInfer(await client.PostAsync(Path, Wire.Binary(Wire.BinaryInputHeader("FP32", r.Rows, bytes.Length, binaryOutput: true), bytes)))).Logits;
+        }));
+        Assert.True(server.Metrics.Batches("mini") - batchesBefore < requests.Length, "no requests were merged");
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.Equal(10 * requests[i].Rows, concurrent[i].Length);
+            Wire.Close(alone[i], concurrent[i], $"request {i} (two instances, batched vs alone)");
+        }
+    }
+
+    [Fact]
+    public async Task A_trimmed_batch_puts_its_tail_back_at_the_front_of_the_queue_in_order()
+    {
+        var ran = new List<int[]>();
+        using var go = new ManualResetEventSlim();
+        var works = Enumerable.Range(0, 5).Select(_ => new BatchWork([], [], 1)).ToArray();
+        var ids = works.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i);
+        // Every size is preferred, so a batch goes as soon as the queue is empty, never waiting out the delay.
+        var config = new ModelConfig { MaxBatchSize = 8, MaxQueueDelayMicroseconds = 10_000_000, PreferredBatchSizes = [1, 2, 3, 4, 5] };
+        using (var batcher = new DynamicBatcher("t", config, (batch, _) =>
+        {
+            go.Wait(TimeSpan.FromSeconds(30));
+            lock (ran) ran.Add(batch.Select(w => ids[w]).ToArray());
+            foreach (var w in batch) w.Completion.TrySetResult(new BatchResult([], batch.Count, 0, 0));
+        }, cumulative => Math.Min(cumulative.Count, 2)))
+        {
+            foreach (var w in works) Assert.True(batcher.TryEnqueue(w));
+            go.Set();
+            await Task.WhenAll(works.Select(w => w.Completion.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        Assert.Equal(Enumerable.Range(0, 5), ran.SelectMany(b => b));
+        Assert.All(ran, b => Assert.True(b.Length <= 2, $"a batch of {b.Length} requests; the take function keeps at most 2"));
+    }
+
+    [Fact]
     public async Task A_full_queue_answers_503_at_once_and_the_queued_requests_still_finish()
     {
         using var repo = new TestRepository();

@@ -15,12 +15,14 @@ public sealed class ModelConfigTests : IDisposable
     [Fact]
     public void Every_key_is_read_over_the_defaults()
     {
-        var c = Read("""{ "max_batch_size": 16, "preferred_batch_sizes": [4, 16], "max_queue_delay_microseconds": 500, "max_queue_size": 9, "threads": 1, "plan": "dense" }""");
+        var c = Read("""{ "max_batch_size": 16, "preferred_batch_sizes": [4, 16], "max_queue_delay_microseconds": 500, "max_queue_size": 9, "threads": 1, "instances": 2, "plan": "dense" }""");
         Assert.Equal(16, c.MaxBatchSize);
         Assert.Equal([4, 16], c.PreferredBatchSizes);
         Assert.Equal(500, c.MaxQueueDelayMicroseconds);
         Assert.Equal(9, c.MaxQueueSize);
         Assert.Equal(1, c.Threads);
+        Assert.Equal(2, c.Instances);
+        Assert.Equal(1, Read("{}").Instances);
         Assert.Equal(PlanKind.Dense, c.Plan);
         Assert.Equal([1, 2, 4, 8, 16], c.PlannedBatchSizes);
         Assert.Equal([1, 2, 3, 4, 8, 12], (new ModelConfig { MaxBatchSize = 12, PreferredBatchSizes = [3] }).PlannedBatchSizes);
@@ -34,6 +36,7 @@ public sealed class ModelConfigTests : IDisposable
     [InlineData("""{ "max_batch_size": 4, "preferred_batch_sizes": [8] }""", "preferred batch size 8 is not in [1, max_batch_size = 4]")]
     [InlineData("""{ "max_batch_size": "4" }""", "\"max_batch_size\"")]
     [InlineData("""{ "max_queue_size": 0 }""", "max_queue_size must be at least 1")]
+    [InlineData("""{ "instances": 0 }""", "instances must be in [1, 64] (got 0)")]
     [InlineData("""{ nope""", "not valid JSON")]
     public void A_bad_config_names_the_file_and_the_key(string json, string expected)
     {

@@ -87,6 +87,9 @@ public sealed class ProtocolTests(ProtocolServer fixture) : IClassFixture<Protoc
         Assert.Equal([1, 2, 4], ready["planned_batch_sizes"]!.AsArray().Select(b => b!.GetValue<int>()));
         Assert.True(ready["planning_seconds"]!.GetValue<double>() > 0);
         Assert.Equal("sparse", ready["plan"]!.GetValue<string>());
+        var runMs = ready["run_ms"]!.AsObject();
+        Assert.Equal(["1", "2", "4"], runMs.Select(kv => kv.Key));
+        Assert.All(runMs, kv => Assert.True(kv.Value!.GetValue<double>() > 0, $"run_ms[{kv.Key}] = {kv.Value}"));
         var dense = await GetJson(_client, "/v2/models/minidense/ready");
         Assert.Equal("dense", dense["plan"]!.GetValue<string>());
         Assert.Equal([1], dense["planned_batch_sizes"]!.AsArray().Select(b => b!.GetValue<int>()));

@@ -21,12 +21,13 @@ public static class ServeCommand
         var maxBatch = new Option<int>("--max-batch") { Description = "Most rows merged into one engine run (1: no dynamic batching); config.json overrides per model.", DefaultValueFactory = _ => 8 };
         var delay = new Option<int>("--max-queue-delay-us") { Description = "How long a request may wait for others to join its batch (microseconds).", DefaultValueFactory = _ => 0 };
         var queue = new Option<int>("--max-queue") { Description = "Requests waiting per model at most; more are answered 503 at once.", DefaultValueFactory = _ => 128 };
+        var instances = new Option<int>("--instances") { Description = "Engine instances per model: batches run at once, each on threads/instances threads (config.json overrides per model).", DefaultValueFactory = _ => 1 };
         var plan = new Option<string>("--plan") { Description = "sparse (each layer's fastest kernel, timed at load) or dense.", DefaultValueFactory = _ => "sparse" };
         var bodyMb = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB (larger: 413).", DefaultValueFactory = _ => 64 };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level (Warning: no per-request lines; model loading always shows).", DefaultValueFactory = _ => LogLevel.Warning };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "One JSON object per log line." };
         var cmd = new Command("serve", "Serve models over the Open Inference Protocol (KServe v2 REST) with dynamic batching.")
-            { model, repository, host, port, threads, maxBatch, delay, queue, plan, bodyMb, logLevel, jsonLogs };
+            { model, repository, host, port, threads, maxBatch, delay, queue, instances, plan, bodyMb, logLevel, jsonLogs };
         cmd.SetAction(parse =>
         {
             if (CommonOptions.CheckThreads(parse.GetValue(threads)) is string bad) { Console.Error.WriteLine(bad); return 2; }
@@ -34,7 +35,7 @@ public static class ServeCommand
             var defaults = new ModelConfig
             {
                 MaxBatchSize = parse.GetValue(maxBatch), MaxQueueDelayMicroseconds = parse.GetValue(delay),
-                MaxQueueSize = parse.GetValue(queue), Plan = planKind,
+                MaxQueueSize = parse.GetValue(queue), Instances = parse.GetValue(instances), Plan = planKind,
             };
             if (defaults.Problem() is string problem) { Console.Error.WriteLine(problem); return 2; }
             var files = new List<(string, string)>();

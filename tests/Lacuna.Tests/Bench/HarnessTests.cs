@@ -57,3 +57,28 @@ public class ResidentMemoryTests
         GC.KeepAlive(pinned);
     }
 }
+
+public class ThreadCpuTests
+{
+    [Fact]
+    public void A_stat_line_gives_its_name_and_user_plus_system_seconds_even_with_spaces_and_parentheses_in_the_name()
+    {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+        const string line = "4242 (.NET TP (x) 1) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 37 9 9 20 0 12 0";
+        Assert.Equal(".NET TP (x) 1", ThreadCpu.Name(line));
+        Assert.Equal(2.87, ThreadCpu.Seconds(line), 10);
+        Assert.True(double.IsNaN(ThreadCpu.Seconds("4242 (short) S 1 2")));
+    }
+
+    [Fact]
+    public void This_process_has_used_cpu_and_its_named_threads_no_more_than_the_whole()
+    {
+        if (!File.Exists("/proc/self/stat")) { Assert.True(double.IsNaN(ThreadCpu.Read("x").TotalSeconds)); return; }
+        double sum = 0;
+        for (int i = 0; i < 20_000_000; i++) sum += Math.Sqrt(i); // some CPU of our own
+        var all = ThreadCpu.Read("");
+        Assert.True(sum > 0 && all.TotalSeconds > 0, $"total {all.TotalSeconds}");
+        Assert.True(all.NamedSeconds <= all.TotalSeconds + 0.05, $"named {all.NamedSeconds} over total {all.TotalSeconds}");
+        Assert.Equal(0, ThreadCpu.Read("no-thread-is-named-this").NamedSeconds);
+    }
+}

@@ -16,13 +16,20 @@ public static class ServeLoad
     /// One load level; GcHeap* are the managed heap after the warm-up and at the end (what RSS growth is made of);
     /// MeanBatch is rows per engine batch and EngineBusy the fraction of the level's time the engine was computing
     /// (from the server's metrics, NaN without them): a batched server below its in-process throughput is either
-    /// running small batches or leaving the engine idle between them.
+    /// running small batches or leaving the engine idle between them. CpuMsPerRequest is this process's CPU time per
+    /// request, EngineCpuMsPerRequest the engine threads' share (workers and batchers, spinning included): the rest is
+    /// the HTTP path of server and load generator, which takes the engine's cores when they are shared. Gen2Collections
+    /// counts full collections during the level.
     /// </summary>
     public sealed record Result(int Concurrency, long Requests, long Errors, double Seconds, double P50Ms, double P99Ms, double RssStartMb, double RssEndMb, double RssMaxMb,
-        double GcHeapStartMb, double GcHeapEndMb, double MeanBatch, double EngineBusy)
+        double GcHeapStartMb, double GcHeapEndMb, double MeanBatch, double EngineBusy, double CpuMsPerRequest, double EngineCpuMsPerRequest, int Gen2Collections)
     {
         public double Throughput => Requests / Seconds;
+        public double OtherCpuMsPerRequest => CpuMsPerRequest - EngineCpuMsPerRequest;
     }
+
+    /// <summary>The engine's threads are named lacuna-worker-N and lacuna-batcher-MODEL.</summary>
+    private const string EngineThreadPrefix = "lacuna-";
 
     /// <summary>The request body: JSON header naming one FP32 input sent as binary, binary output asked for.</summary>
     public static (byte[] Body, int HeaderLength) Request(string input, int[] shape, float[] data)
@@ -70,6 +77,8 @@ public static class ServeLoad
         double gcStart = GcHeapMb();
         var engineStart = engine?.Invoke();
         double rssStart = ResidentMemory.Read().RssMb, rssMax = rssStart;
+        var cpuStart = ThreadCpu.Read(EngineThreadPrefix);
+        int gen2Start = GC.CollectionCount(2);
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
@@ -88,6 +97,8 @@ public static class ServeLoad
             }
         }));
         double seconds = clock.Elapsed.TotalSeconds;
+        var cpuEnd = ThreadCpu.Read(EngineThreadPrefix);
+        int gen2 = GC.CollectionCount(2) - gen2Start;
         stop.Cancel();
         await sampler;
         double rssEnd = ResidentMemory.Read().RssMb;
@@ -99,7 +110,8 @@ public static class ServeLoad
             busy = (e1.ComputeSeconds - e0.ComputeSeconds) / seconds;
         }
         return new Result(concurrency, latencies.Count, errors, seconds, latencies.Quantile(0.50), latencies.Quantile(0.99), rssStart, rssEnd, Math.Max(rssMax, rssEnd),
-            gcStart, GcHeapMb(), meanBatch, busy);
+            gcStart, GcHeapMb(), meanBatch, busy, 1000 * (cpuEnd.TotalSeconds - cpuStart.TotalSeconds) / Math.Max(1, latencies.Count),
+            1000 * (cpuEnd.NamedSeconds - cpuStart.NamedSeconds) / Math.Max(1, latencies.Count), gen2);
     }
 
     private static double GcHeapMb() => GC.GetGCMemoryInfo().HeapSizeBytes / (1024.0 * 1024.0);

@@ -95,7 +95,7 @@ internal sealed class ConvKernel : NodeKernel
         // The memory plan never places an output over an input of its own step, so the residual is intact here.
         var post = Node.FusedPost;
         bool epilogue = _residual || post.Kind != PostActivationKind.None;
-        if (epilogue && _plan?.Chosen.RunWithEpilogue is { } fused)
+        if (epilogue && _plan?.Chosen is { RunWithEpilogue: { } fused } chosen && (!_residual || chosen.EpilogueTakesResidual))
         {
             fused(In(f, 0), y, batch, _residual ? In(f, GraphPasses.ConvResidualInput) : default, Node.FusedActivation, post);
             return;

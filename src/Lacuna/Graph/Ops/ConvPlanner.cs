@@ -20,6 +20,9 @@ internal sealed record ConvCandidate
     /// </summary>
     public EpilogueConvRun? RunWithEpilogue { get; init; }
 
+    /// <summary>Whether <see cref="RunWithEpilogue"/> is used for a residual too (else only for a post-activation alone).</summary>
+    public bool EpilogueTakesResidual { get; init; } = true;
+
     /// <summary>The structured sparsity pattern the kernel runs ("nm:2:4"), null for dense and CSR kernels.</summary>
     public string? Pattern { get; init; }
 

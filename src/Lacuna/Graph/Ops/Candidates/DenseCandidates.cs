@@ -1,5 +1,4 @@
 using Lacuna.Kernels.DirectConv;
-using Lacuna.Kernels.Elementwise;
 
 namespace Lacuna.Graph.Ops;
 
@@ -38,24 +37,15 @@ internal sealed class DenseLoweringCandidates : ConvCandidateProvider
 
     public static Action<ReadOnlySpan<float>, Span<float>, int> Run(DenseConv2dPlan plan) => (x, y, n) => plan.Run(x, y, n);
 
-    /// <summary>
-    /// The post-activation in the dense kernels' epilogue, but a residual as the separate pass: summed per direct-conv
-    /// work item (one output row of 32 channels) or GEMM panel, R was read in short strided streams, and the dense
-    /// ResNet-50 measured 3-5 % slower at 2 threads than with the pass (`lacuna run --dense`, three runs each way).
-    /// </summary>
-    private static EpilogueConvRun PostOnly(DenseConv2dPlan plan) => (x, y, n, r, act, post) =>
-    {
-        if (r.IsEmpty) { plan.Run(x, y, n, default, default, 0, post); return; }
-        plan.Run(x, y, n);
-        AddActivation.Run(y, r, y, act, y.Length < ConvKernel.ResidualParallelFrom ? 1 : 0);
-        post.Apply(y);
-    };
-
     public static ConvCandidate Dense(string name, DenseConv2dPlan plan, string suffix) =>
         new()
         {
             Name = name, Run = Run(plan), Describe = () => $"DenseConv2d {plan.Describe()}{suffix}", Owner = plan,
-            RunWithEpilogue = plan.FusesEpilogue ? PostOnly(plan) : null,
+            // The post-activation in the kernel's epilogue, but a residual as ConvKernel's separate pass: summed per
+            // direct-conv work item (one output row of 32 channels) or GEMM panel, R was read in short strided streams,
+            // and the dense ResNet-50 measured 3-5 % slower at 2 threads than with the pass (`lacuna run --dense`, two runs each).
+            RunWithEpilogue = plan.FusesEpilogue ? (x, y, n, r, act, post) => plan.Run(x, y, n, r, act, 0, post) : null,
+            EpilogueTakesResidual = false,
         };
 }
 
